@@ -1,0 +1,107 @@
+// `cairn clear CAMPAIGN --reason TEXT`: the local equivalent of merging a
+// clear-escalation PR, committed as the local git user.
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include <cairn/cli/context.hpp>
+#include <cairn/cli/verbs.hpp>
+#include <cairn/engine/commit_message.hpp>
+#include <cairn/gitstore/repo.hpp>
+#include <cairn/gitstore/store.hpp>
+#include <cairn/parse/workflow_file.hpp>
+#include <cairn/util/time.hpp>
+
+namespace cairn::cli {
+
+namespace {
+
+struct ClearOptions {
+  std::string campaign;
+  std::string reason;
+};
+
+int run_clear(const ClearOptions& o) {
+  auto ctx = load_context(fs::current_path());
+  if (!ctx) {
+    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  gitstore::LibGit2 git;
+  auto repo = gitstore::Repo::discover(ctx->top.string());
+  if (!repo) {
+    std::fprintf(stderr, "cairn clear: %s\n", repo.error().message.c_str());
+    return static_cast<int>(ExitCode::usage);
+  }
+  std::vector<doc::Diagnostic> errors;
+  for (const auto& c : load_campaigns(*ctx, errors)) {
+    auto file = parse::WorkflowFile::parse(c.path, c.text);
+    if (!file || file->workflow().campaign != o.campaign) continue;
+    const auto& wf = file->workflow();
+    if (!wf.escalation_required) {
+      std::fprintf(stderr, "cairn clear: %s is not escalated (status %s)\n", o.campaign.c_str(),
+                   std::string(doc::to_string(wf.status)).c_str());
+      return static_cast<int>(ExitCode::findings);
+    }
+    std::string stage;
+    for (const auto& s : wf.stages) {
+      if (s.status == doc::Status::escalated || s.status == doc::Status::failed) {
+        stage = s.name;
+        break;
+      }
+    }
+    const auto now = std::chrono::system_clock::now();
+    engine::Transition t;
+    t.campaign = o.campaign;
+    t.stage = stage.empty() ? wf.current_stage : stage;
+    t.from = "escalated";
+    t.to = "ready";
+    t.tick = util::iso8601(now);
+    t.body.push_back(fmt::format("Escalation cleared by hand: {}", o.reason));
+    t.body.push_back(fmt::format("Was: {}", wf.escalation_reason));
+    auto edit = [&](Expected<void> r) {
+      if (!r) throw std::runtime_error(r.error().message);
+    };
+    edit(file->set_scalar("escalation_required", "false"));
+    edit(file->set_scalar("escalation_reason", ""));
+    if (!stage.empty()) {
+      edit(file->set_cell(stage, doc::Column::status, "ready"));
+      edit(file->set_scalar("status", "ready"));
+      edit(file->set_scalar("current_stage", stage));
+    }
+    edit(file->append_lesson(fmt::format("{} {}: escalation ({}) cleared: {}", util::date(now), t.stage,
+                                         wf.escalation_reason, o.reason)));
+    auto store = gitstore::GitStore::open(ctx->top.string());
+    if (!store) {
+      std::fprintf(stderr, "cairn clear: %s\n", store.error().message.c_str());
+      return static_cast<int>(ExitCode::unreachable);
+    }
+    const engine::Identity me = repo->default_identity();
+    auto id = (*store)->commit({c.path, file->text(), engine::render_commit_message(t)}, me);
+    if (id) id = (*store)->flush().has_value() ? id : Expected<std::string>(fail("flush failed"));
+    if (!id) {
+      std::fprintf(stderr, "cairn clear: %s\n", id.error().message.c_str());
+      return static_cast<int>(ExitCode::unreachable);
+    }
+    std::printf("cleared %s (stage %s back to ready) as %s <%s>: %s\n", o.campaign.c_str(), t.stage.c_str(),
+                me.name.c_str(), me.email.c_str(), id->substr(0, 8).c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "cairn clear: no campaign named `%s` under %s\n", o.campaign.c_str(),
+               display_path(ctx->root(), fs::current_path()).c_str());
+  return static_cast<int>(ExitCode::findings);
+}
+
+}  // namespace
+
+void define_clear(CLI::App& sub, Runner& run) {
+  auto o = std::make_shared<ClearOptions>();
+  sub.add_option("campaign", o->campaign, "Campaign name")->required();
+  sub.add_option("--reason", o->reason, "Why it is safe to resume (recorded in the commit and lessons)")->required();
+  run = [o] { return run_clear(*o); };
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,55 @@
+#pragma once
+
+// What every verb needs: the repository it runs in, its cairn.yaml, its campaigns, and
+// how to print. Built once per invocation; the only place real backends are made is
+// cli/backends.cpp.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <cairn/doc/diagnostic.hpp>
+#include <cairn/engine/tick.hpp>
+#include <cairn/parse/config.hpp>
+#include <cairn/util/expected.hpp>
+
+namespace cairn::cli {
+
+namespace fs = std::filesystem;
+
+struct RepoContext {
+  fs::path top;  // the work tree root; the start directory when not in a git repo
+  bool is_git = false;
+  parse::RepoConfig config;
+  std::vector<doc::Diagnostic> config_warnings;
+
+  // The campaign search root (`root:` of cairn.yaml, relative to top).
+  fs::path root() const { return top / config.root; }
+};
+
+// Finds the enclosing git work tree of `start` (or uses `start`) and reads its
+// cairn.yaml. Fails when cairn.yaml exists but is invalid (exit 1, diagnostics printed
+// by the caller from the message).
+Expected<RepoContext> load_context(const fs::path& start);
+
+// Every `WORKFLOW.md` under `dir`, sorted, not entering hidden directories or
+// following symlinked directories.
+std::vector<fs::path> find_workflows(const fs::path& dir);
+
+// Reads a WORKFLOW.md, refusing files over parse::kMaxWorkflowBytes before reading them.
+Expected<std::string> read_workflow(const fs::path& path);
+
+// `path` relative to `base` when inside it, else as given (for messages and commits).
+std::string display_path(const fs::path& path, const fs::path& base);
+
+// The campaigns of the repo: one CampaignInput per WORKFLOW.md under root().
+// Files that cannot be read become diagnostics in `errors`.
+std::vector<engine::CampaignInput> load_campaigns(const RepoContext& ctx, std::vector<doc::Diagnostic>& errors);
+
+// Prints diagnostics to stderr, one per line.
+void print_diagnostics(const std::vector<doc::Diagnostic>& ds);
+
+// True when stdout is a terminal.
+bool stdout_is_tty();
+
+}  // namespace cairn::cli

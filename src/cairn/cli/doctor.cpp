@@ -1,0 +1,125 @@
+// `cairn doctor`: everything a tick depends on, checked and explained.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <cairn/cli/backends.hpp>
+#include <cairn/cli/context.hpp>
+#include <cairn/cli/verbs.hpp>
+#include <cairn/gitstore/repo.hpp>
+#include <cairn/parse/workflow_file.hpp>
+#include <cairn/sched/command.hpp>
+#include <cairn/sched/local.hpp>
+
+namespace cairn::cli {
+
+namespace {
+
+bool on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  if (path == nullptr) return false;
+  std::string_view rest(path);
+  while (!rest.empty()) {
+    const auto colon = rest.find(':');
+    const fs::path candidate = fs::path(std::string(rest.substr(0, colon))) / program;
+    if (access(candidate.c_str(), X_OK) == 0) return true;
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return false;
+}
+
+int run_doctor() {
+  int problems = 0;
+  auto report = [&](bool ok, const std::string& what, const std::string& fix = "") {
+    std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
+    if (!ok) {
+      ++problems;
+      if (!fix.empty()) std::printf("     fix: %s\n", fix.c_str());
+    }
+  };
+  auto ctx = load_context(fs::current_path());
+  if (!ctx) {
+    report(false, "cairn.yaml parses", ctx.error().message);
+    return static_cast<int>(ExitCode::findings);
+  }
+  report(ctx->is_git, fmt::format("git work tree at {}", ctx->top.string()), "run cairn inside a git repository");
+  std::error_code ec;
+  report(true, fs::exists(ctx->top / "cairn.yaml", ec) ? "cairn.yaml parses" : "no cairn.yaml: defaults apply");
+  print_diagnostics(ctx->config_warnings);
+  if (ctx->is_git) {
+    gitstore::LibGit2 git;
+    auto repo = gitstore::Repo::discover(ctx->top.string());
+    if (repo) {
+      auto dirty = repo->dirty_tracked_files();
+      report(dirty && dirty->empty(), "no uncommitted changes to tracked files",
+             "commit or stash them; a tick refuses to run on a dirty tree");
+      auto urls = repo->remote_urls();
+      report(true, urls && !urls->empty() ? fmt::format("remote {}", urls->front())
+                                          : "no remote: ticks commit locally (embedded default)");
+    } else {
+      report(false, "libgit2 opens the repository", repo.error().message);
+    }
+  }
+  std::vector<doc::Diagnostic> diagnostics;
+  auto catalog = load_catalog(*ctx, diagnostics);
+  print_diagnostics(diagnostics);
+  report(catalog.has_value() && !doc::has_errors(diagnostics), "failure catalogs load",
+         catalog ? "fix the rows named above" : catalog.error().message);
+  std::vector<doc::Diagnostic> errors;
+  const auto campaigns = load_campaigns(*ctx, errors);
+  int invalid = static_cast<int>(errors.size());
+  for (const auto& c : campaigns) {
+    auto f = parse::WorkflowFile::parse(c.path, c.text);
+    if (!f || doc::has_errors(f->diagnostics())) ++invalid;
+  }
+  report(invalid == 0, fmt::format("{} campaign(s) under {}, {} invalid", campaigns.size() + errors.size(),
+                                   display_path(ctx->root(), ctx->top), invalid),
+         "run `cairn validate` for the details");
+  const std::string state = sched::default_state_dir();
+  fs::create_directories(state, ec);
+  report(!ec && access(state.c_str(), W_OK) == 0, fmt::format("local backend state dir {} is writable", state),
+         "set CAIRN_STATE_DIR to a writable directory");
+  for (const auto& b : ctx->config.backends) {
+    if (b.kind == "slurm" && b.settings.count("ssh_host") == 0) {
+      report(on_path("sbatch") && on_path("squeue"), fmt::format("backend {}: sbatch and squeue on PATH", b.name),
+             "install the Slurm client or set ssh_host");
+    } else if (b.kind == "osmo") {
+      report(on_path("osmo"), fmt::format("backend {}: osmo CLI on PATH", b.name), "install the OSMO CLI, then `osmo login`");
+    } else if (b.kind == "command") {
+      auto cc = sched::parse_command_config(b.settings);
+      if (!cc) {
+        report(false, fmt::format("backend {}: command templates parse", b.name), cc.error().message);
+      } else if (cc->ssh_host.empty()) {
+        std::vector<std::string> programs, missing;
+        for (const auto* t : {&cc->submit, &cc->status, &cc->cancel, &cc->logs, &cc->find}) {
+          if (t->empty() || std::find(programs.begin(), programs.end(), t->front()) != programs.end()) continue;
+          programs.push_back(t->front());
+          if (t->front().find('{') == std::string::npos && !on_path(t->front())) missing.push_back(t->front());
+        }
+        report(missing.empty(), fmt::format("backend {}: {} on PATH", b.name, fmt::join(programs, ", ")),
+               fmt::format("install {} or change the backend's templates", fmt::join(missing, ", ")));
+      }
+    }
+  }
+  if (!ctx->config.forge.kind.empty()) {
+    const std::string var = ctx->config.forge.token_env.empty() ? "GITHUB_TOKEN" : ctx->config.forge.token_env;
+    report(std::getenv(var.c_str()) != nullptr, fmt::format("forge token in ${}", var),
+           fmt::format("export {} (never commit it)", var));
+  }
+  std::printf("%s\n", problems == 0 ? "all checks passed" : fmt::format("{} problem(s)", problems).c_str());
+  return problems == 0 ? 0 : static_cast<int>(ExitCode::findings);
+}
+
+}  // namespace
+
+void define_doctor(CLI::App& /*sub*/, Runner& run) { run = [] { return run_doctor(); }; }
+
+}  // namespace cairn::cli

@@ -1,0 +1,186 @@
+// `cairn forge`, and the forge step ticks run after their push.
+
+#include <cairn/cli/forge_step.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include <cairn/cli/backends.hpp>
+#include <cairn/cli/verbs.hpp>
+#include <cairn/forge/forge.hpp>
+#include <cairn/forge/sync.hpp>
+#include <cairn/gitstore/branch.hpp>
+#include <cairn/gitstore/remote.hpp>
+#include <cairn/parse/workflow_file.hpp>
+
+namespace cairn::cli {
+
+namespace {
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+int env_ms(const char* name, int fallback) {
+  const std::string v = env(name);
+  return v.empty() ? fallback : std::max(0, std::atoi(v.c_str()));
+}
+
+// forge::BranchPublisher over gitstore/branch.hpp (forge/ and gitstore/ do not know
+// each other; cli/ joins them).
+class GitBranchPublisher : public forge::BranchPublisher {
+ public:
+  GitBranchPublisher(gitstore::Repo& repo, std::string remote, engine::Identity identity, gitstore::BranchAuth auth)
+      : m_repo(repo), m_remote(std::move(remote)), m_identity(std::move(identity)), m_auth(std::move(auth)) {}
+
+  Expected<std::vector<std::string>> list_branches(const std::string& prefix) override {
+    return gitstore::list_remote_branches(m_repo, m_remote, prefix, m_auth);
+  }
+  Expected<void> publish(const std::string& branch, const std::string& path, const std::string& content,
+                         const std::string& message) override {
+    CAIRN_TRY(gitstore::publish_file_branch(m_repo, m_remote, branch, path, content, message, m_identity, m_auth));
+    return {};
+  }
+
+ private:
+  gitstore::Repo& m_repo;
+  std::string m_remote;
+  engine::Identity m_identity;
+  gitstore::BranchAuth m_auth;
+};
+
+// The git credentials for the clear branch: the tick's own (CAIRN_TOKEN), else the
+// forge token with the user name its forge expects.
+gitstore::BranchAuth branch_auth(const forge::ForgeSettings& s) {
+  gitstore::BranchAuth a;
+  if (!(a.token = env("CAIRN_TOKEN")).empty()) {
+    a.user = env("CAIRN_TOKEN_USER").empty() ? "x-access-token" : env("CAIRN_TOKEN_USER");
+    return a;
+  }
+  a.token = s.token;
+  if (s.kind == "gitlab") {
+    a.user = s.token_env == "CI_JOB_TOKEN" ? "gitlab-ci-token" : "oauth2";
+  } else if (s.kind == "gitea") {
+    a.user = "oauth2";
+  }
+  return a;
+}
+
+// The views sync needs: the file at the pushed tip, and for an escalated campaign the
+// tail of its stage's job log and the catalog's hint for it (best effort: a backend
+// that cannot answer leaves them empty).
+std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const std::string& qualifier) {
+  std::vector<doc::Diagnostic> errors;
+  std::vector<forge::CampaignView> views;
+  ConfiguredBackends backends(ctx.config, qualifier);
+  std::vector<doc::Diagnostic> diagnostics;
+  auto catalog = load_catalog(ctx, diagnostics);
+  for (const auto& c : load_campaigns(ctx, errors)) {
+    forge::CampaignView v{c.path, c.text, "", ""};
+    auto file = parse::WorkflowFile::parse(c.path, c.text);
+    if (file && file->workflow().escalation_required) {
+      const auto& wf = file->workflow();
+      const doc::Stage* stage = nullptr;
+      for (const auto& s : wf.stages) {
+        if (s.status == doc::Status::escalated || s.status == doc::Status::failed) {
+          stage = &s;
+          break;
+        }
+      }
+      if (stage != nullptr && !stage->job_id.empty()) {
+        const doc::StageSpec* spec = wf.spec(stage->name);
+        std::string backend = spec != nullptr && !spec->backend.empty() ? spec->backend : wf.budget.backend;
+        if (backend.empty()) backend = "local";
+        if (engine::Scheduler* s = backends.get(backend); s != nullptr) {
+          if (auto tail = s->log_tail(stage->job_id, 200); tail) v.log_tail = *tail;
+        }
+      }
+      if (catalog && !v.log_tail.empty()) {
+        engine::Evidence e;
+        e.log_tail = v.log_tail;
+        if (auto cls = (*catalog)->classify(e); cls) {
+          v.suggested_fix = fmt::format("`{}` ({}): {}{}", cls->error_class, cls->source,
+                                        cls->hint.empty() ? "see the catalog entry" : cls->hint,
+                                        cls->fix.empty() ? "" : fmt::format(" (catalogued fix: {})", cls->fix));
+        }
+      }
+    }
+    views.push_back(std::move(v));
+  }
+  return views;
+}
+
+}  // namespace
+
+int run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStepOptions& o) {
+  auto urls = repo.remote_urls();
+  const std::string url = urls && !urls->empty() ? urls->front() : "";
+  const bool configured = !ctx.config.forge.kind.empty();
+  if (ctx.config.forge.kind == "none") return 0;
+  auto settings = forge::resolve_settings(ctx.config.forge, url);
+  if (!settings) {
+    if (!configured && o.quiet_when_unconfigured) return 0;
+    std::fprintf(stderr, "cairn forge: %s\n", settings.error().message.c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  if (settings->token.empty()) {
+    std::fprintf(stderr, "cairn forge: no token in $%s; escalation issues and clear-escalation pull requests are "
+                 "skipped (export it, or set `forge: {kind: none}`)\n", settings->token_env.c_str());
+    return configured ? static_cast<int>(ExitCode::unreachable) : 0;
+  }
+  forge::RetryPolicy policy;
+  policy.mutation_interval = std::chrono::milliseconds(env_ms("CAIRN_FORGE_MIN_INTERVAL_MS", 1000));
+  policy.base_backoff = std::chrono::milliseconds(env_ms("CAIRN_FORGE_BACKOFF_MS", 500));
+  forge::CurlHttpClient http(policy, settings->token);
+  auto client = forge::make_forge(*settings, http);
+  if (!client) {
+    std::fprintf(stderr, "cairn forge: %s\n", client.error().message.c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  GitBranchPublisher publisher(repo, o.remote, {ctx.config.identity_name, ctx.config.identity_email},
+                               branch_auth(*settings));
+  forge::SyncOptions so;
+  so.base_branch = ctx.config.branch;
+  so.run_url = o.run_url;
+  so.secret = settings->token;
+  const auto report = forge::sync(**client, publisher, campaign_views(ctx, url.empty() ? ctx.top.string() : url), so);
+  for (const auto& a : report.actions) std::fprintf(o.out, "forge: %s\n", a.c_str());
+  for (const auto& n : report.notes) std::fprintf(o.out, "forge: %s\n", n.c_str());
+  for (const auto& e : report.errors) std::fprintf(stderr, "cairn forge: %s\n", e.c_str());
+  return report.failed() ? static_cast<int>(ExitCode::unreachable) : 0;
+}
+
+namespace {
+
+int run_forge_verb() {
+  auto ctx = load_context(fs::current_path());
+  if (!ctx) {
+    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  gitstore::LibGit2 git;
+  auto repo = gitstore::Repo::discover(ctx->top.string());
+  if (!repo) {
+    std::fprintf(stderr, "cairn forge: %s\n", repo.error().message.c_str());
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  auto remote = gitstore::tick_remote(*repo);
+  if (!remote || remote->empty()) {
+    std::fprintf(stderr, "cairn forge: the repository has no remote to push clear-escalation branches to\n");
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  ForgeStepOptions o;
+  o.remote = *remote;
+  o.quiet_when_unconfigured = false;
+  return run_forge_step(*ctx, *repo, o);
+}
+
+}  // namespace
+
+void define_forge(CLI::App& /*sub*/, Runner& run) { run = [] { return run_forge_verb(); }; }
+
+}  // namespace cairn::cli

@@ -1,0 +1,30 @@
+#pragma once
+
+// The forge step of a tick (DESIGN §4 step 7, §6): after the tick's commits are pushed,
+// open or find escalation issues and clear-escalation pull requests, and close the
+// issues of campaigns that resumed. Also the `cairn forge` verb.
+
+#include <cstdio>
+#include <string>
+
+#include <cairn/cli/context.hpp>
+#include <cairn/gitstore/repo.hpp>
+
+namespace cairn::cli {
+
+struct ForgeStepOptions {
+  std::string remote = "origin";  // the remote the tick pushed to (clear branches go there)
+  std::string run_url;            // the CI run, linked from issues
+  bool quiet_when_unconfigured = true;  // no forge configured or inferable: return 0 silently
+  std::FILE* out = stdout;              // where action lines go (stderr under `tick --json`)
+};
+
+// Runs forge::sync over the campaigns of `ctx` as the work tree has them (the pushed
+// tip), against the forge of cairn.yaml `forge:` (or inferred from the remote URL).
+// Prints one line per action to stdout and problems to stderr. Returns 0 when done or
+// when no forge applies (no forge, or an inferred one without a token: a note), 1 for
+// an invalid `forge:` configuration, 3 when the forge or the remote could not be
+// reached (the campaign stays escalated in git; the next tick redoes the step).
+int run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStepOptions& options);
+
+}  // namespace cairn::cli

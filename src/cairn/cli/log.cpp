@@ -1,0 +1,80 @@
+// `cairn log CAMPAIGN [--json]`: the campaign's timeline, from commit trailers.
+
+#include <cstdio>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include <cairn/cli/context.hpp>
+#include <cairn/cli/table.hpp>
+#include <cairn/cli/verbs.hpp>
+#include <cairn/gitstore/log.hpp>
+#include <cairn/gitstore/repo.hpp>
+
+namespace cairn::cli {
+
+namespace {
+
+struct LogOptions {
+  std::string campaign;
+  bool json = false;
+  int max = 0;
+};
+
+std::string trailer(const gitstore::LogEntry& e, const std::string& key) {
+  for (const auto& [k, v] : e.trailers) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+int run_log(const LogOptions& o) {
+  gitstore::LibGit2 git;
+  auto repo = gitstore::Repo::discover(fs::current_path().string());
+  if (!repo) {
+    std::fprintf(stderr, "cairn log: %s\n", repo.error().message.c_str());
+    return static_cast<int>(ExitCode::usage);
+  }
+  auto entries = gitstore::log_for_campaign(*repo, o.campaign, o.max);
+  if (!entries) {
+    std::fprintf(stderr, "cairn log: %s\n", entries.error().message.c_str());
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  if (o.json) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& e : *entries) {
+      nlohmann::json trailers = nlohmann::json::object();
+      for (const auto& [k, v] : e.trailers) trailers[k] = v;
+      rows.push_back({{"commit", e.commit}, {"time", e.time_iso}, {"author", e.author}, {"subject", e.subject},
+                      {"stage", trailer(e, "Cairn-Stage")}, {"transition", trailer(e, "Cairn-Transition")},
+                      {"job", trailer(e, "Cairn-Job")}, {"error_class", trailer(e, "Cairn-Error-Class")},
+                      {"trailers", trailers}});
+    }
+    std::printf("%s\n", nlohmann::json{{"version", 1}, {"campaign", o.campaign}, {"entries", rows}}.dump(2).c_str());
+    return 0;
+  }
+  if (entries->empty()) {
+    std::printf("no commits for campaign `%s` (trailer Cairn-Campaign: %s)\n", o.campaign.c_str(), o.campaign.c_str());
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : *entries) {
+    auto dash = [](std::string s) { return s.empty() ? std::string("—") : s; };
+    rows.push_back({e.time_iso, dash(trailer(e, "Cairn-Stage")), dash(trailer(e, "Cairn-Transition")),
+                    dash(trailer(e, "Cairn-Job")), dash(trailer(e, "Cairn-Error-Class")), e.commit.substr(0, 8)});
+  }
+  std::fputs(render_table({"TIME", "STAGE", "TRANSITION", "JOB", "ERROR CLASS", "COMMIT"}, rows).c_str(), stdout);
+  return 0;
+}
+
+}  // namespace
+
+void define_log(CLI::App& sub, Runner& run) {
+  auto o = std::make_shared<LogOptions>();
+  sub.add_option("campaign", o->campaign, "Campaign name")->required();
+  sub.add_option("-n,--max", o->max, "Show at most this many entries (newest)");
+  sub.add_flag("--json", o->json, "Print {version: 1, campaign, entries: [...]} as JSON");
+  run = [o] { return run_log(*o); };
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,106 @@
+// `cairn new NAME [--template generic|namd-ensemble]`: a campaign from a shipped template.
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <fmt/format.h>
+
+#include <cairn/cli/context.hpp>
+#include <cairn/cli/verbs.hpp>
+#include <cairn/util/resources.hpp>
+#include <cairn/util/time.hpp>
+
+namespace cairn::cli {
+
+namespace {
+
+struct NewOptions {
+  std::string name;
+  std::string templ = "generic";
+};
+
+bool valid_name(const std::string& n) {
+  if (n.empty() || n.size() > 100 || n[0] == '.' || n[0] == '-') return false;
+  for (char c : n) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                    c == '_' || c == '.';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Replaces the value of the first top-level `key:` line, keeping any trailing comment.
+std::string fill(std::string text, std::string_view key, std::string_view value) {
+  const std::string needle = "\n" + std::string(key) + ":";
+  const auto at = text.find(needle);
+  if (at == std::string::npos) return text;
+  const auto start = at + needle.size();
+  const auto eol = text.find('\n', start);
+  const auto comment = text.find(" #", start);
+  const auto end = (comment != std::string::npos && comment < eol) ? comment : eol;
+  std::string replacement = " " + std::string(value);
+  // Keep the comment column where the template aligned it.
+  if (end != eol && end - start > replacement.size()) replacement.resize(end - start, ' ');
+  return text.replace(start, end - start, replacement);
+}
+
+int run_new(const NewOptions& o) {
+  if (!valid_name(o.name)) {
+    std::fprintf(stderr, "cairn new: `%s` is not a campaign name (letters, digits, `-`, `_`, `.`)\n", o.name.c_str());
+    return static_cast<int>(ExitCode::usage);
+  }
+  const std::string res = o.templ == "generic" ? "templates/WORKFLOW.template.md"
+                                               : fmt::format("templates/WORKFLOW.{}.md", o.templ);
+  const auto templ = resources::get(res);
+  if (!templ) {
+    std::fprintf(stderr, "cairn new: no template `%s` (templates: generic, namd-ensemble)\n", o.templ.c_str());
+    return static_cast<int>(ExitCode::usage);
+  }
+  auto ctx = load_context(fs::current_path());
+  if (!ctx) {
+    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  // Without a cairn.yaml the conventional root is campaigns/.
+  fs::path root = ctx->root();
+  std::error_code ec;
+  if (!fs::exists(ctx->top / "cairn.yaml", ec)) root = ctx->top / "campaigns";
+  const fs::path dir = root / o.name;
+  const fs::path file = dir / "WORKFLOW.md";
+  if (fs::exists(file, ec)) {
+    std::fprintf(stderr, "cairn new: %s already exists; not overwritten\n",
+                 display_path(file, fs::current_path()).c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  std::string text(*templ);
+  text = fill(std::move(text), "campaign", o.name);
+  text = fill(std::move(text), "created", util::date(std::chrono::system_clock::now()));
+  fs::create_directories(dir, ec);
+  if (ec) {
+    std::fprintf(stderr, "cairn new: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  std::ofstream out(file, std::ios::binary);
+  out << text;
+  if (!out.flush()) {
+    std::fprintf(stderr, "cairn new: cannot write %s\n", file.c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  std::printf("created %s from template %s\n", display_path(file, fs::current_path()).c_str(), o.templ.c_str());
+  std::printf("next: edit its stages and jobs, then `cairn validate %s`\n",
+              display_path(dir, fs::current_path()).c_str());
+  return 0;
+}
+
+}  // namespace
+
+void define_new(CLI::App& sub, Runner& run) {
+  auto o = std::make_shared<NewOptions>();
+  sub.add_option("name", o->name, "Campaign name (also its directory name)")->required();
+  sub.add_option("-t,--template", o->templ, "Template: generic or namd-ensemble")->capture_default_str();
+  run = [o] { return run_new(*o); };
+}
+
+}  // namespace cairn::cli

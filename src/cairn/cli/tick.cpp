@@ -1,0 +1,380 @@
+// `cairn tick`: one level-triggered pass over every campaign of the repository.
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <cairn/cli/backends.hpp>
+#include <cairn/cli/context.hpp>
+#include <cairn/cli/forge_step.hpp>
+#include <cairn/cli/table.hpp>
+#include <cairn/cli/verbs.hpp>
+#include <cairn/engine/tick.hpp>
+#include <cairn/gitstore/remote.hpp>
+#include <cairn/gitstore/repo.hpp>
+#include <cairn/gitstore/store.hpp>
+#include <cairn/sched/workspace.hpp>
+#include <cairn/util/time.hpp>
+
+namespace cairn::cli {
+
+namespace {
+
+struct TickCliOptions {
+  bool dry_run = false;
+  bool force = false;
+  bool json = false;
+  std::string only;
+};
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+// The CI run that executes this tick, for `Cairn-Run-URL`.
+std::string run_url() {
+  if (!env("GITHUB_SERVER_URL").empty() && !env("GITHUB_RUN_ID").empty()) {
+    return fmt::format("{}/{}/actions/runs/{}", env("GITHUB_SERVER_URL"), env("GITHUB_REPOSITORY"),
+                       env("GITHUB_RUN_ID"));
+  }
+  return env("CI_JOB_URL");
+}
+
+nlohmann::json to_json(const engine::TickReport& r) {
+  nlohmann::json campaigns = nlohmann::json::array();
+  for (const auto& c : r.campaigns) {
+    nlohmann::json ts = nlohmann::json::array();
+    for (const auto& t : c.transitions) {
+      ts.push_back({{"stage", t.stage}, {"from", t.from}, {"to", t.to}, {"error_class", t.error_class},
+                    {"job", t.job}, {"attempt", t.attempt}, {"summary", engine::subject(t)}});
+    }
+    nlohmann::json ds = nlohmann::json::array();
+    for (const auto& d : c.diagnostics) ds.push_back(doc::format(d));
+    campaigns.push_back({{"campaign", c.campaign}, {"path", c.path}, {"worked", c.worked}, {"note", c.note},
+                         {"status", c.status}, {"stage", c.stage}, {"next_due_seconds", c.next_due_seconds},
+                         {"transitions", ts}, {"diagnostics", ds}});
+  }
+  return {{"version", 1}, {"campaigns", campaigns}, {"next_tick_seconds", r.next_tick_seconds},
+          {"errors", r.errors}};
+}
+
+void print_human(const engine::TickReport& r, bool dry_run) {
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : r.campaigns) {
+    for (const auto& d : c.diagnostics) std::fprintf(stderr, "%s\n", doc::format(d).c_str());
+    for (const auto& t : c.transitions) {
+      std::printf("%s%s\n", dry_run ? "(dry run) " : "", engine::subject(t).c_str());
+    }
+    if (!c.campaign.empty()) {
+      rows.push_back({c.campaign, c.status, c.stage.empty() ? "—" : c.stage, std::to_string(c.transitions.size()),
+                      c.note.empty() ? "—" : c.note});
+    }
+  }
+  for (const auto& e : r.errors) std::fprintf(stderr, "cairn tick: %s\n", e.c_str());
+  if (!rows.empty()) {
+    std::printf("\n%s", render_table({"CAMPAIGN", "STATUS", "STAGE", "TRANSITIONS", "NOTE"}, rows).c_str());
+  }
+  std::printf("next tick in %s (%llds)\n", util::human_duration(r.next_tick_seconds).c_str(),
+              static_cast<long long>(r.next_tick_seconds));
+}
+
+// Under GitHub Actions: `next_tick_seconds` output and a Markdown step summary.
+void write_github_outputs(const engine::TickReport& r) {
+  if (const std::string out = env("GITHUB_OUTPUT"); !out.empty()) {
+    std::ofstream f(out, std::ios::app);
+    f << "next_tick_seconds=" << r.next_tick_seconds << "\n";
+  }
+  if (const std::string summary = env("GITHUB_STEP_SUMMARY"); !summary.empty()) {
+    std::ofstream f(summary, std::ios::app);
+    f << "## cairn tick\n\n| Campaign | Status | Stage | Transitions | Note |\n|---|---|---|---|---|\n";
+    for (const auto& c : r.campaigns) {
+      std::string ts;
+      for (const auto& t : c.transitions) ts += (ts.empty() ? "" : "<br>") + fmt::format("{} → {}", t.from, t.to);
+      f << fmt::format("| {} | {} | {} | {} | {} |\n", c.campaign.empty() ? c.path : c.campaign, c.status, c.stage,
+                       ts.empty() ? "—" : ts, c.note);
+    }
+    f << fmt::format("\nNext tick in {}.\n", util::human_duration(r.next_tick_seconds));
+  }
+}
+
+// Crash testing (DESIGN §4, issue "many ticks, one truth"): `CAIRN_FAULT_INJECT=POINT:N`
+// ends the process, as a killed CI runner would, at the Nth time the tick reaches
+// POINT: `exit-before-commit` (before a transition is committed), `exit-after-publish`
+// (after an intent or the batch landed), `exit-after-submit` (the scheduler has the job,
+// the repository does not know yet).
+struct FaultPoint {
+  std::string point;
+  int at = 0;
+  int seen = 0;
+  // Counts one arrival at `here`; exits the process when it is the chosen one.
+  void reached(std::string_view here, engine::Store* flush_first = nullptr) {
+    if (at <= 0 || here != point || ++seen != at) return;
+    if (flush_first != nullptr) (void)flush_first->flush();
+    std::fflush(stdout);
+    std::_Exit(137);
+  }
+};
+
+FaultPoint fault_point() {
+  const std::string spec = env("CAIRN_FAULT_INJECT");
+  const auto colon = spec.rfind(':');
+  if (colon == std::string::npos) return {};
+  return {spec.substr(0, colon), std::atoi(spec.c_str() + colon + 1)};
+}
+
+class FaultInjectingStore : public engine::Store {
+ public:
+  FaultInjectingStore(engine::Store& inner, FaultPoint& fault) : m_inner(inner), m_fault(fault) {}
+  Expected<std::string> commit(const engine::CommitRequest& r, const engine::Identity& id) override {
+    m_fault.reached("exit-before-commit", &m_inner);
+    return m_inner.commit(r, id);
+  }
+  Expected<void> flush() override { return m_inner.flush(); }
+  Expected<bool> publish() override {
+    auto landed = m_inner.publish();
+    if (landed && *landed) m_fault.reached("exit-after-publish");
+    return landed;
+  }
+
+ private:
+  engine::Store& m_inner;
+  FaultPoint& m_fault;
+};
+
+class FaultInjectingScheduler : public engine::Scheduler {
+ public:
+  FaultInjectingScheduler(engine::Scheduler& inner, FaultPoint& fault) : m_inner(inner), m_fault(fault) {}
+  Expected<std::optional<std::string>> find(const engine::JobKey& key) override { return m_inner.find(key); }
+  Expected<std::string> submit(const engine::SubmitRequest& request) override {
+    auto id = m_inner.submit(request);
+    if (id) m_fault.reached("exit-after-submit");
+    return id;
+  }
+  Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& ids) override {
+    return m_inner.status(ids);
+  }
+  Expected<std::string> log_tail(const std::string& id, int lines) override { return m_inner.log_tail(id, lines); }
+  Expected<void> cancel(const std::string& id) override { return m_inner.cancel(id); }
+
+ private:
+  engine::Scheduler& m_inner;
+  FaultPoint& m_fault;
+};
+
+class FaultInjectingBackends : public engine::Backends {
+ public:
+  FaultInjectingBackends(engine::Backends& inner, FaultPoint& fault) : m_inner(inner), m_fault(fault) {}
+  engine::Scheduler* get(const std::string& name) override {
+    engine::Scheduler* s = m_inner.get(name);
+    if (s == nullptr) return nullptr;
+    auto& wrapped = m_wrapped[name];
+    if (!wrapped) wrapped = std::make_unique<FaultInjectingScheduler>(*s, m_fault);
+    return wrapped.get();
+  }
+
+ private:
+  engine::Backends& m_inner;
+  FaultPoint& m_fault;
+  std::map<std::string, std::unique_ptr<FaultInjectingScheduler>> m_wrapped;
+};
+
+int refuse_dirty(gitstore::Repo& repo) {
+  auto dirty = repo.dirty_tracked_files();
+  if (!dirty) {
+    std::fprintf(stderr, "cairn tick: %s\n", dirty.error().message.c_str());
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  if (dirty->empty()) return 0;
+  std::fprintf(stderr, "cairn tick: refusing to tick: tracked files have uncommitted changes:\n");
+  for (const auto& f : *dirty) std::fprintf(stderr, "  %s\n", f.c_str());
+  std::fprintf(stderr, "commit or stash them first (untracked files are fine)\n");
+  return static_cast<int>(ExitCode::unreachable);
+}
+
+// Lost races are retried from a fresh fetch this many times, with jittered backoff.
+constexpr int kPublishAttempts = 8;
+
+void backoff(int attempt) {
+  std::random_device rd;
+  std::uniform_int_distribution<int> jitter(0, 250 * attempt);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt + jitter(rd)));
+}
+
+int run_tick(const TickCliOptions& o) {
+  auto ctx = load_context(fs::current_path());
+  if (!ctx) {
+    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  gitstore::LibGit2 git;
+  auto repo = gitstore::Repo::discover(ctx->top.string());
+  if (!repo) {
+    std::fprintf(stderr, "cairn tick: %s\n", repo.error().message.c_str());
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  std::vector<doc::Diagnostic> diagnostics;
+  auto catalog = load_catalog(*ctx, diagnostics);
+  print_diagnostics(diagnostics);
+  if (!catalog) {
+    std::fprintf(stderr, "cairn tick: %s\n", catalog.error().message.c_str());
+    return static_cast<int>(ExitCode::findings);
+  }
+  // A dry run looks at the local checkout only: it changes nothing, the branch included.
+  auto remote_name = o.dry_run ? Expected<std::string>(std::string()) : gitstore::tick_remote(*repo);
+  if (!remote_name) {
+    std::fprintf(stderr, "cairn tick: %s\n", remote_name.error().message.c_str());
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  const gitstore::RemoteBranch where{*remote_name, ctx->config.branch};
+  if (!where.remote.empty()) {
+    auto current = repo->current_branch();
+    if (!current || *current != where.branch) {
+      std::fprintf(stderr, "cairn tick: ticks act on branch `%s` (cairn.yaml `branch`), but `%s` is checked out\n",
+                   where.branch.c_str(), current ? current->c_str() : "?");
+      return static_cast<int>(ExitCode::unreachable);
+    }
+  }
+
+  auto urls = repo->remote_urls();
+  const std::string qualifier = urls && !urls->empty() ? urls->front() : ctx->top.string();
+  ConfiguredBackends configured(ctx->config, qualifier);
+  FaultPoint fault = fault_point();
+  FaultInjectingBackends faulty_backends(configured, fault);
+  engine::Backends& backends = fault.at > 0 ? static_cast<engine::Backends&>(faulty_backends) : configured;
+  SystemClock clock;
+  sched::LocalWorkspace workspace;
+  engine::TickOptions options;
+  options.dry_run = o.dry_run;
+  options.force = o.force;
+  options.only = o.only;
+  options.identity = {ctx->config.identity_name, ctx->config.identity_email};
+  options.run_url = run_url();
+  {
+    std::random_device rd;
+    options.tick_id = fmt::format("{:08x}{:08x}", rd(), rd());
+  }
+  if (const std::string grace = env("CAIRN_INTENT_GRACE"); !grace.empty()) {
+    options.intent_grace = std::chrono::seconds(std::max(0, std::atoi(grace.c_str())));
+  }
+  for (const auto& b : ctx->config.backends) {
+    if (b.usd_per_cpu_hour > 0) options.usd_per_cpu_hour[b.name] = b.usd_per_cpu_hour;
+  }
+
+  // Level-triggered: each attempt starts from the remote's tip and recomputes every
+  // transition; an attempt whose push loses the race leaves nothing behind.
+  engine::TickReport report;
+  std::vector<doc::Diagnostic> read_errors;
+  bool dirty_checked = false;
+  for (int attempt = 1;; ++attempt) {
+    if (!where.remote.empty()) {
+      auto tip = gitstore::fetch_tip(*repo, where);
+      if (!tip) {
+        std::fprintf(stderr, "cairn tick: %s\n", tip.error().message.c_str());
+        return static_cast<int>(ExitCode::unreachable);
+      }
+      auto head = repo->head_oid();
+      if (!tip->empty() && (!head || !*head || **head != *tip)) {
+        if (!dirty_checked) {
+          if (int rc = refuse_dirty(*repo); rc != 0) return rc;
+          dirty_checked = true;
+        }
+        auto dropped = gitstore::sync_to_tip(*repo, where, *tip);
+        if (!dropped) {
+          std::fprintf(stderr, "cairn tick: %s\n", dropped.error().message.c_str());
+          return static_cast<int>(ExitCode::unreachable);
+        }
+        if (*dropped > 0) {
+          std::printf("dropped %d unpushed cairn commit(s) of an earlier tick; recomputing them\n", *dropped);
+        }
+      }
+    }
+    read_errors.clear();
+    const auto campaigns = load_campaigns(*ctx, read_errors);
+    // A tick that will work no campaign writes nothing: the (work-tree wide) dirty
+    // check only guards writes.
+    engine::TickOptions peek_options;
+    peek_options.force = o.force;
+    peek_options.only = o.only;
+    if (!o.dry_run && !dirty_checked && engine::any_due(campaigns, std::chrono::system_clock::now(), peek_options)) {
+      if (int rc = refuse_dirty(*repo); rc != 0) return rc;
+      dirty_checked = true;
+    }
+    auto store = gitstore::GitStore::open(ctx->top.string());
+    if (!store) {
+      std::fprintf(stderr, "cairn tick: %s\n", store.error().message.c_str());
+      return static_cast<int>(ExitCode::unreachable);
+    }
+    if (!where.remote.empty()) (*store)->set_remote(where);
+    FaultInjectingStore faulty(**store, fault);
+    engine::Store& sink = fault.at > 0 ? static_cast<engine::Store&>(faulty) : **store;
+    report = engine::tick(engine::Ports{backends, sink, clock, workspace, **catalog}, campaigns, options);
+    bool lost = report.lost_race;
+    if (!lost && !o.dry_run) {
+      auto landed = sink.publish();
+      if (!landed) {
+        std::fprintf(stderr, "cairn tick: %s\n", landed.error().message.c_str());
+        return static_cast<int>(ExitCode::unreachable);
+      }
+      lost = !*landed;
+    }
+    if (!lost) break;
+    if (attempt == kPublishAttempts) {
+      std::fprintf(stderr,
+                   "cairn tick: the push to %s/%s was refused %d times in a row (another writer moved it, or the "
+                   "server refuses pushes); giving up for now (nothing is lost: the next tick redoes the work)\n",
+                   where.remote.c_str(), where.branch.c_str(), attempt);
+      return static_cast<int>(ExitCode::unreachable);
+    }
+    std::printf("lost the race to push %s/%s (attempt %d); starting over from the new tip\n", where.remote.c_str(),
+                where.branch.c_str(), attempt);
+    backoff(attempt);
+  }
+  if (!o.only.empty() && std::none_of(report.campaigns.begin(), report.campaigns.end(),
+                                      [&](const engine::CampaignReport& c) { return c.campaign == o.only; })) {
+    std::fprintf(stderr, "cairn tick: no campaign named `%s`\n", o.only.c_str());
+    return static_cast<int>(ExitCode::usage);
+  }
+  // DESIGN §4.7: forge actions after the push, idempotent (issues and clear-escalation
+  // pull requests for escalated campaigns, closing the issues of resumed ones).
+  int forge_rc = 0;
+  if (!o.dry_run && !where.remote.empty() && !report.infrastructure_failed()) {
+    ForgeStepOptions fo;
+    fo.remote = where.remote;
+    fo.run_url = options.run_url;
+    if (o.json) fo.out = stderr;  // keep --json stdout clean
+    forge_rc = run_forge_step(*ctx, *repo, fo);
+  }
+  if (o.json) {
+    std::printf("%s\n", to_json(report).dump(2).c_str());
+  } else {
+    print_human(report, o.dry_run);
+  }
+  if (!o.dry_run) write_github_outputs(report);
+  if (report.infrastructure_failed() || forge_rc == static_cast<int>(ExitCode::unreachable)) {
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  if (forge_rc != 0) return forge_rc;
+  if (report.has_invalid_files() || !read_errors.empty()) return static_cast<int>(ExitCode::findings);
+  return 0;
+}
+
+}  // namespace
+
+void define_tick(CLI::App& sub, Runner& run) {
+  auto o = std::make_shared<TickCliOptions>();
+  sub.add_flag("--dry-run", o->dry_run, "Print the transitions a tick would make; submit and commit nothing");
+  sub.add_flag("--force", o->force, "Work every campaign now, due or not");
+  sub.add_option("--only", o->only, "Work only this campaign");
+  sub.add_flag("--json", o->json, "Print the transitions and cadence as JSON");
+  run = [o] { return run_tick(*o); };
+}
+
+}  // namespace cairn::cli

@@ -1,0 +1,34 @@
+#pragma once
+
+// The subcommands, as a table (ninja's Tool list): each verb defines its options on its
+// CLI11 subcommand and sets `run` to the function that does the work and returns the
+// exit code.
+
+#include <functional>
+#include <string_view>
+
+#include <CLI/CLI.hpp>
+
+namespace cairn::cli {
+
+using Runner = std::function<int()>;
+using DefineVerb = void (*)(CLI::App& sub, Runner& run);
+
+struct Verb {
+  std::string_view name;
+  std::string_view help;
+  DefineVerb define;
+};
+
+void define_init(CLI::App& sub, Runner& run);
+void define_new(CLI::App& sub, Runner& run);
+void define_validate(CLI::App& sub, Runner& run);
+void define_tick(CLI::App& sub, Runner& run);
+void define_status(CLI::App& sub, Runner& run);
+void define_log(CLI::App& sub, Runner& run);
+void define_classify(CLI::App& sub, Runner& run);
+void define_clear(CLI::App& sub, Runner& run);
+void define_doctor(CLI::App& sub, Runner& run);
+void define_forge(CLI::App& sub, Runner& run);
+
+}  // namespace cairn::cli

@@ -1,0 +1,128 @@
+#pragma once
+
+// A campaign's WORKFLOW.md as plain data (DESIGN.md §3). No I/O, no parsing here:
+// parse/ builds these, engine/ reads them, and edits go through parse::WorkflowFile so
+// the bytes on disk change surgically.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <cairn/doc/condition.hpp>
+
+namespace cairn::doc {
+
+enum class Status { pending, ready, running, done, failed, escalated };
+
+// "pending" -> Status::pending, ...; nullopt for anything else.
+std::optional<Status> parse_status(std::string_view text);
+std::string_view to_string(Status s);
+
+// The nine stage-table columns, in the seed's order.
+enum class Column { number, name, entry, exit, status, job_id, started, completed, retries };
+std::string_view column_title(Column c);
+
+// How a stage runs (the optional `stages:` frontmatter block).
+struct Resources {
+  std::optional<std::int64_t> time_seconds;  // `time: "00:30:00"` or "D-HH:MM:SS"
+  std::string time_text;                     // as written, for messages
+  std::optional<int> cpus;
+  std::optional<std::int64_t> mem_mb;  // `mem: 8G` (K/M/G/T)
+  std::string mem_text;
+  std::optional<int> gpus;
+  std::string gpu_type;
+  std::string partition;
+};
+
+struct StageSpec {
+  std::string name;
+  std::string run;      // path inside the campaign dir
+  std::string backend;  // empty = budget.backend, else local
+  Resources resources;
+  std::string array;  // e.g. "1-20%5"; empty = not an array
+  std::optional<std::int64_t> expect_seconds;
+  std::map<std::string, std::string> set;  // template values (osmo --set)
+  std::string pool;
+  int line = 0;  // line of the stage's key in the file
+};
+
+// One row of the `## Stages` table. Empty cells (`—`) read as "".
+struct Stage {
+  std::string number;
+  std::string name;
+  std::string entry;
+  std::string exit;
+  Status status = Status::pending;
+  std::string job_id;
+  std::string started;
+  std::string completed;
+  int retries = 0;
+  Condition entry_condition;
+  Condition exit_condition;
+  int line = 0;
+};
+
+struct FailureRow {
+  std::string date;
+  std::string stage;
+  std::string error_class;
+  std::string message;
+  std::string action;
+  std::string result;
+};
+
+struct ActionItem {
+  bool checked = false;
+  std::string text;
+  int line = 0;
+};
+
+struct Budget {
+  std::string backend;
+  double cap_usd = 0;
+  double spent_usd = 0;
+};
+
+struct Notify {
+  bool on_advance = false;
+  bool on_escalate = true;
+};
+
+struct Reference {
+  std::string path;
+  std::string section;
+};
+
+struct Workflow {
+  std::string campaign;
+  std::string project;
+  std::string created;
+  std::string last_tick;
+  Status status = Status::pending;
+  std::string current_stage;
+  bool escalation_required = false;
+  std::string escalation_reason;
+  Budget budget;
+  Notify notify;
+  std::vector<Reference> references;
+  std::map<std::string, std::string> deploy;  // the seed's `deploy:` block, scalars only
+  std::vector<StageSpec> specs;               // in file order
+
+  std::string title;  // the first `# ` heading
+  std::vector<Stage> stages;
+  std::vector<ActionItem> actions;
+  std::vector<FailureRow> failures;
+  std::string lessons;  // the body of `## Lessons learned`, verbatim
+
+  // The stage row named `name`, or nullptr.
+  const Stage* stage(std::string_view name) const;
+  // The spec for stage `name`, or nullptr when the stage has none.
+  const StageSpec* spec(std::string_view name) const;
+  // The first stage whose Status is not done, or nullptr when all are done.
+  const Stage* first_open_stage() const;
+};
+
+}  // namespace cairn::doc

@@ -1,0 +1,49 @@
+#include <cairn/engine/cadence.hpp>
+
+namespace cairn::engine {
+
+std::int64_t cadence_for_expect(std::int64_t expect) {
+  if (expect < 3600) return 5 * 60;
+  if (expect <= 4 * 3600) return 45 * 60;
+  if (expect <= 24 * 3600) return 3 * 3600;
+  return 10 * 3600;
+}
+
+std::int64_t campaign_cadence(const doc::Workflow& wf) {
+  if (wf.escalation_required) return kIdleCadence;
+  const doc::Stage* stage = wf.first_open_stage();
+  if (stage == nullptr) return kIdleCadence;
+  switch (stage->status) {
+    case doc::Status::running: {
+      const doc::StageSpec* spec = wf.spec(stage->name);
+      if (spec != nullptr && spec->expect_seconds) return cadence_for_expect(*spec->expect_seconds);
+      if (spec != nullptr && spec->resources.time_seconds) {
+        return cadence_for_expect(*spec->resources.time_seconds);
+      }
+      return cadence_for_expect(0);
+    }
+    case doc::Status::ready:
+    case doc::Status::failed:
+      return 0;  // work waiting: due now
+    case doc::Status::pending:
+    case doc::Status::done:
+    case doc::Status::escalated:
+      break;
+  }
+  return kIdleCadence;
+}
+
+std::int64_t schedule_cadence(const parse::Schedule& s) {
+  if (s.escalation_required) return kIdleCadence;
+  switch (s.status) {
+    case doc::Status::running: return cadence_for_expect(s.expect_seconds.value_or(0));
+    case doc::Status::ready:
+    case doc::Status::failed: return 0;
+    case doc::Status::pending:
+    case doc::Status::done:
+    case doc::Status::escalated: break;
+  }
+  return kIdleCadence;
+}
+
+}  // namespace cairn::engine

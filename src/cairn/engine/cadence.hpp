@@ -1,0 +1,26 @@
+#pragma once
+
+// The seed's cadence table: how soon a campaign wants its next tick.
+
+#include <cstdint>
+
+#include <cairn/doc/workflow.hpp>
+#include <cairn/parse/workflow_file.hpp>
+
+namespace cairn::engine {
+
+inline constexpr std::int64_t kIdleCadence = 12 * 3600;
+
+// Seconds until the next tick for a job expected to run `expect_seconds`:
+// < 1 h: 5 min; 1-4 h: 45 min; 4-24 h: 3 h; > 24 h: 10 h.
+std::int64_t cadence_for_expect(std::int64_t expect_seconds);
+
+// The cadence of a whole campaign: from its running stage's `expect` (else its
+// walltime, else "short"); 12 h when idle, done or escalated.
+std::int64_t campaign_cadence(const doc::Workflow& wf);
+
+// The same from the frontmatter alone (status, escalation_required and the current
+// stage's expect), for deciding without a full parse that a campaign is not due.
+std::int64_t schedule_cadence(const parse::Schedule& s);
+
+}  // namespace cairn::engine

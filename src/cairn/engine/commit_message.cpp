@@ -1,0 +1,54 @@
+#include <cairn/engine/commit_message.hpp>
+
+#include <fmt/format.h>
+
+#include <cairn/util/redact.hpp>
+
+namespace cairn::engine {
+
+namespace {
+
+// A trailer value must stay on one line.
+std::string one_line(std::string_view s) {
+  std::string out;
+  for (char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
+  return out;
+}
+
+}  // namespace
+
+std::string subject(const Transition& t) {
+  // An intent is not a transition: it announces one (DESIGN §4.5).
+  if (!t.intent.empty()) return fmt::format("{}: {} intent: {}", t.campaign, t.stage, t.intent);
+  std::string s = fmt::format("{}: {} {} -> {}", t.campaign, t.stage, t.from, t.to);
+  if (!t.error_class.empty()) s += fmt::format(" [{}]", t.error_class);
+  return s;
+}
+
+std::string render_commit_message(const Transition& t) {
+  std::string msg = util::redact(subject(t)) + "\n";
+  for (const auto& para : t.body) {
+    if (!para.empty()) msg += "\n" + util::redact(para) + "\n";
+  }
+  if (t.failure) {
+    const auto& f = *t.failure;
+    msg += "\n| Date | Stage | Error class | Error msg | Action taken | Result |\n";
+    msg += "|------|-------|-------------|-----------|--------------|--------|\n";
+    msg += util::redact(fmt::format("| {} | {} | {} | {} | {} | {} |\n", f.date, f.stage, f.error_class,
+                                    f.message, f.action, f.result));
+  }
+  msg += "\n";
+  msg += fmt::format("Cairn-Campaign: {}\n", one_line(t.campaign));
+  msg += fmt::format("Cairn-Stage: {}\n", one_line(t.stage));
+  msg += fmt::format("Cairn-Transition: {} -> {}\n", t.from, t.to);
+  if (!t.job.empty()) msg += fmt::format("Cairn-Job: {}\n", one_line(t.job));
+  if (t.attempt > 0) msg += fmt::format("Cairn-Attempt: {}\n", t.attempt);
+  if (!t.error_class.empty()) msg += fmt::format("Cairn-Error-Class: {}\n", one_line(t.error_class));
+  if (!t.intent.empty()) msg += fmt::format("Cairn-Intent: {}\n", one_line(t.intent));
+  msg += fmt::format("Cairn-Tick: {}\n", t.tick);
+  if (!t.tick_id.empty()) msg += fmt::format("Cairn-Tick-Id: {}\n", one_line(t.tick_id));
+  if (!t.run_url.empty()) msg += fmt::format("Cairn-Run-URL: {}\n", util::redact(one_line(t.run_url)));
+  return msg;
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,37 @@
+#pragma once
+
+// The commit format of DESIGN.md §5: one commit per state transition, a subject that
+// names it, a short body, the failure-log row when there is a failure, and git trailers
+// that `cairn log` and `git interpret-trailers --parse` read back.
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <cairn/doc/workflow.hpp>
+
+namespace cairn::engine {
+
+struct Transition {
+  std::string campaign;
+  std::string stage;
+  std::string from;  // a Status name, or "tick" for a heartbeat
+  std::string to;
+  std::string error_class;  // empty when none
+  std::string job;
+  int attempt = 0;
+  std::vector<std::string> body;  // short paragraphs
+  std::optional<doc::FailureRow> failure;
+  std::string tick;     // ISO time of the tick
+  std::string run_url;  // CI run, when known
+  std::string tick_id;  // `Cairn-Tick-Id`: which tick process made the commit
+  std::string intent;   // `Cairn-Intent` value, when this commit announces a submit
+};
+
+// Renders the full commit message. Every text field is passed through util::redact.
+std::string render_commit_message(const Transition& t);
+
+// `<campaign>: <stage> <from> -> <to> [<class>]`, or `<campaign>: <stage> intent: submit <key>`
+std::string subject(const Transition& t);
+
+}  // namespace cairn::engine

@@ -1,0 +1,198 @@
+#pragma once
+
+// The engine's view of the world: small interfaces for every side effect (scheduler,
+// git store, clock, filesystem probes, failure catalog). One real implementation each
+// lives in sched/, gitstore/, catalog/ and util/; tests use recording fakes.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <cairn/doc/workflow.hpp>
+#include <cairn/util/expected.hpp>
+
+namespace cairn::engine {
+
+using TimePoint = std::chrono::system_clock::time_point;
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+};
+
+// `cairn.<campaign>.<stage>.<attempt>`: the name a job carries in its scheduler, so a
+// tick that died between submit and commit finds the job again instead of submitting
+// a second copy.
+struct JobKey {
+  std::string campaign;
+  std::string stage;
+  int attempt = 1;
+  std::string str() const { return "cairn." + campaign + "." + stage + "." + std::to_string(attempt); }
+};
+
+struct SubmitRequest {
+  JobKey key;
+  std::string campaign_dir;  // absolute; the job's working directory
+  doc::StageSpec spec;       // run path (relative to campaign_dir), resources, array
+  std::string array;         // overrides spec.array (a retry of failed indices only)
+};
+
+enum class JobState {
+  pending,     // queued, configuring, not yet visible after submit
+  running,     // running, completing, suspended
+  completed,   // finished; see exit_code
+  failed,      // finished with a non-zero exit or a signal
+  timeout,     // hit its wall-clock limit
+  out_of_memory,
+  node_fail,
+  preempted,
+  cancelled,
+  boot_fail,
+  unknown,     // the scheduler could not say (query failed): retry next tick
+};
+std::string_view to_string(JobState s);
+// True for states after which the job will not change again.
+bool is_final(JobState s);
+
+struct TaskStatus {
+  std::string index;  // array index, as the scheduler prints it
+  JobState state = JobState::unknown;
+  std::optional<int> exit_code;
+  std::string reason;
+};
+
+struct JobStatus {
+  std::string job_id;
+  JobState state = JobState::unknown;  // aggregated over tasks: worst final state wins
+  std::optional<int> exit_code;        // non-zero exit of any task wins over 0
+  std::string reason;                  // scheduler's reason / state text, for evidence
+  std::vector<TaskStatus> tasks;       // empty for a single job
+  std::optional<double> cpu_hours;
+  std::optional<double> cost_usd;
+  std::optional<TimePoint> started;
+  std::optional<TimePoint> ended;
+};
+
+// Derives an array job's state, exit code and reason from its `tasks` (sorted by index
+// on return): any task running -> running, else pending, else unknown; when all are
+// final the worst final state wins (boot_fail > node_fail > out_of_memory > timeout >
+// failed > cancelled > preempted > completed); the first non-zero task exit wins.
+void summarize_tasks(JobStatus& job);
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  // The job already submitted under `key`, if any (pending, running or finished).
+  // Fails only when the scheduler cannot be asked (exit 3).
+  virtual Expected<std::optional<std::string>> find(const JobKey& key) = 0;
+  // Submits and returns the job id. Implementations look the key up first and return
+  // the existing job's id instead of submitting twice.
+  virtual Expected<std::string> submit(const SubmitRequest& request) = 0;
+  // One batched query for every listed job. A job absent from the answer is unknown.
+  virtual Expected<std::map<std::string, JobStatus>> status(const std::vector<std::string>& job_ids) = 0;
+  // The last `lines` lines of the job's output (all tasks, concatenated), for
+  // classification and `no WORD in log` clauses.
+  virtual Expected<std::string> log_tail(const std::string& job_id, int lines) = 0;
+  // Cancels one job.
+  virtual Expected<void> cancel(const std::string& job_id) = 0;
+};
+
+// Resolves a backend name (`local`, `slurm`, or an instance named in cairn.yaml) to a
+// scheduler. Returns nullptr for an unknown name.
+class Backends {
+ public:
+  virtual ~Backends() = default;
+  virtual Scheduler* get(const std::string& name) = 0;
+};
+
+// Filesystem checks used by exit conditions, relative to a job's working directory.
+class Workspace {
+ public:
+  virtual ~Workspace() = default;
+  // Number of paths matching `glob` under `dir`.
+  virtual Expected<int> count_matches(const std::string& dir, const std::string& glob) = 0;
+  // Exit code of `command` run by the shell with cwd `dir` (bounded in time).
+  virtual Expected<int> run_check(const std::string& dir, const std::string& command) = 0;
+};
+
+// What a failed job left behind, as evidence for the catalog.
+struct Evidence {
+  std::optional<int> exit_code;
+  std::string state;   // e.g. "TIMEOUT", "OUT_OF_MEMORY", "FAILED"
+  std::string reason;  // scheduler reason / events
+  std::string log_tail;
+};
+
+struct Classification {
+  std::string error_class;  // e.g. "walltime-exceeded"
+  std::string fix;          // auto-fix action ("walltime x2", "mem x2", "resubmit"); empty = none
+  bool safe_to_retry = false;
+  bool transient = false;    // retry next tick, never counted as a stage failure
+  bool destructive = false;  // the fix needs a destructive change: escalate
+  int max_auto_fixes = 1;
+  std::string hint;     // for humans: what to do
+  std::string matched;  // the evidence text the signature matched (one line)
+  std::string source;   // catalog file and line of the entry
+};
+
+// One frontmatter scalar a catalogued fix changes, e.g.
+// {"stages.smoke.resources.time", "01:00:00"}.
+struct SpecEdit {
+  std::string key;
+  std::string value;
+};
+
+class Catalog {
+ public:
+  virtual ~Catalog() = default;
+  // The first entry (project catalogs before the generic one) whose signature matches,
+  // or nullopt for an error no catalog knows.
+  virtual std::optional<Classification> classify(const Evidence& evidence) const = 0;
+  // The edits that apply auto-fix `fix` ("walltime x2", "mem x2", "resubmit") to
+  // `spec`. Fails with the reason when the fix cannot apply (e.g. no walltime to double).
+  virtual Expected<std::vector<SpecEdit>> plan_fix(std::string_view fix,
+                                                   const doc::StageSpec& spec) const = 0;
+};
+
+}  // namespace cairn::engine
+
+namespace cairn::engine {
+
+struct Identity {
+  std::string name = "cairn";
+  std::string email = "cairn@localhost";
+};
+
+struct CommitRequest {
+  std::string path;     // repo-relative path of the one file the commit changes
+  std::string content;  // its new bytes
+  std::string message;  // full message, trailers included
+};
+
+// The git side of a tick. Each commit touches exactly one WORKFLOW.md.
+class Store {
+ public:
+  virtual ~Store() = default;
+  // Writes `content` to the work tree and index and commits it on the current branch
+  // as `identity`. Returns the new commit id (hex).
+  virtual Expected<std::string> commit(const CommitRequest& request, const Identity& identity) = 0;
+  // Makes every commit so far durable (objects written, refs updated). A store that
+  // writes through has nothing to do.
+  virtual Expected<void> flush() { return {}; }
+  // Makes every commit so far durable and, when the repository has a remote, pushes
+  // the branch as a compare-and-swap on its tip. Returns true when the commits landed,
+  // false when another writer moved the tip first (lost the race: nothing of ours is
+  // on the remote; the caller starts over from the new tip). Fails (exit 3) when the
+  // remote cannot be reached. A store without a remote only flushes.
+  virtual Expected<bool> publish() {
+    if (auto r = flush(); !r) return r.error();
+    return true;
+  }
+};
+
+}  // namespace cairn::engine

@@ -1,0 +1,910 @@
+#include <cairn/engine/tick.hpp>
+
+#include <algorithm>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <cairn/engine/cadence.hpp>
+#include <cairn/parse/workflow_file.hpp>
+#include <cairn/util/redact.hpp>
+#include <cairn/util/time.hpp>
+
+namespace cairn::engine {
+
+namespace {
+
+using doc::Status;
+
+constexpr std::string_view kActionPrefix = "cairn:";
+constexpr std::string_view kIntentWord = "submitting";
+constexpr int kMaxRetries = 2;
+constexpr int kConditionLogLines = 20000;
+
+// The backend a stage runs on: its own, else the campaign's budget backend, else local.
+std::string backend_of(const doc::Workflow& wf, const doc::StageSpec* spec) {
+  if (spec != nullptr && !spec->backend.empty()) return spec->backend;
+  if (!wf.budget.backend.empty()) return wf.budget.backend;
+  return "local";
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// The first line of `text` that looks like an error, else its last non-empty line.
+std::string evidence_line(std::string_view text) {
+  std::string_view fallback;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(pos, end - pos);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
+    if (!line.empty()) {
+      const std::string l = lower(line);
+      if (l.find("error") != std::string::npos || l.find("fatal") != std::string::npos ||
+          l.find("killed") != std::string::npos || l.find("exception") != std::string::npos) {
+        return std::string(line);
+      }
+      fallback = line;
+    }
+    pos = end + 1;
+  }
+  return std::string(fallback);
+}
+
+// A failure-log cell: one line, no pipes, bounded.
+std::string cell_text(std::string_view s, std::size_t max = 120) {
+  std::string out;
+  for (char c : s) {
+    if (c == '\n' || c == '\r' || c == '\t') c = ' ';
+    if (c == '|') {
+      out += "\\|";
+      continue;
+    }
+    out += c;
+  }
+  out = util::redact(out);
+  if (out.size() > max) out = out.substr(0, max - 3) + "...";
+  return out;
+}
+
+// Statuses of every in-flight job, fetched once per backend before any campaign runs.
+struct StatusCache {
+  std::map<std::string, std::map<std::string, JobStatus>> by_backend;
+  std::set<std::string> failed_backends;
+
+  const JobStatus* find(const std::string& backend, const std::string& job) const {
+    auto b = by_backend.find(backend);
+    if (b == by_backend.end()) return nullptr;
+    auto j = b->second.find(job);
+    return j == b->second.end() ? nullptr : &j->second;
+  }
+};
+
+// What to do about a failure, decided once from the evidence and the failure history.
+struct Decision {
+  enum class Kind { retry, transient_retry, escalate } kind = Kind::escalate;
+  std::string error_class;
+  std::string reason;  // escalation reason / human summary
+  std::string fix;
+  std::vector<SpecEdit> edits;
+  std::string message;  // one-line evidence for the failure log
+};
+
+class CampaignTick {
+ public:
+  CampaignTick(Ports& ports, const TickOptions& options, const CampaignInput& input,
+               parse::WorkflowFile file, const StatusCache& statuses, TimePoint now,
+               CampaignReport& report)
+      : m_ports(ports),
+        m_options(options),
+        m_input(input),
+        m_file(std::move(file)),
+        m_statuses(statuses),
+        m_now(now),
+        m_report(report) {}
+
+  void run() {
+    const auto& wf = m_file.workflow();
+    if (wf.escalation_required) {
+      note(fmt::format("escalated ({}); skipped at {}", wf.escalation_reason, util::iso8601(m_now)));
+      return;
+    }
+    // Bounded: every stage can move at most a few times in one tick.
+    const std::size_t max_steps = wf.stages.size() * 4 + 4;
+    for (std::size_t i = 0; i < max_steps && !m_stop; ++i) {
+      if (!step()) break;
+    }
+  }
+
+ private:
+  const doc::Workflow& wf() const { return m_file.workflow(); }
+
+  void note(std::string text) { m_report.note = std::move(text); }
+
+  // One state transition. Returns true when the loop should look at the campaign again.
+  bool step() {
+    const doc::Stage* open = wf().first_open_stage();
+    if (open == nullptr) {
+      if (wf().status != Status::done) finish_campaign();
+      else note("done");
+      return false;
+    }
+    // A copy: every edit re-derives the workflow, so references into it do not last.
+    const doc::Stage stage = *open;
+    switch (stage.status) {
+      case Status::pending: return on_pending(stage);
+      case Status::ready: return on_ready(stage);
+      case Status::running: return on_running(stage);
+      case Status::failed: return on_failed(stage);
+      case Status::escalated: return on_cleared(stage);
+      case Status::done: break;
+    }
+    return false;
+  }
+
+  // ---- transitions --------------------------------------------------------------
+
+  bool on_pending(const doc::Stage& stage) {
+    if (!stage.entry_condition.checkable()) {
+      escalate(stage, "condition-not-checkable",
+               fmt::format("entry condition not machine checkable: {}",
+                           stage.entry_condition.uncheckable.front().text),
+               {});
+      return false;
+    }
+    auto met = evaluate(stage, stage.entry_condition, nullptr);
+    if (!met) {
+      note(fmt::format("{} waits: {}", stage.name, met.error().message));
+      return false;
+    }
+    const std::string name = stage.name;
+    Transition t = transition(stage, "pending", "ready");
+    t.body.push_back(fmt::format("Entry condition \"{}\" holds.", stage.entry));
+    if (!edit_cell(name, doc::Column::status, "ready")) return false;
+    return commit(std::move(t));
+  }
+
+  bool on_ready(const doc::Stage& stage) {
+    const std::string name = stage.name;
+    const doc::StageSpec* spec = wf().spec(name);
+    if (!stage.exit_condition.checkable()) {
+      escalate(stage, "condition-not-checkable",
+               fmt::format("exit condition not machine checkable: {}",
+                           stage.exit_condition.uncheckable.front().text),
+               {});
+      return false;
+    }
+    if (wf().budget.cap_usd > 0 && wf().budget.spent_usd > wf().budget.cap_usd) {
+      escalate(stage, "cost-cap-exceeded",
+               fmt::format("cost cap exceeded: spent ${:.2f} of ${:.2f}", wf().budget.spent_usd,
+                           wf().budget.cap_usd),
+               {});
+      return false;
+    }
+    if (spec == nullptr || spec->run.empty()) {
+      // A gate stage: nothing to run, done when its exit condition holds.
+      auto met = evaluate(stage, stage.exit_condition, nullptr);
+      if (!met) {
+        note(fmt::format("{} (no run:) waits: {}", name, met.error().message));
+        return false;
+      }
+      Transition t = transition(stage, "ready", "done");
+      t.body.push_back(fmt::format("Exit condition \"{}\" holds; stage has no job.", stage.exit));
+      if (!edit_cell(name, doc::Column::completed, util::table_time(m_now))) return false;
+      if (!edit_cell(name, doc::Column::status, "done")) return false;
+      return commit(std::move(t));
+    }
+    return submit(stage, *spec, "ready");
+  }
+
+  bool submit(const doc::Stage& stage, doc::StageSpec spec, std::string_view from) {  // a copy: edits re-derive the workflow
+    const std::string name = stage.name;
+    const std::string backend = backend_of(wf(), &spec);
+    Scheduler* sched = m_ports.backends.get(backend);
+    if (sched == nullptr) {
+      escalate(stage, "unknown-backend",
+               fmt::format("backend `{}` is not configured (cairn.yaml `backends:`)", backend), {});
+      return false;
+    }
+    const JobKey key{wf().campaign, name, stage.retries + 1};
+    if (m_options.dry_run) {
+      Transition t = transition(stage, std::string(from), "running");
+      t.attempt = key.attempt;
+      t.body.push_back(fmt::format("Would submit {} on {} as {}.", spec.run, backend, key.str()));
+      m_report.transitions.push_back(std::move(t));
+      m_stop = true;
+      return false;
+    }
+    std::string job;
+    bool adopted = false;
+    auto existing = sched->find(key);
+    if (!existing) return infrastructure(backend, existing.error());
+    if (*existing) {
+      job = **existing;
+      adopted = true;
+    } else {
+      if (!announce_submit(stage, key)) return false;
+      SubmitRequest request{key, m_input.dir, spec, {}};
+      auto submitted = sched->submit(request);
+      if (!submitted) {
+        if (submitted.error().exit == ExitCode::unreachable) {
+          return infrastructure(backend, submitted.error());
+        }
+        escalate(stage, "submit-failed",
+                 fmt::format("submit of {} failed: {}", spec.run, submitted.error().message), {});
+        return false;
+      }
+      job = *submitted;
+    }
+    Transition t = transition(stage, std::string(from), "running");
+    t.job = job;
+    t.attempt = key.attempt;
+    t.body.push_back(adopted
+                         ? fmt::format("Adopted job {} ({}) already known to {}.", job, key.str(), backend)
+                         : fmt::format("Submitted {} to {} as job {} ({}).", spec.run, backend, job,
+                                       key.str()));
+    if (!edit_cell(name, doc::Column::job_id, job)) return false;
+    if (!edit_cell(name, doc::Column::started, util::table_time(m_now))) return false;
+    if (!edit_cell(name, doc::Column::status, "running")) return false;
+    const std::int64_t cadence = cadence_for_expect(expected_seconds(spec));
+    if (!upsert_action(fmt::format("{} job {} ({}) submitted {}; next check ≈ {}", kActionPrefix, job,
+                                   name, util::clock_time(m_now),
+                                   util::clock_time(m_now + std::chrono::seconds(cadence))),
+                       false)) {
+      return false;
+    }
+    commit(std::move(t));
+    return false;  // a job just submitted is polled next tick
+  }
+
+  bool on_running(const doc::Stage& stage) {
+    const std::string name = stage.name;
+    const doc::StageSpec* spec = wf().spec(name);
+    if (stage.job_id.empty()) {
+      // An interrupted tick left `running` without a JobID: adopt by key, or submit.
+      if (spec == nullptr || spec->run.empty()) {
+        escalate(stage, "missing-job", "stage is running but has no JobID and no run:", {});
+        return false;
+      }
+      return submit(stage, *spec, "running");
+    }
+    const std::string backend = backend_of(wf(), spec);
+    if (m_statuses.failed_backends.count(backend) != 0) {
+      note(fmt::format("{}: status of job {} unknown ({} unreachable); retry next tick", name,
+                       stage.job_id, backend));
+      return false;
+    }
+    const JobStatus* status = m_statuses.find(backend, stage.job_id);
+    if (status == nullptr || status->state == JobState::unknown) {
+      note(fmt::format("{}: job {} not reported by {}; retry next tick", name, stage.job_id, backend));
+      return false;
+    }
+    if (!is_final(status->state)) return still_running(stage, spec, *status);
+
+    add_spend(backend, *status);
+    if (status->state == JobState::completed) {
+      if (!stage.exit_condition.checkable()) {
+        escalate(stage, "condition-not-checkable",
+                 fmt::format("exit condition not machine checkable: {}",
+                             stage.exit_condition.uncheckable.front().text),
+                 {});
+        return false;
+      }
+      auto met = evaluate(stage, stage.exit_condition, status);
+      if (met) {
+        Transition t = transition(stage, "running", "done");
+        t.job = stage.job_id;
+        t.body.push_back(fmt::format("Job {} completed; exit condition \"{}\" holds.", stage.job_id,
+                                     stage.exit));
+        if (!edit_cell(name, doc::Column::completed, util::table_time(m_now))) return false;
+        if (!edit_cell(name, doc::Column::status, "done")) return false;
+        return commit(std::move(t));
+      }
+      return fail_stage(stage, *status, met.error().message);
+    }
+    return fail_stage(stage, *status, "");
+  }
+
+  bool still_running(const doc::Stage& stage, const doc::StageSpec* spec, const JobStatus& status) {
+    const std::int64_t expect = spec != nullptr ? expected_seconds(*spec) : 0;
+    const auto started = util::parse_time(stage.started);
+    if (expect > 0 && started) {
+      const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(m_now - *started).count();
+      if (elapsed > 3 * expect) {
+        escalate(stage, "stuck",
+                 fmt::format("stage running {} , more than 3x its expected {} (job {})",
+                             util::human_duration(elapsed), util::human_duration(expect), stage.job_id),
+                 {});
+        return false;
+      }
+    }
+    const std::string name = stage.name;
+    const std::int64_t cadence = cadence_for_expect(expect);
+    Transition t = transition(stage, "running", "running");
+    t.job = stage.job_id;
+    t.body.push_back(fmt::format("Job {} still {} at {}.", stage.job_id, to_string(status.state),
+                                 util::clock_time(m_now)));
+    if (!upsert_action(fmt::format("{} job {} ({}) {} at {}; next check ≈ {}", kActionPrefix,
+                                   stage.job_id, name, to_string(status.state), util::clock_time(m_now),
+                                   util::clock_time(m_now + std::chrono::seconds(cadence))),
+                       false)) {
+      return false;
+    }
+    commit(std::move(t));
+    return false;
+  }
+
+  bool fail_stage(const doc::Stage& stage, const JobStatus& status, const std::string& unmet) {
+    const std::string name = stage.name;
+    const Decision d = decide(stage, status, unmet, /*already_logged=*/false);
+    Transition t = transition(stage, "running", "failed");
+    t.job = stage.job_id;
+    t.error_class = d.error_class;
+    t.body.push_back(describe_failure(stage, status, unmet));
+    t.body.push_back(describe_decision(stage, d));
+    doc::FailureRow row{util::date(m_now),
+                        name,
+                        d.error_class,
+                        cell_text(fmt::format("job {}: {}", stage.job_id, d.message)),
+                        cell_text(d.kind == Decision::Kind::escalate
+                                      ? "escalated"
+                                      : (d.fix.empty() || d.fix == "resubmit" ? std::string("resubmit")
+                                                                              : d.fix + ", resubmit")),
+                        d.kind == Decision::Kind::escalate ? "ESCALATED" : "RETRYING"};
+    t.failure = row;
+    if (!edit_cell(name, doc::Column::status, "failed")) return false;
+    if (!append_failure(row)) return false;
+    if (!commit(std::move(t))) return false;
+    apply(doc::Stage(*wf().stage(name)), d);
+    return false;
+  }
+
+  bool on_failed(const doc::Stage& stage) {
+    JobStatus none;
+    const JobStatus* status = nullptr;
+    if (!stage.job_id.empty()) {
+      status = m_statuses.find(backend_of(wf(), wf().spec(stage.name)), stage.job_id);
+    }
+    const Decision d = decide(stage, status != nullptr ? *status : none, "", /*already_logged=*/true);
+    apply(stage, d);
+    return false;
+  }
+
+  // A human cleared the escalation (escalation_required false) but the stage still says
+  // escalated: it resumes from ready.
+  bool on_cleared(const doc::Stage& stage) {
+    const std::string name = stage.name;
+    Transition t = transition(stage, "escalated", "ready");
+    t.body.push_back("Escalation cleared (escalation_required is false); the stage resumes.");
+    if (!edit_cell(name, doc::Column::status, "ready")) return false;
+    return commit(std::move(t));
+  }
+
+  // Every stage is done but the frontmatter does not say so (a hand edit).
+  void finish_campaign() {
+    const doc::Stage& last = wf().stages.back();
+    Transition t = transition(last, std::string(to_string(wf().status)), "done");
+    t.body.push_back("Every stage is done.");
+    commit(std::move(t));
+  }
+
+  // ---- decisions ------------------------------------------------------------------
+
+  Decision decide(const doc::Stage& stage, const JobStatus& status, const std::string& unmet,
+                  bool already_logged) {
+    Evidence ev;
+    ev.exit_code = status.exit_code;
+    ev.state = std::string(to_string(status.state));
+    ev.reason = status.reason;
+    if (!unmet.empty()) ev.reason += (ev.reason.empty() ? "" : "; ") + unmet;
+    ev.log_tail = log_tail(stage, m_options.log_tail_lines);
+
+    Decision d;
+    const auto cls = m_ports.catalog.classify(ev);
+    d.message = cls && !cls->matched.empty() ? cls->matched
+                                             : (!ev.reason.empty() ? ev.reason : evidence_line(ev.log_tail));
+    if (d.message.empty()) d.message = fmt::format("job ended {}", ev.state);
+    if (!cls) {
+      d.error_class = "unclassified";
+      d.reason = fmt::format("unclassified failure: {}", cell_text(d.message, 200));
+      return d;
+    }
+    d.error_class = cls->error_class;
+    d.fix = cls->fix;
+    if (cls->transient) {
+      d.kind = Decision::Kind::transient_retry;
+      d.reason = fmt::format("transient {}: resubmitted without counting a retry", cls->error_class);
+      return d;
+    }
+    if (cls->destructive) {
+      d.reason = fmt::format("destructive action proposed for {}: {}", cls->error_class,
+                             cls->hint.empty() ? cls->fix : cls->hint);
+      return d;
+    }
+    if (repeated(stage, cls->error_class, already_logged)) {
+      d.reason = fmt::format("{} twice in a row at {}: the catalogued fix did not help", cls->error_class,
+                             stage.name);
+      return d;
+    }
+    if (stage.retries >= kMaxRetries) {
+      d.reason = fmt::format("{} after {} retries", cls->error_class, stage.retries);
+      return d;
+    }
+    if (cls->fix.empty() || cls->fix == "none" || cls->fix == "escalate") {
+      d.reason = cls->hint.empty() ? fmt::format("{}: no catalogued fix", cls->error_class)
+                                   : fmt::format("{}: {}", cls->error_class, cls->hint);
+      return d;
+    }
+    doc::StageSpec empty_spec;
+    empty_spec.name = stage.name;
+    const doc::StageSpec* spec = wf().spec(stage.name);
+    auto edits = m_ports.catalog.plan_fix(cls->fix, spec != nullptr ? *spec : empty_spec);
+    if (!edits) {
+      d.reason = fmt::format("{}: fix \"{}\" cannot apply: {}", cls->error_class, cls->fix,
+                             edits.error().message);
+      return d;
+    }
+    d.kind = Decision::Kind::retry;
+    d.edits = std::move(*edits);
+    d.reason = fmt::format("catalogued fix \"{}\" applied", cls->fix);
+    return d;
+  }
+
+  // Two consecutive same-error failures at one stage: the latest earlier row for the
+  // stage (skipping this failure's own row when it is already logged) has the same class.
+  bool repeated(const doc::Stage& stage, const std::string& error_class, bool already_logged) const {
+    bool skipped_own = !already_logged;
+    const auto& rows = wf().failures;
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+      if (it->stage != stage.name) continue;
+      if (!skipped_own) {
+        skipped_own = true;
+        if (it->message.find(fmt::format("job {}:", stage.job_id)) != std::string::npos) continue;
+      }
+      return it->error_class == error_class;
+    }
+    return false;
+  }
+
+  void apply(const doc::Stage& stage, const Decision& d) {
+    const std::string name = stage.name;
+    if (d.kind == Decision::Kind::escalate) {
+      escalate(stage, d.error_class, d.reason, {});
+      return;
+    }
+    Transition t = transition(stage, "failed", "ready");
+    t.error_class = d.error_class;
+    t.job = stage.job_id;
+    const int retries = d.kind == Decision::Kind::retry ? stage.retries + 1 : stage.retries;
+    t.body.push_back(d.kind == Decision::Kind::retry
+                         ? fmt::format("Action: {}; stage back to ready (retry {} of {}).", d.reason,
+                                       retries, kMaxRetries)
+                         : fmt::format("Action: {}.", d.reason));
+    for (const auto& e : d.edits) {
+      if (!m_file.set_scalar(e.key, e.value)) {
+        escalate(stage, d.error_class,
+                 fmt::format("fix \"{}\" could not edit `{}` in WORKFLOW.md", d.fix, e.key), {});
+        return;
+      }
+      t.body.push_back(fmt::format("Set {}: {}.", e.key, e.value));
+    }
+    if (!edit_cell(name, doc::Column::retries, std::to_string(retries))) return;
+    if (!edit_cell(name, doc::Column::status, "ready")) return;
+    commit(std::move(t));
+  }
+
+  void escalate(const doc::Stage& stage, const std::string& error_class, const std::string& reason,
+                const std::vector<std::string>& extra) {
+    const std::string name = stage.name;
+    Transition t = transition(stage, std::string(to_string(stage.status)), "escalated");
+    t.error_class = error_class;
+    t.job = stage.job_id;
+    t.body.push_back(fmt::format("Escalated: {}.", reason));
+    for (const auto& e : extra) t.body.push_back(e);
+    t.body.push_back("Resume by setting `escalation_required: false` (cairn clear, or merge the "
+                     "clear-escalation PR).");
+    if (!edit_cell(name, doc::Column::status, "escalated")) return;
+    if (!set_scalar("escalation_required", "true")) return;
+    if (!set_scalar("escalation_reason", cell_text(reason, 200))) return;
+    if (!upsert_action(fmt::format("{} escalated at {} ({}): {}", kActionPrefix, name,
+                                   util::clock_time(m_now), cell_text(reason, 160)),
+                       false)) {
+      return;
+    }
+    commit(std::move(t));
+    m_stop = true;
+  }
+
+  // ---- conditions ---------------------------------------------------------------
+
+  // Ok when every clause holds; otherwise the first clause that does not, and why.
+  Expected<void> evaluate(const doc::Stage& stage, const doc::Condition& cond, const JobStatus* job) {
+    for (const auto& c : cond.clauses) {
+      auto held = clause_holds(stage, c, job);
+      if (!held) return held.error();
+      if (!*held) return fail(fmt::format("`{}` does not hold", c.text));
+    }
+    return {};
+  }
+
+  Expected<bool> clause_holds(const doc::Stage& stage, const doc::Clause& c, const JobStatus* job) {
+    using K = doc::Clause::Kind;
+    switch (c.kind) {
+      case K::always: return true;
+      case K::stage_done: {
+        for (const auto& s : wf().stages) {
+          if (s.number == c.operand || s.name == c.operand) return s.status == Status::done;
+        }
+        return fail(fmt::format("`{}`: no stage {}", c.text, c.operand));
+      }
+      case K::exit_code: {
+        if (job == nullptr) return fail(fmt::format("`{}` needs a finished job", c.text));
+        if (!job->tasks.empty()) {
+          return std::all_of(job->tasks.begin(), job->tasks.end(),
+                             [&](const TaskStatus& task) { return task.exit_code == c.exit_code; });
+        }
+        return job->exit_code.value_or(-1) == c.exit_code;
+      }
+      case K::file_exists: {
+        auto n = m_ports.workspace.count_matches(m_input.dir, c.operand);
+        if (!n) return n.error();
+        return *n >= std::max(1, c.count);
+      }
+      case K::no_word_in_log: {
+        if (job == nullptr) return fail(fmt::format("`{}` needs a job log", c.text));
+        return log_tail(stage, kConditionLogLines).find(c.operand) == std::string::npos;
+      }
+      case K::command_ok: {
+        auto rc = m_ports.workspace.run_check(m_input.dir, c.operand);
+        if (!rc) return rc.error();
+        return *rc == 0;
+      }
+      case K::approved: {
+        const std::string stage_name = lower(stage.name);
+        return std::any_of(wf().actions.begin(), wf().actions.end(), [&](const doc::ActionItem& a) {
+          const std::string text = lower(a.text);
+          return a.checked && text.rfind(kActionPrefix, 0) != 0 &&
+                 text.find("approve") != std::string::npos && text.find(stage_name) != std::string::npos;
+        });
+      }
+    }
+    return false;
+  }
+
+  std::string log_tail(const doc::Stage& stage, int lines) {
+    if (stage.job_id.empty()) return {};
+    auto key = std::make_pair(stage.job_id, lines);
+    if (auto it = m_logs.find(key); it != m_logs.end()) return it->second;
+    Scheduler* sched = m_ports.backends.get(backend_of(wf(), wf().spec(stage.name)));
+    std::string text;
+    if (sched != nullptr) {
+      auto tail = sched->log_tail(stage.job_id, lines);
+      if (tail) text = std::move(*tail);
+    }
+    return m_logs.emplace(key, std::move(text)).first->second;
+  }
+
+  // ---- bookkeeping ----------------------------------------------------------------
+
+  static std::int64_t expected_seconds(const doc::StageSpec& spec) {
+    if (spec.expect_seconds) return *spec.expect_seconds;
+    if (spec.resources.time_seconds) return *spec.resources.time_seconds;
+    return 0;
+  }
+
+  void add_spend(const std::string& backend, const JobStatus& status) {
+    double cost = 0;
+    if (status.cost_usd) {
+      cost = *status.cost_usd;
+    } else if (status.cpu_hours) {
+      auto rate = m_options.usd_per_cpu_hour.find(backend);
+      if (rate != m_options.usd_per_cpu_hour.end()) cost = *status.cpu_hours * rate->second;
+    }
+    if (cost <= 0) return;
+    set_scalar("budget.spent_usd", fmt::format("{:.2f}", wf().budget.spent_usd + cost));
+  }
+
+  Transition transition(const doc::Stage& stage, std::string from, std::string to) const {
+    Transition t;
+    t.campaign = wf().campaign;
+    t.stage = stage.name;
+    t.from = std::move(from);
+    t.to = std::move(to);
+    t.job = stage.job_id;
+    t.attempt = stage.retries + 1;
+    t.tick = util::iso8601(m_now);
+    t.run_url = m_options.run_url;
+    t.tick_id = m_options.tick_id;
+    return t;
+  }
+
+  bool edit_cell(const std::string& stage, doc::Column column, const std::string& value) {
+    return check(m_file.set_cell(stage, column, value));
+  }
+  bool set_scalar(const std::string& key, const std::string& value) {
+    return check(m_file.set_scalar(key, value));
+  }
+  bool append_failure(const doc::FailureRow& row) { return check(m_file.append_failure(row)); }
+  // Exactly-once submission (DESIGN §4.5): commit and publish an intent naming the job
+  // key before calling the scheduler; only the tick whose publish lands goes on. An
+  // intent for the same key already in the file is a racing tick's (or one that died
+  // between intent and submit): wait for it, and take it over only once it is stale —
+  // again through a published intent, so two ticks never take over together.
+  bool announce_submit(const doc::Stage& stage, const JobKey& key) {
+    if (auto since = announced_since(key.str())) {
+      if (m_now - *since < m_options.intent_grace) {
+        note(fmt::format("{} is being submitted by another tick (intent at {}); waiting", key.str(),
+                         util::clock_time(*since)));
+        m_stop = true;
+        return false;
+      }
+    }
+    Transition t = transition(stage, std::string(to_string(stage.status)), std::string(to_string(stage.status)));
+    t.attempt = key.attempt;
+    t.intent = "submit " + key.str();
+    t.body.push_back(fmt::format("Intent to submit {}; published before the scheduler is called so that only "
+                                 "one tick submits it.",
+                                 key.str()));
+    if (!upsert_action(fmt::format("{} {} {} since {}", kActionPrefix, kIntentWord, key.str(), util::iso8601(m_now)),
+                       false)) {
+      return false;
+    }
+    if (!commit(std::move(t))) return false;
+    auto landed = m_ports.store.publish();
+    if (!landed) {
+      m_errors.push_back(fmt::format("{}: publishing the intent for {} failed: {}", wf().campaign, key.str(),
+                                     landed.error().message));
+      m_stop = true;
+      return false;
+    }
+    if (!*landed) {
+      note(fmt::format("lost the race to publish the intent for {}; another tick got there first", key.str()));
+      m_lost_race = true;
+      m_stop = true;
+      return false;
+    }
+    return true;
+  }
+
+  // When cairn's own action item announces a submit of `key`: since when.
+  std::optional<TimePoint> announced_since(const std::string& key) const {
+    const std::string head = fmt::format("{} {} {} since ", kActionPrefix, kIntentWord, key);
+    for (const auto& a : wf().actions) {
+      if (a.text.rfind(head, 0) != 0) continue;
+      return util::parse_time(std::string_view(a.text).substr(head.size()));
+    }
+    return std::nullopt;
+  }
+
+  bool upsert_action(const std::string& text, bool checked) {
+    return check(m_file.upsert_action(kActionPrefix, text, checked));
+  }
+
+  // An edit that fails means the file lacks what the schema promises: report it, and
+  // drop this campaign's uncommitted edits (the next tick starts from HEAD again).
+  bool check(const Expected<void>& r) {
+    if (r) return true;
+    m_report.diagnostics.push_back({m_input.path, 0, 0, doc::Severity::error, r.error().message});
+    m_stop = true;
+    return false;
+  }
+
+  bool infrastructure(const std::string& backend, const Error& e) {
+    m_errors.push_back(fmt::format("{}: backend {}: {}", wf().campaign, backend, e.message));
+    note(fmt::format("backend {} unreachable; retry next tick", backend));
+    m_stop = true;
+    return false;
+  }
+
+  // Sets the frontmatter upkeep fields (derived from the table, never remembered) and
+  // commits the file as one transition.
+  bool commit(Transition t) {
+    const doc::Stage* open = wf().first_open_stage();
+    Status status = open == nullptr ? Status::done : open->status;
+    if (wf().escalation_required) status = Status::escalated;
+    const std::string current = open != nullptr ? open->name : wf().stages.back().name;
+    if (status == Status::done &&
+        !upsert_action(fmt::format("{} campaign done at {}", kActionPrefix, util::table_time(m_now)), true)) {
+      return false;
+    }
+    // Upkeep keys may be absent from hand-written files; the transition still stands.
+    (void)m_file.set_scalar("status", std::string(to_string(status)));
+    (void)m_file.set_scalar("current_stage", current);
+    (void)m_file.set_scalar("last_tick", util::iso8601(m_now));
+    if (!m_options.dry_run) {
+      auto id = m_ports.store.commit({m_input.path, m_file.text(), render_commit_message(t)},
+                                     m_options.identity);
+      if (!id) {
+        m_errors.push_back(fmt::format("{}: commit failed: {}", wf().campaign, id.error().message));
+        m_stop = true;
+        return false;
+      }
+    }
+    m_report.transitions.push_back(std::move(t));
+    return true;
+  }
+
+ public:
+  std::vector<std::string> m_errors;
+  bool m_lost_race = false;
+  const parse::WorkflowFile& file() const { return m_file; }
+
+ private:
+  Ports& m_ports;
+  const TickOptions& m_options;
+  const CampaignInput& m_input;
+  parse::WorkflowFile m_file;
+  const StatusCache& m_statuses;
+  TimePoint m_now;
+  CampaignReport& m_report;
+  bool m_stop = false;
+  std::map<std::pair<std::string, int>, std::string> m_logs;
+
+  std::string describe_failure(const doc::Stage& stage, const JobStatus& status,
+                               const std::string& unmet) const {
+    if (!unmet.empty()) {
+      return fmt::format("Job {} completed but the exit condition failed: {}.", stage.job_id, unmet);
+    }
+    std::string s = fmt::format("Job {} ended {}", stage.job_id, to_string(status.state));
+    if (status.exit_code) s += fmt::format(" with exit code {}", *status.exit_code);
+    if (!status.reason.empty()) s += fmt::format(" ({})", status.reason);
+    return s + ".";
+  }
+
+  static std::string describe_decision(const doc::Stage& stage, const Decision& d) {
+    switch (d.kind) {
+      case Decision::Kind::retry:
+        return fmt::format("Action: {}; stage back to ready (retry {} of {}).", d.reason,
+                           stage.retries + 1, kMaxRetries);
+      case Decision::Kind::transient_retry: return fmt::format("Action: {}.", d.reason);
+      case Decision::Kind::escalate: break;
+    }
+    return fmt::format("Action: escalate ({}).", d.reason);
+  }
+};
+
+// Seconds until a peeked campaign is due; 0 when due now or its last tick is unknown.
+std::int64_t peek_wait(const parse::Schedule& peek, TimePoint now) {
+  const auto last = util::parse_time(peek.last_tick);
+  if (!last) return 0;
+  const auto due_at = *last + std::chrono::seconds(schedule_cadence(peek));
+  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(due_at - now).count());
+}
+
+// Whether a campaign is due: its last tick plus its cadence has passed.
+std::int64_t seconds_until_due(const doc::Workflow& wf, TimePoint now) {
+  const auto last = util::parse_time(wf.last_tick);
+  if (!last) return 0;
+  const auto due = *last + std::chrono::seconds(campaign_cadence(wf));
+  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(due - now).count());
+}
+
+}  // namespace
+
+bool TickReport::has_invalid_files() const {
+  return std::any_of(campaigns.begin(), campaigns.end(),
+                     [](const CampaignReport& c) { return doc::has_errors(c.diagnostics); });
+}
+
+bool any_due(const std::vector<CampaignInput>& campaigns, TimePoint now, const TickOptions& options) {
+  if (options.force) return true;
+  for (const auto& input : campaigns) {
+    auto peek = parse::peek_schedule(input.text);
+    if (!peek) return true;
+    if (!options.only.empty() && peek->campaign != options.only) continue;
+    if (peek_wait(*peek, now) == 0) return true;
+  }
+  return false;
+}
+
+TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const TickOptions& options) {
+  TickReport report;
+  const TimePoint now = ports.clock.now();
+
+  // 1. Parse every file; a file that does not parse is reported, never rewritten.
+  struct Parsed {
+    const CampaignInput* input;
+    std::optional<parse::WorkflowFile> file;
+    std::size_t report_index;
+    bool due;
+  };
+  std::vector<Parsed> parsed;
+  for (const auto& input : campaigns) {
+    CampaignReport r;
+    r.path = input.path;
+    // Most campaigns are not due on most ticks: the frontmatter says so without a full
+    // parse. Anything the peek cannot read is parsed (and reported) in full.
+    if (!options.force) {
+      if (auto peek = parse::peek_schedule(input.text)) {
+        if (!options.only.empty() && peek->campaign != options.only) continue;
+        if (const std::int64_t wait = peek_wait(*peek, now); wait > 0) {
+          r.campaign = peek->campaign;
+          r.note = fmt::format("not due for {}", util::human_duration(wait));
+          r.status = std::string(to_string(peek->escalation_required ? Status::escalated : peek->status));
+          r.stage = peek->current_stage;
+          r.next_due_seconds = wait;
+          report.campaigns.push_back(std::move(r));
+          continue;
+        }
+      }
+    }
+    auto file = parse::WorkflowFile::parse(input.path, input.text);
+    if (!file) {
+      r.diagnostics = std::move(file.error());
+      r.note = "not parsed; skipped";
+      report.campaigns.push_back(std::move(r));
+      continue;
+    }
+    const auto& wf = file->workflow();
+    r.campaign = wf.campaign;
+    if (!options.only.empty() && wf.campaign != options.only) continue;
+    const std::int64_t wait = seconds_until_due(wf, now);
+    const bool due = options.force || wait == 0;
+    r.worked = due;
+    if (!due) r.note = fmt::format("not due for {}", util::human_duration(wait));
+    parsed.push_back({&input, std::move(*file), report.campaigns.size(), due});
+    report.campaigns.push_back(std::move(r));
+  }
+
+  // 2. One batched status query per backend for every in-flight job of a due campaign.
+  std::map<std::string, std::vector<std::string>> in_flight;
+  for (const auto& p : parsed) {
+    if (!p.due) continue;
+    const auto& wf = p.file->workflow();
+    const doc::Stage* stage = wf.first_open_stage();
+    if (wf.escalation_required || stage == nullptr || stage->job_id.empty()) continue;
+    if (stage->status == Status::running || stage->status == Status::failed) {
+      in_flight[backend_of(wf, wf.spec(stage->name))].push_back(stage->job_id);
+    }
+  }
+  StatusCache statuses;
+  for (auto& [backend, jobs] : in_flight) {
+    Scheduler* sched = ports.backends.get(backend);
+    if (sched == nullptr) continue;
+    auto answer = sched->status(jobs);
+    if (!answer) {
+      statuses.failed_backends.insert(backend);
+      report.errors.push_back(fmt::format("backend {}: status query failed: {}", backend,
+                                          answer.error().message));
+      continue;
+    }
+    statuses.by_backend[backend] = std::move(*answer);
+  }
+
+  // 3. Each campaign on its own; one failing never stops the others.
+  for (auto& p : parsed) {
+    CampaignReport& r = report.campaigns[p.report_index];
+    if (p.due && !report.lost_race) {
+      CampaignTick run(ports, options, *p.input, std::move(*p.file), statuses, now, r);
+      run.run();
+      for (auto& e : run.m_errors) report.errors.push_back(std::move(e));
+      // Another writer moved the branch: everything after this builds on a stale tip.
+      report.lost_race = report.lost_race || run.m_lost_race;
+      const auto& wf = run.file().workflow();
+      r.status = std::string(to_string(wf.status));
+      r.stage = wf.current_stage;
+      r.next_due_seconds = campaign_cadence(wf);
+    } else {
+      const auto& wf = p.file->workflow();
+      r.status = std::string(to_string(wf.status));
+      r.stage = wf.current_stage;
+      r.next_due_seconds = seconds_until_due(wf, now);
+    }
+  }
+
+  report.next_tick_seconds = kIdleCadence;
+  for (const auto& r : report.campaigns) {
+    if (!r.campaign.empty()) report.next_tick_seconds = std::min(report.next_tick_seconds, r.next_due_seconds);
+  }
+  // Work still waiting (ready/failed) is due now; cron's own period is the floor.
+  report.next_tick_seconds = std::max<std::int64_t>(report.next_tick_seconds, 60);
+  return report;
+}
+
+}  // namespace cairn::engine

@@ -1,0 +1,303 @@
+#include <cairn/forge/sync.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include <cairn/engine/commit_message.hpp>
+#include <cairn/parse/workflow_file.hpp>
+#include <cairn/util/redact.hpp>
+#include <cairn/util/time.hpp>
+
+namespace cairn::forge {
+
+namespace {
+
+const std::vector<std::string> kLabels{"cairn", "escalation"};
+constexpr std::string_view kMarkerOpen = "<!-- cairn:escalation ";
+
+std::string scrub(std::string text, const std::string& secret) {
+  if (!secret.empty()) {
+    for (auto p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
+      text.replace(p, secret.size(), "[REDACTED]");
+    }
+  }
+  return util::redact(text);
+}
+
+// The last `n` lines of `text`.
+std::string last_lines(const std::string& text, int n) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  while (!lines.empty() && lines.back().empty()) lines.pop_back();
+  const std::size_t from = lines.size() > static_cast<std::size_t>(n) ? lines.size() - n : 0;
+  std::string out;
+  for (std::size_t i = from; i < lines.size(); ++i) out += (i == from ? "" : "\n") + lines[i];
+  return out;
+}
+
+// The stage an escalation stopped at: the first escalated (else failed) stage row.
+std::string escalated_stage(const doc::Workflow& wf) {
+  for (auto want : {doc::Status::escalated, doc::Status::failed}) {
+    for (const auto& s : wf.stages) {
+      if (s.status == want) return s.name;
+    }
+  }
+  return wf.current_stage;
+}
+
+// The attempt number of a `cairn/clear/<campaign>/<n>` branch, or 0.
+int branch_attempt(const std::string& branch, const std::string& campaign) {
+  const std::string prefix = "cairn/clear/" + campaign + "/";
+  if (branch.rfind(prefix, 0) != 0) return 0;
+  const std::string rest = branch.substr(prefix.size());
+  if (rest.empty() || !std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+    return 0;
+  }
+  return std::atoi(rest.c_str());
+}
+
+std::string issue_body(const doc::Workflow& wf, const CampaignView& v, const std::string& stage, const Marker& m,
+                       const std::string& branch, const SyncOptions& o) {
+  std::string error_class;
+  std::vector<const doc::FailureRow*> rows;
+  for (const auto& r : wf.failures) rows.push_back(&r);
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+    if ((*it)->stage == stage && !(*it)->error_class.empty()) {
+      error_class = (*it)->error_class;
+      break;
+    }
+  }
+  if (rows.size() > 10) rows.erase(rows.begin(), rows.end() - 10);
+  std::string b = m.str() + "\n";
+  b += fmt::format("Campaign **{}** (`{}`) escalated at stage **{}**: {}\n\n", wf.campaign, v.path, stage,
+                   wf.escalation_reason.empty() ? "(no reason recorded)" : wf.escalation_reason);
+  b += fmt::format("**Error class:** `{}`\n\n", error_class.empty() ? "unclassified" : error_class);
+  b += "### Failure log\n\n";
+  if (rows.empty()) {
+    b += "(no rows)\n\n";
+  } else {
+    b += "| Date | Stage | Error class | Error msg | Action taken | Result |\n|---|---|---|---|---|---|\n";
+    for (const auto* r : rows) {
+      b += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r->date, r->stage, r->error_class, r->message, r->action,
+                       r->result);
+    }
+    b += "\n";
+  }
+  if (!v.log_tail.empty()) {
+    b += fmt::format("### Last log lines (redacted)\n\n```text\n{}\n```\n\n", last_lines(v.log_tail, o.log_lines));
+  }
+  b += fmt::format("### Suggested fix\n\n{}\n\n",
+                   v.suggested_fix.empty() ? "No catalogued fix applies: look at the log, fix the cause (input deck, "
+                                             "resources, code), and resume."
+                                           : v.suggested_fix);
+  b += fmt::format(
+      "### To resume\n\nReview and merge the clear-escalation pull request from `{}` (it sets "
+      "`escalation_required: false` and puts `{}` back to `ready`; push your fix to that branch first), or run "
+      "`cairn clear {} --reason \"...\"`. The next tick resumes the campaign and closes this issue.\n",
+      branch, stage, wf.campaign);
+  if (!o.run_url.empty()) b += fmt::format("\nEscalated by {}\n", o.run_url);
+  return scrub(b, o.secret);
+}
+
+class Syncer {
+ public:
+  Syncer(Forge& forge, BranchPublisher& branches, const SyncOptions& o) : m_forge(forge), m_git(branches), m_o(o) {}
+
+  SyncReport run(const std::vector<CampaignView>& campaigns) {
+    auto issues = m_forge.list_issues(kLabels);
+    if (!issues) {
+      m_report.errors.push_back(issues.error().message);
+      return std::move(m_report);
+    }
+    m_issues = std::move(*issues);
+    for (const auto& v : campaigns) {
+      auto file = parse::WorkflowFile::parse(v.path, v.text);
+      if (!file) continue;  // the tick reports unparsable files
+      const doc::Workflow& wf = file->workflow();
+      auto done = wf.escalation_required ? escalated(wf, v) : resumed(wf);
+      if (!done) m_report.errors.push_back(fmt::format("{}: {}", wf.campaign, done.error().message));
+    }
+    return std::move(m_report);
+  }
+
+ private:
+  // The newest open issue whose marker names `campaign`, or nullptr.
+  Issue* open_issue(const std::string& campaign) {
+    for (auto& i : m_issues) {
+      auto m = find_marker(i.body);
+      if (i.open && m && m->campaign == campaign) return &i;
+    }
+    return nullptr;
+  }
+
+  Expected<void> escalated(const doc::Workflow& wf, const CampaignView& v) {
+    const std::string stage = escalated_stage(wf);
+    const std::string c = wf.campaign;
+    if (!m_branches_listed) {
+      m_branches = CAIRN_TRY(m_git.list_branches("cairn/clear/"));
+      m_branches_listed = true;
+    }
+    // Which escalation this is: an open issue for this stage is this one; otherwise it
+    // is a new one, numbered past every earlier issue and branch of the campaign.
+    Issue* issue = open_issue(c);
+    int attempt = 0;
+    if (issue != nullptr) {
+      auto m = find_marker(issue->body);
+      if (m->stage == stage) {
+        attempt = m->attempt;
+      } else {
+        CAIRN_TRY(m_forge.comment(issue->number, fmt::format("Superseded: {} escalated again, at stage `{}`.", c, stage)));
+        CAIRN_TRY(m_forge.close_issue(issue->number));
+        issue->open = false;
+        m_report.actions.push_back(fmt::format("{}: closed superseded issue #{}", c, issue->number));
+        issue = nullptr;
+      }
+    }
+    if (attempt == 0) {
+      int highest = 0;
+      for (const auto& i : m_issues) {
+        auto m = find_marker(i.body);
+        if (m && m->campaign == c) highest = std::max(highest, m->attempt);
+      }
+      int highest_branch = 0;
+      for (const auto& b : m_branches) highest_branch = std::max(highest_branch, branch_attempt(b, c));
+      attempt = std::max(highest, highest_branch) + 1;
+      // Without issues (notify.on_escalate: false) the branch's open pull request, or a
+      // branch whose pull request was never opened, is this escalation's.
+      if (!wf.notify.on_escalate && highest_branch > highest) {
+        auto pulls = CAIRN_TRY(m_forge.list_pulls(clear_branch(c, highest_branch)));
+        if (pulls.empty() || pulls.front().state == PullState::open) attempt = highest_branch;
+      }
+    }
+    const Marker marker{c, stage, attempt};
+    const std::string branch = clear_branch(c, attempt);
+
+    if (issue == nullptr && wf.notify.on_escalate) {
+      const std::string title = scrub(fmt::format("cairn: {} escalated at {} — {}", c, stage,
+                                                  wf.escalation_reason.empty() ? "needs a human" : wf.escalation_reason),
+                                      m_o.secret);
+      Issue made = CAIRN_TRY(m_forge.create_issue(title, issue_body(wf, v, stage, marker, branch, m_o), kLabels));
+      m_report.actions.push_back(fmt::format("{}: opened issue #{}", c, made.number));
+      m_issues.insert(m_issues.begin(), made);
+      issue = &m_issues.front();
+    }
+
+    if (std::find(m_branches.begin(), m_branches.end(), branch) == m_branches.end()) {
+      const std::string content = CAIRN_TRY(cleared_text(v.path, v.text, stage));
+      engine::Transition t;
+      t.campaign = c;
+      t.stage = stage;
+      t.from = "escalated";
+      t.to = "ready";
+      t.tick = util::iso8601(std::chrono::system_clock::now());
+      t.run_url = m_o.run_url;
+      t.body.push_back(fmt::format("Clear the escalation of {} at {}: {}", c, stage, wf.escalation_reason));
+      t.body.push_back("Merging this is the approval: the next tick resumes the campaign.");
+      CAIRN_TRY(m_git.publish(branch, v.path, content, engine::render_commit_message(t)));
+      m_branches.push_back(branch);
+      m_report.actions.push_back(fmt::format("{}: pushed branch {}", c, branch));
+    }
+
+    auto pulls = CAIRN_TRY(m_forge.list_pulls(branch));
+    if (pulls.empty()) {
+      std::string body = fmt::format(
+          "Merge to resume **{}**.\n\nThis sets `escalation_required: false` and puts stage `{}` back to `ready` in "
+          "`{}`. Push the actual fix to this branch before merging if the failure needs one.\n",
+          c, stage, v.path);
+      if (issue != nullptr) body += fmt::format("\nEscalation issue: #{}\n", issue->number);
+      body += "\n" + marker.str() + "\n";
+      PullRequest pr = CAIRN_TRY(m_forge.create_pull(branch, m_o.base_branch, scrub(fmt::format("cairn: resume {} ({})", c, stage), m_o.secret),
+                                                     scrub(body, m_o.secret)));
+      m_report.actions.push_back(fmt::format("{}: opened pull request {}", c, m_forge.pull_ref(pr.number)));
+      if (issue != nullptr) {
+        CAIRN_TRY(m_forge.comment(issue->number, fmt::format("Clear-escalation pull request: {} (from `{}`). Merging it "
+                                                             "resumes the campaign.",
+                                                             m_forge.pull_ref(pr.number), branch)));
+      }
+    } else if (pulls.front().state == PullState::closed) {
+      m_report.notes.push_back(fmt::format("{}: pull request {} was closed without merging; the campaign stays escalated",
+                                           c, m_forge.pull_ref(pulls.front().number)));
+    }
+    return {};
+  }
+
+  Expected<void> resumed(const doc::Workflow& wf) {
+    const std::string c = wf.campaign;
+    for (Issue* issue = open_issue(c); issue != nullptr; issue = open_issue(c)) {
+      const Marker m = *find_marker(issue->body);
+      auto pulls = CAIRN_TRY(m_forge.list_pulls(clear_branch(c, m.attempt)));
+      std::string text;
+      if (!pulls.empty() && pulls.front().state == PullState::merged) {
+        PullRequest pr = CAIRN_TRY(m_forge.get_pull(pulls.front().number));
+        text = pr.merged_by.empty() ? fmt::format("Resumed by {}.", m_forge.pull_ref(pr.number))
+                                    : fmt::format("Resumed by {}, merged by @{}.", m_forge.pull_ref(pr.number),
+                                                  pr.merged_by);
+      } else {
+        text = fmt::format("Resumed: `escalation_required` is false on `{}` (cleared without the pull request{}).",
+                           m_o.base_branch,
+                           pulls.empty() ? "" : fmt::format(" {}, which is no longer needed", m_forge.pull_ref(pulls.front().number)));
+      }
+      CAIRN_TRY(m_forge.comment(issue->number, text));
+      CAIRN_TRY(m_forge.close_issue(issue->number));
+      issue->open = false;
+      m_report.actions.push_back(fmt::format("{}: closed issue #{} ({})", c, issue->number, text));
+    }
+    return {};
+  }
+
+  Forge& m_forge;
+  BranchPublisher& m_git;
+  const SyncOptions& m_o;
+  SyncReport m_report;
+  std::vector<Issue> m_issues;
+  std::vector<std::string> m_branches;
+  bool m_branches_listed = false;
+};
+
+}  // namespace
+
+std::string Marker::str() const { return fmt::format("<!-- cairn:escalation {} {} {} -->", campaign, stage, attempt); }
+
+std::optional<Marker> find_marker(const std::string& body) {
+  const auto at = body.find(kMarkerOpen);
+  if (at == std::string::npos) return std::nullopt;
+  const auto end = body.find("-->", at);
+  if (end == std::string::npos) return std::nullopt;
+  std::istringstream in(body.substr(at + kMarkerOpen.size(), end - at - kMarkerOpen.size()));
+  Marker m;
+  std::string extra;
+  if (!(in >> m.campaign >> m.stage >> m.attempt) || (in >> extra) || m.attempt <= 0) return std::nullopt;
+  return m;
+}
+
+std::string clear_branch(const std::string& campaign, int attempt) {
+  return fmt::format("cairn/clear/{}/{}", campaign, attempt);
+}
+
+Expected<std::string> cleared_text(const std::string& path, const std::string& text, const std::string& stage) {
+  auto file = parse::WorkflowFile::parse(path, text);
+  if (!file) {
+    return fail(fmt::format("{}: does not parse ({})", path,
+                            file.error().empty() ? std::string("?") : doc::format(file.error().front())));
+  }
+  CAIRN_TRY(file->set_scalar("escalation_required", "false"));
+  CAIRN_TRY(file->set_scalar("escalation_reason", ""));
+  if (file->workflow().stage(stage) != nullptr) {
+    CAIRN_TRY(file->set_cell(stage, doc::Column::status, "ready"));
+    if (file->workflow().current_stage != stage) CAIRN_TRY(file->set_scalar("current_stage", stage));
+  }
+  CAIRN_TRY(file->set_scalar("status", "ready"));
+  return file->text();
+}
+
+SyncReport sync(Forge& forge, BranchPublisher& branches, const std::vector<CampaignView>& campaigns,
+                const SyncOptions& options) {
+  return Syncer(forge, branches, options).run(campaigns);
+}
+
+}  // namespace cairn::forge

@@ -1,0 +1,83 @@
+#pragma once
+
+// The escalation flow of DESIGN §6, run after a tick's commits are pushed. Level-
+// triggered and idempotent: everything is derived from the campaigns at the pushed tip,
+// the forge's issues (found by a hidden marker) and the remote's `cairn/clear/*`
+// branches, so running it twice creates nothing new.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <cairn/forge/forge.hpp>
+#include <cairn/util/expected.hpp>
+
+namespace cairn::forge {
+
+// A campaign as the pushed tip has it, plus what the caller knows beyond the file.
+struct CampaignView {
+  std::string path;           // repo-relative path of WORKFLOW.md
+  std::string text;           // its bytes at the pushed tip
+  std::string log_tail;       // last lines of the escalated stage's job log ("" = unknown)
+  std::string suggested_fix;  // a human hint, e.g. the catalog entry's ("" = none known)
+};
+
+// Publishes clear-escalation branches. gitstore/branch.hpp does it with libgit2;
+// tests use a recording fake.
+class BranchPublisher {
+ public:
+  virtual ~BranchPublisher() = default;
+  // Names (without `refs/heads/`) of the remote's branches starting with `prefix`.
+  // Fails (exit 3) when the remote cannot be listed.
+  virtual Expected<std::vector<std::string>> list_branches(const std::string& prefix) = 0;
+  // Creates `branch` on the remote holding one commit on top of the current tip that
+  // sets `path` to `content`, with `message`. Fails (exit 3) when the commit cannot be
+  // built or the push is refused (e.g. the branch appeared meanwhile).
+  virtual Expected<void> publish(const std::string& branch, const std::string& path, const std::string& content,
+                                 const std::string& message) = 0;
+};
+
+// `<!-- cairn:escalation <campaign> <stage> <attempt> -->`: identifies an issue.
+struct Marker {
+  std::string campaign;
+  std::string stage;
+  int attempt = 0;
+  std::string str() const;
+};
+// The first marker in `body`, or nullopt.
+std::optional<Marker> find_marker(const std::string& body);
+
+// `cairn/clear/<campaign>/<attempt>`.
+std::string clear_branch(const std::string& campaign, int attempt);
+
+// The WORKFLOW.md text of a cleared escalation: `escalation_required: false`,
+// `escalation_reason: ""`, `stage` back to `ready`, `status: ready`,
+// `current_stage: stage` — surgical edits, nothing else changes. Fails when the text
+// does not parse or lacks one of those keys or the stage.
+Expected<std::string> cleared_text(const std::string& path, const std::string& text, const std::string& stage);
+
+struct SyncOptions {
+  std::string base_branch = "main";
+  std::string run_url;  // CI run, linked from issues
+  std::string secret;   // the token: scrubbed from everything sent, besides util::redact
+  int log_lines = 30;   // of CampaignView::log_tail shown in an issue
+};
+
+struct SyncReport {
+  std::vector<std::string> actions;  // "c1: opened issue #3", one per change made
+  std::vector<std::string> notes;    // what needs a human and changed nothing
+  std::vector<std::string> errors;   // per-campaign failures (forge or git unreachable)
+  bool failed() const { return !errors.empty(); }
+};
+
+// For every escalated campaign: finds or opens the escalation issue (unless
+// `notify.on_escalate: false`), the branch `cairn/clear/<campaign>/<n>` and the pull
+// request from it to `base_branch`. For every campaign no longer escalated with an open
+// escalation issue: comments how it was resumed ("resumed by #PR, merged by @user") and
+// closes it. A failure for one campaign is reported and the others go on; a failure to
+// list the issues at all is the only error for the whole run.
+SyncReport sync(Forge& forge, BranchPublisher& branches, const std::vector<CampaignView>& campaigns,
+                const SyncOptions& options);
+
+}  // namespace cairn::forge

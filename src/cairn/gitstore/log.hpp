@@ -1,0 +1,34 @@
+#pragma once
+
+// A campaign's history, read back from the trailers of cairn's commits.
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <cairn/gitstore/repo.hpp>
+#include <cairn/util/expected.hpp>
+
+namespace cairn::gitstore {
+
+struct LogEntry {
+  std::string commit;    // full hex id
+  std::string subject;   // first line of the message
+  std::string author;    // "Name <email>"
+  std::string time_iso;  // author time, UTC, "2026-05-05T20:10:00Z"
+  // Git trailers in message order (a key may repeat), e.g. {"Cairn-Stage", "smoke"}.
+  std::vector<std::pair<std::string, std::string>> trailers;
+};
+
+// The commits reachable from HEAD whose trailers include `Cairn-Campaign: <campaign>`,
+// oldest first (history is walked from HEAD along parents, so commits made in the same
+// second keep their order). With `max` > 0 only the newest `max` such commits are returned and the
+// walk stops once they are found. An unborn HEAD yields an empty list. Fails (exit 3)
+// when history cannot be read.
+Expected<std::vector<LogEntry>> log_for_campaign(Repo& repo, std::string_view campaign, int max = 0);
+
+// The trailers of one commit message, in order (empty when it has none).
+std::vector<std::pair<std::string, std::string>> parse_trailers(const char* message);
+
+}  // namespace cairn::gitstore

@@ -1,0 +1,47 @@
+#pragma once
+
+// The branch's life on the remote (DESIGN §4 steps 1 and 6): fetch the tip, bring the
+// local branch to it without ever dropping a human's commit, and push as a
+// compare-and-swap — a push the server refuses (non-fast-forward, a hook) is a lost
+// race, never forced.
+
+#include <string>
+#include <vector>
+
+#include <cairn/gitstore/repo.hpp>
+#include <cairn/util/expected.hpp>
+
+namespace cairn::gitstore {
+
+// Where ticks push: the remote's name and the branch (cairn.yaml `branch`).
+struct RemoteBranch {
+  std::string remote = "origin";
+  std::string branch = "main";
+};
+
+// The name of the remote ticks use: `origin` when configured, else the first remote;
+// empty when the repository has none (the embedded default: commit locally only).
+Expected<std::string> tick_remote(Repo& repo);
+
+// Fetches `where.branch` (depth as the clone has it) into refs/remotes/<remote>/<branch>
+// and returns the remote tip (hex), or "" when the remote has no such branch yet.
+// Credentials: $CAIRN_TOKEN, else $GITHUB_TOKEN / $CI_JOB_TOKEN for https remotes; the
+// `http.<url>.extraheader` that actions/checkout writes is sent as a custom header;
+// ssh remotes use ssh-agent. Fails (exit 3) with a one-line reason; no token appears
+// in it.
+Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where);
+
+// Moves the local branch (checked out, work tree clean) to `tip`: a fast-forward, or
+// dropping local commits the remote lacks when every one of them is cairn's own
+// transition commit (it carries a `Cairn-Campaign:` trailer) — they are recomputed.
+// Fails (exit 3) naming the first human commit the remote lacks ("push it first"),
+// or when the work tree cannot be updated. Returns the number of commits dropped.
+Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::string& tip);
+
+// Pushes refs/heads/<branch> to the remote without force. Returns true when the server
+// took it, false when it refused the update (another writer moved the tip: libgit2
+// reports that through the push_update_reference callback, not always the return
+// code, so both are checked). Fails (exit 3) when the remote cannot be reached.
+Expected<bool> push_branch(Repo& repo, const RemoteBranch& where);
+
+}  // namespace cairn::gitstore

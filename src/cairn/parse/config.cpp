@@ -1,0 +1,141 @@
+#include <cairn/parse/config.hpp>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+namespace cairn::parse {
+
+namespace {
+
+bool is_kind(const std::string& s) {
+  return std::find(std::begin(kKnownBackendKinds), std::end(kKnownBackendKinds), s) !=
+         std::end(kKnownBackendKinds);
+}
+
+doc::Diagnostic at(const std::string& path, const YAML::Node& node, doc::Severity sev, std::string msg) {
+  const YAML::Mark m = node.Mark();
+  return {path, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, sev, std::move(msg)};
+}
+
+}  // namespace
+
+const BackendConfig* RepoConfig::backend(const std::string& name) const {
+  for (const auto& b : backends) {
+    if (b.name == name) return &b;
+  }
+  return nullptr;
+}
+
+Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::string& path, const std::string& text,
+                                                                std::vector<doc::Diagnostic>* warnings) {
+  std::vector<doc::Diagnostic> errors;
+  std::vector<doc::Diagnostic> warns;
+  RepoConfig cfg;
+  try {
+    const YAML::Node root = YAML::Load(text);
+    if (root.IsNull()) return cfg;
+    if (!root.IsMap()) {
+      return std::vector<doc::Diagnostic>{at(path, root, doc::Severity::error, "cairn.yaml must be a mapping")};
+    }
+    auto scalar = [&](const YAML::Node& n, const std::string& key, std::string& out) {
+      if (!n) return;
+      if (!n.IsScalar()) {
+        errors.push_back(at(path, n, doc::Severity::error, fmt::format("`{}` must be a string", key)));
+        return;
+      }
+      out = n.Scalar();
+    };
+    for (const auto& kv : root) {
+      const std::string key = kv.first.Scalar();
+      const YAML::Node& v = kv.second;
+      if (key == "root") {
+        scalar(v, key, cfg.root);
+      } else if (key == "branch") {
+        scalar(v, key, cfg.branch);
+      } else if (key == "identity") {
+        if (!v.IsMap()) {
+          errors.push_back(at(path, v, doc::Severity::error, "`identity` must be {name: ..., email: ...}"));
+          continue;
+        }
+        scalar(v["name"], "identity.name", cfg.identity_name);
+        scalar(v["email"], "identity.email", cfg.identity_email);
+      } else if (key == "catalogs") {
+        if (!v.IsSequence()) {
+          errors.push_back(at(path, v, doc::Severity::error, "`catalogs` must be a list of paths"));
+          continue;
+        }
+        for (const auto& c : v) {
+          std::string p;
+          scalar(c, "catalogs[]", p);
+          if (!p.empty()) cfg.catalogs.push_back(p);
+        }
+      } else if (key == "backends") {
+        if (!v.IsMap()) {
+          errors.push_back(at(path, v, doc::Severity::error, "`backends` must be a mapping of name -> settings"));
+          continue;
+        }
+        for (const auto& b : v) {
+          BackendConfig bc;
+          bc.name = b.first.Scalar();
+          const YAML::Node& s = b.second;
+          if (!s.IsNull() && !s.IsMap()) {
+            errors.push_back(at(path, s, doc::Severity::error, fmt::format("backend `{}` must be a mapping", bc.name)));
+            continue;
+          }
+          if (s.IsMap()) {
+            for (const auto& setting : s) {
+              const std::string sk = setting.first.Scalar();
+              if (!setting.second.IsScalar()) {
+                // Nested settings (e.g. command templates as a map) are kept as YAML text.
+                bc.settings[sk] = YAML::Dump(setting.second);
+                continue;
+              }
+              if (sk == "kind") {
+                bc.kind = setting.second.Scalar();
+              } else if (sk == "usd_per_cpu_hour") {
+                try {
+                  bc.usd_per_cpu_hour = setting.second.as<double>();
+                } catch (const YAML::Exception&) {
+                  errors.push_back(at(path, setting.second, doc::Severity::error, "`usd_per_cpu_hour` must be a number"));
+                }
+              } else {
+                bc.settings[sk] = setting.second.Scalar();
+              }
+            }
+          }
+          if (bc.kind.empty()) bc.kind = bc.name;
+          if (!is_kind(bc.kind)) {
+            errors.push_back(at(path, b.first, doc::Severity::error,
+                                fmt::format("backend `{}` has unknown kind `{}`; kinds: local, slurm, osmo, command "
+                                            "(name an instance with `kind:`)",
+                                            bc.name, bc.kind)));
+            continue;
+          }
+          cfg.backends.push_back(std::move(bc));
+        }
+      } else if (key == "forge") {
+        if (!v.IsMap()) {
+          errors.push_back(at(path, v, doc::Severity::error, "`forge` must be a mapping"));
+          continue;
+        }
+        scalar(v["kind"], "forge.kind", cfg.forge.kind);
+        scalar(v["repo"], "forge.repo", cfg.forge.repo);
+        scalar(v["api"], "forge.api", cfg.forge.api);
+        scalar(v["token_env"], "forge.token_env", cfg.forge.token_env);
+      } else {
+        warns.push_back(at(path, kv.first, doc::Severity::warning, fmt::format("unknown key `{}` in cairn.yaml", key)));
+      }
+    }
+  } catch (const YAML::Exception& e) {
+    return std::vector<doc::Diagnostic>{
+        {path, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1,
+         doc::Severity::error, fmt::format("invalid YAML: {}", e.msg)}};
+  }
+  if (warnings != nullptr) *warnings = std::move(warns);
+  if (!errors.empty()) return errors;
+  return cfg;
+}
+
+}  // namespace cairn::parse

@@ -1,0 +1,101 @@
+#pragma once
+
+// Byte-level helpers for reading a WORKFLOW.md body without changing it: a line index,
+// UTF-8 validation, pipe-table row splitting with exact byte offsets, and an outline of
+// the top-level Markdown blocks (via cmark-gfm) with their file line numbers.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cairn::parse::md {
+
+// Where every line of a text starts and where its content (without `\n`/`\r\n`) ends.
+// Lines are 0-based here; diagnostics add 1.
+class LineIndex {
+ public:
+  LineIndex() = default;
+  // Indexes `text`; a final line without a line ending still counts as a line.
+  explicit LineIndex(std::string_view text);
+
+  // Number of lines (0 for an empty text).
+  int count() const { return static_cast<int>(m_begin.size()); }
+  // Byte offset of the first byte of line `i`.
+  std::size_t begin(int i) const { return m_begin[static_cast<std::size_t>(i)]; }
+  // Byte offset just past the content of line `i` (before its line ending).
+  std::size_t content_end(int i) const { return m_end[static_cast<std::size_t>(i)]; }
+  // Byte offset just past line `i` including its line ending.
+  std::size_t next(int i) const;
+  // The content of line `i` in `text` (the text this index was built from).
+  std::string_view line(std::string_view text, int i) const {
+    return text.substr(begin(i), content_end(i) - begin(i));
+  }
+  // The 0-based line holding byte `offset` (the last line for offsets past the end).
+  int line_of(std::size_t offset) const;
+  // True when the first line ends in `\r\n` (the file's line-ending style).
+  bool crlf() const { return m_crlf; }
+
+ private:
+  std::vector<std::uint32_t> m_begin;
+  std::vector<std::uint32_t> m_end;
+  std::size_t m_size = 0;
+  bool m_crlf = false;
+};
+
+// Returns the byte offset of the first byte that is not part of valid UTF-8
+// (overlong forms, surrogates and code points above U+10FFFF are invalid), or nullopt.
+std::optional<std::size_t> find_invalid_utf8(std::string_view text);
+
+// Number of code points in `s` (the width a table cell occupies in a monospace view,
+// good enough for the Latin text, `—` and `≈` WORKFLOW.md files hold).
+std::size_t display_width(std::string_view s);
+
+// One cell of a pipe-table row: the bytes between its pipes, margins included.
+struct CellSpan {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+};
+
+// Splits the row occupying bytes [begin, end) of `text` into cells at unescaped `|`.
+// A leading and a trailing pipe are optional, as in GFM.
+std::vector<CellSpan> split_row(std::string_view text, std::size_t begin, std::size_t end);
+
+// The value of a raw cell: trimmed, `\|` unescaped, and `—` (the empty marker) read as "".
+std::string cell_value(std::string_view raw);
+
+// Byte offset of the first non-blank byte of `raw` (raw.size() when all blank).
+std::size_t leading_blanks(std::string_view raw);
+
+// A top-level Markdown block with its 0-based file lines.
+struct Block {
+  enum class Kind { heading, table, list, other };
+  Kind kind = Kind::other;
+  int level = 0;          // headings: 1..6
+  int first_line = 0;     // first line of the block
+  int last_line = 0;      // last non-blank line of the block
+  std::string text;       // headings: the heading text
+  // tables: the header line, the delimiter line, then one line per body row.
+  std::vector<int> rows;
+  // lists: the first and last non-blank line of every top-level item.
+  std::vector<std::pair<int, int>> items;
+};
+
+// The top-level blocks of the body (the text from 0-based file line `first_line` on),
+// in order; `lines`/`text` are the whole file. Never fails: anything is some Markdown.
+// Uses outline_plain when the body stays within its subset, else outline_cmark.
+std::vector<Block> outline(std::string_view text, const LineIndex& lines, int first_line);
+
+// The same outline from cmark-gfm with its table extension: the reference.
+std::vector<Block> outline_cmark(std::string_view text, const LineIndex& lines, int first_line);
+
+// The same outline from a line scanner that knows only the Markdown cairn's files use:
+// ATX headings of plain text, pipe tables after a blank line, `- ` lists (nested content
+// indented), and paragraphs. nullopt for anything else (fences, HTML, quotes, setext
+// headings, ordered lists, tabs, lazy continuations...), where only cmark can say.
+// cmark parses every inline span, which is most of its cost; this reads each line once.
+std::optional<std::vector<Block>> outline_plain(std::string_view text, const LineIndex& lines, int first_line);
+
+}  // namespace cairn::parse::md

@@ -1,0 +1,833 @@
+#include <cairn/parse/workflow_file.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <filesystem>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <cairn/parse/condition.hpp>
+#include <cairn/parse/frontmatter.hpp>
+#include <cairn/parse/markdown.hpp>
+#include <cairn/parse/stage_spec.hpp>
+#include <cairn/parse/units.hpp>
+
+namespace cairn::parse {
+
+namespace detail {
+
+// A section opened by a `## ` heading (0-based lines).
+struct Section {
+  int heading = -1;       // -1 = the file has no such section
+  int end = -1;           // first line after the section
+  int last_content = -1;  // last non-blank line of the section (the heading when empty)
+  bool present() const { return heading >= 0; }
+};
+
+struct Row {
+  int line = 0;
+  std::vector<md::CellSpan> cells;
+};
+
+struct Item {
+  int first = 0;
+  int last = 0;
+  std::size_t text_begin = 0;  // byte offset where `[ ] text` (or the text) starts
+};
+
+struct FileSpans {
+  md::LineIndex lines;
+  std::vector<Row> stage_rows;  // aligned with Workflow::stages
+  Section actions;
+  Section failures;
+  Section lessons;
+  std::vector<Item> action_items;  // aligned with Workflow::actions
+  int action_last_line = -1;       // last line of the last action list item
+  std::string action_bullet = "- ";
+  int failure_last_row = -1;  // -1 = the section has no table
+  std::vector<std::size_t> failure_widths;
+  int lessons_placeholder = -1;  // the `(none yet)` line
+  int lessons_last_line = -1;
+  std::string lessons_bullet = "- ";
+};
+
+}  // namespace detail
+
+struct WorkflowFile::Spans : detail::FileSpans {};
+
+namespace {
+
+using detail::FileSpans;
+using detail::Section;
+
+constexpr std::string_view kStatusList = "pending, ready, running, done, failed, escalated";
+
+bool is_blank(std::string_view s) {
+  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
+}
+
+std::string lower_trimmed(std::string_view s) {
+  std::size_t b = md::leading_blanks(s);
+  std::size_t e = s.size();
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+  std::string out(s.substr(b, e - b));
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+// `- [ ] text` -> where the bullet's text starts and whether it is a task item.
+struct ItemHead {
+  std::size_t bullet_end = 0;  // offset after the bullet and its spaces
+  std::size_t text = 0;        // offset of the item text (after the box, if any)
+  bool task = false;
+  bool checked = false;
+};
+
+ItemHead item_head(std::string_view line) {
+  ItemHead h;
+  std::size_t p = md::leading_blanks(line);
+  if (p < line.size() && (line[p] == '-' || line[p] == '*' || line[p] == '+')) {
+    ++p;
+  } else {
+    while (p < line.size() && line[p] >= '0' && line[p] <= '9') ++p;
+    if (p < line.size() && (line[p] == '.' || line[p] == ')')) ++p;
+  }
+  while (p < line.size() && (line[p] == ' ' || line[p] == '\t')) ++p;
+  h.bullet_end = p;
+  h.text = p;
+  if (p + 2 < line.size() + 0 && line[p] == '[' && line[p + 2] == ']' &&
+      (line[p + 1] == ' ' || line[p + 1] == 'x' || line[p + 1] == 'X') &&
+      (p + 3 == line.size() || line[p + 3] == ' ' || line[p + 3] == '\t')) {
+    h.task = true;
+    h.checked = line[p + 1] != ' ';
+    h.text = std::min(line.size(), p + 4);
+  }
+  return h;
+}
+
+std::string one_line(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  return out;
+}
+
+std::string escape_cell(std::string_view s) {
+  std::string out;
+  for (char c : one_line(s)) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+// ` value` padded with spaces to `width` code points when it fits.
+std::string padded_cell(std::string_view value, std::size_t width, std::size_t lead, std::size_t trail) {
+  const std::size_t w = md::display_width(value);
+  const std::size_t total = std::max(width, lead + w + trail);
+  std::string out(lead, ' ');
+  out += value;
+  out.append(total - lead - w, ' ');
+  return out;
+}
+
+class Builder {
+ public:
+  Builder(const std::string& path, const std::string& text, doc::Workflow& wf, FileSpans& spans,
+          std::vector<doc::Diagnostic>& fatal, std::vector<doc::Diagnostic>& notes)
+      : m_path(path), m_text(text), m_wf(wf), m_spans(spans), m_fatal(fatal), m_notes(notes) {}
+
+  void run() {
+    if (m_text.size() > kMaxWorkflowBytes) {
+      error(1, 1, fmt::format("file is {} bytes, over the {} byte (1 MiB) limit", m_text.size(), kMaxWorkflowBytes));
+      return;
+    }
+    m_spans.lines = md::LineIndex(m_text);
+    const md::LineIndex& lines = m_spans.lines;
+    if (auto bad = md::find_invalid_utf8(m_text)) {
+      const int l = lines.line_of(*bad);
+      error(l + 1, static_cast<int>(*bad - lines.begin(l)) + 1,
+            fmt::format("invalid UTF-8 (byte 0x{:02X})", static_cast<unsigned>(static_cast<unsigned char>(m_text[*bad]))));
+      return;
+    }
+    int fm_line = 0;
+    auto bounds = fm::locate(m_text, lines, &fm_line);
+    if (!bounds) {
+      error(fm_line + 1, 1, bounds.error().message);
+      return;
+    }
+    m_yaml_line = bounds->open_line + 1;
+    if (!read_frontmatter(m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin))) return;
+    read_body(bounds->close_line + 1);
+    check_specs();
+    check_upkeep();
+  }
+
+ private:
+  void error(int line, int col, std::string msg) {
+    m_fatal.push_back({m_path, line, col, doc::Severity::error, std::move(msg)});
+  }
+  void error_at(const fm::Value& v, std::string msg) {
+    error(v.line + m_yaml_line + 1, v.column + 1, std::move(msg));
+  }
+  int col_of(std::size_t offset, int line) const {
+    return static_cast<int>(offset - m_spans.lines.begin(line)) + 1;
+  }
+
+  std::string scalar(const fm::Value& v, std::string_view key) {
+    if (v.kind == fm::Value::Kind::scalar) return v.scalar;
+    if (v.kind != fm::Value::Kind::null) error_at(v, fmt::format("`{}` must be a single value", key));
+    return {};
+  }
+  double number(const fm::Value& v, std::string_view key) {
+    if (v.kind == fm::Value::Kind::null) return 0;
+    if (v.kind == fm::Value::Kind::scalar) {
+      if (auto d = fm::to_double(v.scalar)) return *d;
+    }
+    error_at(v, fmt::format("`{}` must be a number, not `{}`", key, v.kind == fm::Value::Kind::scalar ? v.scalar : "..."));
+    return 0;
+  }
+  bool boolean(const fm::Value& v, std::string_view key, bool fallback) {
+    if (v.kind == fm::Value::Kind::null) return fallback;
+    if (v.kind == fm::Value::Kind::scalar) {
+      if (auto b = fm::to_bool(v.scalar)) return *b;
+    }
+    error_at(v, fmt::format("`{}` must be true or false", key));
+    return fallback;
+  }
+
+  void yaml_error(const YAML::Exception& e, int line_offset) {
+    error(e.mark.line + line_offset + m_yaml_line + 1, e.mark.column + 1, "invalid YAML: " + e.msg);
+  }
+
+  bool read_frontmatter(const std::string& yaml) {
+    if (auto p = fm::find_anchor_or_error(yaml)) {
+      error(p->line + m_yaml_line + 1, p->column + 1, p->message);
+      return false;
+    }
+    fm::Value root;
+    // Most files stay within the plain subset the fast reader takes; yaml-cpp (which
+    // costs ~150 ns a byte to scan) only sees the others.
+    if (auto simple = fm::read_simple(yaml)) {
+      root = std::move(*simple);
+      if (root.map.empty()) root.kind = fm::Value::Kind::null;
+    } else {
+      try {
+        root = fm::to_value(YAML::Load(yaml));
+      } catch (const YAML::Exception& e) {
+        yaml_error(e, 0);
+        return false;
+      }
+    }
+    if (root.kind != fm::Value::Kind::map) {
+      error(m_yaml_line + 1, 1, "the frontmatter must be a YAML mapping (`key: value` lines)");
+      return false;
+    }
+    const fm::Value* campaign = nullptr;
+    for (const auto& [key, v] : root.map) {
+      if (key == "campaign") {
+        campaign = &v;
+        m_wf.campaign = scalar(v, key);
+      } else if (key == "project") {
+        m_wf.project = scalar(v, key);
+      } else if (key == "created") {
+        m_wf.created = scalar(v, key);
+      } else if (key == "last_tick") {
+        m_wf.last_tick = scalar(v, key);
+      } else if (key == "status") {
+        m_status_at = {v.line + m_yaml_line + 1, v.column + 1};
+        const std::string st = scalar(v, key);
+        if (auto parsed = doc::parse_status(st)) {
+          m_wf.status = *parsed;
+        } else if (!st.empty()) {
+          error_at(v, fmt::format("unknown status `{}` (allowed: {})", st, kStatusList));
+        }
+      } else if (key == "current_stage") {
+        m_wf.current_stage = scalar(v, key);
+      } else if (key == "escalation_required") {
+        m_wf.escalation_required = boolean(v, key, false);
+      } else if (key == "escalation_reason") {
+        m_wf.escalation_reason = scalar(v, key);
+      } else if (key == "budget") {
+        read_budget(v);
+      } else if (key == "notify") {
+        read_notify(v);
+      } else if (key == "references") {
+        read_references(v);
+      } else if (key == "deploy") {
+        if (v.kind == fm::Value::Kind::map) {
+          for (const auto& [k, d] : v.map) {
+            if (d.kind == fm::Value::Kind::scalar) m_wf.deploy[k] = d.scalar;
+          }
+        } else if (v.kind != fm::Value::Kind::null) {
+          error_at(v, "`deploy` must be a mapping");
+        }
+      }
+      // Unknown keys are kept as bytes and ignored here.
+    }
+    if (const fm::Value* stages = root.find("stages")) {
+      if (stages->kind == fm::Value::Kind::map) {
+        std::vector<doc::Diagnostic> out;
+        m_wf.specs = parse_stage_specs(*stages, m_yaml_line + 1, m_path, out);
+        for (auto& d : out) (d.severity == doc::Severity::error ? m_fatal : m_notes).push_back(std::move(d));
+      } else if (stages->kind != fm::Value::Kind::null) {
+        error_at(*stages, "`stages` must be a mapping of stage name -> how it runs");
+      }
+    }
+    if (campaign == nullptr) {
+      error(m_yaml_line, 1, "the frontmatter has no `campaign:`");
+    } else {
+      check_dirname(*campaign);
+    }
+    return true;
+  }
+
+  void check_dirname(const fm::Value& campaign) {
+    namespace fs = std::filesystem;
+    const fs::path parent = fs::path(m_path).parent_path();
+    if (parent.empty() || parent == ".") return;
+    const std::string dir = parent.filename().string();
+    if (dir.empty() || dir == "." || dir == "..") return;
+    if (m_wf.campaign != dir) {
+      error_at(campaign, fmt::format("campaign `{}` must equal the directory name `{}`", m_wf.campaign, dir));
+    }
+  }
+
+  void read_budget(const fm::Value& v) {
+    if (v.kind != fm::Value::Kind::map) {
+      if (v.kind != fm::Value::Kind::null) error_at(v, "`budget` must be a mapping {backend, cap_usd, spent_usd}");
+      return;
+    }
+    for (const auto& [k, x] : v.map) {
+      if (k == "backend") m_wf.budget.backend = scalar(x, "budget.backend");
+      if (k == "cap_usd") m_wf.budget.cap_usd = number(x, "budget.cap_usd");
+      if (k == "spent_usd") m_wf.budget.spent_usd = number(x, "budget.spent_usd");
+    }
+  }
+
+  void read_notify(const fm::Value& v) {
+    if (v.kind != fm::Value::Kind::map) {
+      if (v.kind != fm::Value::Kind::null) error_at(v, "`notify` must be a mapping {on_advance, on_escalate}");
+      return;
+    }
+    for (const auto& [k, x] : v.map) {
+      if (k == "on_advance") m_wf.notify.on_advance = boolean(x, "notify.on_advance", false);
+      if (k == "on_escalate") m_wf.notify.on_escalate = boolean(x, "notify.on_escalate", true);
+    }
+  }
+
+  void read_references(const fm::Value& v) {
+    if (v.kind != fm::Value::Kind::seq) {
+      if (v.kind != fm::Value::Kind::null) error_at(v, "`references` must be a list of {path, section}");
+      return;
+    }
+    for (const auto& r : v.seq) {
+      doc::Reference ref;
+      if (r.kind == fm::Value::Kind::scalar) {
+        ref.path = r.scalar;
+      } else if (r.kind == fm::Value::Kind::map) {
+        for (const auto& [k, x] : r.map) {
+          if (k == "path") ref.path = scalar(x, "references[].path");
+          if (k == "section") ref.section = scalar(x, "references[].section");
+        }
+      }
+      m_wf.references.push_back(std::move(ref));
+    }
+  }
+
+  Section section(const std::vector<md::Block>& blocks, std::size_t i, std::size_t* end_block) const {
+    const md::LineIndex& lines = m_spans.lines;
+    Section s;
+    s.heading = blocks[i].first_line;
+    std::size_t j = i + 1;
+    while (j < blocks.size() && !(blocks[j].kind == md::Block::Kind::heading && blocks[j].level <= 2)) ++j;
+    *end_block = j;
+    s.end = j < blocks.size() ? blocks[j].first_line : lines.count();
+    s.last_content = s.heading;
+    for (int l = s.end - 1; l > s.heading; --l) {
+      if (!is_blank(lines.line(m_text, l))) {
+        s.last_content = l;
+        break;
+      }
+    }
+    return s;
+  }
+
+  void read_body(int first_line) {
+    const std::vector<md::Block> blocks = md::outline(m_text, m_spans.lines, first_line);
+    bool stages_seen = false;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const md::Block& b = blocks[i];
+      if (b.kind != md::Block::Kind::heading) continue;
+      if (b.level == 1 && m_wf.title.empty()) m_wf.title = b.text;
+      if (b.level != 2) continue;
+      std::size_t end_block = 0;
+      const Section s = section(blocks, i, &end_block);
+      const std::string name = lower_trimmed(b.text);
+      const auto first = blocks.begin() + static_cast<std::ptrdiff_t>(i) + 1;
+      const auto last = blocks.begin() + static_cast<std::ptrdiff_t>(end_block);
+      if (name == "stages" && !stages_seen) {
+        stages_seen = true;
+        read_stages(s, first, last);
+      } else if (name == "action queue" && !m_spans.actions.present()) {
+        m_spans.actions = s;
+        read_actions(first, last);
+      } else if (name == "failure log" && !m_spans.failures.present()) {
+        m_spans.failures = s;
+        read_failures(first, last);
+      } else if (name == "lessons learned" && !m_spans.lessons.present()) {
+        m_spans.lessons = s;
+        read_lessons(s, first, last);
+      }
+    }
+    if (!stages_seen) error(first_line + 1, 1, "missing `## Stages` section with the stage table");
+  }
+
+  using BlockIt = std::vector<md::Block>::const_iterator;
+
+  static const md::Block* first_of(BlockIt first, BlockIt last, md::Block::Kind kind) {
+    for (auto it = first; it != last; ++it) {
+      if (it->kind == kind) return &*it;
+    }
+    return nullptr;
+  }
+
+  void read_stages(const Section& s, BlockIt first, BlockIt last) {
+    const md::Block* table = first_of(first, last, md::Block::Kind::table);
+    if (table == nullptr) {
+      error(s.heading + 1, 1, "`## Stages` has no table");
+      return;
+    }
+    const md::LineIndex& lines = m_spans.lines;
+    const int header = table->rows[0];
+    const auto head = md::split_row(m_text, lines.begin(header), lines.content_end(header));
+    std::vector<std::string> missing;
+    bool bad_header = false;
+    for (std::size_t c = 0; c < 9; ++c) {
+      const auto title = doc::column_title(static_cast<doc::Column>(c));
+      if (c >= head.size()) {
+        missing.emplace_back(title);
+        continue;
+      }
+      const std::string_view raw = std::string_view(m_text).substr(head[c].begin, head[c].end - head[c].begin);
+      const std::string got = md::cell_value(raw);
+      if (lower_trimmed(got) != lower_trimmed(title)) {
+        error(header + 1, col_of(head[c].begin + md::leading_blanks(raw), header),
+              fmt::format("stage table column {} is `{}`, expected `{}` (the columns are # | Name | Entry condition | "
+                          "Exit condition | Status | JobID | Started | Completed | Retries)",
+                          c + 1, got, title));
+        bad_header = true;
+      }
+    }
+    if (!missing.empty()) {
+      error(header + 1, col_of(lines.content_end(header), header),
+            fmt::format("stage table is missing column(s) {}", fmt::join(missing, ", ")));
+      bad_header = true;
+    }
+    if (bad_header) return;
+
+    std::unordered_map<std::string, int> names;
+    std::unordered_map<std::string, int> numbers;
+    for (std::size_t r = 2; r < table->rows.size(); ++r) {
+      const int line = table->rows[r];
+      detail::Row row{line, md::split_row(m_text, lines.begin(line), lines.content_end(line))};
+      if (row.cells.size() < 9) {
+        error(line + 1, 1, fmt::format("stage row has {} cells, expected 9", row.cells.size()));
+        continue;
+      }
+      auto raw = [&](std::size_t c) {
+        return std::string_view(m_text).substr(row.cells[c].begin, row.cells[c].end - row.cells[c].begin);
+      };
+      auto col = [&](std::size_t c) { return col_of(row.cells[c].begin + md::leading_blanks(raw(c)), line); };
+      doc::Stage st;
+      st.line = line + 1;
+      st.number = md::cell_value(raw(0));
+      st.name = md::cell_value(raw(1));
+      st.entry = md::cell_value(raw(2));
+      st.exit = md::cell_value(raw(3));
+      const std::string status = md::cell_value(raw(4));
+      if (auto v = doc::parse_status(status)) {
+        st.status = *v;
+      } else {
+        error(line + 1, col(4), fmt::format("unknown Status `{}` (allowed: {})", status, kStatusList));
+      }
+      st.job_id = md::cell_value(raw(5));
+      st.started = md::cell_value(raw(6));
+      st.completed = md::cell_value(raw(7));
+      const std::string retries = md::cell_value(raw(8));
+      if (!retries.empty()) {
+        const auto [ptr, ec] = std::from_chars(retries.data(), retries.data() + retries.size(), st.retries);
+        if (ec != std::errc() || ptr != retries.data() + retries.size() || st.retries < 0) {
+          error(line + 1, col(8), fmt::format("Retries `{}` is not a count", retries));
+        }
+      }
+      if (st.name.empty()) {
+        error(line + 1, col(1), "stage row has no Name");
+      } else if (auto [it, fresh] = names.emplace(st.name, line + 1); !fresh) {
+        error(line + 1, col(1), fmt::format("duplicate stage name `{}` (also on line {})", st.name, it->second));
+      }
+      if (!st.number.empty()) {
+        if (auto [it, fresh] = numbers.emplace(st.number, line + 1); !fresh) {
+          error(line + 1, col(0), fmt::format("duplicate stage number `{}` (also on line {})", st.number, it->second));
+        }
+      }
+      st.entry_condition = parse_condition(st.entry, col(2));
+      st.exit_condition = parse_condition(st.exit, col(3));
+      report_uncheckable(st.entry_condition, "entry", line);
+      report_uncheckable(st.exit_condition, "exit", line);
+      m_wf.stages.push_back(std::move(st));
+      m_spans.stage_rows.push_back(std::move(row));
+    }
+  }
+
+  void report_uncheckable(const doc::Condition& c, std::string_view which, int line) {
+    for (const auto& u : c.uncheckable) {
+      std::string msg = fmt::format("{} condition not machine checkable: `{}`", which, u.text);
+      if (!u.suggestion.empty()) msg += fmt::format(" ({})", u.suggestion);
+      // A warning: the file is valid (the seed's own examples write prose conditions);
+      // a tick escalates instead of guessing when it reaches the clause.
+      m_notes.push_back({m_path, line + 1, u.column, doc::Severity::warning, std::move(msg)});
+    }
+  }
+
+  void read_actions(BlockIt first, BlockIt last) {
+    const md::LineIndex& lines = m_spans.lines;
+    for (auto it = first; it != last; ++it) {
+      if (it->kind != md::Block::Kind::list) continue;
+      for (const auto& [a, b] : it->items) {
+        const std::string_view head_line = lines.line(m_text, a);
+        const ItemHead h = item_head(head_line);
+        doc::ActionItem item;
+        item.checked = h.checked;
+        item.line = a + 1;
+        item.text = std::string(head_line.substr(h.text));
+        for (int l = a + 1; l <= b; ++l) {
+          const std::string_view cont = lines.line(m_text, l);
+          item.text += ' ';
+          item.text += cont.substr(md::leading_blanks(cont));
+        }
+        m_spans.action_items.push_back({a, b, lines.begin(a) + h.bullet_end});
+        m_spans.action_last_line = b;
+        m_spans.action_bullet = bullet_of(head_line, h);
+        m_wf.actions.push_back(std::move(item));
+      }
+    }
+  }
+
+  static std::string bullet_of(std::string_view line, const ItemHead& h) {
+    const std::size_t b = md::leading_blanks(line);
+    if (b < line.size() && (line[b] == '-' || line[b] == '*' || line[b] == '+')) {
+      return std::string(line.substr(0, h.bullet_end));
+    }
+    return "- ";
+  }
+
+  void read_failures(BlockIt first, BlockIt last) {
+    const md::Block* table = first_of(first, last, md::Block::Kind::table);
+    if (table == nullptr) return;
+    const md::LineIndex& lines = m_spans.lines;
+    const std::string_view text = m_text;
+    const int header = table->rows[0];
+    for (const auto& c : md::split_row(text, lines.begin(header), lines.content_end(header))) {
+      m_spans.failure_widths.push_back(md::display_width(text.substr(c.begin, c.end - c.begin)));
+    }
+    m_spans.failure_last_row = table->rows.back();
+    for (std::size_t r = 2; r < table->rows.size(); ++r) {
+      const int line = table->rows[r];
+      const auto cells = md::split_row(text, lines.begin(line), lines.content_end(line));
+      auto value = [&](std::size_t c) {
+        return c < cells.size() ? md::cell_value(text.substr(cells[c].begin, cells[c].end - cells[c].begin))
+                                : std::string();
+      };
+      m_wf.failures.push_back({value(0), value(1), value(2), value(3), value(4), value(5)});
+    }
+  }
+
+  void read_lessons(const Section& s, BlockIt first, BlockIt last) {
+    const md::LineIndex& lines = m_spans.lines;
+    int b = s.heading + 1;
+    while (b <= s.last_content && is_blank(lines.line(m_text, b))) ++b;
+    if (b <= s.last_content) {
+      m_wf.lessons = m_text.substr(lines.begin(b), lines.content_end(s.last_content) - lines.begin(b));
+    }
+    for (int l = s.heading + 1; l <= s.last_content; ++l) {
+      if (lower_trimmed(lines.line(m_text, l)) == "(none yet)") {
+        m_spans.lessons_placeholder = l;
+        break;
+      }
+    }
+    for (auto it = first; it != last; ++it) {
+      if (it->kind != md::Block::Kind::list || it->items.empty()) continue;
+      m_spans.lessons_last_line = it->items.back().second;
+      const std::string_view head_line = lines.line(m_text, it->items.back().first);
+      m_spans.lessons_bullet = bullet_of(head_line, item_head(head_line));
+    }
+  }
+
+  void check_specs() {
+    for (const auto& spec : m_wf.specs) {
+      if (m_wf.stage(spec.name) != nullptr || m_wf.stages.empty()) continue;
+      int col = 1;
+      if (spec.line >= 1 && spec.line <= m_spans.lines.count()) {
+        col = static_cast<int>(md::leading_blanks(m_spans.lines.line(m_text, spec.line - 1))) + 1;
+      }
+      error(spec.line, col, fmt::format("stages.{} names no row of the `## Stages` table", spec.name));
+    }
+  }
+
+  // `status` is what a tick reads to decide whether the campaign is due (peek_schedule);
+  // say so when a hand edit left it behind the table.
+  void check_upkeep() {
+    if (m_status_at.first == 0 || m_wf.stages.empty()) return;
+    const doc::Stage* open = m_wf.first_open_stage();
+    doc::Status derived = open == nullptr ? doc::Status::done : open->status;
+    if (m_wf.escalation_required) derived = doc::Status::escalated;
+    // Only a `status` that would make a tick wait longer than the table allows matters:
+    // work waiting (ready, failed) or a running job the frontmatter calls idle.
+    const bool waiting = derived == doc::Status::ready || derived == doc::Status::failed;
+    const bool says_due = m_wf.status == doc::Status::ready || m_wf.status == doc::Status::failed;
+    if (derived == m_wf.status || says_due || !(waiting || derived == doc::Status::running)) return;
+    m_notes.push_back({m_path, m_status_at.first, m_status_at.second, doc::Severity::warning,
+                       fmt::format("`status: {}` but the stage table says `{}`{}; ticks read `status` to decide when "
+                                   "the campaign is due (write `status: {}`)",
+                                   doc::to_string(m_wf.status), doc::to_string(derived),
+                                   open != nullptr ? fmt::format(" (stage {})", open->name) : std::string(),
+                                   doc::to_string(derived))});
+  }
+
+  std::pair<int, int> m_status_at{0, 0};
+  const std::string& m_path;
+  const std::string& m_text;
+  doc::Workflow& m_wf;
+  FileSpans& m_spans;
+  std::vector<doc::Diagnostic>& m_fatal;
+  std::vector<doc::Diagnostic>& m_notes;
+  int m_yaml_line = 1;  // 0-based file line of the first YAML line
+};
+
+}  // namespace
+
+Expected<WorkflowFile, std::vector<doc::Diagnostic>> WorkflowFile::parse(std::string path, std::string text) {
+  WorkflowFile f;
+  f.m_path = std::move(path);
+  f.m_text = std::move(text);
+  auto spans = std::make_shared<Spans>();
+  std::vector<doc::Diagnostic> fatal;
+  Builder(f.m_path, f.m_text, f.m_workflow, *spans, fatal, f.m_diagnostics).run();
+  if (!fatal.empty()) {
+    fatal.insert(fatal.end(), f.m_diagnostics.begin(), f.m_diagnostics.end());
+    std::stable_sort(fatal.begin(), fatal.end(),
+                     [](const doc::Diagnostic& a, const doc::Diagnostic& b) { return a.line < b.line; });
+    return fatal;
+  }
+  // Thousands of parsed files can be held at once (a tick over every campaign): give
+  // back what vector growth over-allocated.
+  f.m_workflow.stages.shrink_to_fit();
+  f.m_workflow.specs.shrink_to_fit();
+  f.m_workflow.actions.shrink_to_fit();
+  f.m_workflow.failures.shrink_to_fit();
+  spans->stage_rows.shrink_to_fit();
+  spans->action_items.shrink_to_fit();
+  f.m_spans = std::move(spans);
+  return f;
+}
+
+std::pair<int, int> WorkflowFile::position(std::size_t offset) const {
+  const int l = m_spans->lines.line_of(offset);
+  return {l + 1, static_cast<int>(offset - m_spans->lines.begin(l)) + 1};
+}
+
+Expected<void> WorkflowFile::replace(std::size_t begin, std::size_t end, std::string_view bytes) {
+  std::string candidate = m_text;
+  candidate.replace(begin, end - begin, bytes);
+  auto reparsed = parse(m_path, std::move(candidate));
+  if (!reparsed) {
+    const auto& ds = reparsed.error();
+    return fail(fmt::format("edit refused, it would make {} invalid: {}", m_path,
+                            ds.empty() ? std::string("unknown error") : doc::format(ds.front())));
+  }
+  *this = std::move(*reparsed);
+  return {};
+}
+
+Expected<void> WorkflowFile::insert_block(int after, const std::vector<std::string>& block) {
+  const md::LineIndex& lines = m_spans->lines;
+  const std::string_view eol = lines.crlf() ? "\r\n" : "\n";
+  std::string bytes(eol);
+  for (const auto& l : block) {
+    bytes += eol;
+    bytes += l;
+  }
+  if (after + 1 < lines.count() && !is_blank(lines.line(m_text, after + 1))) bytes += eol;
+  const std::size_t at = lines.content_end(after);
+  return replace(at, at, bytes);
+}
+
+Expected<void> WorkflowFile::set_cell(std::string_view stage, doc::Column column, std::string_view value) {
+  if (value.find_first_of("|\r\n") != std::string_view::npos) {
+    return fail(fmt::format("{}: cell value `{}` holds `|` or a line break", m_path, value));
+  }
+  std::size_t index = m_workflow.stages.size();
+  for (std::size_t i = 0; i < m_workflow.stages.size(); ++i) {
+    if (m_workflow.stages[i].name == stage) index = i;
+  }
+  if (index == m_workflow.stages.size()) return fail(fmt::format("{}: no stage `{}`", m_path, stage));
+  const md::CellSpan cell = m_spans->stage_rows[index].cells[static_cast<std::size_t>(column)];
+  const std::string_view old = std::string_view(m_text).substr(cell.begin, cell.end - cell.begin);
+  const std::string_view shown = value.empty() ? std::string_view("—") : value;
+  std::size_t lead = md::leading_blanks(old);
+  std::size_t trail = 0;
+  if (lead == old.size()) {
+    lead = std::min<std::size_t>(old.size(), 1);
+    trail = old.size() >= 2 ? 1 : 0;
+  } else {
+    trail = (old.back() == ' ' || old.back() == '\t') ? 1 : 0;
+  }
+  const std::string cell_bytes = padded_cell(shown, md::display_width(old), lead, trail);
+  if (cell_bytes == old) return {};
+  return replace(cell.begin, cell.end, cell_bytes);
+}
+
+Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string_view value) {
+  const md::LineIndex& lines = m_spans->lines;
+  // The YAML text runs from line 1 to the closing fence; locate() already succeeded.
+  int fence = 0;
+  auto bounds = fm::locate(m_text, lines, &fence);
+  if (!bounds) return fail(fmt::format("{}: {}", m_path, bounds.error().message));
+  const std::string yaml = m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin);
+  auto span = fm::locate_scalar(yaml, dotted_key);
+  if (!span) return fail(fmt::format("{}: {}", m_path, span.error().message));
+  std::string bytes = fm::render_scalar(value, *span);
+  if (span->insert) bytes.insert(0, " ");
+  if (!span->insert && yaml.compare(span->begin, span->end - span->begin, bytes) == 0) return {};
+  std::string edited = yaml;
+  edited.replace(span->begin, span->end - span->begin, bytes);
+  // An edit must read back as exactly the value written (guards against plain
+  // scalars that continue on the next line and similar surprises).
+  const auto back = fm::read_scalar(edited, dotted_key);
+  if (!back || *back != value) {
+    return fail(fmt::format("{}: cannot set `{}` to `{}` in place", m_path, dotted_key, value));
+  }
+  return replace(bounds->yaml_begin + span->begin, bounds->yaml_begin + span->end, bytes);
+}
+
+Expected<void> WorkflowFile::append_failure(const doc::FailureRow& row) {
+  if (!m_spans->failures.present()) return fail(fmt::format("{}: no `## Failure log` section", m_path));
+  const md::LineIndex& lines = m_spans->lines;
+  const std::string_view eol = lines.crlf() ? "\r\n" : "\n";
+  const std::string values[] = {row.date, row.stage, row.error_class, row.message, row.action, row.result};
+  std::vector<std::size_t> widths = m_spans->failure_widths;
+  const bool has_table = m_spans->failure_last_row >= 0;
+  if (!has_table) widths = {6, 7, 13, 11, 14, 8};
+  const std::size_t columns = std::max<std::size_t>(widths.size(), 6);
+  std::string line = "|";
+  for (std::size_t c = 0; c < columns; ++c) {
+    const std::string v = c < 6 && !values[c].empty() ? escape_cell(values[c]) : std::string("—");
+    line += padded_cell(v, c < widths.size() ? widths[c] : 0, 1, 1);
+    line += '|';
+  }
+  if (has_table) {
+    const std::size_t at = lines.content_end(m_spans->failure_last_row);
+    return replace(at, at, std::string(eol) + line);
+  }
+  return insert_block(m_spans->failures.last_content,
+                      {"| Date | Stage | Error class | Error msg | Action taken | Result |",
+                       "|------|-------|-------------|-----------|--------------|--------|", line});
+}
+
+Expected<void> WorkflowFile::upsert_action(std::string_view prefix, std::string_view text, bool checked) {
+  if (!m_spans->actions.present()) return fail(fmt::format("{}: no `## Action queue` section", m_path));
+  const md::LineIndex& lines = m_spans->lines;
+  const std::string item = std::string(checked ? "[x] " : "[ ] ") + one_line(text);
+  for (std::size_t i = 0; i < m_workflow.actions.size(); ++i) {
+    if (m_workflow.actions[i].text.compare(0, prefix.size(), prefix) != 0) continue;
+    const auto& span = m_spans->action_items[i];
+    const std::size_t end = lines.content_end(span.last);
+    if (std::string_view(m_text).substr(span.text_begin, end - span.text_begin) == item) return {};
+    return replace(span.text_begin, end, item);
+  }
+  if (m_spans->action_last_line >= 0) {
+    const std::size_t at = lines.content_end(m_spans->action_last_line);
+    return replace(at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->action_bullet + item);
+  }
+  return insert_block(m_spans->actions.last_content, {"- " + item});
+}
+
+Expected<void> WorkflowFile::append_lesson(std::string_view text) {
+  if (!m_spans->lessons.present()) return fail(fmt::format("{}: no `## Lessons learned` section", m_path));
+  const md::LineIndex& lines = m_spans->lines;
+  const std::string bullet_text = one_line(text);
+  if (m_spans->lessons_placeholder >= 0) {
+    const int l = m_spans->lessons_placeholder;
+    const std::size_t b = lines.begin(l) + md::leading_blanks(lines.line(m_text, l));
+    return replace(b, lines.content_end(l), "- " + bullet_text);
+  }
+  if (m_spans->lessons_last_line >= 0) {
+    const std::size_t at = lines.content_end(m_spans->lessons_last_line);
+    return replace(at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->lessons_bullet + bullet_text);
+  }
+  return insert_block(m_spans->lessons.last_content, {"- " + bullet_text});
+}
+
+std::optional<Schedule> peek_schedule(std::string_view text) {
+  auto first_line_end = [&](std::size_t from) { return text.find('\n', from); };
+  std::size_t eol = first_line_end(0);
+  if (eol == std::string_view::npos) return std::nullopt;
+  std::string_view open = text.substr(0, eol);
+  if (!open.empty() && open.back() == '\r') open.remove_suffix(1);
+  if (open != "---") return std::nullopt;
+  const std::size_t yaml_begin = eol + 1;
+  std::size_t close = yaml_begin;
+  for (;;) {
+    const std::size_t e = first_line_end(close);
+    if (e == std::string_view::npos) return std::nullopt;
+    std::string_view l = text.substr(close, e - close);
+    if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
+    if (l == "---") break;
+    close = e + 1;
+  }
+  const auto root = fm::read_simple(text.substr(yaml_begin, close - yaml_begin));
+  if (!root) return std::nullopt;
+  auto scalar = [](const fm::Value* v) -> std::optional<std::string> {
+    if (v == nullptr || v->kind == fm::Value::Kind::null) return std::string();
+    if (v->kind != fm::Value::Kind::scalar) return std::nullopt;
+    return v->scalar;
+  };
+  Schedule s;
+  const auto campaign = scalar(root->find("campaign"));
+  const auto status = scalar(root->find("status"));
+  const auto last_tick = scalar(root->find("last_tick"));
+  const auto escalation = scalar(root->find("escalation_required"));
+  const auto current = scalar(root->find("current_stage"));
+  if (!campaign || !status || !last_tick || !escalation || !current) return std::nullopt;
+  const auto parsed_status = doc::parse_status(*status);
+  if (!parsed_status) return std::nullopt;
+  s.campaign = *campaign;
+  s.status = *parsed_status;
+  s.last_tick = *last_tick;
+  s.current_stage = *current;
+  if (!escalation->empty()) {
+    const auto b = fm::to_bool(*escalation);
+    if (!b) return std::nullopt;
+    s.escalation_required = *b;
+  }
+  const fm::Value* stages = root->find("stages");
+  const fm::Value* spec = stages != nullptr ? stages->find(*current) : nullptr;
+  if (spec != nullptr) {
+    if (auto expect = scalar(spec->find("expect")); expect && !expect->empty()) {
+      if (auto d = parse_duration(*expect)) s.expect_seconds = *d;
+    }
+    const fm::Value* res = spec->find("resources");
+    if (!s.expect_seconds && res != nullptr) {
+      if (auto t = scalar(res->find("time")); t && !t->empty()) {
+        if (auto w = parse_walltime(*t)) s.expect_seconds = *w;
+      }
+    }
+  }
+  return s;
+}
+
+}  // namespace cairn::parse

@@ -1,0 +1,103 @@
+#pragma once
+
+// A WORKFLOW.md held as its original bytes plus the located spans of everything cairn
+// reads or writes. Parsing never changes a byte; every edit replaces only the bytes of
+// one cell or scalar (or appends lines to a section), so `git diff` shows exactly the
+// transition and an unedited file writes back identical.
+
+#include <cstddef>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <cairn/doc/diagnostic.hpp>
+#include <cairn/doc/workflow.hpp>
+#include <cairn/util/expected.hpp>
+
+namespace cairn::parse {
+
+// Files larger than this are refused (DESIGN: "a file over 1 MiB").
+inline constexpr std::size_t kMaxWorkflowBytes = 1024 * 1024;
+
+// What deciding "is this campaign due?" needs, from the frontmatter alone. cairn keeps
+// `status`, `current_stage` and `last_tick` in step with the stage table on every
+// commit, so a tick over thousands of campaigns parses only the ones that are due.
+struct Schedule {
+  std::string campaign;
+  doc::Status status = doc::Status::pending;
+  bool escalation_required = false;
+  std::string last_tick;
+  std::string current_stage;
+  // The current stage's `expect`, else its `resources.time`; nullopt when neither.
+  std::optional<std::int64_t> expect_seconds;
+};
+
+// Reads the Schedule of a WORKFLOW.md text. nullopt when the frontmatter is missing,
+// outside the fast reader's subset, or lacks a readable `status`: the caller then
+// parses the whole file, which also reports what is wrong.
+std::optional<Schedule> peek_schedule(std::string_view text);
+
+class WorkflowFile {
+ public:
+  // Parses `text`, read from `path` (used in diagnostics only). Fails with the
+  // diagnostics that make the file unusable: no or unterminated frontmatter, invalid
+  // YAML, YAML anchors/aliases, missing or malformed `## Stages` table, unknown
+  // Status, duplicate stages, oversize or invalid UTF-8. Warnings and uncheckable
+  // conditions of a usable file are in diagnostics().
+  static Expected<WorkflowFile, std::vector<doc::Diagnostic>> parse(std::string path,
+                                                                     std::string text);
+
+  const std::string& path() const { return m_path; }
+  const doc::Workflow& workflow() const { return m_workflow; }
+  // The current bytes: the original text plus the edits made so far.
+  const std::string& text() const { return m_text; }
+  // Non-fatal findings (warnings, uncheckable clauses as errors for `validate`).
+  const std::vector<doc::Diagnostic>& diagnostics() const { return m_diagnostics; }
+  // The 1-based line and column (byte offset in the line + 1) of byte `offset` of
+  // text(); offsets past the end map to the last line. O(log lines).
+  std::pair<int, int> position(std::size_t offset) const;
+
+  // Sets one stage-table cell of the row named `stage`. An empty value writes `—`.
+  // The cell is re-padded to its column width when the value fits. Fails when the
+  // stage does not exist or the value holds `|` or a newline.
+  Expected<void> set_cell(std::string_view stage, doc::Column column, std::string_view value);
+
+  // Sets a frontmatter scalar by dotted key (`status`, `budget.spent_usd`,
+  // `stages.smoke.resources.time`), keeping its quoting style and any trailing
+  // comment. `value` is the plain value; it is quoted when YAML needs it. Fails when
+  // the key is absent or not a scalar.
+  Expected<void> set_scalar(std::string_view dotted_key, std::string_view value);
+
+  // Appends a row to the `## Failure log` table (creating the table under an existing
+  // heading if it has none). Fails when there is no Failure log section.
+  Expected<void> append_failure(const doc::FailureRow& row);
+
+  // Finds the action-queue item whose text starts with `prefix` (e.g. "cairn:") and
+  // replaces its line; appends a new item when there is none. Items whose text does not
+  // start with `prefix` are never touched. Fails when there is no Action queue section.
+  Expected<void> upsert_action(std::string_view prefix, std::string_view text, bool checked);
+
+  // Appends a bullet to `## Lessons learned` (replacing a `(none yet)` placeholder).
+  Expected<void> append_lesson(std::string_view text);
+
+ private:
+  WorkflowFile() = default;
+  // Re-reads spans after an edit; an edit that would make the file unparsable is
+  // rolled back and reported.
+  Expected<void> replace(std::size_t begin, std::size_t end, std::string_view bytes);
+  // Inserts `lines` as a new Markdown block after 0-based line `after`, separated by a
+  // blank line (and followed by one when the next line is not blank).
+  Expected<void> insert_block(int after, const std::vector<std::string>& lines);
+
+  std::string m_path;
+  std::string m_text;
+  doc::Workflow m_workflow;
+  std::vector<doc::Diagnostic> m_diagnostics;
+  struct Spans;
+  std::shared_ptr<const Spans> m_spans;
+};
+
+}  // namespace cairn::parse

@@ -1,0 +1,185 @@
+#pragma once
+
+// The OSMO backend: NVIDIA OSMO workflows driven through the `osmo` CLI (which holds the
+// login), by a CommandRunner so tests replay recorded outputs.
+//
+//   osmo pool list --format-type json               pools, status, quota and capacity
+//   osmo resource list [-p POOL] --format-type json nodes and their free GPUs
+//   osmo workflow submit FILE --pool P [--set k=v ...] [--priority LOW] --format-type json
+//   osmo workflow query ID --format-type json       status, groups, tasks, exit codes
+//   osmo workflow logs ID [--task T] -n N           task output
+//   osmo workflow events ID                         Kubernetes events (scheduling, pulls)
+//   osmo workflow cancel ID
+//
+// The stage's `run:` is the user's workflow YAML; it is submitted as is (cairn never
+// reads it into its own structures, never rewrites it), with the stage's `set:` values
+// as `--set k=v` and the pool from `pool:`, else the configured pool, else choose_pool.
+//
+// The CLI has no batch query: status() runs one `workflow query` per workflow (plus one
+// `workflow events` per workflow still pending, to see why). A campaign has at most one
+// job in flight, so a tick costs one or two calls per running OSMO campaign.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <cairn/engine/ports.hpp>
+#include <cairn/sched/command_runner.hpp>
+
+namespace cairn::sched {
+
+struct OsmoConfig {
+  std::string pool;      // used when a stage names none; empty = choose_pool
+  std::string priority;  // HIGH | NORMAL | LOW; empty = the service's default (NORMAL)
+  std::string osmo = "osmo";
+  // Attempts of one stage (JobKey::attempt) cairn submits before asking a human: the
+  // OSMO expert's "after 3 failures, ask the user".
+  int max_attempts = 3;
+  // Non-empty: submit with `--label KEY=<job key>` and let find() ask
+  // `osmo workflow list --label KEY=<job key>` (needs an OSMO release with labels).
+  std::string label_key;
+  std::chrono::milliseconds timeout{120000};  // per command
+};
+
+// The OsmoConfig of a cairn.yaml backend's `settings` (pool, priority, osmo,
+// max_attempts, label_key, timeout_seconds). Fails (ExitCode::findings) for a priority
+// other than HIGH/NORMAL/LOW or a non-numeric max_attempts / timeout_seconds.
+Expected<OsmoConfig> osmo_config_from(const std::map<std::string, std::string>& settings);
+
+// One pool of `osmo pool list`, GPU counts as integers.
+struct OsmoPool {
+  std::string name;
+  std::string status;  // ONLINE, OFFLINE, MAINTENANCE...
+  std::string backend;
+  std::string default_platform;
+  std::vector<std::pair<std::string, std::string>> platforms;  // name, description
+  std::int64_t quota_used = 0;
+  std::int64_t quota_free = 0;
+  std::int64_t quota_limit = 0;  // negative = unlimited
+  std::int64_t total_usage = 0;
+  std::int64_t total_capacity = 0;
+  std::int64_t total_free = 0;
+};
+
+// One node of `osmo resource list`: GPUs free for workflows per pool and platform.
+struct OsmoNode {
+  std::string hostname;
+  int gpus = 0;  // installed
+  std::map<std::string, std::map<std::string, int>> free_gpus;  // pool -> platform -> free
+};
+
+struct PoolChoice {
+  std::string pool;
+  std::string reason;  // one line: why this pool, what else was considered
+};
+
+// Pools of `osmo pool list --format-type json` (every node set). Fails
+// (ExitCode::unreachable) when the text is not that JSON.
+Expected<std::vector<OsmoPool>> parse_pool_list(std::string_view json);
+// Nodes of `osmo resource list --format-type json`. Fails like parse_pool_list.
+Expected<std::vector<OsmoNode>> parse_resource_list(std::string_view json);
+
+// The pool for `gpus` GPUs of `gpu_type` (empty = any; matched case-insensitively
+// against the pool's platform names and descriptions, name and backend).
+// A pool fits when it is ONLINE, matches the type, one node has `gpus` GPUs free for it
+// (from `nodes`; a pool no node lists falls back to its total_free, marked "unverified")
+// and its quota has `gpus` free (not checked at LOW priority: OSMO runs LOW workflows on
+// idle capacity beyond quota, preemptibly).
+// Preference: node-verified before unverified, then the most quota left free (room for
+// retries), then the most GPUs free in the pool, then the name.
+// Fails (ExitCode::findings) naming every pool and why it does not fit; when some pool
+// is blocked only by its quota the message says so and suggests `priority: LOW`.
+Expected<PoolChoice> choose_pool(const std::vector<OsmoPool>& pools, const std::vector<OsmoNode>& nodes, int gpus,
+                                 std::string_view gpu_type, std::string_view priority = "");
+
+// The engine state of an OSMO workflow, group or task status (PENDING, WAITING,
+// SUBMITTING, PROCESSING, SCHEDULING, INITIALIZING, RUNNING, RESCHEDULED, COMPLETED,
+// FAILED and every FAILED_* of the OSMO lifecycle). Unknown text -> JobState::unknown.
+engine::JobState map_osmo_status(std::string_view status);
+
+// A JobStatus from `osmo workflow query --format-type json`: one TaskStatus per task
+// (index "group/task", exit code, failure message as reason); the state is the
+// workflow's, made precise by its tasks for a plain FAILED (e.g. OOMKilled ->
+// out_of_memory). Fails (ExitCode::unreachable) when the text is not a workflow.
+Expected<engine::JobStatus> parse_workflow_query(std::string_view json);
+
+// The workflow id from `osmo workflow submit` output: the JSON form ({"name": ...}) or
+// the text form ("Workflow ID - NAME"). nullopt when neither is there.
+std::optional<std::string> parse_submit_output(std::string_view text);
+
+// The Warning lines of `osmo workflow events` text (timestamp, type, reason, message
+// columns), in order, whitespace runs collapsed. Never fails.
+std::vector<std::string> event_warnings(std::string_view events);
+
+// What pending-workflow events say cannot resolve by waiting: an image pull that backs
+// off (ErrImagePull/ImagePullBackOff), or FailedScheduling that requests more GPUs than
+// any node has ("requested R, max per node M", R > M). Returns the evidence: every
+// image-pull warning line (joined by " / ", so the registry's reason is kept), or the
+// FailedScheduling line; "" when nothing blocks.
+std::string blocking_event(std::string_view events);
+
+// The Error for a failed osmo call: ExitCode::unreachable when the service could not be
+// reached (connection refused/reset, timeouts, DNS, HTTP 502/503/504), ExitCode::findings
+// otherwise (validation errors, unknown pool, login needed), carrying the service's own
+// message (all its lines, blank lines dropped, joined by " / ").
+Error classify_osmo_error(std::string_view what, const CommandResult& result);
+
+class OsmoScheduler : public engine::Scheduler {
+ public:
+  OsmoScheduler(std::unique_ptr<CommandRunner> runner, OsmoConfig config);
+
+  // Identity. OSMO assigns workflow ids (the YAML's workflow name plus a counter), and
+  // cairn may not edit the YAML to put the job key in the name. So the job key is kept
+  // (1) in `<campaign dir>/.cairn/osmo/<job key>` holding the workflow id, written right
+  // after `osmo workflow submit` answers, and (2) when config.label_key is set, as a
+  // workflow label the service can be asked for. find() has no campaign dir: it answers
+  // from the label, or from state files of campaign dirs this scheduler has submitted
+  // from; submit() always checks the campaign's state file first, so a tick that died
+  // between submit and commit adopts the workflow instead of submitting a second copy.
+  // Fails with ExitCode::unreachable when the label query fails.
+  Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
+  // Adopts the workflow recorded for the key, else picks the pool and runs
+  // `osmo workflow submit` on the stage's YAML, unchanged. Returns the workflow id.
+  // Fails (ExitCode::findings) when the attempt exceeds config.max_attempts, the YAML is
+  // missing, no pool fits, or the service rejects the workflow (its message, e.g. a
+  // capacity validation error); ExitCode::unreachable when OSMO cannot be reached.
+  Expected<std::string> submit(const engine::SubmitRequest& request) override;
+  // One `workflow query` per id, and `workflow events` for those still pending: a
+  // pending workflow whose events show a blocking_event() is reported failed with that
+  // event as reason (it stays PENDING in OSMO until cancelled); otherwise the latest
+  // warning becomes the reason. Ids OSMO does not know are left out (unknown). Fails with
+  // ExitCode::unreachable when OSMO cannot be reached.
+  Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& job_ids) override;
+  // The last `lines` log lines of the failed tasks (all tasks when none failed), then the
+  // workflow's events, then an "[osmo] ..." line per task with status, exit code and
+  // failure message: what the failure catalog classifies (OOMKilled/137, ImagePullBackOff,
+  // FailedScheduling, unauthorized pulls). A log or events call that fails is noted in
+  // the text. Fails when the query fails (ExitCode::unreachable / findings as classified).
+  Expected<std::string> log_tail(const std::string& job_id, int lines) override;
+  // `osmo workflow cancel <id>`. Fails per classify_osmo_error, also when the CLI
+  // prints "cancelation failed" with exit 0.
+  Expected<void> cancel(const std::string& job_id) override;
+
+  // Why the last submit without a pool went where it did ("" if none).
+  const std::string& last_pool_choice() const { return m_choice_reason; }
+
+  // `<campaign_dir>/.cairn/osmo/<key>`: where submit records the workflow id.
+  static std::string state_file(const std::string& campaign_dir, const engine::JobKey& key);
+
+ private:
+  Expected<CommandResult> call(const std::vector<std::string>& argv);
+  Expected<std::string> pick_pool(const doc::StageSpec& spec);
+  Expected<std::optional<std::string>> find_by_label(const engine::JobKey& key);
+
+  std::unique_ptr<CommandRunner> m_runner;
+  OsmoConfig m_config;
+  std::vector<std::string> m_campaign_dirs;  // seen by submit(), for find()
+  std::string m_choice_reason;
+};
+
+}  // namespace cairn::sched

@@ -1,0 +1,606 @@
+#include <cairn/sched/slurm.hpp>
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <set>
+#include <utility>
+
+#include <cairn/parse/units.hpp>
+
+namespace cairn::sched {
+
+using engine::JobState;
+using engine::JobStatus;
+using engine::TaskStatus;
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (;;) {
+    auto p = s.find(sep);
+    out.push_back(s.substr(0, p));
+    if (p == std::string_view::npos) break;
+    s.remove_prefix(p + 1);
+  }
+  return out;
+}
+
+std::vector<std::string_view> lines_of(std::string_view text) {
+  std::vector<std::string_view> out;
+  for (auto line : split(text, '\n')) {
+    line = trim(line);
+    if (!line.empty()) out.push_back(line);
+  }
+  return out;
+}
+
+std::optional<std::int64_t> to_int(std::string_view s) {
+  std::int64_t v = 0;
+  s = trim(s);
+  if (s.empty()) return std::nullopt;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::string join(const std::vector<std::string>& parts, std::string_view sep) {
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += sep;
+    out += p;
+  }
+  return out;
+}
+
+// "1234_5" -> {"1234", "5"}; "1234_[1-3%2]" -> {"1234", "[1-3%2]"}; "1234" -> {"1234", ""}.
+// A federation/cluster suffix ("1234;cluster") never reaches here: submit strips it.
+std::pair<std::string, std::string> split_job_id(std::string_view id) {
+  auto p = id.find('_');
+  if (p == std::string_view::npos) {
+    auto dot = id.find('.');  // a job step ("1234.batch") belongs to its job
+    return {std::string(id.substr(0, dot)), ""};
+  }
+  return {std::string(id.substr(0, p)), std::string(id.substr(p + 1))};
+}
+
+bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+
+bool is_transient_text(std::string_view text) {
+  static constexpr std::array<std::string_view, 9> kTransient = {
+      "Socket timed out",         "Unable to contact slurm controller",
+      "Connection refused",       "Transport endpoint is not connected",
+      "Zero Bytes were transmitted or received",
+      "Connection timed out",     "Slurm backup controller in standby mode",
+      "Communication connection failure", "Slurmctld is not responding"};
+  return std::any_of(kTransient.begin(), kTransient.end(), [&](std::string_view t) { return contains(text, t); });
+}
+
+std::string first_error_line(const CommandResult& r) {
+  for (auto line : lines_of(r.err)) {
+    if (contains(line, "rror")) return std::string(line);
+  }
+  auto ls = lines_of(r.err);
+  if (!ls.empty()) return std::string(ls.front());
+  ls = lines_of(r.out);
+  if (!ls.empty()) return std::string(ls.front());
+  return "exit " + std::to_string(r.exit);
+}
+
+// "N:S" -> exit N, or 128 + S when killed by signal S; nullopt for "" or junk.
+std::optional<int> exit_from(std::string_view text, std::string* signal_note) {
+  auto parts = split(text, ':');
+  if (parts.size() != 2) return std::nullopt;
+  auto code = to_int(parts[0]);
+  auto sig = to_int(parts[1]);
+  if (!code || !sig) return std::nullopt;
+  if (*code == 0 && *sig != 0) {
+    if (signal_note) *signal_note = "signal " + std::to_string(*sig);
+    return static_cast<int>(128 + *sig);
+  }
+  return static_cast<int>(*code);
+}
+
+TaskStatus task_from(const SlurmRecord& r, std::string index) {
+  TaskStatus t;
+  t.index = std::move(index);
+  t.state = map_slurm_state(r.state);
+  std::string sig;
+  t.exit_code = exit_from(r.exit_code, &sig);
+  // squeue has no exit code; a job it reports COMPLETED exited 0 by definition.
+  if (!t.exit_code && t.state == JobState::completed) t.exit_code = 0;
+  t.reason = r.state;
+  if (!r.reason.empty() && r.reason != "None") t.reason += " (" + r.reason + ")";
+  if (!sig.empty()) t.reason += ", " + sig;
+  if (r.state.rfind("DEADLINE", 0) == 0) t.reason += " DEADLINE";
+  return t;
+}
+
+}  // namespace
+
+std::string format_walltime(std::int64_t seconds) {
+  return parse::format_walltime(seconds);
+}
+
+std::optional<std::int64_t> parse_slurm_duration(std::string_view text) {
+  text = trim(text);
+  if (text.empty()) return std::nullopt;
+  std::int64_t days = 0;
+  bool has_days = false;
+  if (auto dash = text.find('-'); dash != std::string_view::npos) {
+    auto d = to_int(text.substr(0, dash));
+    if (!d || *d < 0) return std::nullopt;
+    days = *d;
+    has_days = true;
+    text.remove_prefix(dash + 1);
+  }
+  auto parts = split(text, ':');
+  std::vector<std::int64_t> v;
+  for (auto p : parts) {
+    auto n = to_int(p);
+    if (!n || *n < 0) return std::nullopt;
+    v.push_back(*n);
+  }
+  std::int64_t secs = 0;
+  if (has_days) {
+    // D-HH, D-HH:MM, D-HH:MM:SS
+    if (v.size() > 3) return std::nullopt;
+    const std::array<std::int64_t, 3> unit = {3600, 60, 1};
+    for (std::size_t i = 0; i < v.size(); ++i) secs += v[i] * unit[i];
+  } else if (v.size() == 1) {
+    secs = v[0] * 60;  // minutes
+  } else if (v.size() == 2) {
+    secs = v[0] * 60 + v[1];
+  } else if (v.size() == 3) {
+    secs = v[0] * 3600 + v[1] * 60 + v[2];
+  } else {
+    return std::nullopt;
+  }
+  return days * 86400 + secs;
+}
+
+JobState map_slurm_state(std::string_view state) {
+  state = trim(state);
+  // "CANCELLED by 123", "RUNNING+" (sacct marks requeued/resized jobs)
+  state = state.substr(0, state.find_first_of(" +"));
+  static const std::map<std::string_view, JobState> kStates = {
+      {"PENDING", JobState::pending},        {"PD", JobState::pending},
+      {"CONFIGURING", JobState::pending},    {"CF", JobState::pending},
+      {"REQUEUED", JobState::pending},       {"RQ", JobState::pending},
+      {"REQUEUE_FED", JobState::pending},    {"REQUEUE_HOLD", JobState::pending},
+      {"RESV_DEL_HOLD", JobState::pending},  {"REVOKED", JobState::cancelled},
+      {"RUNNING", JobState::running},        {"R", JobState::running},
+      {"COMPLETING", JobState::running},     {"CG", JobState::running},
+      {"SUSPENDED", JobState::running},      {"S", JobState::running},
+      {"STOPPED", JobState::running},        {"ST", JobState::running},
+      {"SIGNALING", JobState::running},      {"STAGE_OUT", JobState::running},
+      {"RESIZING", JobState::running},       {"COMPLETED", JobState::completed},
+      {"CD", JobState::completed},           {"FAILED", JobState::failed},
+      {"F", JobState::failed},               {"SPECIAL_EXIT", JobState::failed},
+      {"SE", JobState::failed},              {"CANCELLED", JobState::cancelled},
+      {"CA", JobState::cancelled},           {"TIMEOUT", JobState::timeout},
+      {"TO", JobState::timeout},             {"DEADLINE", JobState::timeout},
+      {"DL", JobState::timeout},             {"OUT_OF_MEMORY", JobState::out_of_memory},
+      {"OOM", JobState::out_of_memory},      {"NODE_FAIL", JobState::node_fail},
+      {"NF", JobState::node_fail},           {"PREEMPTED", JobState::preempted},
+      {"PR", JobState::preempted},           {"BOOT_FAIL", JobState::boot_fail},
+      {"BF", JobState::boot_fail},
+  };
+  auto it = kStates.find(state);
+  return it == kStates.end() ? JobState::unknown : it->second;
+}
+
+std::vector<SlurmRecord> parse_squeue(std::string_view text) {
+  std::vector<SlurmRecord> out;
+  for (auto line : lines_of(text)) {
+    auto f = split(line, '|');
+    if (f.size() != 3 || trim(f[0]).empty()) continue;
+    SlurmRecord r;
+    r.job_id = std::string(trim(f[0]));
+    r.state = std::string(trim(f[1]));
+    r.reason = std::string(trim(f[2]));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::vector<SlurmRecord> parse_sacct(std::string_view text) {
+  std::vector<SlurmRecord> out;
+  for (auto line : lines_of(text)) {
+    auto f = split(line, '|');
+    if (f.size() < 8 || trim(f[0]).empty() || f[0] == "JobID") continue;
+    SlurmRecord r;
+    r.job_id = std::string(f[0]);
+    r.name = std::string(f[1]);
+    r.state = std::string(f[2]);
+    r.exit_code = std::string(f[3]);
+    r.reason = std::string(f[4]);
+    r.elapsed = std::string(f[5]);
+    r.alloc_cpus = static_cast<int>(to_int(f[6]).value_or(0));
+    r.node_list = std::string(f[7]);
+    if (f.size() > 8) r.work_dir = std::string(f[8]);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+std::map<std::string, JobStatus> aggregate(const std::vector<SlurmRecord>& records,
+                                           const std::vector<std::string>& job_ids) {
+  std::map<std::string, JobStatus> out;
+  const std::set<std::string> wanted(job_ids.begin(), job_ids.end());
+  std::map<std::string, std::vector<const SlurmRecord*>> by_job;
+  for (const auto& r : records) {
+    auto [base, task] = split_job_id(r.job_id);
+    if (wanted.count(base)) by_job[base].push_back(&r);
+  }
+  for (const auto& [id, rows] : by_job) {
+    JobStatus js;
+    js.job_id = id;
+    double cpu_hours = 0;
+    bool have_cpu = false;
+    for (const auto* r : rows) {
+      if (auto secs = parse_slurm_duration(r->elapsed); secs && r->alloc_cpus > 0) {
+        cpu_hours += static_cast<double>(*secs) / 3600.0 * r->alloc_cpus;
+        have_cpu = true;
+      }
+    }
+    if (have_cpu) js.cpu_hours = cpu_hours;
+    const bool array = std::any_of(rows.begin(), rows.end(),
+                                   [](const SlurmRecord* r) { return !split_job_id(r->job_id).second.empty(); });
+    if (!array) {
+      const TaskStatus t = task_from(*rows.back(), "");
+      js.state = t.state;
+      js.exit_code = t.exit_code;
+      js.reason = t.reason;
+      out[id] = std::move(js);
+      continue;
+    }
+    for (const auto* r : rows) {
+      auto [base, index] = split_job_id(r->job_id);
+      if (index.empty()) continue;  // the array's own summary row, if a tool prints one
+      js.tasks.push_back(task_from(*r, index));
+    }
+    summarize_tasks(js);
+    out[id] = std::move(js);
+  }
+  return out;
+}
+
+std::vector<PartitionInfo> parse_sinfo(std::string_view text) {
+  std::vector<PartitionInfo> out;
+  for (auto line : lines_of(text)) {
+    auto f = split(line, '|');
+    if (f.size() != 6) continue;
+    std::string name(trim(f[0]));
+    if (!name.empty() && name.back() == '*') name.pop_back();
+    if (name.empty()) continue;
+    auto it = std::find_if(out.begin(), out.end(), [&](const PartitionInfo& p) { return p.name == name; });
+    if (it == out.end()) {
+      PartitionInfo p;
+      p.name = name;
+      p.up = trim(f[1]) == "up";
+      p.time_limit_text = std::string(trim(f[2]));
+      p.time_limit_seconds = parse_slurm_duration(f[2]);
+      out.push_back(std::move(p));
+      it = out.end() - 1;
+    }
+    // GRES: "gpu:2", "gpu:a100:4(S:0-1)", "gpu:a100:2,gpu:v100:1", "(null)"
+    int gpus = 0;
+    for (auto g : split(trim(f[3]), ',')) {
+      g = g.substr(0, g.find('('));
+      auto parts = split(g, ':');
+      if (parts.size() >= 2 && parts[0] == "gpu") gpus += static_cast<int>(to_int(parts.back()).value_or(0));
+    }
+    it->gpus_per_node = std::max(it->gpus_per_node, gpus);
+    const int n = static_cast<int>(to_int(f[4]).value_or(0));
+    std::string st(trim(f[5]));
+    // sinfo appends flags to the state: '*' not responding, '~' powered off, '#', '!', '%', '$', '@', '^', '-'
+    while (!st.empty() && std::string_view("*~#!%$@^-").find(st.back()) != std::string_view::npos) st.pop_back();
+    it->nodes += n;
+    if (st == "idle") it->idle_nodes += n;
+    static const std::set<std::string, std::less<>> kUnusable = {"down", "drain", "drained", "draining", "drng",
+                                                                  "fail", "failing", "maint", "unk", "unknown",
+                                                                  "inval", "boot", "powered_down", "npc"};
+    if (!kUnusable.count(st) && !st.empty()) it->usable_nodes += n;
+  }
+  return out;
+}
+
+Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& partitions,
+                                           const doc::Resources& resources) {
+  const int gpus = resources.gpus.value_or(0);
+  std::vector<const PartitionInfo*> fit;
+  std::vector<std::string> rejected;
+  for (const auto& p : partitions) {
+    std::string why;
+    if (!p.up) {
+      why = "not up";
+    } else if (p.usable_nodes == 0) {
+      why = "no usable nodes";
+    } else if (resources.time_seconds && p.time_limit_seconds && *p.time_limit_seconds < *resources.time_seconds) {
+      why = "limit " + p.time_limit_text + " < " + format_walltime(*resources.time_seconds);
+    } else if (p.gpus_per_node < gpus) {
+      why = std::to_string(p.gpus_per_node) + " GPU(s) per node < " + std::to_string(gpus);
+    }
+    if (why.empty()) {
+      fit.push_back(&p);
+    } else {
+      rejected.push_back(p.name + " (" + why + ")");
+    }
+  }
+  if (fit.empty()) {
+    return fail("no Slurm partition fits the request" +
+                (rejected.empty() ? std::string(": sinfo listed none") : ": " + join(rejected, ", ")));
+  }
+  auto limit = [](const PartitionInfo* p) { return p->time_limit_seconds.value_or(INT64_MAX); };
+  std::stable_sort(fit.begin(), fit.end(), [&](const PartitionInfo* a, const PartitionInfo* b) {
+    if ((a->idle_nodes > 0) != (b->idle_nodes > 0)) return a->idle_nodes > 0;
+    if (limit(a) != limit(b)) return limit(a) < limit(b);
+    return a->gpus_per_node < b->gpus_per_node;
+  });
+  const PartitionInfo& best = *fit.front();
+  std::string reason = "partition " + best.name + ": up, limit " + best.time_limit_text;
+  if (resources.time_seconds) reason += " >= " + format_walltime(*resources.time_seconds);
+  reason += ", " + std::to_string(best.idle_nodes) + "/" + std::to_string(best.nodes) + " node(s) idle";
+  if (gpus > 0) reason += ", " + std::to_string(best.gpus_per_node) + " GPU(s) per node";
+  std::vector<std::string> others;
+  for (std::size_t i = 1; i < fit.size(); ++i) others.push_back(fit[i]->name);
+  others.insert(others.end(), rejected.begin(), rejected.end());
+  if (!others.empty()) reason += "; also considered " + join(others, ", ");
+  return PartitionChoice{best.name, reason};
+}
+
+Error classify_slurm_error(std::string_view what, const CommandResult& result) {
+  const std::string line = first_error_line(result);
+  const std::string message = std::string(what) + ": " + line;
+  if (is_transient_text(result.err) || is_transient_text(result.out)) return fail(message, ExitCode::unreachable);
+  return fail(message, ExitCode::findings);
+}
+
+// ---------------------------------------------------------------------------------------
+
+SlurmScheduler::SlurmScheduler(std::unique_ptr<CommandRunner> runner, SlurmConfig config)
+    : m_runner(std::move(runner)), m_config(std::move(config)) {
+  if (!m_config.ssh_host.empty()) {
+    SshOptions o;
+    o.host = m_config.ssh_host;
+    o.control_path = m_config.ssh_control_path.empty() ? "/tmp/cairn-ssh-%C" : m_config.ssh_control_path;
+    o.config_file = m_config.ssh_config;
+    m_runner = std::make_unique<SshRunner>(std::move(m_runner), std::move(o));
+  }
+}
+
+Expected<CommandResult> SlurmScheduler::call(const std::vector<std::string>& argv) {
+  return m_runner->run(argv, "", m_config.timeout);
+}
+
+std::string SlurmScheduler::output_dir_for(const std::string& campaign_dir) const {
+  if (m_config.output_dir.empty()) return campaign_dir + "/.cairn";
+  if (m_config.output_dir.front() == '/') return m_config.output_dir;
+  return campaign_dir + "/" + m_config.output_dir;
+}
+
+Expected<std::optional<std::string>> SlurmScheduler::find(const engine::JobKey& key) {
+  const std::string name = key.str();
+  // All states: a job that just ended is still the controller's for MinJobAge, while
+  // slurmdbd may not have its name yet.
+  auto q = CAIRN_TRY(call({m_config.squeue, "--noheader", "--states=all", "--name=" + name, "-o", "%i"}));
+  if (q.exit != 0) return classify_slurm_error("squeue", q);
+  auto ids = lines_of(q.out);
+  if (!ids.empty()) return std::optional<std::string>(split_job_id(ids.back()).first);
+
+  auto a = CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--name=" + name,
+                           "-S", m_config.sacct_window, "-o", "JobID,State"}));
+  if (a.exit != 0) {
+    // Without accounting there is nothing more to ask: the job is not queued.
+    if (contains(a.err, "accounting storage is disabled")) return std::optional<std::string>();
+    return fail(classify_slurm_error("sacct", a).message, ExitCode::unreachable);
+  }
+  std::optional<std::string> found;
+  for (auto line : lines_of(a.out)) {
+    auto id = split_job_id(split(line, '|')[0]).first;
+    if (!id.empty()) found = id;  // sacct lists by submit time: keep the newest
+  }
+  return found;
+}
+
+Expected<std::string> SlurmScheduler::pick_partition(const doc::Resources& resources) {
+  if (!resources.partition.empty()) return resources.partition;
+  if (!m_config.partition.empty()) return m_config.partition;
+  if (!m_partitions) {
+    auto r = CAIRN_TRY(call({m_config.sinfo, "--noheader", "-o", "%P|%a|%l|%G|%D|%t"}));
+    if (r.exit != 0) return classify_slurm_error("sinfo", r);
+    m_partitions = parse_sinfo(r.out);
+  }
+  auto choice = CAIRN_TRY(choose_partition(*m_partitions, resources));
+  m_choice_reason = choice.reason;
+  return choice.partition;
+}
+
+Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& request) {
+  if (auto existing = CAIRN_TRY(find(request.key))) return *existing;
+  const auto& res = request.spec.resources;
+  const std::string partition = CAIRN_TRY(pick_partition(res));
+  const std::string array = request.array.empty() ? request.spec.array : request.array;
+  const std::string out_dir = output_dir_for(request.campaign_dir);
+
+  // Slurm opens the output file on the node and silently loses the log if its
+  // directory is missing, so create it first (through the runner: it may be remote).
+  auto mk = CAIRN_TRY(call({"mkdir", "-p", "--", out_dir}));
+  if (mk.exit != 0) return fail("mkdir " + out_dir + ": " + first_error_line(mk));
+
+  std::vector<std::string> argv = {m_config.sbatch,
+                                   "--parsable",
+                                   "--job-name=" + request.key.str(),
+                                   "--chdir=" + request.campaign_dir,
+                                   "--output=" + out_dir + (array.empty() ? "/slurm-%x-%j.out" : "/slurm-%x-%A_%a.out")};
+  if (res.time_seconds) {
+    argv.push_back("--time=" + format_walltime(*res.time_seconds));
+  } else if (!res.time_text.empty()) {
+    argv.push_back("--time=" + res.time_text);
+  }
+  if (res.cpus) argv.push_back("--cpus-per-task=" + std::to_string(*res.cpus));
+  if (res.mem_mb) argv.push_back("--mem=" + std::to_string(*res.mem_mb) + "M");
+  if (res.gpus && *res.gpus > 0) {
+    argv.push_back("--gres=gpu:" + (res.gpu_type.empty() ? "" : res.gpu_type + ":") + std::to_string(*res.gpus));
+  }
+  if (!partition.empty()) argv.push_back("--partition=" + partition);
+  if (!array.empty()) argv.push_back("--array=" + array);
+  // The script is submitted unchanged, by path: sbatch reads it relative to its own
+  // working directory, not --chdir, so make the path absolute.
+  argv.push_back(!request.spec.run.empty() && request.spec.run.front() == '/'
+                     ? request.spec.run
+                     : request.campaign_dir + "/" + request.spec.run);
+
+  auto r = CAIRN_TRY(call(argv));
+  if (r.exit != 0) return classify_slurm_error("sbatch", r);
+  auto ls = lines_of(r.out);
+  if (ls.empty()) return fail("sbatch printed no job id", ExitCode::unreachable);
+  const std::string id(trim(split(ls.back(), ';')[0]));
+  if (!to_int(id)) return fail("sbatch printed '" + std::string(ls.back()) + "', not a job id");
+  return id;
+}
+
+Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vector<std::string>& job_ids) {
+  std::map<std::string, JobStatus> out;
+  if (job_ids.empty()) return out;
+  const std::string list = join(job_ids, ",");
+  // --states=all: between a job's end and MinJobAge the controller still knows how it
+  // ended, while slurmdbd may lag seconds behind (see parse_sacct's placeholder rows).
+  auto q = CAIRN_TRY(
+      call({m_config.squeue, "--noheader", "--array", "--states=all", "--jobs=" + list, "-o", "%i|%T|%r"}));
+  // squeue fails the whole call when the only ids it is given have left the
+  // controller; that is an answer ("none queued"), not an outage.
+  if (q.exit != 0 && !contains(q.err, "Invalid job id specified")) {
+    return fail(classify_slurm_error("squeue", q).message, ExitCode::unreachable);
+  }
+  auto queued = aggregate(parse_squeue(q.exit == 0 ? q.out : ""), job_ids);
+
+  std::vector<std::string> ask;  // not queued, or queued only as finished
+  for (const auto& id : job_ids) {
+    auto it = queued.find(id);
+    if (it == queued.end() || is_final(it->second.state) || it->second.state == JobState::unknown) {
+      ask.push_back(id);
+    } else {
+      out[id] = it->second;
+    }
+  }
+  std::map<std::string, JobStatus> finished;
+  std::set<std::string> placeholder;
+  if (!ask.empty()) {
+    auto a = CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--jobs=" + join(ask, ","), "-o",
+                             "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,WorkDir"}));
+    if (a.exit == 0) {
+      // slurmdbd first shows a placeholder row (JobName "allocation", no WorkDir, and
+      // for an array one row claiming COMPLETED) until the job's own records arrive:
+      // trusting it would pass an array whose task failed.
+      std::vector<SlurmRecord> real;
+      for (auto& r : parse_sacct(a.out)) {
+        if (r.work_dir.empty()) {
+          placeholder.insert(split_job_id(r.job_id).first);
+        } else {
+          real.push_back(std::move(r));
+        }
+      }
+      finished = aggregate(real, ask);
+    } else if (!contains(a.err, "accounting storage is disabled")) {
+      return fail(classify_slurm_error("sacct", a).message, ExitCode::unreachable);
+    }
+  }
+  for (const auto& id : ask) {
+    const auto q_known = queued.find(id);
+    const auto it = finished.find(id);
+    // Accounting that lags (placeholder rows, or fewer of an array's tasks than the
+    // controller lists) must not pass an array on its first task: the controller's
+    // word wins, and without it the job is unknown until the next tick.
+    const bool partial = placeholder.count(id) != 0 ||
+                         (it != finished.end() && q_known != queued.end() &&
+                          it->second.tasks.size() < q_known->second.tasks.size());
+    if (it != finished.end() && !partial) {
+      out[id] = it->second;
+    } else if (auto q_it = q_known; q_it != queued.end()) {
+      out[id] = q_it->second;  // finished in squeue, not (yet) in accounting
+    } else if (placeholder.count(id)) {
+      continue;  // ended, but how is not recorded yet: unknown until the next tick
+    } else {
+      JobStatus js;
+      js.job_id = id;
+      js.state = JobState::pending;
+      js.reason = "not visible in squeue or sacct yet";
+      out[id] = std::move(js);
+    }
+  }
+  return out;
+}
+
+Expected<std::string> SlurmScheduler::log_tail(const std::string& job_id, int lines) {
+  // Where the output went and how the job ended: sacct knows both (the job name and
+  // working directory give the --output path we chose at submit).
+  auto a = CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--jobs=" + job_id, "-o",
+                           "JobID,JobName,State,ExitCode,Reason,WorkDir"}));
+  if (a.exit != 0) return fail(classify_slurm_error("sacct", a).message, ExitCode::unreachable);
+  std::vector<std::string> files;
+  std::vector<std::string> evidence;
+  bool placeholder = false;
+  for (auto line : lines_of(a.out)) {
+    auto f = split(line, '|');
+    if (f.size() < 6) continue;
+    auto [base, index] = split_job_id(f[0]);
+    if (base != job_id) continue;
+    if (f[5].empty()) {
+      placeholder = true;
+      continue;
+    }
+    const std::string dir = m_config.output_dir.empty()          ? std::string(f[5]) + "/.cairn"
+                            : m_config.output_dir.front() == '/' ? m_config.output_dir
+                                                                 : std::string(f[5]) + "/" + m_config.output_dir;
+    const std::string name(f[1]);
+    if (index.empty()) {
+      files.push_back(dir + "/slurm-" + name + "-" + base + ".out");
+    } else if (index.front() != '[') {  // tasks not started yet have no file
+      files.push_back(dir + "/slurm-" + name + "-" + base + "_" + index + ".out");
+    }
+    std::string ev = (index.empty() ? "" : "task " + index + ": ") + "state=" + std::string(f[2]) +
+                     " exit=" + std::string(f[3]);
+    if (f[4] != "None" && !f[4].empty()) ev += " reason=" + std::string(f[4]);
+    evidence.push_back(ev);
+  }
+  if (evidence.empty() && placeholder) {
+    return fail("accounting has not recorded job " + job_id + " yet; retry", ExitCode::unreachable);
+  }
+  if (evidence.empty()) return fail("sacct knows no job " + job_id);
+  std::string text;
+  if (!files.empty()) {
+    std::vector<std::string> argv = {"tail", "-n", std::to_string(lines < 0 ? 0 : lines), "--"};
+    argv.insert(argv.end(), files.begin(), files.end());
+    auto t = CAIRN_TRY(call(argv));
+    text = t.out;
+    // A missing file (job never started, output elsewhere) is evidence too.
+    for (auto line : lines_of(t.err)) text += "[slurm] " + std::string(line) + "\n";
+  }
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  text += "[slurm] " + join(evidence, "; ") + "\n";
+  return text;
+}
+
+Expected<void> SlurmScheduler::cancel(const std::string& job_id) {
+  if (job_id.empty() || job_id.find(',') != std::string::npos || job_id.find(' ') != std::string::npos) {
+    return fail("cancel takes exactly one job id, got '" + job_id + "'", ExitCode::usage);
+  }
+  auto r = CAIRN_TRY(call({m_config.scancel, job_id}));
+  if (r.exit != 0) return classify_slurm_error("scancel", r);
+  return {};
+}
+
+}  // namespace cairn::sched

@@ -1,0 +1,148 @@
+#pragma once
+
+// The Slurm backend: sbatch / squeue / sacct / scancel / sinfo through a CommandRunner
+// (locally or on a login node through ssh). Gentle to the controller: status() asks
+// squeue once and sacct at most once for any number of jobs, and never polls.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <cairn/engine/ports.hpp>
+#include <cairn/sched/command_runner.hpp>
+
+namespace cairn::sched {
+
+struct SlurmConfig {
+  std::string partition;  // used when a stage names none; empty = choose with sinfo
+  std::string ssh_host;   // non-empty: run every command there through ssh
+  // Where job output goes: empty = <campaign dir>/.cairn, relative = under the campaign
+  // dir, absolute = as is. Files are slurm-<job name>-<job id>[_<task>].out.
+  std::string output_dir;
+  std::string sbatch = "sbatch";
+  std::string squeue = "squeue";
+  std::string sacct = "sacct";
+  std::string scancel = "scancel";
+  std::string sinfo = "sinfo";
+  std::string scontrol = "scontrol";
+  std::chrono::milliseconds timeout{60000};  // per command
+  std::string sacct_window = "now-30days";   // how far back find() looks in sacct
+  std::string ssh_control_path;              // ControlPath for ssh sharing; empty = default
+  std::string ssh_config;                    // `ssh -F` file; empty = ~/.ssh/config
+};
+
+// One row of squeue or sacct output, fields as printed.
+struct SlurmRecord {
+  std::string job_id;     // "1234", "1234_3", "1234_[4-9%2]"
+  std::string name;       // sacct JobName (empty from squeue)
+  std::string state;      // "RUNNING", "CANCELLED by 1000", ...
+  std::string reason;     // squeue %r / sacct Reason
+  std::string exit_code;  // sacct "N:S"; empty from squeue
+  std::string elapsed;    // sacct Elapsed, e.g. "00:01:02" or "1-02:03:04"
+  int alloc_cpus = 0;
+  std::string node_list;
+  std::string work_dir;  // sacct WorkDir; empty in the placeholder row slurmdbd shows
+                         // before the job's start record arrives (name "allocation")
+};
+
+struct PartitionInfo {
+  std::string name;  // without sinfo's default-partition '*'
+  bool up = false;
+  std::optional<std::int64_t> time_limit_seconds;  // nullopt = infinite
+  std::string time_limit_text;
+  int gpus_per_node = 0;  // largest GPU GRES count of any node
+  int nodes = 0;
+  int idle_nodes = 0;
+  int usable_nodes = 0;  // not down, drained or failing
+};
+
+struct PartitionChoice {
+  std::string partition;
+  std::string reason;  // one line for the learnings: why this one, what else was considered
+};
+
+// "HH:MM:SS", or "D-HH:MM:SS" from one day on, for sbatch --time. Negative -> "00:00:00".
+std::string format_walltime(std::int64_t seconds);
+// Seconds of a Slurm duration: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM",
+// "D-HH:MM:SS". nullopt for "infinite"/"UNLIMITED" and for text that is none of these.
+std::optional<std::int64_t> parse_slurm_duration(std::string_view text);
+// The engine state for a Slurm state name (squeue %T or sacct State, incl. "CANCELLED by
+// 123" and the short codes PD/R/CG/CD/F/CA/TO/OOM/NF/PR/BF/DL/RQ/S/CF). Unknown text
+// maps to JobState::unknown.
+engine::JobState map_slurm_state(std::string_view state);
+
+// Rows of `squeue --noheader -o '%i|%T|%r'`. Lines that are not three fields are skipped.
+std::vector<SlurmRecord> parse_squeue(std::string_view text);
+// Rows of `sacct --noheader --parsable2 -o JobID,JobName,State,ExitCode,Reason,Elapsed,
+// AllocCPUS,NodeList,WorkDir` (the order SlurmScheduler asks for). Short lines are skipped.
+std::vector<SlurmRecord> parse_sacct(std::string_view text);
+// Per requested job id: rows whose id is that job or one of its array tasks, folded
+// into one JobStatus (tasks listed; any running -> running, else any pending ->
+// pending, else the worst final state; exit_code = first non-zero task exit).
+// Requested ids with no row are left out.
+std::map<std::string, engine::JobStatus> aggregate(const std::vector<SlurmRecord>& records,
+                                                   const std::vector<std::string>& job_ids);
+
+// Partitions from `sinfo --noheader -o '%P|%a|%l|%G|%D|%t'` (one row per partition and
+// node state; rows of one partition are merged). Lines that do not parse are skipped.
+std::vector<PartitionInfo> parse_sinfo(std::string_view text);
+// The partition that fits `resources` (time limit and GPUs per node): up with usable
+// nodes, preferring idle nodes, then the smallest sufficient time limit, then the
+// fewest GPUs. Fails (ExitCode::findings) naming each partition and why it does not fit.
+Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& partitions,
+                                           const doc::Resources& resources);
+
+// The Error for a failed sbatch/squeue/sacct/scancel call: ExitCode::unreachable when
+// the controller could not be reached ("Socket timed out", "Unable to contact slurm
+// controller", connection refused...), ExitCode::findings otherwise (invalid
+// partition, QOS or association limits, bad options). The message names `what` and
+// the first error line.
+Error classify_slurm_error(std::string_view what, const CommandResult& result);
+
+class SlurmScheduler : public engine::Scheduler {
+ public:
+  // Takes every command through `runner`, wrapped in an SshRunner when
+  // config.ssh_host is set.
+  SlurmScheduler(std::unique_ptr<CommandRunner> runner, SlurmConfig config);
+
+  // The job named `key` (squeue, then sacct over config.sacct_window); the most recent
+  // one when several carry the name. Fails with ExitCode::unreachable when the query fails.
+  Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
+  // Adopts the job found under the key, else creates the output dir and runs sbatch with
+  // the spec's resources. Returns the job id. Fails per classify_slurm_error, or with
+  // ExitCode::findings when no partition fits.
+  Expected<std::string> submit(const engine::SubmitRequest& request) override;
+  // One squeue (all states) for all ids, then one sacct for those squeue no longer shows
+  // or shows finished (for exit codes and CPU time). A job seen by neither is pending
+  // (just submitted); a job gone from squeue whose accounting record is still the
+  // placeholder is left out (unknown: retry next tick). Fails with
+  // ExitCode::unreachable when a query fails; no job is ever failed for that.
+  Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& job_ids) override;
+  // The last `lines` lines of each output file of the job (tasks in order, with tail's
+  // "==> file <==" headers for arrays), then a "[slurm] ..." line with the state,
+  // reason and exit code. Fails with ExitCode::unreachable when Slurm cannot be asked
+  // or accounting has not recorded the job yet, ExitCode::findings when it is unknown.
+  Expected<std::string> log_tail(const std::string& job_id, int lines) override;
+  // `scancel <job_id>`. Fails per classify_slurm_error.
+  Expected<void> cancel(const std::string& job_id) override;
+
+  // Why the last submit without a configured partition went where it did ("" if none).
+  const std::string& last_partition_choice() const { return m_choice_reason; }
+
+ private:
+  Expected<CommandResult> call(const std::vector<std::string>& argv);
+  Expected<std::string> pick_partition(const doc::Resources& resources);
+  std::string output_dir_for(const std::string& campaign_dir) const;
+
+  std::unique_ptr<CommandRunner> m_runner;
+  SlurmConfig m_config;
+  std::optional<std::vector<PartitionInfo>> m_partitions;  // sinfo, asked once
+  std::string m_choice_reason;
+};
+
+}  // namespace cairn::sched

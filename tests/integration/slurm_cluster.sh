@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# The Slurm backend against a real one-node cluster on loopback (ci/slurm/start.sh:
+# munged, MariaDB, slurmdbd, slurmctld, slurmd), started once for all of this:
+#  1. SlurmReal.* (tests/unit/sched_slurm_test.cpp, enabled by CAIRN_SLURM_TEST=1):
+#     completed, failed with exit code, TIMEOUT after a 1-minute limit, an array with a
+#     failing task, adoption, scancel, a held job, log_tail, partition choice, submit
+#     errors, an unreachable controller, one squeue plus at most one sacct per status pass.
+#  2. `cairn tick --force` on a temp repo whose stages use `backend: slurm` (run while 1
+#     waits on its TIMEOUT job): completed stages, a failure classified and escalated,
+#     an array task failing with a catalogued error and retried, and every tick's status
+#     pass is one squeue and at most one sacct (counted through wrappers on PATH).
+#  3. Through ssh: sshd on 127.0.0.1 with a throwaway key; a few SlurmReal cases and one
+#     campaign with `ssh_host` + `ssh_config` run every Slurm command through it.
+#  4. Alone at the end: the node set DOWN under a running job (SlurmReal.NodeDown*).
+# Exit 77 (ctest: skipped) with the reason when no cluster can be started.
+source "$(dirname "$0")/lib.sh"
+SCHED_TEST=${CAIRN_SCHED_TEST:-$(dirname "$CAIRN")/sched_test}
+STATE=${CAIRN_SLURM_STATE:-/var/tmp/cairn-slurm}
+if [ ! -x "$SCHED_TEST" ]; then
+  echo "FAIL - $SCHED_TEST is not built (it holds the real-cluster cases)"
+  exit 1
+fi
+
+t0=$SECONDS
+if ! "$CAIRN_SOURCE_DIR/ci/slurm/start.sh" >"$T/start.log" 2>&1; then
+  echo "SKIP: could not start the Slurm test cluster:"
+  sed 's/^/    /' "$T/start.log"
+  exit 77
+fi
+cat "$T/start.log"
+echo "cluster ready in $((SECONDS - t0)) s"
+accounting=$(cat "$STATE/accounting" 2>/dev/null || echo "none: unknown")
+[ "$accounting" = slurmdbd ] ||
+  echo "NOTE: cluster has no accounting ($accounting): the sacct-dependent cases report SKIPPED"
+
+# gtest_run NAME FILTER [ENV...]: SlurmReal cases, output in $T/NAME.out, exit in $T/NAME.rc.
+gtest_run() {
+  local name=$1 filter=$2 rc=0
+  shift 2
+  env CAIRN_SLURM_TEST=1 CAIRN_SLURM_ACCOUNTING="$accounting" "$@" "$SCHED_TEST" --gtest_filter="$filter" \
+    >"$T/$name.out" 2>&1 || rc=$?
+  echo "$rc" >"$T/$name.rc"
+}
+gtest_check() {  # gtest_check NAME DESC: the run passed, and with accounting nothing skipped
+  local name=$1 desc=$2
+  if [ "$(cat "$T/$name.rc")" = 0 ]; then ok "$desc"; else bad "$desc: exit $(cat "$T/$name.rc")"; sed 's/^/    /' "$T/$name.out"; fi
+  grep -E '^\[ +(OK|FAILED|SKIPPED) +\]|: Skipped$|: Failure$' "$T/$name.out" | sed 's/^/    /'
+  # A silent pass is not a pass: every selected case must have run.
+  if [ "$accounting" = slurmdbd ] && grep -q '^\[  SKIPPED \]' "$T/$name.out"; then
+    bad "$desc: a case skipped although accounting is up"
+  fi
+  expect_grep "$desc: the cases ran" '^\[  PASSED  \] [1-9]' "$T/$name.out"
+}
+
+# --- sshd on loopback: the login node for ssh_host --------------------------------------
+SSH_DIR=$T/ssh SSH_HOST=cairn-test-login ssh_why=""
+stop_sshd() { [ -s "$SSH_DIR/sshd.pid" ] && kill "$(cat "$SSH_DIR/sshd.pid")" 2>/dev/null || true; }
+trap 'stop_sshd; [ -n "${CAIRN_KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
+start_sshd() {  # sets ssh_why when it cannot
+  [ -x /usr/sbin/sshd ] || { ssh_why="/usr/sbin/sshd missing (openssh-server, in ci/deps.sh)"; return 1; }
+  command -v ssh-keygen >/dev/null || { ssh_why="ssh-keygen missing"; return 1; }
+  [ "$(id -u)" = 0 ] || { ssh_why="sshd for another user needs root"; return 1; }
+  mkdir -p "$SSH_DIR" /run/sshd && chmod 700 "$SSH_DIR"
+  ssh-keygen -q -t ed25519 -N '' -f "$SSH_DIR/host_key" && ssh-keygen -q -t ed25519 -N '' -f "$SSH_DIR/id" ||
+    { ssh_why="ssh-keygen failed"; return 1; }
+  cp "$SSH_DIR/id.pub" "$SSH_DIR/authorized_keys"
+  local port
+  for port in $(seq 22220 22239); do grep -q ":$port " <<<"$(ss -ltn 2>/dev/null)" || break; done
+  cat >"$SSH_DIR/sshd_config" <<EOF
+Port $port
+ListenAddress 127.0.0.1
+HostKey $SSH_DIR/host_key
+PidFile $SSH_DIR/sshd.pid
+AuthorizedKeysFile $SSH_DIR/authorized_keys
+PermitRootLogin prohibit-password
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+UsePAM no
+StrictModes no
+EOF
+  cat >"$SSH_DIR/config" <<EOF
+Host $SSH_HOST
+  HostName 127.0.0.1
+  Port $port
+  User $(id -un)
+  IdentityFile $SSH_DIR/id
+  IdentitiesOnly yes
+  StrictHostKeyChecking no
+  UserKnownHostsFile $SSH_DIR/known_hosts
+  LogLevel ERROR
+EOF
+  /usr/sbin/sshd -f "$SSH_DIR/sshd_config" -E "$SSH_DIR/sshd.log" </dev/null >/dev/null 2>&1 ||
+    { ssh_why="sshd did not start: $(tail -1 "$SSH_DIR/sshd.log" 2>/dev/null)"; return 1; }
+  local i
+  for i in $(seq 1 20); do
+    ssh -F "$SSH_DIR/config" -o BatchMode=yes "$SSH_HOST" -- squeue --version >/dev/null 2>&1 && return 0
+    sleep 0.25
+  done
+  ssh_why="ssh $SSH_HOST (127.0.0.1:$port) does not answer: $(tail -2 "$SSH_DIR/sshd.log" 2>/dev/null)"
+  return 1
+}
+have_ssh=0
+if start_sshd; then have_ssh=1; ok "sshd on loopback for ssh_host"; else echo "SKIP: the ssh_host cases: $ssh_why"; fi
+
+# --- cairn tick end to end --------------------------------------------------------------
+# campaign NAME SCRIPT_BODY EXTRA_SPEC EXIT_CONDITION [BACKEND]: one stage `run` on Slurm.
+campaign() {
+  mkdir -p "campaigns/$1/jobs"
+  cat >"campaigns/$1/WORKFLOW.md" <<WF
+---
+campaign: $1
+project: it
+created: 2026-11-23
+last_tick: ""
+status: pending
+current_stage: run
+escalation_required: false
+escalation_reason: ""
+budget: {backend: ${5:-slurm}, cap_usd: 0, spent_usd: 0}
+notify: {on_advance: false, on_escalate: true}
+stages:
+  run:
+    run: jobs/run.sh
+    backend: ${5:-slurm}
+    resources: {time: "00:05:00", cpus: 1, mem: 100M}
+    expect: 1m
+$3
+---
+
+# $1
+
+## Stages
+
+| # | Name | Entry condition | Exit condition | Status  | JobID | Started | Completed | Retries |
+|---|------|-----------------|----------------|---------|-------|---------|-----------|---------|
+| 0 | run  | always          | $4             | pending | —     | —       | —         | 0       |
+
+## Action queue
+
+## Failure log
+
+| Date | Stage | Error class | Error msg | Action taken | Result |
+|------|-------|-------------|-----------|--------------|--------|
+
+## Lessons learned
+
+(none yet)
+WF
+  printf '#!/bin/bash\n%s\n' "$2" >"campaigns/$1/jobs/run.sh"
+  chmod +x "campaigns/$1/jobs/run.sh"
+}
+tick() {  # tick DESC: one forced tick, the Slurm call logs fresh
+  rm -f "$CALLS"/*
+  expect_rc 0 "$1" env PATH="$WRAP:$PATH" "$CAIRN" tick --force
+  cp "$T/out" "$T/tick.out"
+}
+calls() { cat "$CALLS/$1" 2>/dev/null | grep -c -- "$2" || true; }  # calls PROGRAM PATTERN
+in_flight() { cat campaigns/*/WORKFLOW.md | grep -c '^| 0 | run .*| running |' || true; }
+settled() { [ -z "$(grep -L -E '^status: (done|escalated)$' campaigns/*/WORKFLOW.md)" ]; }
+status_calls_ok() {  # status_calls_ok TICK JOBS: the status pass is one squeue, <= 1 sacct
+  local q a
+  q=$(calls squeue '--jobs=')
+  a=$(calls sacct 'JobID,JobName,State,ExitCode,Reason,Elapsed')
+  if [ "$q" = 1 ] && [ "$a" -le 1 ]; then
+    ok "$1: one squeue and $a sacct for the status of $2 job(s)"
+  else
+    bad "$1: $q squeue and $a sacct status calls for $2 job(s)"
+    tail -n +1 "$CALLS"/* | sed 's/^/    /'
+  fi
+}
+
+tick_section() {
+  WRAP=$T/bin CALLS=$T/calls
+  mkdir -p "$WRAP" "$CALLS"
+  # Counting wrappers earlier on PATH: one line per call with its arguments.
+  local p
+  for p in squeue sacct sbatch; do
+    printf '#!/bin/sh\necho "$*" >>"%s/%s"\nexec %s "$@"\n' "$CALLS" "$p" "$(command -v "$p")" >"$WRAP/$p"
+    chmod +x "$WRAP/$p"
+  done
+  mkdir -p "$T/repo" && cd "$T/repo" && git init -q
+  "$CAIRN" init >/dev/null
+  cat >cairn.yaml <<YAML
+root: campaigns
+identity: {name: cairn-bot, email: cairn-bot@users.noreply.example}
+catalogs: [catalogs/failure-catalog.md]
+backends:
+  slurm: {partition: debug}
+  login: {kind: slurm, partition: debug, ssh_host: $SSH_HOST, ssh_config: $SSH_DIR/config,
+          ssh_control_path: "$SSH_DIR/cm-%C"}
+YAML
+  # Job keys are cluster-wide and sacct remembers them (adoption): names unique per run.
+  local n u jobs=6
+  u=$(date +%s)
+  for n in 1 2 3 4; do campaign "ok$n-$u" 'sleep 8; echo done > ok.out' "" 'exit=0, `ok.out` exists'; done
+  campaign "fail-$u" 'sleep 8; echo about to fail; exit 3' "" 'exit=0'
+  # Task 2 fails once with a catalogued error (nccl-timeout: resubmit once).
+  campaign "arr-$u" 'sleep 8; echo "task $SLURM_ARRAY_TASK_ID"
+if [ "$SLURM_ARRAY_TASK_ID" = 2 ] && [ ! -e retried ]; then touch retried; echo "Watchdog caught collective operation timeout"; exit 1; fi' \
+    '    array: "1-3"' 'exit=0'
+  if [ "$have_ssh" = 1 ]; then
+    campaign "ssh-$u" 'sleep 8; echo done > ok.out' "" 'exit=0, `ok.out` exists' login
+    jobs=7
+  fi
+  printf '.cairn/\nok.out\nretried\n' >.gitignore
+  git add -A && git commit -qm "slurm campaigns"
+  expect_rc 0 "cairn validate" "$CAIRN" validate
+
+  tick "tick 1 submits $jobs stages"
+  [ "$(calls sbatch .)" = 6 ] && ok "six local sbatch calls" || bad "$(calls sbatch .) local sbatch calls"
+  expect_grep "the array is submitted" "arr-$u: run ready -> running" "$T/tick.out"
+  [ "$have_ssh" = 0 ] || expect_grep "the ssh_host stage is submitted" "ssh-$u: run ready -> running" "$T/tick.out"
+  tick "tick 2 polls $jobs jobs in flight"
+  status_calls_ok "tick 2" 6
+  [ "$(calls sbatch .)" = 0 ] && ok "tick 2 submits nothing" || bad "tick 2 called sbatch"
+  sleep 12  # every job ends; past MinJobAge (5 s) squeue forgets them and sacct answers
+  local i retry=""
+  for i in 3 4 5 6 7 8 9 10; do
+    n=$(in_flight)
+    tick "tick $i"
+    [ "$n" = 0 ] || status_calls_ok "tick $i" "$n"
+    [ -n "$retry" ] || retry=$(grep -- "--job-name=cairn.arr-$u.run.2" "$CALLS/sbatch" 2>/dev/null || true)
+    settled && break
+    sleep 5
+  done
+  settled && ok "every campaign settled after tick $i" || bad "campaigns still moving after tick $i"
+  for n in 1 2 3 4; do
+    expect_grep "ok$n done" '^\| 0 \| run .*\| done ' "campaigns/ok$n-$u/WORKFLOW.md"
+  done
+  [ "$have_ssh" = 0 ] || expect_grep "the ssh_host stage done" '^\| 0 \| run .*\| done ' "campaigns/ssh-$u/WORKFLOW.md"
+  git log --format=%B >"$T/log.txt"
+  expect_grep "fail escalated" '^escalation_required: true' "campaigns/fail-$u/WORKFLOW.md"
+  expect_grep "fail classified in the failure log" '^\| [0-9-]+ \| run +\| unclassified +\| job [0-9]+: FAILED' \
+    "campaigns/fail-$u/WORKFLOW.md"
+  expect_grep "the failure commit names the exit code" "^Job [0-9]+ ended failed with exit code 3 \(FAILED\)" "$T/log.txt"
+  expect_grep "the escalation commit names the class" '^Cairn-Error-Class: unclassified$' "$T/log.txt"
+  expect_grep "the array task's failure is classified" '^\| [0-9-]+ \| run +\| nccl-timeout +\|.*\| resubmit +\| RETRYING' \
+    "campaigns/arr-$u/WORKFLOW.md"
+  expect_grep "the array failure commit names task 2" "ended failed with exit code 1 \(tasks 2 failed\)" "$T/log.txt"
+  expect_grep "arr done after one retry" '^\| 0 \| run .*\| done .*\| 1 +\|$' "campaigns/arr-$u/WORKFLOW.md"
+  case "$retry" in
+    *--array=2\ * | *--array=2) ok "the retry resubmitted task 2 alone" ;;
+    *--array=1-3*)
+      # Known gap (issue 6): the engine does not pass the failed indices on a retry yet.
+      echo "GAP - the retry resubmitted the whole array (--array=1-3), not only task 2" ;;
+    *) bad "the retry's sbatch: '${retry:-none}'" ;;
+  esac
+  cd "$T"
+}
+
+# 1 in the background (its TIMEOUT job needs ~90 s of real time), 2 and 3 meanwhile.
+t1=$SECONDS
+gtest_run main 'SlurmReal.*:-SlurmReal.NodeDown*' &
+main_pid=$!
+tick_section
+echo "cairn tick cases took $((SECONDS - t1)) s"
+if [ "$have_ssh" = 1 ]; then
+  gtest_run ssh 'SlurmReal.CompletedExitZeroWithLogTail:SlurmReal.FailedWithExitCode:SlurmReal.ArrayWithOneFailingTask:SlurmReal.FindAdoptsAndCancelEndsOneJob:SlurmReal.HeldJobStaysPendingAndIsAdopted' \
+    CAIRN_SLURM_SSH_HOST="$SSH_HOST" CAIRN_SLURM_SSH_CONFIG="$SSH_DIR/config"
+  gtest_check ssh "SlurmReal cases through ssh_host"
+fi
+wait "$main_pid" || true
+gtest_check main "SlurmReal.* against the real cluster"
+echo "real-cluster cases took $((SECONDS - t1)) s"
+# 4 alone: it kills every job on the node. start.sh also brings a DOWN node back.
+gtest_run nodedown 'SlurmReal.NodeDown*' CAIRN_SLURM_NODE_DOWN=1
+gtest_check nodedown "node set DOWN under a running job"
+echo "all cases took $((SECONDS - t1)) s"
+finish

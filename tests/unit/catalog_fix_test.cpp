@@ -1,0 +1,130 @@
+// Auto-fix planning: the frontmatter edits each catalogued fix makes to a stage spec.
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include <cairn/catalog/catalog.hpp>
+#include <cairn/catalog/fix.hpp>
+
+namespace cairn::catalog {
+namespace {
+
+doc::StageSpec spec_with(const char* time, const char* mem) {
+  doc::StageSpec s;
+  s.name = "smoke";
+  s.resources.time_text = time;
+  s.resources.mem_text = mem;
+  return s;
+}
+
+struct Case {
+  const char* fix;
+  const char* time;
+  const char* mem;
+  const char* key;
+  const char* value;
+};
+
+class PlanFix : public ::testing::TestWithParam<Case> {};
+
+TEST_P(PlanFix, Edits) {
+  const Case& c = GetParam();
+  const auto r = plan_fix(c.fix, spec_with(c.time, c.mem));
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->edits.size(), 1u);
+  EXPECT_EQ(r->edits[0].key, c.key);
+  EXPECT_EQ(r->edits[0].value, c.value);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, PlanFix,
+    ::testing::Values(Case{"walltime x2", "00:30:00", "", "stages.smoke.resources.time", "01:00:00"},
+                      Case{"walltime x2", "1-00:00:00", "", "stages.smoke.resources.time", "2-00:00:00"},
+                      Case{"walltime x2", "12:00:00", "", "stages.smoke.resources.time", "1-00:00:00"},
+                      Case{"walltime x2", "45", "", "stages.smoke.resources.time", "01:30:00"},
+                      Case{"walltime x2", "2-12", "", "stages.smoke.resources.time", "5-00:00:00"},
+                      Case{"Walltime  X3", "00:20:00", "", "stages.smoke.resources.time", "01:00:00"},
+                      Case{"mem x2", "", "8G", "stages.smoke.resources.mem", "16G"},
+                      Case{"mem x2", "", "256Gi", "stages.smoke.resources.mem", "512Gi"},
+                      Case{"mem x2", "", "1.5G", "stages.smoke.resources.mem", "3G"},
+                      Case{"mem x2", "", "4000M", "stages.smoke.resources.mem", "8000M"}));
+
+TEST(PlanFixSpec, ParsedSecondsAreUsedWhenTextIsMissing) {
+  doc::StageSpec s;
+  s.name = "prod";
+  s.resources.time_seconds = 1800;
+  s.resources.mem_mb = 8192;
+  const auto t = plan_fix("walltime x2", s);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->edits[0].key, "stages.prod.resources.time");
+  EXPECT_EQ(t->edits[0].value, "01:00:00");
+  const auto m = plan_fix("mem x2", s);
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->edits[0].value, "16G");
+  EXPECT_EQ(m->summary, "resources.mem 8G -> 16G");
+}
+
+TEST(PlanFixSpec, ResubmitAndExcludeNodeEditNothing) {
+  const auto spec = spec_with("00:30:00", "8G");
+  for (const char* fix : {"resubmit", "exclude node"}) {
+    const auto r = plan_fix(fix, spec);
+    ASSERT_TRUE(r) << fix;
+    EXPECT_TRUE(r->edits.empty()) << fix;
+  }
+}
+
+TEST(PlanFixSpec, FailsWithAReason) {
+  doc::StageSpec bare;
+  bare.name = "smoke";
+  const auto no_time = plan_fix("walltime x2", bare);
+  ASSERT_FALSE(no_time);
+  EXPECT_NE(no_time.error().message.find("no resources.time"), std::string::npos);
+  const auto no_mem = plan_fix("mem x2", bare);
+  ASSERT_FALSE(no_mem);
+  EXPECT_NE(no_mem.error().message.find("no resources.mem"), std::string::npos);
+
+  EXPECT_FALSE(plan_fix("walltime x2", spec_with("soon", "")));
+  EXPECT_FALSE(plan_fix("mem x2", spec_with("", "lots")));
+  EXPECT_FALSE(plan_fix("reboot cluster", bare));
+  EXPECT_FALSE(plan_fix("walltime x100", spec_with("00:30:00", "")));
+  EXPECT_FALSE(plan_fix("none", bare));
+}
+
+TEST(PlanFixSpec, CanonicalNames) {
+  EXPECT_EQ(canonical_fix(" Mem  X2 "), "mem x2");
+  EXPECT_EQ(canonical_fix("none"), "");
+  EXPECT_EQ(canonical_fix("—"), "");
+  EXPECT_EQ(canonical_fix("destructive"), "");
+  EXPECT_EQ(canonical_fix("exclude node"), "exclude node");
+  EXPECT_FALSE(canonical_fix("mem x1"));
+  EXPECT_FALSE(canonical_fix("cpus x2"));
+}
+
+TEST(PlanFixSpec, WalltimeText) {
+  EXPECT_EQ(parse_walltime_text("00:30:00").value(), 1800);
+  EXPECT_EQ(parse_walltime_text("1-00:00:00").value(), 86400);
+  EXPECT_EQ(parse_walltime_text("1-02:30").value(), 86400 + 2 * 3600 + 30 * 60);
+  EXPECT_EQ(parse_walltime_text("90:30").value(), 90 * 60 + 30);
+  EXPECT_FALSE(parse_walltime_text(""));
+  EXPECT_FALSE(parse_walltime_text("1:2:3:4"));
+  EXPECT_FALSE(parse_walltime_text("-5"));
+  EXPECT_EQ(format_walltime_text(3 * 86400 + 3661), "3-01:01:01");
+}
+
+TEST(PlanFixSpec, CatalogSetDelegates) {
+  const std::string text =
+      "| Class | Scheduler state | Auto-fix |\n|---|---|---|\n| walltime-exceeded | TIMEOUT | walltime x2 "
+      "|\n";
+  auto set = load_catalogs({{"c.md", text, ""}});
+  ASSERT_TRUE(set);
+  const engine::Catalog& port = *set;
+  const auto edits = port.plan_fix("walltime x2", spec_with("00:30:00", ""));
+  ASSERT_TRUE(edits);
+  ASSERT_EQ(edits->size(), 1u);
+  EXPECT_EQ((*edits)[0].value, "01:00:00");
+  EXPECT_FALSE(port.plan_fix("walltime x2", doc::StageSpec{}));
+}
+
+}  // namespace
+}  // namespace cairn::catalog

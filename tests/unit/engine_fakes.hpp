@@ -1,0 +1,183 @@
+#pragma once
+
+// Recording fakes for the engine's ports: the engine is tested without processes,
+// git or real time.
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <cairn/engine/ports.hpp>
+#include <cairn/util/time.hpp>
+
+namespace cairn::engine::testing {
+
+class FakeClock : public Clock {
+ public:
+  explicit FakeClock(std::string_view iso = "2026-05-05T20:00:00Z") : m_now(*util::parse_time(iso)) {}
+  TimePoint now() const override { return m_now; }
+  void advance(std::chrono::seconds s) { m_now += s; }
+
+ private:
+  TimePoint m_now;
+};
+
+class FakeScheduler : public Scheduler {
+ public:
+  Expected<std::optional<std::string>> find(const JobKey& key) override {
+    ++m_find_calls;
+    auto it = m_by_key.find(key.str());
+    if (it == m_by_key.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  Expected<std::string> submit(const SubmitRequest& request) override {
+    if (!m_submit_error.message.empty()) return m_submit_error;
+    const std::string id = std::to_string(m_next_id++);
+    m_submitted.push_back(request);
+    m_by_key[request.key.str()] = id;
+    m_jobs[id].job_id = id;
+    m_jobs[id].state = JobState::pending;
+    return id;
+  }
+  Expected<std::map<std::string, JobStatus>> status(const std::vector<std::string>& ids) override {
+    ++m_status_calls;
+    m_status_batches.push_back(ids);
+    if (m_unreachable) return fail("connection refused", ExitCode::unreachable);
+    std::map<std::string, JobStatus> out;
+    for (const auto& id : ids) {
+      auto it = m_jobs.find(id);
+      if (it != m_jobs.end()) out[id] = it->second;
+    }
+    return out;
+  }
+  Expected<std::string> log_tail(const std::string& id, int) override { return m_logs[id]; }
+  Expected<void> cancel(const std::string& id) override {
+    m_cancelled.push_back(id);
+    return {};
+  }
+
+  // Test controls.
+  void finish(const std::string& id, JobState state, int exit_code, std::string log = {},
+              std::string reason = {}) {
+    auto& j = m_jobs[id];
+    j.job_id = id;
+    j.state = state;
+    j.exit_code = exit_code;
+    j.reason = std::move(reason);
+    m_logs[id] = std::move(log);
+  }
+  void set_running(const std::string& id) { m_jobs[id].state = JobState::running; }
+  void adopt_existing(const std::string& key, const std::string& id) {
+    m_by_key[key] = id;
+    m_jobs[id].job_id = id;
+    m_jobs[id].state = JobState::running;
+  }
+  JobStatus& job(const std::string& id) { return m_jobs[id]; }
+
+  const std::vector<SubmitRequest>& submitted() const { return m_submitted; }
+  int status_calls() const { return m_status_calls; }
+  const std::vector<std::vector<std::string>>& status_batches() const { return m_status_batches; }
+  bool m_unreachable = false;
+  Error m_submit_error;
+  int m_find_calls = 0;
+
+ private:
+  int m_next_id = 4242;
+  std::vector<SubmitRequest> m_submitted;
+  std::map<std::string, std::string> m_by_key;
+  std::map<std::string, JobStatus> m_jobs;
+  std::map<std::string, std::string> m_logs;
+  std::vector<std::string> m_cancelled;
+  int m_status_calls = 0;
+  std::vector<std::vector<std::string>> m_status_batches;
+};
+
+class FakeBackends : public Backends {
+ public:
+  explicit FakeBackends(Scheduler& local) { m_map["local"] = &local; }
+  Scheduler* get(const std::string& name) override {
+    auto it = m_map.find(name);
+    return it == m_map.end() ? nullptr : it->second;
+  }
+  std::map<std::string, Scheduler*> m_map;
+};
+
+class FakeStore : public Store {
+ public:
+  struct Commit {
+    CommitRequest request;
+    Identity identity;
+  };
+  Expected<std::string> commit(const CommitRequest& request, const Identity& identity) override {
+    m_commits.push_back({request, identity});
+    m_files[request.path] = request.content;
+    return "c" + std::to_string(m_commits.size());
+  }
+  // Records how many jobs had been submitted when each publish happened; loses the
+  // race while `m_lose_publishes` > 0.
+  Expected<bool> publish() override {
+    m_publishes.push_back(m_commits.size());
+    if (m_lose_publishes > 0) {
+      --m_lose_publishes;
+      return false;
+    }
+    return true;
+  }
+  std::vector<std::size_t> m_publishes;  // commits made before each publish
+  int m_lose_publishes = 0;
+  std::vector<Commit> m_commits;
+  std::map<std::string, std::string> m_files;
+};
+
+class FakeWorkspace : public Workspace {
+ public:
+  Expected<int> count_matches(const std::string&, const std::string& glob) override {
+    auto it = m_files.find(glob);
+    return it == m_files.end() ? 0 : it->second;
+  }
+  Expected<int> run_check(const std::string&, const std::string& command) override {
+    m_commands.push_back(command);
+    auto it = m_exit.find(command);
+    return it == m_exit.end() ? 1 : it->second;
+  }
+  std::map<std::string, int> m_files;  // glob -> match count
+  std::map<std::string, int> m_exit;   // command -> exit code
+  std::vector<std::string> m_commands;
+};
+
+// Classifies by substring of the log or the scheduler state.
+class FakeCatalog : public Catalog {
+ public:
+  struct Rule {
+    std::string needle;
+    Classification cls;
+  };
+  std::optional<Classification> classify(const Evidence& ev) const override {
+    for (const auto& r : m_rules) {
+      if (ev.state == r.needle || ev.log_tail.find(r.needle) != std::string::npos ||
+          ev.reason.find(r.needle) != std::string::npos) {
+        Classification c = r.cls;
+        c.matched = r.needle;
+        return c;
+      }
+    }
+    return std::nullopt;
+  }
+  Expected<std::vector<SpecEdit>> plan_fix(std::string_view fix, const doc::StageSpec& spec) const override {
+    if (fix == "resubmit") return std::vector<SpecEdit>{};
+    if (fix == "walltime x2") {
+      if (!spec.resources.time_seconds) return fail("no resources.time to double");
+      const auto t = *spec.resources.time_seconds * 2;
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(t / 3600),
+                    static_cast<long long>(t % 3600 / 60), static_cast<long long>(t % 60));
+      return std::vector<SpecEdit>{{"stages." + spec.name + ".resources.time", buf}};
+    }
+    return fail("unknown fix");
+  }
+  std::vector<Rule> m_rules;
+};
+
+}  // namespace cairn::engine::testing

@@ -1,0 +1,460 @@
+#include <cairn/engine/tick.hpp>
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include <cairn/engine/cadence.hpp>
+#include <cairn/parse/workflow_file.hpp>
+
+#include "engine_fakes.hpp"
+
+namespace cairn::engine {
+namespace {
+
+using testing::FakeBackends;
+using testing::FakeCatalog;
+using testing::FakeClock;
+using testing::FakeScheduler;
+using testing::FakeStore;
+using testing::FakeWorkspace;
+
+struct StageRow {
+  std::string name;
+  std::string entry;
+  std::string exit;
+  std::string status = "pending";
+  std::string job = "—";
+  std::string started = "—";
+  std::string retries = "0";
+};
+
+// A campaign file with a `stages:` block for every row that has a script.
+std::string workflow(const std::string& campaign, const std::vector<StageRow>& rows,
+                     const std::string& extra_frontmatter = "", const std::string& failures = "",
+                     const std::string& cap = "0", const std::string& spent = "0") {
+  // The upkeep fields as cairn keeps them: from the first stage not done.
+  const auto open = std::find_if(rows.begin(), rows.end(), [](const StageRow& r) { return r.status != "done"; });
+  const std::string status = open == rows.end() ? "done" : open->status;
+  const std::string current = open == rows.end() ? rows.back().name : open->name;
+  std::string s = "---\ncampaign: " + campaign +
+                  "\nproject: demo\ncreated: 2026-05-05\nlast_tick: \"\"\nstatus: " + status + "\n"
+                  "current_stage: " + current +
+                  "\nescalation_required: false\nescalation_reason: \"\"\n"
+                  "budget: {backend: local, cap_usd: " + cap + ", spent_usd: " + spent + "}\n"
+                  "notify: {on_advance: false, on_escalate: true}\nstages:\n";
+  for (const auto& r : rows) {
+    s += "  " + r.name + ":\n    run: jobs/" + r.name + ".sh\n    resources: {time: \"00:30:00\"}\n    expect: 20m\n";
+  }
+  s += extra_frontmatter;
+  s += "---\n\n# Demo\n\n## Stages\n\n"
+       "| # | Name | Entry condition | Exit condition | Status | JobID | Started | Completed | Retries |\n"
+       "|---|------|-----------------|----------------|--------|-------|---------|-----------|---------|\n";
+  int n = 0;
+  for (const auto& r : rows) {
+    s += "| " + std::to_string(n++) + " | " + r.name + " | " + r.entry + " | " + r.exit + " | " + r.status +
+         " | " + r.job + " | " + r.started + " | — | " + r.retries + " |\n";
+  }
+  s += "\n## Action queue\n\n- [ ] Check the smoke output by hand.\n\n## Failure log\n\n"
+       "| Date | Stage | Error class | Error msg | Action taken | Result |\n"
+       "|------|-------|-------------|-----------|--------------|--------|\n" +
+       failures + "\n## Lessons learned\n\n(none yet)\n\n## References\n\n- AGENTS.md\n";
+  return s;
+}
+
+Classification cls(std::string name, std::string fix, bool transient = false, bool destructive = false) {
+  Classification c;
+  c.error_class = std::move(name);
+  c.fix = std::move(fix);
+  c.safe_to_retry = true;
+  c.transient = transient;
+  c.destructive = destructive;
+  return c;
+}
+
+class TickTest : public ::testing::Test {
+ protected:
+  TickTest() : m_backends(m_sched) {
+    m_catalog.m_rules.push_back({"timeout", cls("walltime-exceeded", "walltime x2")});
+    m_catalog.m_rules.push_back({"Socket timed out", cls("transient-connection", "resubmit", true)});
+    m_catalog.m_rules.push_back({"NaN", cls("numerical-blowup", "reduce timestep", false, true)});
+    m_catalog.m_rules.push_back({"node_fail", cls("node-failure", "resubmit")});
+  }
+
+  void add(const std::string& campaign, std::string text) {
+    m_inputs.push_back({"campaigns/" + campaign + "/WORKFLOW.md", "/repo/campaigns/" + campaign, std::move(text)});
+  }
+
+  TickReport run(TickOptions opts = {}) {
+    if (!m_no_force) opts.force = true;
+    TickReport r = tick(Ports{m_backends, m_store, m_clock, m_ws, m_catalog}, m_inputs, opts);
+    // Next tick reads what this one committed (level-triggered from HEAD).
+    for (auto& in : m_inputs) {
+      auto it = m_store.m_files.find(in.path);
+      if (it != m_store.m_files.end()) in.text = it->second;
+    }
+    return r;
+  }
+
+  const doc::Workflow& wf(std::size_t i = 0) {
+    m_parsed = *parse::WorkflowFile::parse(m_inputs[i].path, m_inputs[i].text);
+    return m_parsed->workflow();
+  }
+
+  std::vector<std::string> subjects() const {
+    std::vector<std::string> out;
+    for (const auto& c : m_store.m_commits) out.push_back(c.request.message.substr(0, c.request.message.find('\n')));
+    return out;
+  }
+
+  FakeScheduler m_sched;
+  FakeBackends m_backends;
+  FakeStore m_store;
+  FakeClock m_clock;
+  FakeWorkspace m_ws;
+  FakeCatalog m_catalog;
+  std::vector<CampaignInput> m_inputs;
+  std::optional<parse::WorkflowFile> m_parsed;
+  bool m_no_force = false;
+};
+
+TEST_F(TickTest, PendingBecomesReadyAndIsSubmittedInOneTick) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0"}}));
+  auto r = run();
+  ASSERT_EQ(r.campaigns.size(), 1u);
+  EXPECT_EQ(subjects(), (std::vector<std::string>{"c1: smoke pending -> ready", "c1: smoke intent: submit cairn.c1.smoke.1",
+                                                  "c1: smoke ready -> running"}));
+  // The intent was published (after its commit, before the submit).
+  EXPECT_EQ(m_store.m_publishes, (std::vector<std::size_t>{2}));
+  EXPECT_NE(m_store.m_commits[1].request.message.find("Cairn-Intent: submit cairn.c1.smoke.1\n"), std::string::npos);
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.str(), "cairn.c1.smoke.1");
+  EXPECT_EQ(m_sched.submitted()[0].campaign_dir, "/repo/campaigns/c1");
+  EXPECT_EQ(m_sched.submitted()[0].spec.run, "jobs/smoke.sh");
+  const auto& w = wf();
+  EXPECT_EQ(w.stages[0].status, doc::Status::running);
+  EXPECT_EQ(w.stages[0].job_id, "4242");
+  EXPECT_EQ(w.stages[0].started, "2026-05-05 20:00Z");
+  EXPECT_EQ(w.status, doc::Status::running);
+  EXPECT_EQ(w.current_stage, "smoke");
+  EXPECT_EQ(w.last_tick, "2026-05-05T20:00:00Z");
+  // cairn keeps one item of its own; the human's item is untouched.
+  ASSERT_EQ(w.actions.size(), 2u);
+  EXPECT_EQ(w.actions[0].text, "Check the smoke output by hand.");
+  EXPECT_NE(w.actions[1].text.find("cairn: job 4242 (smoke) submitted 20:00Z"), std::string::npos);
+}
+
+TEST_F(TickTest, PendingStaysPendingWhileEntryConditionFails) {
+  add("c1", workflow("c1", {{"smoke", "`input.pdb` exists", "exit=0"}}));
+  auto r = run();
+  EXPECT_TRUE(m_store.m_commits.empty());
+  EXPECT_NE(r.campaigns[0].note.find("input.pdb"), std::string::npos);
+  m_ws.m_files["input.pdb"] = 1;
+  run();
+  EXPECT_EQ(m_sched.submitted().size(), 1u);
+}
+
+TEST_F(TickTest, StillRunningIsAHeartbeatThatChangesNoStatus) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "4242", "2026-05-05 19:50Z"}}));
+  m_sched.set_running("4242");
+  run();
+  ASSERT_EQ(subjects(), (std::vector<std::string>{"c1: smoke running -> running"}));
+  EXPECT_EQ(wf().stages[0].status, doc::Status::running);
+  EXPECT_TRUE(m_sched.submitted().empty());
+}
+
+TEST_F(TickTest, CompletionAdvancesToTheNextStageInTheSameTick) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0, `out.dat` exists, no FATAL in log", "running", "7", "2026-05-05 19:50Z"},
+                            {"prod", "stage smoke done", "exit=0"}}));
+  m_sched.finish("7", JobState::completed, 0, "all good\n");
+  m_ws.m_files["out.dat"] = 1;
+  run();
+  EXPECT_EQ(subjects(), (std::vector<std::string>{"c1: smoke running -> done", "c1: prod pending -> ready",
+                                                  "c1: prod intent: submit cairn.c1.prod.1",
+                                                  "c1: prod ready -> running"}));
+  EXPECT_EQ(wf().stages[0].completed, "2026-05-05 20:00Z");
+  EXPECT_EQ(m_sched.submitted().at(0).key.str(), "cairn.c1.prod.1");
+}
+
+TEST_F(TickTest, LastStageDoneFinishesTheCampaign) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::completed, 0);
+  run();
+  EXPECT_EQ(subjects(), (std::vector<std::string>{"c1: smoke running -> done"}));
+  EXPECT_TRUE(wf().actions.back().checked);
+  EXPECT_EQ(wf().status, doc::Status::done);
+  EXPECT_EQ(campaign_cadence(wf()), kIdleCadence);
+}
+
+TEST_F(TickTest, ExitConditionNotMetFailsTheStage) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0, no NaN in log", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::completed, 0, "step 100 energy NaN\n");
+  run();
+  // NaN is catalogued as destructive: failed, then escalated.
+  EXPECT_EQ(subjects(), (std::vector<std::string>{"c1: smoke running -> failed [numerical-blowup]",
+                                                  "c1: smoke failed -> escalated [numerical-blowup]"}));
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("destructive"), std::string::npos);
+}
+
+TEST_F(TickTest, WalltimeFailureAppliesTheCataloguedFixOnce) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::timeout, -1, "", "wall-clock limit reached");
+  run();
+  EXPECT_EQ(subjects(), (std::vector<std::string>{"c1: smoke running -> failed [walltime-exceeded]",
+                                                  "c1: smoke failed -> ready [walltime-exceeded]"}));
+  const auto& w = wf();
+  EXPECT_EQ(w.stages[0].status, doc::Status::ready);
+  EXPECT_EQ(w.stages[0].retries, 1);
+  ASSERT_NE(w.spec("smoke"), nullptr);
+  EXPECT_EQ(w.spec("smoke")->resources.time_seconds, 3600);
+  ASSERT_EQ(w.failures.size(), 1u);
+  EXPECT_EQ(w.failures[0].error_class, "walltime-exceeded");
+  EXPECT_EQ(w.failures[0].result, "RETRYING");
+  EXPECT_FALSE(w.escalation_required);
+  // The failure commit carries the failure-log row.
+  EXPECT_NE(m_store.m_commits[0].request.message.find("| 2026-05-05 | smoke | walltime-exceeded |"), std::string::npos);
+
+  // Next tick resubmits as attempt 2.
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.str(), "cairn.c1.smoke.2");
+}
+
+TEST_F(TickTest, TwoConsecutiveSameErrorsEscalate) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "8", "2026-05-05 19:50Z", "1"}}, "",
+                     "| 2026-05-05 | smoke | walltime-exceeded | job 7: timeout | walltime x2, resubmit | RETRYING |\n"));
+  m_sched.finish("8", JobState::timeout, -1);
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke failed -> escalated [walltime-exceeded]");
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("twice in a row"), std::string::npos);
+  EXPECT_EQ(wf().failures.back().result, "ESCALATED");
+}
+
+TEST_F(TickTest, RetriesExhaustedEscalate) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "9", "2026-05-05 19:50Z", "2"}}));
+  m_sched.finish("9", JobState::node_fail, -1);
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke failed -> escalated [node-failure]");
+  EXPECT_NE(wf().escalation_reason.find("after 2 retries"), std::string::npos);
+}
+
+TEST_F(TickTest, UnknownErrorEscalates) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::failed, 3, "Traceback: KeyError: 'frobnicate'\n");
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke failed -> escalated [unclassified]");
+  EXPECT_EQ(wf().stages[0].status, doc::Status::escalated);
+  EXPECT_EQ(wf().status, doc::Status::escalated);
+  EXPECT_NE(wf().escalation_reason.find("KeyError"), std::string::npos);
+}
+
+TEST_F(TickTest, DestructiveFixIsNeverAppliedAndEscalates) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::failed, 1, "ERROR: velocity NaN at step 1200\n");
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke failed -> escalated [numerical-blowup]");
+  EXPECT_EQ(m_sched.submitted().size(), 0u);  // not resubmitted with a changed timestep
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("destructive"), std::string::npos) << wf().escalation_reason;
+}
+
+TEST_F(TickTest, TransientFailureRetriesWithoutCounting) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::failed, 1, "error: Socket timed out on send/recv operation\n");
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke failed -> ready [transient-connection]");
+  EXPECT_EQ(wf().stages[0].retries, 0);
+}
+
+TEST_F(TickTest, CostCapExceededEscalatesBeforeSubmitting) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}, "", "", "10", "12.5"));
+  run();
+  EXPECT_TRUE(m_sched.submitted().empty());
+  EXPECT_EQ(subjects().back(), "c1: smoke ready -> escalated [cost-cap-exceeded]");
+}
+
+TEST_F(TickTest, SpendIsAccountedFromCpuHours) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}, "", "", "100", "1"));
+  m_sched.finish("7", JobState::completed, 0);
+  m_sched.job("7").cpu_hours = 4;
+  TickOptions o;
+  o.usd_per_cpu_hour["local"] = 0.5;
+  run(o);
+  EXPECT_DOUBLE_EQ(wf().budget.spent_usd, 3.0);
+}
+
+TEST_F(TickTest, StuckStageEscalates) {
+  // expect 20m; started 70 minutes ago (> 3x).
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 18:50Z"}}));
+  m_sched.set_running("7");
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [stuck]");
+}
+
+TEST_F(TickTest, UncheckableExitConditionEscalatesInsteadOfGuessing) {
+  add("c1", workflow("c1", {{"smoke", "always", "restart written", "ready"}}));
+  run();
+  EXPECT_TRUE(m_sched.submitted().empty());
+  EXPECT_EQ(subjects().back(), "c1: smoke ready -> escalated [condition-not-checkable]");
+  EXPECT_NE(wf().escalation_reason.find("restart written"), std::string::npos);
+}
+
+TEST_F(TickTest, EscalatedCampaignIsSkipped) {
+  std::string text = workflow("c1", {{"smoke", "always", "exit=0", "escalated"}});
+  text.replace(text.find("escalation_required: false"), 26, "escalation_required: true");
+  add("c1", text);
+  auto r = run();
+  EXPECT_TRUE(m_store.m_commits.empty());
+  EXPECT_NE(r.campaigns[0].note.find("skipped at 2026-05-05T20:00:00Z"), std::string::npos);
+}
+
+TEST_F(TickTest, ClearedEscalationResumes) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "escalated"}}));
+  run();
+  EXPECT_EQ(subjects().front(), "c1: smoke escalated -> ready");
+  EXPECT_EQ(m_sched.submitted().size(), 1u);
+}
+
+TEST_F(TickTest, AdoptsAJobAlreadySubmittedUnderItsKey) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
+  m_sched.adopt_existing("cairn.c1.smoke.1", "555");
+  run();
+  EXPECT_TRUE(m_sched.submitted().empty());
+  EXPECT_EQ(wf().stages[0].job_id, "555");
+}
+
+TEST_F(TickTest, DryRunChangesNothing) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0"}}));
+  const std::string before = m_inputs[0].text;
+  TickOptions o;
+  o.dry_run = true;
+  auto r = run(o);
+  EXPECT_TRUE(m_store.m_commits.empty());
+  EXPECT_TRUE(m_sched.submitted().empty());
+  EXPECT_EQ(m_inputs[0].text, before);
+  ASSERT_EQ(r.campaigns[0].transitions.size(), 2u);
+  EXPECT_EQ(r.campaigns[0].transitions[1].to, "running");
+}
+
+TEST_F(TickTest, NotDueCampaignsAreLeftAlone) {
+  std::string text = workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}});
+  text.replace(text.find("last_tick: \"\""), 13, "last_tick: 2026-05-05T19:58:00Z");
+  add("c1", text);
+  m_sched.set_running("7");
+  m_no_force = true;
+  auto r = run();
+  EXPECT_TRUE(m_store.m_commits.empty());
+  EXPECT_EQ(m_sched.status_calls(), 0);
+  EXPECT_EQ(r.campaigns[0].next_due_seconds, 180);  // 5 min cadence, 2 min elapsed
+  m_clock.advance(std::chrono::minutes(3));
+  run();
+  EXPECT_EQ(m_store.m_commits.size(), 1u);
+}
+
+TEST_F(TickTest, OneBatchedStatusQueryForAllCampaigns) {
+  for (int i = 0; i < 5; ++i) {
+    const std::string c = "c" + std::to_string(i);
+    add(c, workflow(c, {{"smoke", "always", "exit=0", "running", std::to_string(100 + i), "2026-05-05 19:50Z"}}));
+    m_sched.set_running(std::to_string(100 + i));
+  }
+  run();
+  EXPECT_EQ(m_sched.status_calls(), 1);
+  EXPECT_EQ(m_sched.status_batches()[0].size(), 5u);
+}
+
+TEST_F(TickTest, UnreachableSchedulerIsNotAStageFailure) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.m_unreachable = true;
+  auto r = run();
+  EXPECT_TRUE(r.infrastructure_failed());
+  EXPECT_TRUE(m_store.m_commits.empty());
+}
+
+TEST_F(TickTest, BadFileIsReportedAndOthersGoOn) {
+  add("bad", "no frontmatter here\n");
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0"}}));
+  auto r = run();
+  ASSERT_EQ(r.campaigns.size(), 2u);
+  EXPECT_TRUE(r.has_invalid_files());
+  EXPECT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_inputs[0].text, "no frontmatter here\n");
+}
+
+TEST_F(TickTest, OnlyLimitsTheTickToOneCampaign) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0"}}));
+  add("c2", workflow("c2", {{"smoke", "always", "exit=0"}}));
+  TickOptions o;
+  o.only = "c2";
+  run(o);
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.campaign, "c2");
+}
+
+TEST_F(TickTest, GateStageWithoutRunIsDoneWhenApproved) {
+  std::string text = workflow("c1", {{"smoke", "always", "exit=0", "done"}, {"review", "stage 0 done", "approved"}});
+  // Drop the review stage's spec: it is a gate, not a job.
+  const auto at = text.find("  review:");
+  text.erase(at, text.find("---", at) - at);
+  text.replace(text.find("- [ ] Check"), 11, "- [x] Approve review; - [ ] Check");
+  add("c1", text);
+  run();
+  EXPECT_EQ(wf().stages[1].status, doc::Status::done);
+  EXPECT_EQ(wf().status, doc::Status::done);
+}
+
+TEST_F(TickTest, CommitsAreAttributedAndCarryTrailers) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0"}}));
+  TickOptions o;
+  o.identity = {"cairn-bot", "bot@example.org"};
+  o.run_url = "https://ci.example/run/42";
+  o.tick_id = "00c0ffee00c0ffee";
+  run(o);
+  ASSERT_EQ(m_store.m_commits.size(), 3u);  // pending -> ready, the intent, ready -> running
+  const auto& c = m_store.m_commits[2];
+  EXPECT_EQ(c.identity.name, "cairn-bot");
+  EXPECT_EQ(c.request.path, "campaigns/c1/WORKFLOW.md");
+  const std::string& m = c.request.message;
+  for (const char* trailer : {"Cairn-Campaign: c1\n", "Cairn-Stage: smoke\n", "Cairn-Transition: ready -> running\n",
+                              "Cairn-Job: 4242\n", "Cairn-Attempt: 1\n", "Cairn-Tick: 2026-05-05T20:00:00Z\n",
+                              "Cairn-Run-URL: https://ci.example/run/42\n", "Cairn-Tick-Id: 00c0ffee00c0ffee\n"}) {
+    EXPECT_NE(m.find(trailer), std::string::npos) << trailer << " in\n" << m;
+  }
+}
+
+TEST_F(TickTest, ALostIntentRaceSubmitsNothing) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0"}}));
+  add("c2", workflow("c2", {{"smoke", "always", "exit=0"}}));
+  m_store.m_lose_publishes = 1;
+  auto r = run();
+  EXPECT_TRUE(r.lost_race);
+  EXPECT_TRUE(m_sched.submitted().empty());
+  // The tick stopped: c2 was not worked on the stale tip either.
+  EXPECT_EQ(m_store.m_publishes.size(), 1u);
+}
+
+TEST_F(TickTest, AFreshIntentOfAnotherTickIsWaitedForAndAStaleOneTakenOver) {
+  std::string text = workflow("c1", {{"smoke", "always", "exit=0", "ready"}});
+  text.replace(text.find("- [ ] Check"), 11,
+               "- [ ] cairn: submitting cairn.c1.smoke.1 since 2026-05-05T19:59:00Z\n- [ ] Check");
+  add("c1", text);
+  run();
+  EXPECT_TRUE(m_sched.submitted().empty());  // a minute old: its tick may be submitting right now
+  EXPECT_TRUE(m_store.m_commits.empty());
+  m_clock.advance(std::chrono::minutes(5));  // past the grace (2 min): its tick died
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);  // stale: taken over, through an intent of its own
+  EXPECT_EQ(m_store.m_publishes.size(), 1u);
+  EXPECT_EQ(subjects().back(), "c1: smoke ready -> running");
+}
+
+TEST(Cadence, FollowsTheSeedTable) {
+  EXPECT_EQ(cadence_for_expect(20 * 60), 300);
+  EXPECT_EQ(cadence_for_expect(2 * 3600), 45 * 60);
+  EXPECT_EQ(cadence_for_expect(12 * 3600), 3 * 3600);
+  EXPECT_EQ(cadence_for_expect(3 * 86400), 10 * 3600);
+}
+
+}  // namespace
+}  // namespace cairn::engine

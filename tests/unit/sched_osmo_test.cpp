@@ -1,0 +1,541 @@
+// The OSMO backend on the real OSMO CLI outputs in tests/fixtures/osmo/ (copied from
+// NVIDIA/OSMO's skill fixtures): pool choice, status mapping, failure evidence, submit
+// through a recording runner, and once end to end through a fake `osmo` script on disk.
+
+#include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/osmo.hpp>
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+namespace cairn::sched {
+namespace {
+
+using engine::JobKey;
+using engine::JobState;
+using engine::SubmitRequest;
+namespace fs = std::filesystem;
+
+const std::string kFixtures = std::string(CAIRN_SOURCE_DIR) + "/tests/fixtures/osmo/";
+
+std::string read(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in.good()) << path;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string fixture(const std::string& name) { return read(kFixtures + name); }
+
+void write(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+CommandResult ok_out(std::string out) { return CommandResult{0, std::move(out), ""}; }
+
+// Canned answers per osmo verb ("workflow query", "pool list", ...), consumed in order;
+// records every call.
+class FakeOsmo : public CommandRunner {
+ public:
+  struct Shared {
+    std::map<std::string, std::deque<Expected<CommandResult>>> answers;
+    std::vector<std::vector<std::string>> calls;
+  };
+  explicit FakeOsmo(std::shared_ptr<Shared> s) : m_s(std::move(s)) {}
+  Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view,
+                              std::chrono::milliseconds) override {
+    m_s->calls.push_back(argv);
+    const std::string verb = argv.size() >= 3 ? argv[1] + " " + argv[2] : argv.at(0);
+    auto& q = m_s->answers[verb];
+    if (q.empty()) return ok_out("");
+    auto r = q.front();
+    q.pop_front();
+    return r;
+  }
+
+ private:
+  std::shared_ptr<Shared> m_s;
+};
+
+class OsmoTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_dir = fs::temp_directory_path() / ("cairn-osmo-" + std::to_string(::getpid()) + "-" +
+                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(m_dir);
+    fs::create_directories(m_dir);
+  }
+  void TearDown() override { fs::remove_all(m_dir); }
+
+  OsmoScheduler make(OsmoConfig config = {}) {
+    return OsmoScheduler(std::make_unique<FakeOsmo>(m_s), std::move(config));
+  }
+  void answer(const std::string& verb, Expected<CommandResult> r) { m_s->answers[verb].push_back(std::move(r)); }
+  const std::vector<std::vector<std::string>>& calls() const { return m_s->calls; }
+
+  SubmitRequest request(const std::string& run = "osmo/train.yaml") {
+    SubmitRequest r;
+    r.key = JobKey{"gr00t", "train", 1};
+    r.campaign_dir = m_dir.string();
+    r.spec.name = "train";
+    r.spec.run = run;
+    r.spec.backend = "osmo";
+    r.spec.resources.gpus = 4;
+    r.spec.resources.gpu_type = "h100";
+    return r;
+  }
+
+  fs::path m_dir;
+  std::shared_ptr<FakeOsmo::Shared> m_s = std::make_shared<FakeOsmo::Shared>();
+};
+
+std::vector<OsmoPool> pools() { return *parse_pool_list(fixture("pool_list.json")); }
+std::vector<OsmoNode> nodes() { return *parse_resource_list(fixture("resource_list.json")); }
+
+// ---- parsing -------------------------------------------------------------------------
+
+TEST(OsmoParse, PoolListReadsEveryNodeSet) {
+  auto p = pools();
+  ASSERT_EQ(p.size(), 5u);
+  EXPECT_EQ(p[0].name, "default");
+  EXPECT_EQ(p[0].status, "OFFLINE");
+  EXPECT_EQ(p[1].name, "h100-east");
+  EXPECT_EQ(p[1].quota_free, 8);
+  EXPECT_EQ(p[1].quota_limit, 16);
+  EXPECT_EQ(p[1].total_free, 12);
+  ASSERT_EQ(p[1].platforms.size(), 1u);
+  EXPECT_EQ(p[1].platforms[0].first, "x86-h100");
+  EXPECT_EQ(p[1].platforms[0].second, "H100 80GB");
+}
+
+TEST(OsmoParse, ResourceListReadsFreeGpusPerPoolPlatform) {
+  auto n = nodes();
+  ASSERT_EQ(n.size(), 6u);
+  EXPECT_EQ(n[0].hostname, "osmo-iad1-h100-7e3a2");
+  EXPECT_EQ(n[0].gpus, 8);
+  EXPECT_EQ(n[0].free_gpus.at("h100-east").at("x86-h100"), 2);
+  int best = 0;
+  for (const auto& node : n) best = std::max(best, node.free_gpus.at("h100-east").at("x86-h100"));
+  EXPECT_EQ(best, 4);
+}
+
+TEST(OsmoParse, NotJsonIsAnError) {
+  auto p = parse_pool_list("Traceback: something broke");
+  ASSERT_FALSE(p);
+  EXPECT_EQ(p.error().exit, ExitCode::unreachable);
+}
+
+TEST(OsmoParse, SubmitOutputTextAndJson) {
+  EXPECT_EQ(parse_submit_output(fixture("submit_response.txt")).value_or(""), "gr00t-train-1");
+  EXPECT_EQ(parse_submit_output(R"({"name": "hello-osmo-3", "overview": "https://x"})").value_or(""), "hello-osmo-3");
+  EXPECT_FALSE(parse_submit_output("nothing here"));
+}
+
+TEST(OsmoParse, EveryDocumentedStatusMaps) {
+  const std::map<std::string, JobState> cases = {
+      {"PENDING", JobState::pending},       {"WAITING", JobState::pending},
+      {"SUBMITTING", JobState::pending},    {"PROCESSING", JobState::pending},
+      {"SCHEDULING", JobState::pending},    {"INITIALIZING", JobState::pending},
+      {"RESCHEDULED", JobState::pending},   {"RUNNING", JobState::running},
+      {"COMPLETED", JobState::completed},   {"FAILED", JobState::failed},
+      {"FAILED_CANCELED", JobState::cancelled},
+      {"FAILED_EXEC_TIMEOUT", JobState::timeout},
+      {"FAILED_QUEUE_TIMEOUT", JobState::failed},
+      {"FAILED_SERVER_ERROR", JobState::node_fail},
+      {"FAILED_BACKEND_ERROR", JobState::node_fail},
+      {"FAILED_IMAGE_PULL", JobState::failed},
+      {"FAILED_EVICTED", JobState::failed},
+      {"FAILED_PREEMPTED", JobState::preempted},
+      {"FAILED_SUBMISSION", JobState::failed},
+      {"FAILED_UPSTREAM", JobState::failed},
+      {"FAILED_START_ERROR", JobState::failed},
+      {"FAILED_START_TIMEOUT", JobState::failed},
+      {"running", JobState::running},
+      {"SOMETHING_NEW", JobState::unknown},
+  };
+  for (const auto& [text, state] : cases) EXPECT_EQ(map_osmo_status(text), state) << text;
+}
+
+TEST(OsmoParse, QueryOfOomKilledWorkflow) {
+  auto js = parse_workflow_query(fixture("workflow_query_oom.json"));
+  ASSERT_TRUE(js) << js.error().message;
+  EXPECT_EQ(js->job_id, "oom-train-1");
+  EXPECT_EQ(js->state, JobState::out_of_memory);
+  EXPECT_EQ(js->exit_code, 137);
+  ASSERT_EQ(js->tasks.size(), 1u);
+  EXPECT_EQ(js->tasks[0].index, "train-group/train");
+  EXPECT_EQ(js->tasks[0].exit_code, 137);
+  EXPECT_NE(js->tasks[0].reason.find("OOMKilled"), std::string::npos);
+  EXPECT_NE(js->reason.find("exit code 137 (OOMKilled)"), std::string::npos);
+  ASSERT_TRUE(js->started && js->ended);
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(*js->ended - *js->started).count(), 762);
+}
+
+TEST(OsmoParse, QueryOfRunningWorkflow) {
+  auto js = parse_workflow_query(fixture("workflow_query_single_task.json"));
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->state, JobState::running);
+  EXPECT_FALSE(js->exit_code);
+  EXPECT_FALSE(js->ended);
+}
+
+TEST(OsmoParse, CompletedWorkflowExitsZero) {
+  auto text = fixture("workflow_query_single_task.json");
+  for (auto pos = text.find("\"RUNNING\""); pos != std::string::npos; pos = text.find("\"RUNNING\"")) {
+    text.replace(pos, 9, "\"COMPLETED\"");
+  }
+  auto js = parse_workflow_query(text);
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->state, JobState::completed);
+  EXPECT_EQ(js->exit_code, 0);
+  EXPECT_EQ(js->tasks.at(0).exit_code, 0);
+}
+
+TEST(OsmoParse, BlockingEvents) {
+  EXPECT_NE(blocking_event(fixture("workflow_events_badimage.txt")).find("ImagePullBackOff"), std::string::npos);
+  EXPECT_NE(blocking_event(fixture("workflow_events_private_image.txt")).find("ErrImagePull"), std::string::npos);
+  // 32 GPUs requested, 8 per node at most: waiting never helps.
+  EXPECT_NE(blocking_event(fixture("workflow_events_pending.txt")).find("max per node 8"), std::string::npos);
+  EXPECT_EQ(blocking_event(fixture("workflow_events_oom.txt")), "");
+  EXPECT_EQ(blocking_event("2026-05-08T17:01:05Z  Warning  FailedScheduling  0/6 nodes are available: "
+                           "6 Insufficient nvidia.com/gpu (requested 4, max per node 8)."),
+            "");
+  EXPECT_EQ(event_warnings(fixture("workflow_events_oom.txt")).size(), 3u);
+}
+
+// ---- pool choice on the real pool list -------------------------------------------
+
+TEST(OsmoPool, PicksTheOnlinePoolWithANodeThatFits) {
+  auto c = choose_pool(pools(), nodes(), 4, "h100");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->pool, "h100-east");
+  EXPECT_NE(c->reason.find("4 GPU(s) free on one node"), std::string::npos) << c->reason;
+  EXPECT_NE(c->reason.find("h100-west (0 GPU(s) free in the pool < 4)"), std::string::npos) << c->reason;
+  EXPECT_NE(c->reason.find("default (status OFFLINE)"), std::string::npos) << c->reason;
+}
+
+TEST(OsmoPool, TypeMatchesPlatformNameOrDescription) {
+  auto c = choose_pool(pools(), nodes(), 8, "GB200");
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->pool, "gb200-shared");
+  EXPECT_NE(c->reason.find("unverified"), std::string::npos);  // no node of it in resource_list
+  c = choose_pool(pools(), nodes(), 2, "L40S");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->pool, "l40s-batch");
+}
+
+TEST(OsmoPool, NodeVerifiedPoolsComeFirstThenQuotaHeadroom) {
+  // Any type: h100-east is the only pool with node data; it wins over l40s-batch, which
+  // has more quota left but unverified per-node capacity.
+  auto c = choose_pool(pools(), nodes(), 2, "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->pool, "h100-east");
+  // Without node data the pool with the most quota free wins.
+  c = choose_pool(pools(), {}, 2, "");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->pool, "l40s-batch");
+}
+
+TEST(OsmoPool, NoSingleNodeHasEnoughGpus) {
+  auto c = choose_pool(pools(), nodes(), 8, "h100");
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().exit, ExitCode::findings);
+  EXPECT_NE(c.error().message.find("h100-east (at most 4 GPU(s) free on one node < 8)"), std::string::npos)
+      << c.error().message;
+  EXPECT_EQ(c.error().message.find("LOW"), std::string::npos);
+}
+
+TEST(OsmoPool, OnlyQuotaBlocksSuggestsLowPriority) {
+  auto p = pools();
+  p[1].quota_used = 14;  // h100-east: capacity for 4 on one node, but 2 of quota left
+  p[1].quota_free = 2;
+  auto c = choose_pool(p, nodes(), 4, "h100");
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("Only quota blocks h100-east"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("priority: LOW"), std::string::npos);
+  // At LOW priority the quota does not bind.
+  auto low = choose_pool(p, nodes(), 4, "h100", "LOW");
+  ASSERT_TRUE(low) << low.error().message;
+  EXPECT_EQ(low->pool, "h100-east");
+}
+
+// ---- config --------------------------------------------------------------------------
+
+TEST(OsmoConfigTest, FromSettings) {
+  auto c = osmo_config_from({{"pool", "h100-east"}, {"priority", "low"}, {"osmo", "/opt/osmo"}});
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->pool, "h100-east");
+  EXPECT_EQ(c->priority, "LOW");
+  EXPECT_EQ(c->osmo, "/opt/osmo");
+  EXPECT_EQ(c->max_attempts, 3);
+  EXPECT_FALSE(osmo_config_from({{"priority", "urgent"}}));
+  EXPECT_FALSE(osmo_config_from({{"max_attempts", "x"}}));
+}
+
+// ---- the scheduler through a recording runner --------------------------------------
+
+TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
+  const std::string yaml = fixture("workflow_spec_template.yaml");
+  const std::string path = (m_dir / "osmo/train.yaml").string();
+  write(path, yaml);
+  answer("pool list", ok_out(fixture("pool_list.json")));
+  answer("resource list", ok_out(fixture("resource_list.json")));
+  answer("workflow submit", ok_out(fixture("submit_response.txt")));
+  auto s = make();
+  auto req = request();
+  req.spec.set = {{"num_gpu", "4"}, {"epochs", "10"}};
+  auto id = s.submit(req);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "gr00t-train-1");
+  EXPECT_EQ(read(path), yaml);  // byte for byte
+  ASSERT_EQ(calls().size(), 3u);
+  EXPECT_EQ(calls()[0], (std::vector<std::string>{"osmo", "pool", "list", "--format-type", "json"}));
+  EXPECT_EQ(calls()[1], (std::vector<std::string>{"osmo", "resource", "list", "--format-type", "json"}));
+  EXPECT_EQ(calls()[2], (std::vector<std::string>{"osmo", "workflow", "submit", path, "--pool", "h100-east", "--set",
+                                                  "epochs=10", "--set", "num_gpu=4", "--format-type", "json"}));
+  EXPECT_NE(s.last_pool_choice().find("h100-east"), std::string::npos);
+  EXPECT_EQ(read(OsmoScheduler::state_file(m_dir.string(), req.key)), "gr00t-train-1\n");
+
+  // The key is found again, and a second submit adopts instead of submitting.
+  auto found = s.find(req.key);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->value_or(""), "gr00t-train-1");
+  auto again = make().submit(req);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again, "gr00t-train-1");
+  EXPECT_EQ(calls().size(), 3u);
+}
+
+TEST_F(OsmoTest, StagePoolWinsAndPriorityAndLabelArePassed) {
+  write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
+  answer("workflow list", ok_out(R"({"workflows": []})"));
+  answer("workflow submit", ok_out(R"({"name": "gr00t-train-2"})"));
+  OsmoConfig c;
+  c.pool = "l40s-batch";
+  c.priority = "LOW";
+  c.label_key = "cairn-job";
+  auto s = make(c);
+  auto req = request();
+  req.spec.pool = "h100-east";
+  auto id = s.submit(req);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "gr00t-train-2");
+  ASSERT_EQ(calls().size(), 2u);
+  EXPECT_EQ(calls()[0], (std::vector<std::string>{"osmo", "workflow", "list", "--label", "cairn-job=cairn.gr00t.train.1",
+                                                  "--count", "1", "--order", "desc", "--format-type", "json"}));
+  const auto& argv = calls()[1];
+  EXPECT_EQ(argv[5], "h100-east");
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "LOW"), argv.end());
+  EXPECT_NE(std::find(argv.begin(), argv.end(), "cairn-job=cairn.gr00t.train.1"), argv.end());
+}
+
+TEST_F(OsmoTest, FindByLabel) {
+  answer("workflow list", ok_out(R"({"workflows": [{"name": "gr00t-train-7", "status": "RUNNING"}]})"));
+  OsmoConfig c;
+  c.label_key = "cairn-job";
+  auto s = make(c);
+  auto found = s.find(JobKey{"gr00t", "train", 1});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->value_or(""), "gr00t-train-7");
+  EXPECT_FALSE(*make().find(JobKey{"gr00t", "train", 1}));  // no label, no state file seen
+}
+
+TEST_F(OsmoTest, CapacityValidationErrorIsAFindingWithTheServiceMessage) {
+  write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
+  answer("workflow submit", CommandResult{1, "", fixture("submit_validation_error.txt")});
+  OsmoConfig c;
+  c.pool = "h100-east";
+  auto s = make(c);
+  auto id = s.submit(request());
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().exit, ExitCode::findings);
+  EXPECT_NE(id.error().message.find("failed capacity validation"), std::string::npos) << id.error().message;
+  EXPECT_NE(id.error().message.find("memory 2000Gi 1500Gi"), std::string::npos) << id.error().message;
+  EXPECT_FALSE(fs::exists(OsmoScheduler::state_file(m_dir.string(), request().key)));
+}
+
+TEST_F(OsmoTest, ConnectionFailureIsUnreachable) {
+  write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
+  answer("workflow submit",
+         CommandResult{1, "", "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='osmo.example.com', "
+                              "port=443): Max retries exceeded (Failed to establish a new connection: [Errno 111] "
+                              "Connection refused)"});
+  answer("workflow query", CommandResult{1, "", "Connection refused"});
+  OsmoConfig c;
+  c.pool = "h100-east";
+  auto s = make(c);
+  auto id = s.submit(request());
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().exit, ExitCode::unreachable);
+  auto st = s.status({"gr00t-train-1"});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().exit, ExitCode::unreachable);
+}
+
+TEST_F(OsmoTest, MissingYamlAndTooManyAttemptsAreFindings) {
+  OsmoConfig c;
+  c.pool = "h100-east";
+  auto s = make(c);
+  auto id = s.submit(request("osmo/nope.yaml"));
+  ASSERT_FALSE(id);
+  EXPECT_NE(id.error().message.find("does not exist"), std::string::npos);
+  write((m_dir / "osmo/train.yaml").string(), "workflow: {}\n");
+  auto req = request();
+  req.key.attempt = 4;
+  id = s.submit(req);
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().exit, ExitCode::findings);
+  EXPECT_NE(id.error().message.find("max_attempts 3"), std::string::npos);
+  EXPECT_TRUE(calls().empty());
+}
+
+TEST_F(OsmoTest, StatusOfOomRunAndItsEvidence) {
+  answer("workflow query", ok_out(fixture("workflow_query_oom.json")));
+  answer("workflow query", ok_out(fixture("workflow_query_oom.json")));
+  answer("workflow logs", ok_out("step=900 loss=1.2\nKilled\n"));
+  answer("workflow events", ok_out(fixture("workflow_events_oom.txt")));
+  auto s = make();
+  auto st = s.status({"oom-train-1"});
+  ASSERT_TRUE(st);
+  const auto& js = st->at("oom-train-1");
+  EXPECT_EQ(js.state, JobState::out_of_memory);
+  EXPECT_EQ(js.exit_code, 137);
+  EXPECT_EQ(calls().size(), 1u);  // final: no events call
+  auto tail = s.log_tail("oom-train-1", 200);
+  ASSERT_TRUE(tail) << tail.error().message;
+  EXPECT_NE(tail->find("step=900"), std::string::npos);
+  EXPECT_NE(tail->find("OOMKilled"), std::string::npos);
+  EXPECT_NE(tail->find("Memory cgroup out of memory"), std::string::npos);
+  EXPECT_NE(tail->find("exit=137"), std::string::npos);
+  EXPECT_EQ(calls()[2], (std::vector<std::string>{"osmo", "workflow", "logs", "oom-train-1", "-n", "200"}));
+  EXPECT_EQ(calls()[3], (std::vector<std::string>{"osmo", "workflow", "events", "oom-train-1"}));
+}
+
+TEST_F(OsmoTest, BadImageStuckPendingIsReportedFailed) {
+  answer("workflow query", ok_out(fixture("workflow_query_badimage.json")));
+  answer("workflow events", ok_out(fixture("workflow_events_badimage.txt")));
+  auto st = make().status({"badimage-train-1"});
+  ASSERT_TRUE(st);
+  const auto& js = st->at("badimage-train-1");
+  EXPECT_EQ(js.state, JobState::failed);
+  EXPECT_NE(js.reason.find("ImagePullBackOff"), std::string::npos) << js.reason;
+  EXPECT_NE(js.reason.find("manifest unknown"), std::string::npos) << js.reason;
+  EXPECT_NE(js.reason.find("osmo workflow cancel badimage-train-1"), std::string::npos);
+}
+
+TEST_F(OsmoTest, PrivateImageEvidenceCarriesUnauthorized) {
+  answer("workflow query", ok_out(fixture("workflow_query_private_image.json")));
+  answer("workflow events", ok_out(fixture("workflow_events_private_image.txt")));
+  answer("workflow query", ok_out(fixture("workflow_query_private_image.json")));
+  answer("workflow logs", ok_out(fixture("workflow_logs_private_image.txt")));
+  answer("workflow events", ok_out(fixture("workflow_events_private_image.txt")));
+  auto s = make();
+  auto st = s.status({"private-image-1"});
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->at("private-image-1").state, JobState::failed);
+  EXPECT_NE(st->at("private-image-1").reason.find("unauthorized: authentication required"), std::string::npos);
+  auto tail = s.log_tail("private-image-1", 50);
+  ASSERT_TRUE(tail);
+  EXPECT_NE(tail->find("container has not started"), std::string::npos);
+  EXPECT_NE(tail->find("unauthorized: authentication required"), std::string::npos);
+}
+
+TEST_F(OsmoTest, PendingOnQuotaStaysPendingWithTheReason) {
+  // Scheduling waits for GPUs a node does have (4 <= 8 per node): waiting helps.
+  answer("workflow query", ok_out(fixture("workflow_query_pending.json")));
+  answer("workflow events", ok_out("2026-05-08T17:01:00Z  Normal   Scheduled         Pod assigned to scheduler\n"
+                                   "2026-05-08T17:01:05Z  Warning  FailedScheduling  0/6 nodes are available: "
+                                   "6 Insufficient nvidia.com/gpu (requested 4, max per node 8).\n"));
+  auto st = make().status({"stuck-train-1"});
+  ASSERT_TRUE(st);
+  const auto& js = st->at("stuck-train-1");
+  EXPECT_EQ(js.state, JobState::pending);
+  EXPECT_NE(js.reason.find("FailedScheduling"), std::string::npos) << js.reason;
+}
+
+TEST_F(OsmoTest, PendingBeyondAnyNodeIsReportedFailed) {
+  answer("workflow query", ok_out(fixture("workflow_query_pending.json")));
+  answer("workflow events", ok_out(fixture("workflow_events_pending.txt")));
+  auto st = make().status({"stuck-train-1"});
+  ASSERT_TRUE(st);
+  const auto& js = st->at("stuck-train-1");
+  EXPECT_EQ(js.state, JobState::failed);
+  EXPECT_NE(js.reason.find("Insufficient nvidia.com/gpu (requested 32, max per node 8)"), std::string::npos);
+}
+
+TEST_F(OsmoTest, StatusAsksOncePerWorkflowAndSkipsUnknownIds) {
+  answer("workflow query", ok_out(fixture("workflow_query_single_task.json")));
+  answer("workflow query", CommandResult{1, "", "Workflow nope-1 not found"});
+  auto st = make().status({"gr00t-train-1", "nope-1"});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->size(), 1u);
+  EXPECT_EQ(st->at("gr00t-train-1").state, JobState::running);
+  EXPECT_EQ(calls().size(), 2u);
+}
+
+TEST_F(OsmoTest, Cancel) {
+  answer("workflow cancel", ok_out("Cancel job for workflow gr00t-train-1 is submitted!\n"));
+  answer("workflow cancel", ok_out("Workflow cancelation failed for workflow x-1: not found\n"));
+  auto s = make();
+  EXPECT_TRUE(s.cancel("gr00t-train-1"));
+  EXPECT_EQ(calls()[0], (std::vector<std::string>{"osmo", "workflow", "cancel", "gr00t-train-1"}));
+  EXPECT_FALSE(s.cancel("x-1"));
+  EXPECT_FALSE(s.cancel(""));
+}
+
+// ---- end to end: a fake `osmo` program run by the real ProcessRunner ----------------
+
+TEST_F(OsmoTest, EndToEndThroughAFakeOsmoScript) {
+  const std::string yaml = fixture("workflow_spec_template.yaml");
+  const std::string spec = (m_dir / "osmo/train.yaml").string();
+  write(spec, yaml);
+  const std::string script = (m_dir / "bin/osmo").string();
+  const std::string log = (m_dir / "osmo-calls.log").string();
+  write(script, "#!/bin/sh\n"
+                "echo \"$*\" >> '" + log + "'\n"
+                "F='" + kFixtures + "'\n"
+                "case \"$1 $2\" in\n"
+                "  'pool list') cat \"$F/pool_list.json\" ;;\n"
+                "  'resource list') cat \"$F/resource_list.json\" ;;\n"
+                "  'workflow submit') cat \"$F/submit_response.txt\" ;;\n"
+                "  'workflow query') cat \"$F/workflow_query_oom.json\" ;;\n"
+                "  'workflow logs') echo 'Workflow '$3' has logs:'; echo 'Killed' ;;\n"
+                "  'workflow events') echo 'Workflow '$3' has events:'; cat \"$F/workflow_events_oom.txt\" ;;\n"
+                "  'workflow cancel') echo \"Cancel job for workflow $3 is submitted!\" ;;\n"
+                "  *) echo \"unknown: $*\" >&2; exit 2 ;;\n"
+                "esac\n");
+  ::chmod(script.c_str(), 0755);
+  OsmoConfig c;
+  c.osmo = script;
+  OsmoScheduler s(std::make_unique<ProcessRunner>(), c);
+  auto req = request();
+  req.spec.set = {{"num_gpu", "4"}};
+  auto id = s.submit(req);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "gr00t-train-1");
+  EXPECT_EQ(read(spec), yaml);
+  auto st = s.status({*id});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->at(*id).state, JobState::out_of_memory);
+  auto tail = s.log_tail(*id, 200);
+  ASSERT_TRUE(tail);
+  EXPECT_NE(tail->find("OOMKilled"), std::string::npos);
+  EXPECT_TRUE(s.cancel(*id));
+  const std::string calls_text = read(log);
+  EXPECT_NE(calls_text.find("workflow submit " + spec + " --pool h100-east --set num_gpu=4 --format-type json"),
+            std::string::npos)
+      << calls_text;
+  EXPECT_NE(calls_text.find("workflow cancel gr00t-train-1"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace cairn::sched

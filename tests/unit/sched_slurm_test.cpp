@@ -1,0 +1,960 @@
+// The Slurm backend: parsing and state mapping on real-format fixtures, command lines
+// and batching through a recording runner, and (with CAIRN_SLURM_TEST=1, run by
+// tests/integration/slurm_cluster.sh) the same backend against a real one-node cluster.
+
+#include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/slurm.hpp>
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+namespace cairn::sched {
+namespace {
+
+using engine::JobKey;
+using engine::JobState;
+using engine::JobStatus;
+using engine::SubmitRequest;
+namespace fs = std::filesystem;
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(CAIRN_SOURCE_DIR) + "/tests/fixtures/slurm/" + name);
+  EXPECT_TRUE(in.good()) << name;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+template <class F>
+SlurmConfig config(F set) {
+  SlurmConfig c;
+  set(c);
+  return c;
+}
+
+CommandResult ok_out(std::string out) { return CommandResult{0, std::move(out), ""}; }
+CommandResult err_out(int exit, std::string err) { return CommandResult{exit, "", std::move(err)}; }
+
+// Canned answers per program (argv[0]), consumed in order; records every call.
+class FakeRunner : public CommandRunner {
+ public:
+  struct Shared {
+    std::map<std::string, std::deque<Expected<CommandResult>>> answers;
+    std::vector<std::vector<std::string>> calls;
+  };
+  explicit FakeRunner(std::shared_ptr<Shared> s) : m_s(std::move(s)) {}
+  Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view,
+                              std::chrono::milliseconds) override {
+    m_s->calls.push_back(argv);
+    auto& q = m_s->answers[argv.at(0)];
+    if (q.empty()) return ok_out("");
+    auto r = q.front();
+    q.pop_front();
+    return r;
+  }
+
+ private:
+  std::shared_ptr<Shared> m_s;
+};
+
+// Counts calls per program and passes them on (the real-cluster tests' call meter).
+class CountingRunner : public CommandRunner {
+ public:
+  CountingRunner(std::unique_ptr<CommandRunner> inner, std::shared_ptr<std::map<std::string, int>> counts)
+      : m_inner(std::move(inner)), m_counts(std::move(counts)) {}
+  Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view input,
+                              std::chrono::milliseconds timeout) override {
+    ++(*m_counts)[argv.at(0)];
+    return m_inner->run(argv, input, timeout);
+  }
+
+ private:
+  std::unique_ptr<CommandRunner> m_inner;
+  std::shared_ptr<std::map<std::string, int>> m_counts;
+};
+
+std::string arg_with(const std::vector<std::string>& argv, std::string_view prefix) {
+  for (const auto& a : argv) {
+    if (a.rfind(prefix, 0) == 0) return a;
+  }
+  return "";
+}
+
+// --- pure helpers ------------------------------------------------------------------------
+
+TEST(SlurmFormat, Walltime) {
+  const std::vector<std::pair<std::int64_t, std::string>> cases = {
+      {0, "00:00:00"},      {59, "00:00:59"},         {60, "00:01:00"},      {3600, "01:00:00"},
+      {5400, "01:30:00"},   {86399, "23:59:59"},      {86400, "1-00:00:00"}, {2 * 86400 + 3723, "2-01:02:03"},
+      {-5, "00:00:00"}};
+  for (const auto& [secs, want] : cases) EXPECT_EQ(format_walltime(secs), want) << secs;
+}
+
+TEST(SlurmFormat, Duration) {
+  const std::vector<std::pair<std::string, std::optional<std::int64_t>>> cases = {
+      {"5", 300},          {"30:00", 1800},       {"1:00:00", 3600},   {"00:01:02", 62},
+      {"1-00:00:00", 86400}, {"1-02:03:04", 93784}, {"2-12", 216000},   {"1-00:30", 88200},
+      {"infinite", std::nullopt}, {"UNLIMITED", std::nullopt}, {"", std::nullopt}, {"1:2:3:4", std::nullopt},
+      {"x:00", std::nullopt}};
+  for (const auto& [text, want] : cases) EXPECT_EQ(parse_slurm_duration(text), want) << text;
+}
+
+TEST(SlurmState, EveryStateMaps) {
+  const std::vector<std::pair<std::string, JobState>> cases = {
+      {"PENDING", JobState::pending},         {"CONFIGURING", JobState::pending},
+      {"REQUEUED", JobState::pending},        {"RUNNING", JobState::running},
+      {"COMPLETING", JobState::running},      {"SUSPENDED", JobState::running},
+      {"COMPLETED", JobState::completed},     {"FAILED", JobState::failed},
+      {"CANCELLED", JobState::cancelled},     {"CANCELLED by 123", JobState::cancelled},
+      {"TIMEOUT", JobState::timeout},         {"OUT_OF_MEMORY", JobState::out_of_memory},
+      {"NODE_FAIL", JobState::node_fail},     {"PREEMPTED", JobState::preempted},
+      {"BOOT_FAIL", JobState::boot_fail},     {"DEADLINE", JobState::timeout},
+      {"PD", JobState::pending},              {"R", JobState::running},
+      {"CG", JobState::running},              {"CD", JobState::completed},
+      {"OOM", JobState::out_of_memory},       {"RUNNING+", JobState::running},
+      {"WHATEVER", JobState::unknown},        {"", JobState::unknown}};
+  for (const auto& [text, want] : cases) EXPECT_EQ(map_slurm_state(text), want) << text;
+}
+
+TEST(SlurmParse, SqueueFixture) {
+  auto rows = parse_squeue(fixture("squeue_mixed.txt"));
+  ASSERT_EQ(rows.size(), 11u);
+  EXPECT_EQ(rows[1].job_id, "1234_[3-5%2]");
+  EXPECT_EQ(rows[1].reason, "JobArrayTaskLimit");
+  auto st = aggregate(rows, {"1234", "1235", "1236", "1237", "1238", "1239", "1240", "1242", "9999"});
+  EXPECT_EQ(st.count("9999"), 0u);
+  EXPECT_EQ(st["1234"].state, JobState::running);  // two tasks run, three wait
+  EXPECT_EQ(st["1234"].tasks.size(), 3u);
+  EXPECT_EQ(st["1235"].state, JobState::pending);
+  EXPECT_NE(st["1235"].reason.find("JobHeldUser"), std::string::npos);
+  EXPECT_EQ(st["1236"].state, JobState::running);
+  EXPECT_EQ(st["1237"].state, JobState::running);
+  EXPECT_EQ(st["1238"].state, JobState::pending);
+  EXPECT_EQ(st["1239"].state, JobState::running);
+  EXPECT_EQ(st["1240"].state, JobState::pending);
+  EXPECT_EQ(st["1242"].state, JobState::pending);
+}
+
+TEST(SlurmParse, SacctFixtureFinalStates) {
+  auto rows = parse_sacct(fixture("sacct_finished.txt"));
+  ASSERT_EQ(rows.size(), 22u);
+  EXPECT_EQ(rows[0].work_dir, "/home/u/camp/c1");
+  EXPECT_EQ(rows[21].work_dir, "");
+  auto st = aggregate(rows, {"1", "2", "4", "7", "9", "12", "3", "20", "21", "22", "23", "24", "25", "26", "27", "28"});
+  struct Want {
+    std::string id;
+    JobState state;
+    std::optional<int> exit;
+  };
+  const std::vector<Want> want = {
+      {"1", JobState::completed, 0},       {"2", JobState::failed, 3},          {"4", JobState::failed, 128 + 9},
+      {"7", JobState::cancelled, 0},       {"9", JobState::cancelled, 0},       {"12", JobState::timeout, 0},
+      {"20", JobState::out_of_memory, 128 + 125}, {"21", JobState::preempted, 128 + 15},
+      {"22", JobState::node_fail, 1},      {"23", JobState::boot_fail, 0},      {"24", JobState::timeout, 0},
+      {"25", JobState::pending, 0},        {"26", JobState::pending, 0},        {"27", JobState::pending, std::nullopt},
+      {"3", JobState::failed, 4},          {"28", JobState::out_of_memory, 128 + 125}};  // task 3: the first non-zero exit
+  for (const auto& w : want) {
+    ASSERT_EQ(st.count(w.id), 1u) << w.id;
+    EXPECT_EQ(st[w.id].state, w.state) << w.id << " " << st[w.id].reason;
+    EXPECT_EQ(st[w.id].exit_code, w.exit) << w.id;
+  }
+  EXPECT_NE(st["4"].reason.find("signal 9"), std::string::npos) << st["4"].reason;
+  EXPECT_NE(st["24"].reason.find("DEADLINE"), std::string::npos);
+  EXPECT_NE(st["7"].reason.find("CANCELLED by 0"), std::string::npos);
+  // Array 3: tasks listed in order, the failing one named in the reason.
+  ASSERT_EQ(st["3"].tasks.size(), 3u);
+  EXPECT_EQ(st["3"].tasks[1].index, "2");
+  EXPECT_EQ(st["3"].tasks[1].state, JobState::failed);
+  EXPECT_EQ(st["3"].tasks[1].exit_code, 4);
+  EXPECT_EQ(st["3"].tasks[0].state, JobState::completed);
+  EXPECT_NE(st["3"].reason.find("2 failed"), std::string::npos) << st["3"].reason;
+  // cpu_hours = elapsed x AllocCPUS: 3 s x 1 CPU; a day+ on 32 CPUs.
+  EXPECT_NEAR(*st["1"].cpu_hours, 3.0 / 3600, 1e-9);
+  EXPECT_NEAR(*st["22"].cpu_hours, 93784.0 / 3600 * 32, 1e-6);
+  EXPECT_NEAR(*st["28"].cpu_hours, (600 + 3600 + 1800 + 60) / 3600.0 * 2, 1e-9);
+}
+
+TEST(SlurmParse, SinfoAndPartitionChoice) {
+  auto local = parse_sinfo(fixture("sinfo_partitions.txt"));
+  ASSERT_EQ(local.size(), 2u);
+  EXPECT_EQ(local[0].name, "debug");
+  EXPECT_EQ(local[0].gpus_per_node, 2);
+  EXPECT_EQ(local[1].time_limit_seconds, 86400);
+
+  auto site = parse_sinfo(fixture("sinfo_site.txt"));
+  ASSERT_EQ(site.size(), 6u);
+  EXPECT_EQ(site[0].name, "amilan");
+  EXPECT_EQ(site[0].nodes, 152);
+  EXPECT_EQ(site[0].usable_nodes, 150);
+  EXPECT_EQ(site[1].gpus_per_node, 3);
+  EXPECT_FALSE(site[5].time_limit_seconds.has_value());
+
+  struct Case {
+    std::optional<std::int64_t> time;
+    std::optional<int> gpus;
+    std::string want;  // "" = no fit
+  };
+  const std::vector<Case> cases = {
+      {1800, std::nullopt, "atesting"},  // idle, smallest limit
+      {7200, std::nullopt, "ami100"},    // idle with a 1-day limit
+      {7200, 3, "ami100"},               // idle GPUs beat busy ones
+      {2 * 86400, std::nullopt, "blong"},
+      {7200, 4, ""},                     // nobody has 4 GPUs per node (maint is down)
+      {8 * 86400, std::nullopt, ""},
+  };
+  for (const auto& c : cases) {
+    doc::Resources r;
+    r.time_seconds = c.time;
+    r.gpus = c.gpus;
+    auto choice = choose_partition(site, r);
+    if (c.want.empty()) {
+      ASSERT_FALSE(choice) << choice->partition;
+      EXPECT_NE(choice.error().message.find("maint (not up)"), std::string::npos) << choice.error().message;
+    } else {
+      ASSERT_TRUE(choice) << choice.error().message;
+      EXPECT_EQ(choice->partition, c.want);
+      EXPECT_NE(choice->reason.find("partition " + c.want), std::string::npos) << choice->reason;
+    }
+  }
+}
+
+TEST(SlurmErrors, Classification) {
+  const std::vector<std::pair<std::string, ExitCode>> cases = {
+      {"sbatch_invalid_partition.err", ExitCode::findings},
+      {"sbatch_qos_limit.err", ExitCode::findings},
+      {"sbatch_socket_timeout.err", ExitCode::unreachable},
+      {"sbatch_unable_to_contact.err", ExitCode::unreachable},
+      {"squeue_socket_timeout.err", ExitCode::unreachable},
+      {"sacct_connection_refused.err", ExitCode::unreachable}};
+  for (const auto& [file, want] : cases) {
+    Error e = classify_slurm_error("sbatch", err_out(1, fixture(file)));
+    EXPECT_EQ(e.exit, want) << file << ": " << e.message;
+    EXPECT_NE(e.message.find("sbatch: "), std::string::npos);
+  }
+  EXPECT_NE(classify_slurm_error("sbatch", err_out(1, fixture("sbatch_qos_limit.err"))).message.find("QOS"),
+            std::string::npos);
+}
+
+TEST(ShellQuote, Words) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"squeue", "squeue"},
+      {"--jobs=1,2,3", "--jobs=1,2,3"},
+      {"%i|%T|%r", "'%i|%T|%r'"},
+      {"", "''"},
+      {"a b", "'a b'"},
+      {"it's", "'it'\\''s'"},
+      {"$(rm -rf /)", "'$(rm -rf /)'"},
+      {"x;y&&z`w`", "'x;y&&z`w`'"},
+      {"line\nbreak", "'line\nbreak'"}};
+  for (const auto& [in, want] : cases) EXPECT_EQ(shell_quote(in), want) << in;
+}
+
+// The quoted words survive a real shell exactly: sh -c 'printf "[%s]" <words>'.
+TEST(ShellQuote, RoundTripsThroughShell) {
+  const std::vector<std::string> words = {"plain", "a b", "it's", "$HOME", "*", "\"q\"", "back\\slash", ""};
+  std::string cmd = "printf '[%s]'";
+  std::string want;
+  for (const auto& w : words) {
+    cmd += " " + shell_quote(w);
+    want += "[" + w + "]";
+  }
+  ProcessRunner runner;
+  auto r = runner.run({"sh", "-c", cmd}, "", std::chrono::seconds(5));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->out, want);
+}
+
+TEST(SshRunner, WrapsAndClassifies) {
+  auto shared = std::make_shared<FakeRunner::Shared>();
+  SshRunner ssh(std::make_unique<FakeRunner>(shared), SshOptions{"login1", 10, "", 60, "", "ssh"});
+  EXPECT_EQ(ssh.wrap({"squeue", "-o", "%i|%T"}),
+            (std::vector<std::string>{"ssh", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "login1", "--",
+                                      "squeue", "-o", "'%i|%T'"}));
+  SshRunner shared_conn(std::make_unique<FakeRunner>(shared),
+                        SshOptions{"login1", 5, "/tmp/c-%C", 30, "/etc/cairn/ssh_config", "ssh"});
+  auto w = shared_conn.wrap({"true"});
+  ASSERT_GE(w.size(), 3u);
+  EXPECT_EQ(w[1], "-F");
+  EXPECT_EQ(w[2], "/etc/cairn/ssh_config");
+  EXPECT_NE(std::find(w.begin(), w.end(), "ControlPath=/tmp/c-%C"), w.end());
+  EXPECT_NE(std::find(w.begin(), w.end(), "ControlMaster=auto"), w.end());
+  EXPECT_NE(std::find(w.begin(), w.end(), "ConnectTimeout=5"), w.end());
+
+  shared->answers["ssh"].push_back(err_out(255, "ssh: connect to host login1 port 22: Connection refused\n"));
+  auto r = ssh.run({"squeue"}, "", std::chrono::seconds(1));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().exit, ExitCode::unreachable);
+  EXPECT_NE(r.error().message.find("Connection refused"), std::string::npos);
+  shared->answers["ssh"].push_back(err_out(1, "squeue: error: bad option"));
+  auto r2 = ssh.run({"squeue"}, "", std::chrono::seconds(1));
+  ASSERT_TRUE(r2);  // the remote command's own failure is the caller's to judge
+  EXPECT_EQ(r2->exit, 1);
+}
+
+TEST(ProcessRunner, ExitOutputInputTimeout) {
+  ProcessRunner runner;
+  auto r = runner.run({"sh", "-c", "cat; echo err >&2; exit 3"}, "in put", std::chrono::seconds(5));
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->exit, 3);
+  EXPECT_EQ(r->out, "in put");
+  EXPECT_EQ(r->err, "err\n");
+  auto slow = runner.run({"sleep", "5"}, "", std::chrono::milliseconds(200));
+  ASSERT_FALSE(slow);
+  EXPECT_EQ(slow.error().exit, ExitCode::unreachable);
+  auto missing = runner.run({"/nonexistent/cairn-no-such-program"}, "", std::chrono::seconds(5));
+  EXPECT_TRUE(!missing || missing->exit != 0);
+}
+
+// --- the scheduler through a recording runner ---------------------------------------------
+
+class SlurmFake : public ::testing::Test {
+ protected:
+  SlurmFake() : shared(std::make_shared<FakeRunner::Shared>()) {}
+  SlurmScheduler make(SlurmConfig c = {}) { return SlurmScheduler(std::make_unique<FakeRunner>(shared), c); }
+  int count(const std::string& program) const {
+    int n = 0;
+    for (const auto& c : shared->calls) n += c.at(0) == program;
+    return n;
+  }
+  SubmitRequest request() const {
+    SubmitRequest r;
+    r.key = JobKey{"c1", "smoke", 2};
+    r.campaign_dir = "/home/u/camp/c1";
+    r.spec.run = "jobs/smoke.sh";
+    r.spec.resources.time_seconds = 1800;
+    r.spec.resources.cpus = 4;
+    r.spec.resources.mem_mb = 8192;
+    r.spec.resources.gpus = 1;
+    r.spec.resources.partition = "gpu";
+    return r;
+  }
+  std::shared_ptr<FakeRunner::Shared> shared;
+};
+
+TEST_F(SlurmFake, SubmitBuildsArgvAndParsesClusterSuffix) {
+  shared->answers["sbatch"].push_back(ok_out("4242;cairn-test\n"));
+  auto s = make();
+  auto id = s.submit(request());
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "4242");
+  ASSERT_EQ(shared->calls.size(), 4u);  // squeue, sacct (find), mkdir, sbatch
+  EXPECT_EQ(shared->calls[0], (std::vector<std::string>{"squeue", "--noheader", "--states=all", "--name=cairn.c1.smoke.2", "-o", "%i"}));
+  EXPECT_EQ(shared->calls[1].at(0), "sacct");
+  EXPECT_EQ(shared->calls[2], (std::vector<std::string>{"mkdir", "-p", "--", "/home/u/camp/c1/.cairn"}));
+  EXPECT_EQ(shared->calls[3],
+            (std::vector<std::string>{"sbatch", "--parsable", "--job-name=cairn.c1.smoke.2", "--chdir=/home/u/camp/c1",
+                                      "--output=/home/u/camp/c1/.cairn/slurm-%x-%j.out", "--time=00:30:00",
+                                      "--cpus-per-task=4", "--mem=8192M", "--gres=gpu:1", "--partition=gpu",
+                                      "/home/u/camp/c1/jobs/smoke.sh"}));
+}
+
+TEST_F(SlurmFake, SubmitArrayRetryUsesOnlyFailedIndicesAndOutputDir) {
+  shared->answers["sbatch"].push_back(ok_out("77\n"));
+  auto s = make(config([](SlurmConfig& c) { c.partition = "debug", c.output_dir = "logs"; }));
+  auto req = request();
+  req.spec.resources = {};
+  req.spec.resources.time_text = "2-00:00:00";
+  req.spec.array = "1-20%5";
+  req.array = "3,7";
+  ASSERT_TRUE(s.submit(req));
+  const auto& sb = shared->calls.back();
+  EXPECT_EQ(arg_with(sb, "--array="), "--array=3,7");
+  EXPECT_EQ(arg_with(sb, "--output="), "--output=/home/u/camp/c1/logs/slurm-%x-%A_%a.out");
+  EXPECT_EQ(arg_with(sb, "--time="), "--time=2-00:00:00");
+  EXPECT_EQ(arg_with(sb, "--partition="), "--partition=debug");
+  EXPECT_EQ(arg_with(sb, "--gres"), "");
+  EXPECT_EQ(count("sinfo"), 0);
+}
+
+TEST_F(SlurmFake, SubmitAdoptsAnExistingJob) {
+  shared->answers["squeue"].push_back(ok_out(""));
+  shared->answers["sacct"].push_back(ok_out("900|CANCELLED by 0\n901|RUNNING\n"));
+  auto s = make();
+  auto id = s.submit(request());
+  ASSERT_TRUE(id);
+  EXPECT_EQ(*id, "901");
+  EXPECT_EQ(count("sbatch"), 0);
+  EXPECT_EQ(arg_with(shared->calls[1], "--name="), "--name=cairn.c1.smoke.2");
+  EXPECT_EQ(arg_with(shared->calls[1], "now-"), "now-30days");
+
+  shared->calls.clear();
+  shared->answers["squeue"].push_back(ok_out("555_1\n555_2\n"));
+  auto found = s.find(JobKey{"c1", "arr", 1});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->value_or(""), "555");
+  EXPECT_EQ(count("sacct"), 0);
+}
+
+TEST_F(SlurmFake, SubmitErrorsAreClassified) {
+  const std::vector<std::pair<std::string, ExitCode>> cases = {
+      {"sbatch_invalid_partition.err", ExitCode::findings},
+      {"sbatch_qos_limit.err", ExitCode::findings},
+      {"sbatch_socket_timeout.err", ExitCode::unreachable}};
+  for (const auto& [file, want] : cases) {
+    shared->answers["sbatch"].push_back(err_out(1, fixture(file)));
+    auto s = make();
+    auto id = s.submit(request());
+    ASSERT_FALSE(id) << file;
+    EXPECT_EQ(id.error().exit, want) << file;
+  }
+  shared->answers["squeue"].push_back(Expected<CommandResult>(fail("timed out", ExitCode::unreachable)));
+  auto s = make();
+  auto id = s.submit(request());
+  ASSERT_FALSE(id);
+  EXPECT_EQ(id.error().exit, ExitCode::unreachable);
+  EXPECT_EQ(count("sbatch"), 3);  // a failed lookup never submits
+}
+
+TEST_F(SlurmFake, SubmitChoosesPartitionWithSinfoOnce) {
+  shared->answers["sinfo"].push_back(ok_out(fixture("sinfo_partitions.txt")));
+  shared->answers["sbatch"].push_back(ok_out("1\n"));
+  shared->answers["sbatch"].push_back(ok_out("2\n"));
+  auto s = make();
+  auto req = request();
+  req.spec.resources.partition.clear();
+  req.spec.resources.time_seconds = 2 * 3600;
+  ASSERT_TRUE(s.submit(req));
+  EXPECT_EQ(arg_with(shared->calls.back(), "--partition="), "--partition=long");
+  EXPECT_NE(s.last_partition_choice().find("debug (limit 1:00:00 < 02:00:00)"), std::string::npos)
+      << s.last_partition_choice();
+  req.key.attempt = 3;
+  req.spec.resources.time_seconds = 600;
+  ASSERT_TRUE(s.submit(req));
+  EXPECT_EQ(arg_with(shared->calls.back(), "--partition="), "--partition=debug");
+  EXPECT_EQ(count("sinfo"), 1);
+  EXPECT_EQ(shared->calls[2], (std::vector<std::string>{"sinfo", "--noheader", "-o", "%P|%a|%l|%G|%D|%t"}));
+
+  req.key.attempt = 4;
+  req.spec.resources.gpus = 8;
+  auto none = s.submit(req);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().exit, ExitCode::findings);
+}
+
+TEST_F(SlurmFake, StatusIsOneSqueueAndOneSacct) {
+  shared->answers["squeue"].push_back(ok_out(fixture("squeue_array_expanded.txt")));
+  shared->answers["sacct"].push_back(ok_out(fixture("sacct_finished.txt")));
+  auto s = make();
+  std::vector<std::string> ids = {"1250", "7", "2", "3", "12", "4000"};
+  auto st = s.status(ids);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(count("squeue"), 1);
+  EXPECT_EQ(count("sacct"), 1);
+  EXPECT_EQ(shared->calls[0], (std::vector<std::string>{"squeue", "--noheader", "--array", "--states=all", "--jobs=1250,7,2,3,12,4000",
+                                                        "-o", "%i|%T|%r"}));
+  EXPECT_EQ(arg_with(shared->calls[1], "--jobs="), "--jobs=2,3,12,4000");  // only those not queued
+  EXPECT_EQ(arg_with(shared->calls[1], "-o"), "-o");
+  EXPECT_EQ(st->size(), ids.size());
+  EXPECT_EQ((*st)["1250"].state, JobState::pending);
+  EXPECT_EQ((*st)["1250"].tasks.size(), 3u);
+  EXPECT_EQ((*st)["7"].state, JobState::running);  // the queue wins over sacct's CANCELLED row
+  EXPECT_EQ((*st)["2"].state, JobState::failed);
+  EXPECT_EQ((*st)["2"].exit_code, 3);
+  EXPECT_EQ((*st)["3"].state, JobState::failed);
+  EXPECT_EQ((*st)["12"].state, JobState::timeout);
+  EXPECT_EQ((*st)["4000"].state, JobState::pending);  // just submitted, visible nowhere yet
+}
+
+// Seen on the real cluster under load: accounting had the first task of an array and
+// not yet the others; judging from sacct alone passed the array on its first task.
+TEST_F(SlurmFake, StatusTrustsTheControllerWhenAccountingHasFewerTasks) {
+  shared->answers["squeue"].push_back(
+      ok_out("40_1|COMPLETED|None\n40_2|FAILED|NonZeroExitCode\n40_3|COMPLETED|None\n"));
+  shared->answers["sacct"].push_back(
+      ok_out("40_1|cairn.c.s.1|COMPLETED|0:0|None|00:00:01|1|node1|/work/c\n"));
+  auto s = make();
+  auto st = s.status({"40"});
+  ASSERT_TRUE(st) << st.error().message;
+  ASSERT_EQ(st->count("40"), 1u);
+  EXPECT_EQ((*st)["40"].state, JobState::failed);
+  EXPECT_EQ((*st)["40"].tasks.size(), 3u);
+}
+
+// Seen on the real cluster: for a second or two after a job ends, squeue (default
+// states) no longer lists it while slurmdbd shows only a placeholder row ("allocation",
+// no WorkDir; for an array one COMPLETED row although a task failed).
+TEST_F(SlurmFake, StatusIgnoresAccountingPlaceholders) {
+  shared->answers["squeue"].push_back(ok_out("30_1|COMPLETED|None\n30_2|FAILED|NonZeroExitCode\n"));
+  shared->answers["sacct"].push_back(ok_out("30|allocation|COMPLETED|0:0|None|00:00:00|0|None assigned|\n"
+                                            "29|allocation|COMPLETED|0:0|None|00:00:00|0|None assigned|\n"));
+  auto s = make();
+  auto st = s.status({"30", "29"});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(count("sacct"), 1);
+  ASSERT_EQ(st->count("30"), 1u);
+  EXPECT_EQ((*st)["30"].state, JobState::failed);  // the controller's word, not the placeholder's
+  ASSERT_EQ((*st)["30"].tasks.size(), 2u);
+  EXPECT_EQ(st->count("29"), 0u);  // ended, outcome not recorded yet: unknown
+
+  shared->answers["sacct"].push_back(ok_out("29|allocation|COMPLETED|0:0|None|\n"));
+  auto log = s.log_tail("29", 5);
+  ASSERT_FALSE(log);
+  EXPECT_EQ(log.error().exit, ExitCode::unreachable);
+}
+
+TEST_F(SlurmFake, StatusSkipsSacctWhenAllQueued) {
+  shared->answers["squeue"].push_back(ok_out("7|RUNNING|None\n8|PENDING|Priority\n"));
+  auto s = make();
+  auto st = s.status({"7", "8"});
+  ASSERT_TRUE(st);
+  EXPECT_EQ(count("sacct"), 0);
+  EXPECT_EQ((*st)["8"].reason, "PENDING (Priority)");
+  auto none = s.status({});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  EXPECT_EQ(count("squeue"), 1);
+}
+
+TEST_F(SlurmFake, StatusInvalidJobIdIsNotAnOutage) {
+  shared->answers["squeue"].push_back(err_out(1, fixture("squeue_invalid_job_id.err")));
+  shared->answers["sacct"].push_back(ok_out(""));
+  auto s = make();
+  auto st = s.status({"4242"});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ((*st)["4242"].state, JobState::pending);
+}
+
+TEST_F(SlurmFake, StatusQueryFailuresAreUnreachableNeverJobFailures) {
+  struct Case {
+    std::string name;
+    std::vector<std::pair<std::string, Expected<CommandResult>>> answers;
+  };
+  const std::vector<Case> cases = {
+      {"squeue socket timeout", {{"squeue", err_out(1, fixture("squeue_socket_timeout.err"))}}},
+      {"squeue runner timeout", {{"squeue", Expected<CommandResult>(fail("timed out", ExitCode::unreachable))}}},
+      {"sacct refused", {{"squeue", ok_out("")}, {"sacct", err_out(1, fixture("sacct_connection_refused.err"))}}},
+      {"sacct odd failure", {{"squeue", ok_out("")}, {"sacct", err_out(1, "sacct: error: something new\n")}}},
+  };
+  for (const auto& c : cases) {
+    shared->answers.clear();
+    for (const auto& [prog, ans] : c.answers) shared->answers[prog].push_back(ans);
+    auto s = make();
+    auto st = s.status({"1", "2"});
+    ASSERT_FALSE(st) << c.name;
+    EXPECT_EQ(st.error().exit, ExitCode::unreachable) << c.name;
+  }
+}
+
+TEST_F(SlurmFake, LogTailReadsEveryTaskFileAndAddsEvidence) {
+  shared->answers["sacct"].push_back(
+      ok_out("3_1|cairn.c1.arr.1|COMPLETED|0:0|None|/w/c1\n3_2|cairn.c1.arr.1|FAILED|4:0|None|/w/c1\n"));
+  shared->answers["tail"].push_back(ok_out("==> a <==\nok\n==> b <==\nboom\n"));
+  auto s = make();
+  auto t = s.log_tail("3", 20);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(shared->calls[1], (std::vector<std::string>{"tail", "-n", "20", "--", "/w/c1/.cairn/slurm-cairn.c1.arr.1-3_1.out",
+                                                        "/w/c1/.cairn/slurm-cairn.c1.arr.1-3_2.out"}));
+  EXPECT_NE(t->find("boom\n"), std::string::npos);
+  EXPECT_NE(t->find("[slurm] task 1: state=COMPLETED exit=0:0; task 2: state=FAILED exit=4:0"), std::string::npos) << *t;
+
+  shared->answers["sacct"].push_back(ok_out(""));
+  auto unknown = s.log_tail("99", 5);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().exit, ExitCode::findings);
+}
+
+TEST_F(SlurmFake, CancelIsOneJob) {
+  auto s = make();
+  ASSERT_TRUE(s.cancel("4242"));
+  EXPECT_EQ(shared->calls.back(), (std::vector<std::string>{"scancel", "4242"}));
+  EXPECT_FALSE(s.cancel("1,2"));
+  EXPECT_FALSE(s.cancel(""));
+  EXPECT_EQ(count("scancel"), 1);
+}
+
+TEST_F(SlurmFake, SshHostWrapsEveryCommand) {
+  shared->answers["ssh"].push_back(ok_out("7|RUNNING|None\n"));
+  auto s = make(config([](SlurmConfig& c) { c.ssh_host = "alpine-login", c.ssh_control_path = "/tmp/cm-%C"; }));
+  auto st = s.status({"7"});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ((*st)["7"].state, JobState::running);
+  ASSERT_EQ(shared->calls.size(), 1u);
+  const auto& c = shared->calls[0];
+  EXPECT_EQ(c.at(0), "ssh");
+  EXPECT_NE(std::find(c.begin(), c.end(), "alpine-login"), c.end());
+  EXPECT_EQ(c.back(), "'%i|%T|%r'");
+  shared->answers["ssh"].push_back(err_out(255, "ssh: Could not resolve hostname alpine-login\n"));
+  auto down = s.status({"7"});
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().exit, ExitCode::unreachable);
+}
+
+// --- the real cluster (tests/integration/slurm_cluster.sh) -------------------------------
+
+class SlurmReal : public ::testing::Test {
+ protected:
+  static bool enabled() {
+    const char* e = std::getenv("CAIRN_SLURM_TEST");
+    return e && std::string(e) == "1";
+  }
+  // CAIRN_SLURM_NODE_DOWN=1: the invocation that runs only SlurmReal.NodeDown*.
+  static bool node_down_run() {
+    const char* e = std::getenv("CAIRN_SLURM_NODE_DOWN");
+    return e && std::string(e) == "1";
+  }
+  // CAIRN_SLURM_SSH_HOST (and CAIRN_SLURM_SSH_CONFIG, an `ssh -F` file): every Slurm
+  // command of sched() goes through ssh to that host, as with backends.slurm.ssh_host.
+  static std::string env_or_empty(const char* name) {
+    const char* e = std::getenv(name);
+    return e ? e : "";
+  }
+  static bool ssh_run() { return !env_or_empty("CAIRN_SLURM_SSH_HOST").empty(); }
+  static bool have_sacct() {
+    const char* a = std::getenv("CAIRN_SLURM_ACCOUNTING");
+    return !a || std::string(a) == "slurmdbd";
+  }
+  static void SetUpTestSuite() {
+    if (!enabled()) return;
+    s_dir = fs::temp_directory_path() / ("cairn-slurm-" + std::to_string(getpid()));
+    fs::create_directories(s_dir / "jobs");
+    s_campaign = "it" + std::to_string(getpid()) + "x" +
+                 std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
+    write("ok.sh", "echo hello from $SLURM_JOB_ID\nsleep 2\necho done\n");
+    write("exit3.sh", "echo about to fail\nexit 3\n");
+    write("array.sh", "echo task $SLURM_ARRAY_TASK_ID\nsleep 1\n[ \"$SLURM_ARRAY_TASK_ID\" = 2 ] && exit 4\nexit 0\n");
+    write("sleep.sh", "echo sleeping\nsleep 120\n");
+    // The slowest case runs alongside the others: Slurm enforces --time=1 (one minute)
+    // on its periodic check, so this job ends about 60-90 s after it starts.
+    // The node-down case runs alone (it kills whatever runs on the node) and the ssh run
+    // repeats a few quick cases: no slow job then.
+    if (node_down_run() || ssh_run()) return;
+    SlurmScheduler s = sched();
+    auto req = request("slow", "sleep.sh");
+    req.spec.resources.time_seconds = 60;
+    auto id = s.submit(req);
+    if (id) s_timeout_id = *id;
+  }
+  static void TearDownTestSuite() {
+    if (!s_dir.empty()) fs::remove_all(s_dir);
+  }
+  void SetUp() override {
+    if (!enabled()) GTEST_SKIP() << "real-cluster test: run tests/integration/slurm_cluster.sh (CAIRN_SLURM_TEST=1)";
+  }
+  static void write(const std::string& name, const std::string& body) {
+    std::ofstream(s_dir / "jobs" / name) << "#!/bin/bash\n" << body;
+    fs::permissions(s_dir / "jobs" / name, fs::perms::owner_all, fs::perm_options::add);
+  }
+  static SlurmScheduler sched(std::shared_ptr<std::map<std::string, int>> counts = nullptr) {
+    if (!counts) counts = std::make_shared<std::map<std::string, int>>();
+    return SlurmScheduler(std::make_unique<CountingRunner>(std::make_unique<ProcessRunner>(), counts),
+                          config([](SlurmConfig& c) {
+                            c.partition = "debug";
+                            c.ssh_host = env_or_empty("CAIRN_SLURM_SSH_HOST");
+                            c.ssh_config = env_or_empty("CAIRN_SLURM_SSH_CONFIG");
+                            if (!c.ssh_host.empty()) c.ssh_control_path = (s_dir / "ssh-%C").string();
+                          }));
+  }
+  static SubmitRequest request(const std::string& stage, const std::string& script) {
+    SubmitRequest r;
+    r.key = JobKey{s_campaign, stage, 1};
+    r.campaign_dir = s_dir.string();
+    r.spec.run = "jobs/" + script;
+    r.spec.resources.time_seconds = 300;
+    r.spec.resources.mem_mb = 100;
+    return r;
+  }
+  // Polls (the test's loop, not the backend's) until the job is final and, with
+  // accounting, sacct has caught up (CPU time known), or `limit` passes.
+  static JobStatus wait_final(SlurmScheduler& s, const std::string& id, std::chrono::seconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    JobStatus last;
+    while (std::chrono::steady_clock::now() < end) {
+      auto st = s.status({id});
+      if (st && st->count(id)) {
+        last = (*st)[id];
+        if (is_final(last.state) && (!have_sacct() || last.cpu_hours)) return last;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return last;
+  }
+  static Expected<std::string> tail_of(SlurmScheduler& s, const std::string& id, int lines) {
+    for (int i = 0;; ++i) {
+      auto t = s.log_tail(id, lines);
+      if (t || t.error().exit != ExitCode::unreachable || i == 20) return t;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+  static inline fs::path s_dir;
+  static inline std::string s_campaign;
+  static inline std::string s_timeout_id;
+};
+
+TEST_F(SlurmReal, CompletedExitZeroWithLogTail) {
+  auto s = sched();
+  auto id = s.submit(request("ok", "ok.sh"));
+  ASSERT_TRUE(id) << id.error().message;
+  auto first = s.status({*id});
+  ASSERT_TRUE(first) << first.error().message;
+  const JobState early = (*first)[*id].state;
+  EXPECT_TRUE(early == JobState::pending || early == JobState::running) << to_string(early);
+  auto st = wait_final(s, *id, std::chrono::seconds(60));
+  EXPECT_EQ(st.state, JobState::completed) << st.reason;
+  EXPECT_EQ(st.exit_code, 0);
+  if (!have_sacct()) GTEST_SKIP() << "no accounting: log_tail needs sacct";
+  ASSERT_TRUE(st.cpu_hours.has_value());
+  EXPECT_GT(*st.cpu_hours, 0.0);
+  auto log = tail_of(s, *id, 5);
+  ASSERT_TRUE(log) << log.error().message;
+  EXPECT_NE(log->find("hello from " + *id), std::string::npos) << *log;
+  EXPECT_NE(log->find("[slurm] state=COMPLETED exit=0:0"), std::string::npos) << *log;
+}
+
+TEST_F(SlurmReal, FailedWithExitCode) {
+  if (!have_sacct()) GTEST_SKIP() << "no accounting: the exit code of a finished job comes from sacct";
+  auto s = sched();
+  auto id = s.submit(request("exit3", "exit3.sh"));
+  ASSERT_TRUE(id) << id.error().message;
+  auto st = wait_final(s, *id, std::chrono::seconds(60));
+  EXPECT_EQ(st.state, JobState::failed) << st.reason;
+  EXPECT_EQ(st.exit_code, 3);
+  auto log = tail_of(s, *id, 10);
+  ASSERT_TRUE(log) << log.error().message;
+  EXPECT_NE(log->find("about to fail"), std::string::npos) << *log;
+  EXPECT_NE(log->find("state=FAILED exit=3:0"), std::string::npos) << *log;
+}
+
+TEST_F(SlurmReal, ArrayWithOneFailingTask) {
+  if (!have_sacct()) GTEST_SKIP() << "no accounting: per-task exit codes come from sacct";
+  auto s = sched();
+  auto req = request("array", "array.sh");
+  req.spec.array = "1-3";
+  auto id = s.submit(req);
+  ASSERT_TRUE(id) << id.error().message;
+  auto st = wait_final(s, *id, std::chrono::seconds(60));
+  EXPECT_EQ(st.state, JobState::failed) << st.reason;
+  EXPECT_EQ(st.exit_code, 4);
+  ASSERT_EQ(st.tasks.size(), 3u) << st.reason;
+  EXPECT_EQ(st.tasks[0].state, JobState::completed);
+  EXPECT_EQ(st.tasks[1].index, "2");
+  EXPECT_EQ(st.tasks[1].state, JobState::failed);
+  EXPECT_EQ(st.tasks[1].exit_code, 4);
+  EXPECT_EQ(st.tasks[2].state, JobState::completed);
+  auto log = tail_of(s, *id, 5);
+  ASSERT_TRUE(log) << log.error().message;
+  for (const char* t : {"task 1", "task 2", "task 3"}) EXPECT_NE(log->find(t), std::string::npos) << *log;
+}
+
+TEST_F(SlurmReal, FindAdoptsAndCancelEndsOneJob) {
+  auto s = sched();
+  auto req = request("adopt", "sleep.sh");
+  auto before = s.find(req.key);
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_FALSE(before->has_value());
+  auto first = s.submit(req);
+  ASSERT_TRUE(first) << first.error().message;
+  // A tick that crashed after sbatch runs again: the second submit adopts the job.
+  auto again = s.submit(req);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(*again, *first);
+  auto found = s.find(req.key);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->value_or(""), *first);
+
+  ASSERT_TRUE(s.cancel(*first));
+  auto st = wait_final(s, *first, std::chrono::seconds(30));
+  EXPECT_EQ(st.state, JobState::cancelled) << st.reason;
+  if (have_sacct()) {
+    auto after = s.find(req.key);  // gone from squeue, still known to sacct
+    ASSERT_TRUE(after);
+    EXPECT_EQ(after->value_or(""), *first);
+  }
+}
+
+TEST_F(SlurmReal, StatusOfManyJobsIsOneSqueueAndAtMostOneSacct) {
+  auto counts = std::make_shared<std::map<std::string, int>>();
+  auto s = sched(counts);
+  std::vector<std::string> ids;
+  for (const char* stage : {"many1", "many2", "many3"}) {
+    auto id = s.submit(request(stage, "exit3.sh"));
+    ASSERT_TRUE(id) << id.error().message;
+    ids.push_back(*id);
+  }
+  auto held = request("held", "ok.sh");
+  auto hid = s.submit(held);
+  ASSERT_TRUE(hid);
+  ids.push_back(*hid);
+  auto long_one = s.submit(request("many-running", "sleep.sh"));
+  ASSERT_TRUE(long_one);
+  ids.push_back(*long_one);
+  ids.push_back("99999990");  // an id no one knows: reads as just submitted
+  wait_final(s, ids[0], std::chrono::seconds(30));
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // past MinJobAge: squeue forgets them
+  counts->clear();
+  auto st = s.status(ids);
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ((*counts)["squeue"], 1);
+  EXPECT_LE((*counts)["sacct"], 1);
+  EXPECT_EQ(counts->size(), (*counts)["sacct"] ? 2u : 1u);
+  EXPECT_EQ(st->size(), ids.size());
+  EXPECT_EQ((*st)["99999990"].state, JobState::pending);
+  if (have_sacct()) {
+    EXPECT_EQ((*counts)["sacct"], 1);
+    EXPECT_EQ((*st)[ids[0]].state, JobState::failed);
+    EXPECT_EQ((*st)[ids[0]].exit_code, 3);
+  }
+  EXPECT_TRUE((*st)[*long_one].state == JobState::running || (*st)[*long_one].state == JobState::pending);
+
+  counts->clear();
+  auto lone = s.status({"99999991"});  // squeue rejects a lone unknown id
+  ASSERT_TRUE(lone) << lone.error().message;
+  EXPECT_EQ((*lone)["99999991"].state, JobState::pending);
+  EXPECT_EQ((*counts)["squeue"], 1);
+  ASSERT_TRUE(s.cancel(*long_one));
+}
+
+TEST_F(SlurmReal, PartitionChoiceAndSubmitErrors) {
+  auto counts = std::make_shared<std::map<std::string, int>>();
+  SlurmScheduler s(std::make_unique<CountingRunner>(std::make_unique<ProcessRunner>(), counts), SlurmConfig{});
+  auto req = request("pick", "ok.sh");
+  req.spec.resources.time_seconds = 2 * 3600;  // debug allows one hour
+  req.spec.resources.gpus = 1;
+  auto id = s.submit(req);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_NE(s.last_partition_choice().find("partition long"), std::string::npos) << s.last_partition_choice();
+  EXPECT_NE(s.last_partition_choice().find("debug (limit 1:00:00 < 02:00:00)"), std::string::npos);
+  auto st = wait_final(s, *id, std::chrono::seconds(60));
+  EXPECT_EQ(st.state, JobState::completed) << st.reason;
+  EXPECT_EQ((*counts)["sinfo"], 1);
+
+  auto bad = request("badpart", "ok.sh");
+  bad.spec.resources.partition = "nosuch";
+  auto e1 = s.submit(bad);
+  ASSERT_FALSE(e1);
+  EXPECT_EQ(e1.error().exit, ExitCode::findings);
+  EXPECT_NE(e1.error().message.find("nvalid partition"), std::string::npos) << e1.error().message;
+
+  auto gpus = request("toomanygpus", "ok.sh");
+  gpus.spec.resources.partition = "debug";
+  gpus.spec.resources.gpus = 3;
+  auto e2 = s.submit(gpus);
+  ASSERT_FALSE(e2);
+  EXPECT_EQ(e2.error().exit, ExitCode::findings) << e2.error().message;
+}
+
+TEST_F(SlurmReal, UnreachableControllerIsNotAJobFailure) {
+  // Slurm's own clients, pointed at a controller that is not there.
+  class BadPort : public CommandRunner {
+   public:
+    Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view input,
+                                std::chrono::milliseconds timeout) override {
+      std::vector<std::string> a = {"env", "SLURM_CONF=" + (s_dir / "bad.conf").string()};
+      a.insert(a.end(), argv.begin(), argv.end());
+      return ProcessRunner().run(a, input, timeout);
+    }
+  };
+  std::ifstream in("/etc/slurm/slurm.conf");
+  std::ofstream out(s_dir / "bad.conf");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("SlurmctldHost", 0) == 0) line = "SlurmctldHost=localhost(127.0.0.1)\nSlurmctldPort=1";
+    if (line.rfind("AccountingStoragePort", 0) == 0) line = "AccountingStoragePort=2";
+    out << line << "\n";
+  }
+  out.close();
+  SlurmScheduler s(std::make_unique<BadPort>(), config([](SlurmConfig& c) { c.timeout = std::chrono::seconds(40); }));
+  auto st = s.status({"1"});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().exit, ExitCode::unreachable) << st.error().message;
+}
+
+TEST_F(SlurmReal, TimeoutAfterOneMinute) {
+  if (node_down_run() || ssh_run()) GTEST_SKIP() << "the node-down and ssh runs submit no slow job";
+  ASSERT_FALSE(s_timeout_id.empty()) << "the suite's timeout job was not submitted";
+  if (!have_sacct()) GTEST_SKIP() << "no accounting: TIMEOUT is read from sacct";
+  auto s = sched();
+  auto st = wait_final(s, s_timeout_id, std::chrono::seconds(150));
+  EXPECT_EQ(st.state, JobState::timeout) << st.reason;
+  auto log = tail_of(s, s_timeout_id, 5);
+  ASSERT_TRUE(log) << log.error().message;
+  EXPECT_NE(log->find("state=TIMEOUT"), std::string::npos) << *log;
+}
+
+// A job held by the user or an admin stays pending with the hold as its reason (the
+// engine's stuck detection decides when that is too long), and is adopted like any other.
+TEST_F(SlurmReal, HeldJobStaysPendingAndIsAdopted) {
+  auto counts = std::make_shared<std::map<std::string, int>>();
+  auto s = sched(counts);
+  auto req = request("held", "ok.sh");
+  const std::string script = (s_dir / "jobs" / "ok.sh").string();
+  auto r = ProcessRunner().run({"sbatch", "--parsable", "--hold", "--partition=debug", "--mem=100M",
+                                "--job-name=" + req.key.str(), "--output=/dev/null", script},
+                               "", std::chrono::seconds(30));
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->exit, 0) << r->err;
+  const std::string id = r->out.substr(0, r->out.find_first_of(";\n"));
+  auto adopted = s.submit(req);
+  ASSERT_TRUE(adopted) << adopted.error().message;
+  EXPECT_EQ(*adopted, id);
+  EXPECT_EQ((*counts)["sbatch"], 0);
+  std::this_thread::sleep_for(std::chrono::seconds(2));  // a job not held would be running by now
+  auto st = s.status({id});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ((*st)[id].state, JobState::pending) << (*st)[id].reason;
+  // Held by root ("sbatch --hold" as an admin) or by its user.
+  EXPECT_NE((*st)[id].reason.find("JobHeld"), std::string::npos) << (*st)[id].reason;
+  ASSERT_TRUE(s.cancel(id));
+  auto end = wait_final(s, id, std::chrono::seconds(30));
+  EXPECT_EQ(end.state, JobState::cancelled) << end.reason;
+}
+
+// What Slurm really does when the node under a running job is set DOWN: with the default
+// JobRequeue=1 the batch job is requeued (sacct --duplicates keeps the NODE_FAIL run) and
+// waits as PENDING (BeginTime); with --no-requeue it ends NODE_FAIL. Runs alone
+// (CAIRN_SLURM_NODE_DOWN=1, after the other cases) because it kills everything on the node.
+TEST_F(SlurmReal, NodeDownRequeuesOrFailsTheJob) {
+  if (!node_down_run()) GTEST_SKIP() << "runs alone with CAIRN_SLURM_NODE_DOWN=1 (it takes the node down)";
+  auto s = sched();
+  auto id = s.submit(request("nodedown", "sleep.sh"));
+  ASSERT_TRUE(id) << id.error().message;
+  for (int i = 0; i < 60; ++i) {
+    auto st = s.status({*id});
+    if (st && (*st)[*id].state == JobState::running) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  auto down = ProcessRunner().run({"scontrol", "update", "nodename=localhost", "state=down", "reason=cairn-test"},
+                                  "", std::chrono::seconds(30));
+  ASSERT_TRUE(down) << down.error().message;
+  EXPECT_EQ(down->exit, 0) << down->err;
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  auto st = s.status({*id});
+  // Bring the node back before asserting anything (ReturnToService=2 may have already).
+  (void)ProcessRunner().run({"scontrol", "update", "nodename=localhost", "state=resume"}, "", std::chrono::seconds(30));
+  ASSERT_TRUE(st) << st.error().message;
+  const JobStatus js = (*st)[*id];
+  if (js.state == JobState::pending) {
+    EXPECT_NE(js.reason.find("BeginTime"), std::string::npos) << js.reason;  // requeued
+    if (have_sacct()) {
+      auto d = ProcessRunner().run({"sacct", "-X", "-P", "-n", "-D", "-j", *id, "-o", "State"}, "",
+                                   std::chrono::seconds(30));
+      ASSERT_TRUE(d);
+      EXPECT_NE(d->out.find("NODE_FAIL"), std::string::npos) << d->out;
+    }
+  } else {
+    EXPECT_EQ(js.state, JobState::node_fail) << js.reason;
+  }
+  EXPECT_TRUE(s.cancel(*id));
+  std::string node;
+  for (int i = 0; i < 120; ++i) {
+    auto n = ProcessRunner().run({"sinfo", "--noheader", "-n", "localhost", "-o", "%t"}, "", std::chrono::seconds(30));
+    node = n ? n->out.substr(0, n->out.find('\n')) : n.error().message;
+    if (node == "idle" || node == "mix" || node == "alloc") return;
+    if (i % 10 == 9) {
+      (void)ProcessRunner().run({"scontrol", "update", "nodename=localhost", "state=resume"}, "",
+                                std::chrono::seconds(30));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+  ADD_FAILURE() << "node localhost is '" << node << "', not back in service after 60 s";
+}
+
+}  // namespace
+}  // namespace cairn::sched
