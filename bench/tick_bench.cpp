@@ -98,7 +98,7 @@ struct NoWorkspace : engine::Workspace {
 
 struct NoCatalog : engine::Catalog {
   std::optional<engine::Classification> classify(const engine::Evidence&) const override { return std::nullopt; }
-  Expected<std::vector<engine::SpecEdit>> plan_fix(std::string_view, const doc::StageSpec&) const override {
+  Expected<engine::FixPlan> plan_fix(std::string_view, const doc::StageSpec&) const override {
     return fail("none");
   }
 };

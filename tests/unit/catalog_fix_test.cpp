@@ -119,10 +119,11 @@ TEST(PlanFixSpec, CatalogSetDelegates) {
   auto set = load_catalogs({{"c.md", text, ""}});
   ASSERT_TRUE(set);
   const engine::Catalog& port = *set;
-  const auto edits = port.plan_fix("walltime x2", spec_with("00:30:00", ""));
-  ASSERT_TRUE(edits);
-  ASSERT_EQ(edits->size(), 1u);
-  EXPECT_EQ((*edits)[0].value, "01:00:00");
+  const auto plan = port.plan_fix("walltime x2", spec_with("00:30:00", ""));
+  ASSERT_TRUE(plan);
+  ASSERT_EQ(plan->edits.size(), 1u);
+  EXPECT_EQ(plan->edits[0].value, "01:00:00");
+  EXPECT_EQ(plan->summary, "resources.time 00:30:00 -> 01:00:00");
   EXPECT_FALSE(port.plan_fix("walltime x2", doc::StageSpec{}));
 }
 

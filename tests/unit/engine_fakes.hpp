@@ -165,15 +165,16 @@ class FakeCatalog : public Catalog {
     }
     return std::nullopt;
   }
-  Expected<std::vector<SpecEdit>> plan_fix(std::string_view fix, const doc::StageSpec& spec) const override {
-    if (fix == "resubmit") return std::vector<SpecEdit>{};
+  Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const override {
+    if (fix == "resubmit") return FixPlan{};
     if (fix == "walltime x2") {
       if (!spec.resources.time_seconds) return fail("no resources.time to double");
       const auto t = *spec.resources.time_seconds * 2;
       char buf[32];
       std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(t / 3600),
                     static_cast<long long>(t % 3600 / 60), static_cast<long long>(t % 60));
-      return std::vector<SpecEdit>{{"stages." + spec.name + ".resources.time", buf}};
+      return FixPlan{{{"stages." + spec.name + ".resources.time", buf}},
+                     "resources.time " + spec.resources.time_text + " -> " + buf};
     }
     return fail("unknown fix");
   }

@@ -6,6 +6,7 @@
 
 #include <cairn/engine/cadence.hpp>
 #include <cairn/parse/workflow_file.hpp>
+#include <cairn/util/time.hpp>
 
 #include "engine_fakes.hpp"
 
@@ -219,6 +220,78 @@ TEST_F(TickTest, WalltimeFailureAppliesTheCataloguedFixOnce) {
   run();
   ASSERT_EQ(m_sched.submitted().size(), 1u);
   EXPECT_EQ(m_sched.submitted()[0].key.str(), "cairn.c1.smoke.2");
+}
+
+TEST_F(TickTest, FailureRowSaysWhatTheFixChanged) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::timeout, -1);
+  run();
+  ASSERT_EQ(wf().failures.size(), 1u);
+  EXPECT_EQ(wf().failures[0].action, "walltime x2 (resources.time 00:30:00 -> 01:00:00)");
+}
+
+TEST_F(TickTest, ResolvedFailureIsMarkedAndBecomesALesson) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::timeout, -1);
+  run();  // failed -> ready with walltime x2
+  run();  // resubmitted as attempt 2
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  const std::string job = wf().stages[0].job_id;
+  m_sched.finish(job, JobState::completed, 0);
+  m_clock.advance(std::chrono::hours(1));
+  run();
+  const auto& w = wf();
+  EXPECT_EQ(w.stages[0].status, doc::Status::done);
+  ASSERT_EQ(w.failures.size(), 1u);
+  EXPECT_EQ(w.failures[0].result, "RESOLVED");
+  EXPECT_NE(w.lessons.find("smoke: walltime-exceeded resolved by walltime x2 (resources.time 00:30:00 -> 01:00:00)"),
+            std::string::npos)
+      << w.lessons;
+  EXPECT_EQ(w.lessons.find("(none yet)"), std::string::npos);
+  EXPECT_NE(m_store.m_commits.back().request.message.find("Resolved: walltime-exceeded"), std::string::npos);
+}
+
+TEST_F(TickTest, EscalatedRowsAreNotResolvedBySuccess) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "9", "2026-05-05 19:50Z"}}, "",
+                     "| 2026-05-04 | smoke | unclassified | job 3: boom | escalated | ESCALATED |\n"));
+  m_sched.finish("9", JobState::completed, 0);
+  run();
+  EXPECT_EQ(wf().failures[0].result, "ESCALATED");
+  EXPECT_NE(wf().lessons.find("(none yet)"), std::string::npos);
+}
+
+TEST_F(TickTest, CompletedStageRecordsALearningRow) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::completed, 0);
+  m_sched.job("7").submitted = *util::parse_time("2026-05-05T19:50:00Z");
+  m_sched.job("7").started = *util::parse_time("2026-05-05T19:54:00Z");
+  m_sched.job("7").ended = *util::parse_time("2026-05-05T19:59:30Z");
+  run();
+  const auto& w = wf();
+  ASSERT_EQ(w.learnings.size(), 1u);
+  const auto& l = w.learnings[0];
+  EXPECT_EQ(l.stage, "smoke");
+  EXPECT_EQ(l.backend, "local");
+  EXPECT_EQ(l.job, "7");
+  EXPECT_EQ(l.queue_wait, util::human_duration(240));
+  EXPECT_EQ(l.run_time, util::human_duration(330));
+  EXPECT_EQ(l.resources, "time=00:30:00");
+  // The section is created after Lessons learned, and a second stage appends to it.
+  const std::string& text = m_inputs[0].text;
+  EXPECT_LT(text.find("## Lessons learned"), text.find("## Learnings"));
+  EXPECT_LT(text.find("## Learnings"), text.find("## References"));
+}
+
+TEST_F(TickTest, AFixAlreadyUsedAtTheStageEscalates) {
+  // walltime was fixed once (RETRYING), then a node failure was resubmitted; a second
+  // timeout is not "twice in a row" but the walltime fix is used up.
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "9", "2026-05-05 19:50Z", "1"}}, "",
+                     "| 2026-05-05 | smoke | walltime-exceeded | job 7: timeout | walltime x2 | RETRYING |\n"
+                     "| 2026-05-05 | smoke | node-failure | job 8: node | resubmit | RETRYING |\n"));
+  m_sched.finish("9", JobState::timeout, -1);
+  run();
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("already used"), std::string::npos) << wf().escalation_reason;
 }
 
 TEST_F(TickTest, TwoConsecutiveSameErrorsEscalate) {

@@ -114,6 +114,8 @@ TEST_F(LocalSchedulerTest, RunsTheScriptInTheCampaignDirWithItsEnvironment) {
   ASSERT_TRUE(js.started.has_value());
   ASSERT_TRUE(js.ended.has_value());
   EXPECT_LE(*js.started, *js.ended);
+  ASSERT_TRUE(js.submitted.has_value());
+  EXPECT_LE(*js.submitted, *js.started);
 }
 
 TEST_F(LocalSchedulerTest, ANonExecutableScriptRunsUnderSh) {

@@ -178,6 +178,8 @@ TEST(OsmoParse, QueryOfOomKilledWorkflow) {
   EXPECT_NE(js->reason.find("exit code 137 (OOMKilled)"), std::string::npos);
   ASSERT_TRUE(js->started && js->ended);
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(*js->ended - *js->started).count(), 762);
+  ASSERT_TRUE(js->submitted);  // queue wait for the Learnings table: submit -> start
+  EXPECT_EQ(std::chrono::duration_cast<std::chrono::seconds>(*js->started - *js->submitted).count(), 90);
 }
 
 TEST(OsmoParse, QueryOfRunningWorkflow) {

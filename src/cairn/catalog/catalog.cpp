@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdint>
 #include <map>
 #include <memory>
 
@@ -10,6 +11,7 @@
 #include <cmark-gfm.h>
 #include <fmt/format.h>
 #include <re2/re2.h>
+#include <re2/set.h>
 
 #include <cairn/catalog/fix.hpp>
 
@@ -527,12 +529,73 @@ std::string heading_slug(std::string_view heading) {
   return out;
 }
 
+struct SignatureIndex {
+  std::unique_ptr<RE2::Set> set;
+  std::vector<std::size_t> entry_of;  // set pattern -> entry
+  std::vector<bool> outside;          // per entry: has a signature the set could not take
+};
+
+namespace {
+
+// The DFA of a thousand-pattern set needs more room than RE2's default 8 MiB to scan
+// a 10,000-line tail without starting over; it is only spent as states are built.
+constexpr std::int64_t kSetMaxMem = 64 << 20;
+
+std::shared_ptr<const SignatureIndex> index_signatures(const std::vector<Entry>& entries) {
+  if (std::none_of(entries.begin(), entries.end(), [](const Entry& e) { return e.regex != nullptr; })) {
+    return nullptr;
+  }
+  auto index = std::make_shared<SignatureIndex>();
+  RE2::Options options;
+  options.set_log_errors(false);
+  options.set_max_mem(kSetMaxMem);
+  index->set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
+  index->outside.assign(entries.size(), false);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (!entries[i].regex) continue;
+    // The entry's own pattern, flags included, so the set matches exactly where it does.
+    if (index->set->Add(entries[i].regex->pattern(), nullptr) < 0) {
+      index->outside[i] = true;
+      continue;
+    }
+    index->entry_of.push_back(i);
+  }
+  // Without a set (too big to compile), classify runs each entry's regex on its own.
+  if (index->entry_of.empty() || !index->set->Compile()) index->set.reset();
+  return index;
+}
+
+}  // namespace
+
 CatalogSet::CatalogSet(std::vector<Entry> entries, std::vector<doc::Diagnostic> diagnostics)
-    : m_entries(std::move(entries)), m_diagnostics(std::move(diagnostics)) {}
+    : m_entries(std::move(entries)),
+      m_diagnostics(std::move(diagnostics)),
+      m_index(index_signatures(m_entries)) {}
+
+std::vector<bool> CatalogSet::signature_hits(const engine::Evidence& evidence) const {
+  std::vector<bool> hits(m_entries.size(), true);
+  if (!m_index || !m_index->set) return hits;
+  for (std::size_t i = 0; i < m_entries.size(); ++i) hits[i] = !m_entries[i].regex || m_index->outside[i];
+  std::vector<int> found;
+  for (const std::string* text : {&evidence.log_tail, &evidence.reason}) {
+    RE2::Set::ErrorInfo error{};
+    found.clear();
+    if (!m_index->set->Match(*text, &found, &error) && error.kind != RE2::Set::kNoError) {
+      // The DFA ran out of memory: let every entry's own regex decide.
+      std::fill(hits.begin(), hits.end(), true);
+      return hits;
+    }
+    for (const int k : found) hits[m_index->entry_of[static_cast<std::size_t>(k)]] = true;
+  }
+  return hits;
+}
 
 std::optional<engine::Classification> CatalogSet::classify(const engine::Evidence& evidence) const {
   const std::string state = normalize_state(evidence.state);
-  for (const Entry& e : m_entries) {
+  // Scanned for all signatures at once, and only once an entry's other columns match.
+  std::optional<std::vector<bool>> hits;
+  for (std::size_t i = 0; i < m_entries.size(); ++i) {
+    const Entry& e = m_entries[i];
     std::string matched;
     if (!e.exit_codes.empty()) {
       if (!evidence.exit_code ||
@@ -559,6 +622,8 @@ std::optional<engine::Classification> CatalogSet::classify(const engine::Evidenc
       if (!hit) continue;
     }
     if (e.regex) {
+      if (!hits) hits = signature_hits(evidence);
+      if (!(*hits)[i]) continue;
       bool hit = false;
       for (const std::string* text : {&evidence.log_tail, &evidence.reason}) {
         re2::StringPiece m;
@@ -585,11 +650,8 @@ std::optional<engine::Classification> CatalogSet::classify(const engine::Evidenc
   return std::nullopt;
 }
 
-Expected<std::vector<engine::SpecEdit>> CatalogSet::plan_fix(std::string_view fix,
-                                                             const doc::StageSpec& spec) const {
-  auto r = catalog::plan_fix(fix, spec);
-  if (!r) return std::move(r).error();
-  return std::move(r->edits);
+Expected<engine::FixPlan> CatalogSet::plan_fix(std::string_view fix, const doc::StageSpec& spec) const {
+  return catalog::plan_fix(fix, spec);
 }
 
 Expected<CatalogSet, std::vector<doc::Diagnostic>> load_catalogs(std::vector<Source> sources) {

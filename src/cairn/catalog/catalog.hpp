@@ -49,10 +49,14 @@ struct Entry {
   int line = 0;      // 1-based line of the row
 };
 
+struct SignatureIndex;  // every entry's log signature in one RE2::Set (catalog.cpp)
+
 // The loaded catalogs, in priority order. Implements the engine's Catalog port.
 class CatalogSet : public engine::Catalog {
  public:
   CatalogSet() = default;
+  // Compiles every entry's log signature into one RE2::Set as well, so classifying
+  // scans the evidence once however many entries there are.
   CatalogSet(std::vector<Entry> entries, std::vector<doc::Diagnostic> diagnostics);
 
   // The first entry whose non-empty signature columns (exit codes, scheduler states,
@@ -62,8 +66,7 @@ class CatalogSet : public engine::Catalog {
 
   // Delegates to catalog::plan_fix (fix.hpp): the frontmatter edits for `fix`, or the
   // reason the fix cannot apply to `spec`.
-  Expected<std::vector<engine::SpecEdit>> plan_fix(std::string_view fix,
-                                                   const doc::StageSpec& spec) const override;
+  Expected<engine::FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const override;
 
   // Every loaded entry, in priority order.
   const std::vector<Entry>& entries() const { return m_entries; }
@@ -72,8 +75,13 @@ class CatalogSet : public engine::Catalog {
   const std::vector<doc::Diagnostic>& diagnostics() const { return m_diagnostics; }
 
  private:
+  // Per entry: whether its log signature can match `evidence` (true for an entry with
+  // none, and for every entry when the set cannot answer).
+  std::vector<bool> signature_hits(const engine::Evidence& evidence) const;
+
   std::vector<Entry> m_entries;
   std::vector<doc::Diagnostic> m_diagnostics;
+  std::shared_ptr<const SignatureIndex> m_index;  // null when no entry has a log signature
 };
 
 // Parses every source's catalog tables. A malformed row, an invalid regex or an unknown

@@ -15,10 +15,7 @@
 
 namespace cairn::catalog {
 
-struct FixResult {
-  std::vector<engine::SpecEdit> edits;  // dotted frontmatter key -> new scalar value
-  std::string summary;                  // e.g. "resources.time 00:30:00 -> 01:00:00"
-};
+using FixResult = engine::FixPlan;
 
 // The canonical form of a catalog's Auto-fix cell: "walltime x2", "mem x3", "resubmit",
 // "exclude node", or "" for none/escalate/destructive/empty. Case and spacing are

@@ -62,6 +62,12 @@ engine::Scheduler* ConfiguredBackends::get(const std::string& name) {
 
 Expected<std::unique_ptr<engine::Catalog>> load_catalog(const RepoContext& ctx,
                                                         std::vector<doc::Diagnostic>& diagnostics) {
+  auto set = load_catalog_set(ctx, diagnostics);
+  if (!set) return std::move(set).error();
+  return std::unique_ptr<engine::Catalog>(std::make_unique<catalog::CatalogSet>(std::move(*set)));
+}
+
+Expected<catalog::CatalogSet> load_catalog_set(const RepoContext& ctx, std::vector<doc::Diagnostic>& diagnostics) {
   std::vector<catalog::Source> sources;
   bool have_generic = false;
   for (const auto& entry : ctx.config.catalogs) {
@@ -94,7 +100,7 @@ Expected<std::unique_ptr<engine::Catalog>> load_catalog(const RepoContext& ctx,
   }
   // Bad rows were skipped; say so, the rest of the catalog still works.
   diagnostics.insert(diagnostics.end(), set->diagnostics().begin(), set->diagnostics().end());
-  return std::unique_ptr<engine::Catalog>(std::make_unique<catalog::CatalogSet>(std::move(*set)));
+  return std::move(*set);
 }
 
 }  // namespace cairn::cli

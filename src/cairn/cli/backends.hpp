@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include <cairn/catalog/catalog.hpp>
 #include <cairn/cli/context.hpp>
 #include <cairn/engine/ports.hpp>
 
@@ -36,5 +37,7 @@ class ConfiguredBackends : public engine::Backends {
 // the built-in). Diagnostics of malformed entries are appended to `diagnostics`; fails
 // only when a named catalog file cannot be read.
 Expected<std::unique_ptr<engine::Catalog>> load_catalog(const RepoContext& ctx, std::vector<doc::Diagnostic>& diagnostics);
+// The same catalogs with their entries visible (`cairn catalog`).
+Expected<catalog::CatalogSet> load_catalog_set(const RepoContext& ctx, std::vector<doc::Diagnostic>& diagnostics);
 
 }  // namespace cairn::cli

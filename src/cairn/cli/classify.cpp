@@ -9,11 +9,17 @@
 #include <cairn/cli/backends.hpp>
 #include <cairn/cli/context.hpp>
 #include <cairn/cli/verbs.hpp>
+#include <cairn/util/fs.hpp>
 #include <cairn/util/redact.hpp>
 
 namespace cairn::cli {
 
 namespace {
+
+// What a tick would see of a job log, and more: the evidence of a failure is at the
+// end, and a 100 MB log must cost what its tail costs.
+constexpr int kTailLines = 10000;
+constexpr std::size_t kTailBytes = 8 << 20;
 
 struct ClassifyOptions {
   std::string log;
@@ -37,9 +43,9 @@ int run_classify(const ClassifyOptions& o) {
   }
   engine::Evidence ev;
   if (o.log != "-") {
-    auto text = read_workflow(o.log);  // same size-bounded reader; a log tail is enough
+    auto text = util::read_log_tail(o.log, kTailLines, kTailBytes);
     if (!text) {
-      std::fprintf(stderr, "cairn classify: %s: %s\n", o.log.c_str(), text.error().message.c_str());
+      std::fprintf(stderr, "cairn classify: %s\n", text.error().message.c_str());
       return static_cast<int>(ExitCode::usage);
     }
     ev.log_tail = std::move(*text);
@@ -70,8 +76,8 @@ int run_classify(const ClassifyOptions& o) {
 
 void define_classify(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<ClassifyOptions>();
-  sub.add_option("logfile", o->log, "Job log to classify")->required();
-  sub.add_option("--exit-code", o->exit_code, "The job's exit code");
+  sub.add_option("logfile", o->log, "Job log to classify (its last 10,000 lines; `-` for none)")->required();
+  sub.add_option("--exit,--exit-code", o->exit_code, "The job's exit code");
   sub.add_option("--state", o->state, "The scheduler's final state (e.g. TIMEOUT, OUT_OF_MEMORY)");
   sub.add_flag("--json", o->json, "Print the classification as JSON");
   run = [o] { return run_classify(*o); };

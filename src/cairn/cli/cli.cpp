@@ -11,7 +11,7 @@ namespace cairn::cli {
 
 namespace {
 
-constexpr std::array<Verb, 10> kVerbs = {{
+constexpr std::array<Verb, 11> kVerbs = {{
     {"init", "Scaffold a campaign repository here: cairn.yaml, catalog, pre-commit hook, CI template", define_init},
     {"new", "Create campaigns/NAME/WORKFLOW.md from a template", define_new},
     {"validate", "Check WORKFLOW.md files; prints path:line:col diagnostics", define_validate},
@@ -21,6 +21,7 @@ constexpr std::array<Verb, 10> kVerbs = {{
     {"classify", "Classify a job log against the failure catalogs", define_classify},
     {"clear", "Clear a campaign's escalation (stage back to ready) as your commit", define_clear},
     {"doctor", "Check the repository, configuration, catalogs and backends", define_doctor},
+    {"catalog", "Work on the failure catalogs: promote a fix that resolved a failure", define_catalog},
     {"forge", "Open or close escalation issues and clear-escalation pull requests now (ticks do it after their push)",
      define_forge},
 }};

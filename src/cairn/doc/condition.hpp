@@ -20,10 +20,10 @@ struct Clause {
     approved,        // `approved`
   };
   Kind kind = Kind::always;
-  std::string text;  // the clause as written, trimmed
-  int column = 0;    // 1-based column of the clause in its line of the file
+  int column = 0;  // 1-based column of the clause in its line of the file
   int exit_code = 0;
   int count = 0;
+  std::string text;     // the clause as written, trimmed
   std::string operand;  // the stage, path/glob, word or command, by kind
 };
 

@@ -60,9 +60,9 @@ struct Stage {
   std::string started;
   std::string completed;
   int retries = 0;
+  int line = 0;
   Condition entry_condition;
   Condition exit_condition;
-  int line = 0;
 };
 
 struct FailureRow {
@@ -72,6 +72,20 @@ struct FailureRow {
   std::string message;
   std::string action;
   std::string result;
+};
+
+// One row of the optional `## Learnings` table: what a completed stage ran on, how
+// long it waited and ran, and the resources that worked (the OSMO seed's "learnings to
+// report"); `cairn status --learnings` summarises them per pool across campaigns.
+struct LearningRow {
+  std::string date;
+  std::string stage;
+  std::string backend;
+  std::string pool;        // pool (OSMO) or partition (Slurm); empty = the default
+  std::string queue_wait;  // submit -> start, human ("4m"); empty = unknown
+  std::string run_time;    // start -> end, human
+  std::string resources;   // "time=01:00:00 cpus=4 mem=8G gpus=1"
+  std::string job;
 };
 
 struct ActionItem {
@@ -115,6 +129,7 @@ struct Workflow {
   std::vector<Stage> stages;
   std::vector<ActionItem> actions;
   std::vector<FailureRow> failures;
+  std::vector<LearningRow> learnings;
   std::string lessons;  // the body of `## Lessons learned`, verbatim
 
   // The stage row named `name`, or nullptr.

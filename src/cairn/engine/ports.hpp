@@ -74,6 +74,7 @@ struct JobStatus {
   std::vector<TaskStatus> tasks;       // empty for a single job
   std::optional<double> cpu_hours;
   std::optional<double> cost_usd;
+  std::optional<TimePoint> submitted;  // when the scheduler accepted the job (queue wait)
   std::optional<TimePoint> started;
   std::optional<TimePoint> ended;
 };
@@ -147,6 +148,12 @@ struct SpecEdit {
   std::string value;
 };
 
+// What applying a catalogued fix to a stage's spec means.
+struct FixPlan {
+  std::vector<SpecEdit> edits;
+  std::string summary;  // e.g. "resources.time 00:30:00 -> 01:00:00"; for the failure log and lessons
+};
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -154,9 +161,8 @@ class Catalog {
   // or nullopt for an error no catalog knows.
   virtual std::optional<Classification> classify(const Evidence& evidence) const = 0;
   // The edits that apply auto-fix `fix` ("walltime x2", "mem x2", "resubmit") to
-  // `spec`. Fails with the reason when the fix cannot apply (e.g. no walltime to double).
-  virtual Expected<std::vector<SpecEdit>> plan_fix(std::string_view fix,
-                                                   const doc::StageSpec& spec) const = 0;
+  // `spec`, and what they change. Fails with the reason when the fix cannot apply (e.g. no walltime to double).
+  virtual Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const = 0;
 };
 
 }  // namespace cairn::engine

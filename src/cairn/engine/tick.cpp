@@ -5,6 +5,7 @@
 #include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cairn/engine/cadence.hpp>
 #include <cairn/parse/workflow_file.hpp>
@@ -93,8 +94,20 @@ struct Decision {
   std::string reason;  // escalation reason / human summary
   std::string fix;
   std::vector<SpecEdit> edits;
+  std::string summary;  // what the fix changes ("resources.time 00:30:00 -> 01:00:00")
   std::string message;  // one-line evidence for the failure log
+
+  // The failure log's "Action taken": what was tried, with the values it changed, so
+  // the row alone says what resolved a failure later.
+  std::string action() const {
+    if (kind == Kind::escalate) return "escalated";
+    if (fix.empty() || fix == "resubmit") return kind == Kind::transient_retry ? "resubmit (transient)" : "resubmit";
+    return summary.empty() ? fix : fmt::format("{} ({})", fix, summary);
+  }
 };
+
+constexpr std::string_view kRetrying = "RETRYING";
+constexpr std::string_view kResolved = "RESOLVED";
 
 class CampaignTick {
  public:
@@ -302,6 +315,8 @@ class CampaignTick {
         t.job = stage.job_id;
         t.body.push_back(fmt::format("Job {} completed; exit condition \"{}\" holds.", stage.job_id,
                                      stage.exit));
+        if (!record_learning(stage, backend, *status)) return false;
+        if (!resolve_failures(stage, t)) return false;
         if (!edit_cell(name, doc::Column::completed, util::table_time(m_now))) return false;
         if (!edit_cell(name, doc::Column::status, "done")) return false;
         return commit(std::move(t));
@@ -352,11 +367,8 @@ class CampaignTick {
                         name,
                         d.error_class,
                         cell_text(fmt::format("job {}: {}", stage.job_id, d.message)),
-                        cell_text(d.kind == Decision::Kind::escalate
-                                      ? "escalated"
-                                      : (d.fix.empty() || d.fix == "resubmit" ? std::string("resubmit")
-                                                                              : d.fix + ", resubmit")),
-                        d.kind == Decision::Kind::escalate ? "ESCALATED" : "RETRYING"};
+                        cell_text(d.action()),
+                        d.kind == Decision::Kind::escalate ? "ESCALATED" : std::string(kRetrying)};
     t.failure = row;
     if (!edit_cell(name, doc::Column::status, "failed")) return false;
     if (!append_failure(row)) return false;
@@ -392,6 +404,63 @@ class CampaignTick {
     Transition t = transition(last, std::string(to_string(wf().status)), "done");
     t.body.push_back("Every stage is done.");
     commit(std::move(t));
+  }
+
+  // ---- learning -------------------------------------------------------------------
+
+  // The stage is done: its earlier failures that were retried are resolved. Each gets
+  // Result RESOLVED and one line in Lessons learned saying what fixed it.
+  bool resolve_failures(const doc::Stage& stage, Transition& t) {
+    std::vector<doc::FailureRow> resolved;
+    for (std::size_t i = 0; i < wf().failures.size(); ++i) {
+      const doc::FailureRow& row = wf().failures[i];
+      if (row.stage != stage.name || row.result != kRetrying) continue;
+      resolved.push_back(row);
+      if (!check(m_file.set_failure_result(i, kResolved))) return false;
+    }
+    for (const auto& row : resolved) {
+      const std::string lesson = fmt::format("{}: {} resolved by {} ({}, job {} done {})", stage.name,
+                                             row.error_class, row.action, row.date, stage.job_id,
+                                             util::date(m_now));
+      if (!check(m_file.append_lesson(lesson))) return false;
+      t.body.push_back(fmt::format("Resolved: {} ({}).", row.error_class, row.action));
+    }
+    return true;
+  }
+
+  // What the completed stage ran on and took, as a `## Learnings` row.
+  bool record_learning(const doc::Stage& stage, const std::string& backend, const JobStatus& status) {
+    // Looked up here: earlier edits in this step (spend) re-derived the workflow.
+    const doc::StageSpec* spec = wf().spec(stage.name);
+    doc::LearningRow row;
+    row.date = util::date(m_now);
+    row.stage = stage.name;
+    row.backend = backend;
+    row.job = stage.job_id;
+    if (spec != nullptr) {
+      row.pool = !spec->pool.empty() ? spec->pool : spec->resources.partition;
+      row.resources = resources_text(spec->resources);
+    }
+    // The Started cell has minute resolution: only the scheduler's own submit time
+    // gives a queue wait worth comparing across pools.
+    if (status.submitted && status.started && *status.started >= *status.submitted) {
+      row.queue_wait = util::human_duration(
+          std::chrono::duration_cast<std::chrono::seconds>(*status.started - *status.submitted).count());
+    }
+    if (status.started && status.ended && *status.ended >= *status.started) {
+      row.run_time = util::human_duration(
+          std::chrono::duration_cast<std::chrono::seconds>(*status.ended - *status.started).count());
+    }
+    return check(m_file.append_learning(row));
+  }
+
+  static std::string resources_text(const doc::Resources& r) {
+    std::vector<std::string> parts;
+    if (!r.time_text.empty()) parts.push_back("time=" + r.time_text);
+    if (r.cpus) parts.push_back(fmt::format("cpus={}", *r.cpus));
+    if (!r.mem_text.empty()) parts.push_back("mem=" + r.mem_text);
+    if (r.gpus) parts.push_back(fmt::format("gpus={}{}", *r.gpus, r.gpu_type.empty() ? "" : ":" + r.gpu_type));
+    return fmt::format("{}", fmt::join(parts, " "));
   }
 
   // ---- decisions ------------------------------------------------------------------
@@ -436,6 +505,11 @@ class CampaignTick {
       d.reason = fmt::format("{} after {} retries", cls->error_class, stage.retries);
       return d;
     }
+    if (const int used = fixes_used(stage, cls->error_class); used >= std::max(1, cls->max_auto_fixes)) {
+      d.reason = fmt::format("{}: catalogued fix \"{}\" already used {} time(s) at {}", cls->error_class,
+                             cls->fix, used, stage.name);
+      return d;
+    }
     if (cls->fix.empty() || cls->fix == "none" || cls->fix == "escalate") {
       d.reason = cls->hint.empty() ? fmt::format("{}: no catalogued fix", cls->error_class)
                                    : fmt::format("{}: {}", cls->error_class, cls->hint);
@@ -444,16 +518,26 @@ class CampaignTick {
     doc::StageSpec empty_spec;
     empty_spec.name = stage.name;
     const doc::StageSpec* spec = wf().spec(stage.name);
-    auto edits = m_ports.catalog.plan_fix(cls->fix, spec != nullptr ? *spec : empty_spec);
-    if (!edits) {
+    auto plan = m_ports.catalog.plan_fix(cls->fix, spec != nullptr ? *spec : empty_spec);
+    if (!plan) {
       d.reason = fmt::format("{}: fix \"{}\" cannot apply: {}", cls->error_class, cls->fix,
-                             edits.error().message);
+                             plan.error().message);
       return d;
     }
     d.kind = Decision::Kind::retry;
-    d.edits = std::move(*edits);
+    d.edits = std::move(plan->edits);
+    d.summary = std::move(plan->summary);
     d.reason = fmt::format("catalogued fix \"{}\" applied", cls->fix);
     return d;
+  }
+
+  // How often a fix for `error_class` was applied at this stage: its failure-log rows
+  // that were retried (still RETRYING, or RESOLVED by a later success of the stage).
+  int fixes_used(const doc::Stage& stage, const std::string& error_class) const {
+    return static_cast<int>(std::count_if(wf().failures.begin(), wf().failures.end(), [&](const doc::FailureRow& r) {
+      return r.stage == stage.name && r.error_class == error_class && (r.result == kRetrying || r.result == kResolved) &&
+             r.message.find(fmt::format("job {}:", stage.job_id)) == std::string::npos;
+    }));
   }
 
   // Two consecutive same-error failures at one stage: the latest earlier row for the

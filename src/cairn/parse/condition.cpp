@@ -241,12 +241,10 @@ std::string suggest(std::string_view text) {
          "`CMD` exits 0, approved";
 }
 
-}  // namespace
-
-doc::Condition parse_condition(std::string_view cell, int column) {
-  doc::Condition out;
-  const std::string_view whole = trim(cell);
-  if (whole.empty() || whole == "\xE2\x80\x94" || whole == "-") return out;
+// Calls `f(text, offset)` for every clause of `cell`, in order: the comma-separated
+// parts outside backticks and parentheses, trimmed, with empty ones skipped.
+template <class F>
+void for_each_clause(std::string_view cell, F&& f) {
   std::size_t start = 0;
   bool in_code = false;
   int parens = 0;  // "all green (no FATAL, no NaN)" is one clause, not two half-clauses
@@ -264,15 +262,30 @@ doc::Condition parse_condition(std::string_view cell, int column) {
     while (e > b && is_space(cell[e - 1])) --e;
     start = i + 1;
     if (e == b) continue;  // "a,,b" or a trailing comma: nothing to check, nothing to flag
-    const std::string_view text = cell.substr(b, e - b);
-    const int at = column + static_cast<int>(b);
+    f(cell.substr(b, e - b), b);
+  }
+}
+
+}  // namespace
+
+doc::Condition parse_condition(std::string_view cell, int column) {
+  doc::Condition out;
+  const std::string_view whole = trim(cell);
+  if (whole.empty() || whole == "\xE2\x80\x94" || whole == "-") return out;
+  // Every stage of every parsed file keeps two conditions: size the clauses exactly.
+  std::size_t count = 0;
+  for_each_clause(cell, [&](std::string_view, std::size_t) { ++count; });
+  out.clauses.reserve(count);
+  for_each_clause(cell, [&](std::string_view text, std::size_t offset) {
+    const int at = column + static_cast<int>(offset);
     if (auto c = typed(text)) {
       c->column = at;
       out.clauses.push_back(std::move(*c));
     } else {
       out.uncheckable.push_back({std::string(text), at, suggest(text)});
     }
-  }
+  });
+  if (!out.uncheckable.empty()) out.clauses.shrink_to_fit();
   return out;
 }
 

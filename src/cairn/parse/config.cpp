@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
+
+#include <cairn/parse/units.hpp>
 
 namespace cairn::parse {
 
@@ -19,7 +22,109 @@ doc::Diagnostic at(const std::string& path, const YAML::Node& node, doc::Severit
   return {path, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, sev, std::move(msg)};
 }
 
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The `anomaly:` block. Errors and warnings are appended; fields not written keep their
+// defaults.
+void parse_anomaly(const std::string& path, const YAML::Node& node, AnomalyConfig& out,
+                   std::vector<doc::Diagnostic>& errors, std::vector<doc::Diagnostic>& warns) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    errors.push_back(at(path, node, doc::Severity::error, "`anomaly` must be a mapping"));
+    return;
+  }
+  auto count = [&](const YAML::Node& n, const std::string& key, int minimum, int& field) {
+    const std::string must = fmt::format("`anomaly.{}` must be a whole number", key);
+    if (!n.IsScalar()) {
+      errors.push_back(at(path, n, doc::Severity::error, must));
+      return;
+    }
+    int value = 0;
+    try {
+      value = n.as<int>();
+    } catch (const YAML::Exception&) {
+      errors.push_back(at(path, n, doc::Severity::error, must));
+      return;
+    }
+    if (value < minimum) {
+      errors.push_back(
+          at(path, n, doc::Severity::error, fmt::format("`anomaly.{}` must be at least {}", key, minimum)));
+      return;
+    }
+    field = value;
+  };
+  auto duration = [&](const YAML::Node& n, const std::string& key, std::int64_t& field) {
+    // A bare number would read as Slurm minutes ("30" = 30 min): ask for a unit instead.
+    if (!n.IsScalar() || all_digits(n.Scalar())) {
+      errors.push_back(at(path, n, doc::Severity::error,
+                          fmt::format("`anomaly.{}` must be a duration with a unit, e.g. `24h`, `15m`", key)));
+      return;
+    }
+    auto seconds = parse_duration(n.Scalar());
+    if (!seconds) {
+      errors.push_back(at(path, n, doc::Severity::error,
+                          fmt::format("`anomaly.{}`: {}", key, seconds.error().message)));
+      return;
+    }
+    field = *seconds;
+  };
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "max_submissions_per_stage") {
+      count(v, key, 1, out.max_submissions_per_stage);
+    } else if (key == "submissions_window") {
+      duration(v, key, out.submissions_window_seconds);
+    } else if (key == "max_completions") {
+      count(v, key, 1, out.max_completions);
+    } else if (key == "completions_window") {
+      duration(v, key, out.completions_window_seconds);
+    } else if (key == "stall_after") {
+      duration(v, key, out.stall_seconds);
+    } else if (key == "systemic_campaigns") {
+      count(v, key, 2, out.systemic_campaigns);
+    } else if (key == "systemic_window") {
+      duration(v, key, out.systemic_window_seconds);
+    } else if (key == "log_patterns") {
+      if (!v.IsSequence()) {
+        errors.push_back(
+            at(path, v, doc::Severity::error, "`anomaly.log_patterns` must be a list of RE2 patterns"));
+        continue;
+      }
+      std::vector<std::string> patterns;
+      bool ok = true;
+      for (const auto& p : v) {
+        if (!p.IsScalar() || p.Scalar().empty()) {
+          errors.push_back(
+              at(path, p, doc::Severity::error, "`anomaly.log_patterns[]` must be a non-empty string"));
+          ok = false;
+          continue;
+        }
+        const RE2 re(p.Scalar(), RE2::Quiet);
+        if (!re.ok()) {
+          errors.push_back(at(path, p, doc::Severity::error,
+                              fmt::format("`anomaly.log_patterns[]`: invalid RE2 pattern `{}`: {}", p.Scalar(),
+                                          re.error())));
+          ok = false;
+          continue;
+        }
+        patterns.push_back(p.Scalar());
+      }
+      if (ok) out.log_patterns = std::move(patterns);
+    } else {
+      warns.push_back(at(path, kv.first, doc::Severity::warning,
+                         fmt::format("unknown key `anomaly.{}` in cairn.yaml", key)));
+    }
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> default_log_patterns() {
+  return {R"(\bFATAL\b)", R"(\bNaNs?\b)", R"(\bOOM\b)", R"((?i)\bout of memory\b)", R"(\boom[-_]kill)"};
+}
 
 const BackendConfig* RepoConfig::backend(const std::string& name) const {
   for (const auto& b : backends) {
@@ -124,6 +229,8 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
         scalar(v["repo"], "forge.repo", cfg.forge.repo);
         scalar(v["api"], "forge.api", cfg.forge.api);
         scalar(v["token_env"], "forge.token_env", cfg.forge.token_env);
+      } else if (key == "anomaly") {
+        parse_anomaly(path, v, cfg.anomaly, errors, warns);
       } else {
         warns.push_back(at(path, kv.first, doc::Severity::warning, fmt::format("unknown key `{}` in cairn.yaml", key)));
       }

@@ -3,6 +3,7 @@
 // `cairn.yaml` at a campaign repository's root (DESIGN.md §2). Every key is optional;
 // a missing file is the default configuration.
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -26,6 +27,31 @@ struct ForgeConfig {
   std::string token_env;
 };
 
+// The log lines that count as trouble in a job that still runs (RE2 syntax,
+// case-sensitive unless the pattern says `(?i)`): FATAL, NaN(s), OOM, out of memory,
+// oom-kill.
+std::vector<std::string> default_log_patterns();
+
+// The `anomaly:` block: thresholds of the per-tick anomaly scan (engine/anomaly.hpp
+// converts this to engine::AnomalyThresholds; the defaults are the same). Durations are
+// written with units (`24h`, `15m`, `1h30m`); counts are whole numbers >= 1.
+struct AnomalyConfig {
+  // Runaway resubmits: more than this many jobs of one stage within `submissions_window`.
+  int max_submissions_per_stage = 4;
+  std::int64_t submissions_window_seconds = 24 * 3600;
+  // Runaway completions: more than this many jobs of one campaign ending within
+  // `completions_window`.
+  int max_completions = 10;
+  std::int64_t completions_window_seconds = 15 * 60;
+  // `stall_after`: a stage pending, ready or queued longer than this while others advance.
+  std::int64_t stall_seconds = 24 * 3600;
+  // Systemic: one error class in at least this many campaigns within `systemic_window`.
+  int systemic_campaigns = 3;
+  std::int64_t systemic_window_seconds = 6 * 3600;
+  // `log_patterns:` replaces the whole list; `[]` turns the log check off.
+  std::vector<std::string> log_patterns = default_log_patterns();
+};
+
 struct RepoConfig {
   std::string root = ".";
   std::string branch = "main";
@@ -34,6 +60,7 @@ struct RepoConfig {
   std::vector<std::string> catalogs;  // paths, optionally `file.md#section`
   std::vector<BackendConfig> backends;
   ForgeConfig forge;
+  AnomalyConfig anomaly;
 
   // The backend named `name`: a configured instance, or a bare kind name.
   const BackendConfig* backend(const std::string& name) const;
@@ -43,6 +70,8 @@ inline constexpr std::string_view kKnownBackendKinds[] = {"local", "slurm", "osm
 
 // Parses cairn.yaml text. Fails with `path:line:col` diagnostics for invalid YAML,
 // wrong types, or a backend with an unknown kind; unknown keys are warnings (in `warnings`).
+// Under `anomaly:` a count below 1 (below 2 for `systemic_campaigns`), a duration without
+// a unit, or a log pattern RE2 rejects is an error.
 Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::string& path, const std::string& text,
                                                                 std::vector<doc::Diagnostic>* warnings = nullptr);
 

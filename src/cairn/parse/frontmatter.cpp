@@ -312,6 +312,7 @@ class SimpleReader {
 
   bool flow_map(Value& out) {
     out.kind = Value::Kind::map;
+    out.map.reserve(4);  // `resources: {time, cpus, mem, gpus}`: saves the growth copies
     ++m_pos;
     SimpleReader inner(m_s, m_line, m_pos, true);
     while (true) {
@@ -407,7 +408,17 @@ bool block(const std::vector<Line>& lines, std::size_t first, std::size_t last, 
   const std::size_t d = indent_of(lines[first].text);
   const bool is_seq = lines[first].text.substr(d, 2) == "- " || lines[first].text.substr(d) == "-";
   out.kind = is_seq ? Value::Kind::seq : Value::Kind::map;
-  if (!is_seq) out.map.reserve(8);  // most maps here are small; saves the growth copies
+  // Every entry starts a line at indent `d`: sizing the vector exactly saves the growth
+  // copies without asking malloc for more than the entries need.
+  std::size_t entries = 0;
+  for (std::size_t i = first; i < last; ++i) {
+    if (!blank_or_comment(lines[i].text) && indent_of(lines[i].text) == d) ++entries;
+  }
+  if (is_seq) {
+    out.seq.reserve(entries);
+  } else {
+    out.map.reserve(entries);
+  }
   out.line = lines[first].number;
   out.column = static_cast<int>(d);
   for (std::size_t i = first; i < last; ++i) {
@@ -548,7 +559,7 @@ std::string render_scalar(std::string_view value, const ScalarSpan& span) {
 
 std::optional<Value> read_simple(std::string_view yaml) {
   std::vector<Line> lines;
-  lines.reserve(64);
+  lines.reserve(static_cast<std::size_t>(std::count(yaml.begin(), yaml.end(), '\n')) + 1);
   std::size_t pos = 0;
   int number = 0;
   while (pos < yaml.size()) {

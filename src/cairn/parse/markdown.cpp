@@ -47,9 +47,10 @@ std::string heading_text(cmark_node* heading) {
 }  // namespace
 
 LineIndex::LineIndex(std::string_view text) : m_size(text.size()) {
-  // A typical file has ~60 lines; one pass, no per-line allocation.
-  m_begin.reserve(text.size() / 40 + 2);
-  m_end.reserve(text.size() / 40 + 2);
+  // Counting the lines first (a vectorised scan) sizes both vectors exactly.
+  const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  m_begin.reserve(lines);
+  m_end.reserve(lines);
   std::size_t pos = 0;
   while (pos < text.size()) {
     const void* hit = std::memchr(text.data() + pos, '\n', text.size() - pos);
@@ -121,6 +122,8 @@ std::size_t display_width(std::string_view s) {
 
 std::vector<CellSpan> split_row(std::string_view text, std::size_t begin, std::size_t end) {
   std::vector<CellSpan> cells;
+  // At most one cell per pipe, plus the text after the last: one allocation per row.
+  cells.reserve(static_cast<std::size_t>(std::count(text.begin() + begin, text.begin() + end, '|')) + 1);
   std::size_t p = begin;
   while (p < end && (text[p] == ' ' || text[p] == '\t')) ++p;
   const bool leading_pipe = p < end && text[p] == '|';

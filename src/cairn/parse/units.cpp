@@ -1,10 +1,10 @@
 #include <cairn/parse/units.hpp>
 
+#include <array>
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <optional>
-#include <vector>
 
 #include <fmt/format.h>
 
@@ -26,16 +26,6 @@ std::optional<std::int64_t> digits(std::string_view s) {
   return v;
 }
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  for (;;) {
-    const auto p = s.find(sep);
-    out.push_back(s.substr(0, p));
-    if (p == std::string_view::npos) return out;
-    s.remove_prefix(p + 1);
-  }
-}
-
 }  // namespace
 
 Expected<std::int64_t> parse_walltime(std::string_view text) {
@@ -52,31 +42,35 @@ Expected<std::int64_t> parse_walltime(std::string_view text) {
     days = *d;
     rest = t.substr(dash + 1);
   }
-  const auto parts = split(rest, ':');
-  std::vector<std::int64_t> n;
-  for (auto p : parts) {
-    auto v = digits(p);
-    if (!v) return bad();
-    n.push_back(*v);
+  // One to three `:`-separated fields, read in place: every stage's `time` comes here.
+  std::array<std::int64_t, 3> n{};
+  std::size_t fields = 0;
+  for (;;) {
+    const auto colon = rest.find(':');
+    const auto v = digits(rest.substr(0, colon));
+    if (!v || fields == n.size()) return bad();
+    n[fields++] = *v;
+    if (colon == std::string_view::npos) break;
+    rest.remove_prefix(colon + 1);
   }
   std::int64_t secs = 0;
   if (dash == std::string_view::npos) {
     // MM, MM:SS, HH:MM:SS
-    if (n.size() == 1)
+    if (fields == 1)
       secs = n[0] * 60;
-    else if (n.size() == 2)
+    else if (fields == 2)
       secs = n[0] * 60 + n[1];
-    else if (n.size() == 3)
+    else if (fields == 3)
       secs = n[0] * 3600 + n[1] * 60 + n[2];
     else
       return bad();
   } else {
     // D-HH, D-HH:MM, D-HH:MM:SS
-    if (n.size() == 1)
+    if (fields == 1)
       secs = n[0] * 3600;
-    else if (n.size() == 2)
+    else if (fields == 2)
       secs = n[0] * 3600 + n[1] * 60;
-    else if (n.size() == 3)
+    else if (fields == 3)
       secs = n[0] * 3600 + n[1] * 60 + n[2];
     else
       return bad();

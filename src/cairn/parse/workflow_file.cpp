@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <filesystem>
-#include <unordered_map>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
@@ -26,28 +25,31 @@ struct Section {
   bool present() const { return heading >= 0; }
 };
 
-struct Row {
-  int line = 0;
-  std::vector<md::CellSpan> cells;
-};
-
 struct Item {
   int first = 0;
   int last = 0;
   std::size_t text_begin = 0;  // byte offset where `[ ] text` (or the text) starts
 };
 
+// An append-only table under its own heading (`## Failure log`, `## Learnings`).
+struct LogTable {
+  Section section;
+  std::vector<int> rows;            // 0-based lines of the data rows, in order
+  int last_row = -1;                // last table line (header when no rows); -1 = no table
+  std::vector<std::size_t> widths;  // header cell widths, for padding new rows
+};
+
+// Where things are, as 0-based lines and byte offsets. Thousands of parsed files can be
+// held at once, so no line index is kept: the edits that need one rebuild it (~1 us).
 struct FileSpans {
-  md::LineIndex lines;
-  std::vector<Row> stage_rows;  // aligned with Workflow::stages
+  std::vector<int> stage_rows;  // the line of each row, aligned with Workflow::stages
   Section actions;
-  Section failures;
   Section lessons;
+  LogTable failures;   // rows aligned with Workflow::failures
+  LogTable learnings;  // rows aligned with Workflow::learnings
   std::vector<Item> action_items;  // aligned with Workflow::actions
   int action_last_line = -1;       // last line of the last action list item
   std::string action_bullet = "- ";
-  int failure_last_row = -1;  // -1 = the section has no table
-  std::vector<std::size_t> failure_widths;
   int lessons_placeholder = -1;  // the `(none yet)` line
   int lessons_last_line = -1;
   std::string lessons_bullet = "- ";
@@ -134,6 +136,29 @@ std::string padded_cell(std::string_view value, std::size_t width, std::size_t l
   return out;
 }
 
+// `| a | b |`, each cell escaped, empty as `—`, padded to `widths` where given.
+std::string table_line(const std::vector<std::string>& values, const std::vector<std::size_t>& widths) {
+  std::string line = "|";
+  const std::size_t columns = std::max(values.size(), widths.size());
+  for (std::size_t c = 0; c < columns; ++c) {
+    const std::string v = c < values.size() && !values[c].empty() ? escape_cell(values[c]) : std::string("—");
+    line += padded_cell(v, c < widths.size() ? widths[c] : 0, 1, 1);
+    line += '|';
+  }
+  return line;
+}
+
+// A new table's header, rule and first row, each column as wide as its title.
+std::vector<std::string> new_table(const std::vector<std::string>& header, const std::vector<std::string>& row) {
+  std::vector<std::size_t> widths;
+  std::string rule = "|";
+  for (const auto& h : header) {
+    widths.push_back(md::display_width(h) + 2);
+    rule += std::string(widths.back(), '-') + "|";
+  }
+  return {table_line(header, widths), rule, table_line(row, widths)};
+}
+
 class Builder {
  public:
   Builder(const std::string& path, const std::string& text, doc::Workflow& wf, FileSpans& spans,
@@ -145,8 +170,8 @@ class Builder {
       error(1, 1, fmt::format("file is {} bytes, over the {} byte (1 MiB) limit", m_text.size(), kMaxWorkflowBytes));
       return;
     }
-    m_spans.lines = md::LineIndex(m_text);
-    const md::LineIndex& lines = m_spans.lines;
+    m_lines = md::LineIndex(m_text);
+    const md::LineIndex& lines = m_lines;
     if (auto bad = md::find_invalid_utf8(m_text)) {
       const int l = lines.line_of(*bad);
       error(l + 1, static_cast<int>(*bad - lines.begin(l)) + 1,
@@ -174,7 +199,7 @@ class Builder {
     error(v.line + m_yaml_line + 1, v.column + 1, std::move(msg));
   }
   int col_of(std::size_t offset, int line) const {
-    return static_cast<int>(offset - m_spans.lines.begin(line)) + 1;
+    return static_cast<int>(offset - m_lines.begin(line)) + 1;
   }
 
   std::string scalar(const fm::Value& v, std::string_view key) {
@@ -339,7 +364,7 @@ class Builder {
   }
 
   Section section(const std::vector<md::Block>& blocks, std::size_t i, std::size_t* end_block) const {
-    const md::LineIndex& lines = m_spans.lines;
+    const md::LineIndex& lines = m_lines;
     Section s;
     s.heading = blocks[i].first_line;
     std::size_t j = i + 1;
@@ -357,7 +382,7 @@ class Builder {
   }
 
   void read_body(int first_line) {
-    const std::vector<md::Block> blocks = md::outline(m_text, m_spans.lines, first_line);
+    const std::vector<md::Block> blocks = md::outline(m_text, m_lines, first_line);
     bool stages_seen = false;
     for (std::size_t i = 0; i < blocks.size(); ++i) {
       const md::Block& b = blocks[i];
@@ -375,9 +400,18 @@ class Builder {
       } else if (name == "action queue" && !m_spans.actions.present()) {
         m_spans.actions = s;
         read_actions(first, last);
-      } else if (name == "failure log" && !m_spans.failures.present()) {
-        m_spans.failures = s;
-        read_failures(first, last);
+      } else if (name == "failure log" && !m_spans.failures.section.present()) {
+        m_spans.failures.section = s;
+        for (auto& cells : read_log_table(m_spans.failures, first, last)) {
+          cells.resize(6);
+          m_wf.failures.push_back({cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]});
+        }
+      } else if (name == "learnings" && !m_spans.learnings.section.present()) {
+        m_spans.learnings.section = s;
+        for (auto& cells : read_log_table(m_spans.learnings, first, last)) {
+          cells.resize(8);
+          m_wf.learnings.push_back({cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7]});
+        }
       } else if (name == "lessons learned" && !m_spans.lessons.present()) {
         m_spans.lessons = s;
         read_lessons(s, first, last);
@@ -401,7 +435,7 @@ class Builder {
       error(s.heading + 1, 1, "`## Stages` has no table");
       return;
     }
-    const md::LineIndex& lines = m_spans.lines;
+    const md::LineIndex& lines = m_lines;
     const int header = table->rows[0];
     const auto head = md::split_row(m_text, lines.begin(header), lines.content_end(header));
     std::vector<std::string> missing;
@@ -429,19 +463,20 @@ class Builder {
     }
     if (bad_header) return;
 
-    std::unordered_map<std::string, int> names;
-    std::unordered_map<std::string, int> numbers;
+    const std::size_t rows = table->rows.size() > 2 ? table->rows.size() - 2 : 0;
+    m_wf.stages.reserve(rows);
+    m_spans.stage_rows.reserve(rows);
     for (std::size_t r = 2; r < table->rows.size(); ++r) {
       const int line = table->rows[r];
-      detail::Row row{line, md::split_row(m_text, lines.begin(line), lines.content_end(line))};
-      if (row.cells.size() < 9) {
-        error(line + 1, 1, fmt::format("stage row has {} cells, expected 9", row.cells.size()));
+      const auto cells = md::split_row(m_text, lines.begin(line), lines.content_end(line));
+      if (cells.size() < 9) {
+        error(line + 1, 1, fmt::format("stage row has {} cells, expected 9", cells.size()));
         continue;
       }
       auto raw = [&](std::size_t c) {
-        return std::string_view(m_text).substr(row.cells[c].begin, row.cells[c].end - row.cells[c].begin);
+        return std::string_view(m_text).substr(cells[c].begin, cells[c].end - cells[c].begin);
       };
-      auto col = [&](std::size_t c) { return col_of(row.cells[c].begin + md::leading_blanks(raw(c)), line); };
+      auto col = [&](std::size_t c) { return col_of(cells[c].begin + md::leading_blanks(raw(c)), line); };
       doc::Stage st;
       st.line = line + 1;
       st.number = md::cell_value(raw(0));
@@ -464,14 +499,17 @@ class Builder {
           error(line + 1, col(8), fmt::format("Retries `{}` is not a count", retries));
         }
       }
+      // A table holds a handful of stages: a scan of the rows read so far finds repeats.
       if (st.name.empty()) {
         error(line + 1, col(1), "stage row has no Name");
-      } else if (auto [it, fresh] = names.emplace(st.name, line + 1); !fresh) {
-        error(line + 1, col(1), fmt::format("duplicate stage name `{}` (also on line {})", st.name, it->second));
+      } else if (const doc::Stage* other = m_wf.stage(st.name)) {
+        error(line + 1, col(1), fmt::format("duplicate stage name `{}` (also on line {})", st.name, other->line));
       }
       if (!st.number.empty()) {
-        if (auto [it, fresh] = numbers.emplace(st.number, line + 1); !fresh) {
-          error(line + 1, col(0), fmt::format("duplicate stage number `{}` (also on line {})", st.number, it->second));
+        const auto other = std::find_if(m_wf.stages.begin(), m_wf.stages.end(),
+                                        [&](const doc::Stage& o) { return o.number == st.number; });
+        if (other != m_wf.stages.end()) {
+          error(line + 1, col(0), fmt::format("duplicate stage number `{}` (also on line {})", st.number, other->line));
         }
       }
       st.entry_condition = parse_condition(st.entry, col(2));
@@ -479,7 +517,7 @@ class Builder {
       report_uncheckable(st.entry_condition, "entry", line);
       report_uncheckable(st.exit_condition, "exit", line);
       m_wf.stages.push_back(std::move(st));
-      m_spans.stage_rows.push_back(std::move(row));
+      m_spans.stage_rows.push_back(line);
     }
   }
 
@@ -494,7 +532,7 @@ class Builder {
   }
 
   void read_actions(BlockIt first, BlockIt last) {
-    const md::LineIndex& lines = m_spans.lines;
+    const md::LineIndex& lines = m_lines;
     for (auto it = first; it != last; ++it) {
       if (it->kind != md::Block::Kind::list) continue;
       for (const auto& [a, b] : it->items) {
@@ -525,29 +563,32 @@ class Builder {
     return "- ";
   }
 
-  void read_failures(BlockIt first, BlockIt last) {
+  // The first table of a log section: its spans into `t`, its data rows as cell values.
+  std::vector<std::vector<std::string>> read_log_table(detail::LogTable& t, BlockIt first, BlockIt last) {
+    std::vector<std::vector<std::string>> rows;
     const md::Block* table = first_of(first, last, md::Block::Kind::table);
-    if (table == nullptr) return;
-    const md::LineIndex& lines = m_spans.lines;
+    if (table == nullptr) return rows;
+    const md::LineIndex& lines = m_lines;
     const std::string_view text = m_text;
     const int header = table->rows[0];
     for (const auto& c : md::split_row(text, lines.begin(header), lines.content_end(header))) {
-      m_spans.failure_widths.push_back(md::display_width(text.substr(c.begin, c.end - c.begin)));
+      t.widths.push_back(md::display_width(text.substr(c.begin, c.end - c.begin)));
     }
-    m_spans.failure_last_row = table->rows.back();
+    t.last_row = table->rows.back();
     for (std::size_t r = 2; r < table->rows.size(); ++r) {
       const int line = table->rows[r];
-      const auto cells = md::split_row(text, lines.begin(line), lines.content_end(line));
-      auto value = [&](std::size_t c) {
-        return c < cells.size() ? md::cell_value(text.substr(cells[c].begin, cells[c].end - cells[c].begin))
-                                : std::string();
-      };
-      m_wf.failures.push_back({value(0), value(1), value(2), value(3), value(4), value(5)});
+      std::vector<std::string> values;
+      for (const auto& c : md::split_row(text, lines.begin(line), lines.content_end(line))) {
+        values.push_back(md::cell_value(text.substr(c.begin, c.end - c.begin)));
+      }
+      t.rows.push_back(line);
+      rows.push_back(std::move(values));
     }
+    return rows;
   }
 
   void read_lessons(const Section& s, BlockIt first, BlockIt last) {
-    const md::LineIndex& lines = m_spans.lines;
+    const md::LineIndex& lines = m_lines;
     int b = s.heading + 1;
     while (b <= s.last_content && is_blank(lines.line(m_text, b))) ++b;
     if (b <= s.last_content) {
@@ -571,8 +612,8 @@ class Builder {
     for (const auto& spec : m_wf.specs) {
       if (m_wf.stage(spec.name) != nullptr || m_wf.stages.empty()) continue;
       int col = 1;
-      if (spec.line >= 1 && spec.line <= m_spans.lines.count()) {
-        col = static_cast<int>(md::leading_blanks(m_spans.lines.line(m_text, spec.line - 1))) + 1;
+      if (spec.line >= 1 && spec.line <= m_lines.count()) {
+        col = static_cast<int>(md::leading_blanks(m_lines.line(m_text, spec.line - 1))) + 1;
       }
       error(spec.line, col, fmt::format("stages.{} names no row of the `## Stages` table", spec.name));
     }
@@ -603,6 +644,7 @@ class Builder {
   const std::string& m_text;
   doc::Workflow& m_wf;
   FileSpans& m_spans;
+  md::LineIndex m_lines;
   std::vector<doc::Diagnostic>& m_fatal;
   std::vector<doc::Diagnostic>& m_notes;
   int m_yaml_line = 1;  // 0-based file line of the first YAML line
@@ -624,11 +666,13 @@ Expected<WorkflowFile, std::vector<doc::Diagnostic>> WorkflowFile::parse(std::st
     return fatal;
   }
   // Thousands of parsed files can be held at once (a tick over every campaign): give
-  // back what vector growth over-allocated.
+  // back what string and vector growth over-allocated (an edit's text, for one).
+  f.m_text.shrink_to_fit();
   f.m_workflow.stages.shrink_to_fit();
   f.m_workflow.specs.shrink_to_fit();
   f.m_workflow.actions.shrink_to_fit();
   f.m_workflow.failures.shrink_to_fit();
+  f.m_workflow.learnings.shrink_to_fit();
   spans->stage_rows.shrink_to_fit();
   spans->action_items.shrink_to_fit();
   f.m_spans = std::move(spans);
@@ -636,8 +680,9 @@ Expected<WorkflowFile, std::vector<doc::Diagnostic>> WorkflowFile::parse(std::st
 }
 
 std::pair<int, int> WorkflowFile::position(std::size_t offset) const {
-  const int l = m_spans->lines.line_of(offset);
-  return {l + 1, static_cast<int>(offset - m_spans->lines.begin(l)) + 1};
+  const md::LineIndex lines(m_text);
+  const int l = lines.line_of(offset);
+  return {l + 1, static_cast<int>(offset - lines.begin(l)) + 1};
 }
 
 Expected<void> WorkflowFile::replace(std::size_t begin, std::size_t end, std::string_view bytes) {
@@ -654,7 +699,7 @@ Expected<void> WorkflowFile::replace(std::size_t begin, std::size_t end, std::st
 }
 
 Expected<void> WorkflowFile::insert_block(int after, const std::vector<std::string>& block) {
-  const md::LineIndex& lines = m_spans->lines;
+  const md::LineIndex lines(m_text);
   const std::string_view eol = lines.crlf() ? "\r\n" : "\n";
   std::string bytes(eol);
   for (const auto& l : block) {
@@ -675,7 +720,16 @@ Expected<void> WorkflowFile::set_cell(std::string_view stage, doc::Column column
     if (m_workflow.stages[i].name == stage) index = i;
   }
   if (index == m_workflow.stages.size()) return fail(fmt::format("{}: no stage `{}`", m_path, stage));
-  const md::CellSpan cell = m_spans->stage_rows[index].cells[static_cast<std::size_t>(column)];
+  const md::LineIndex lines(m_text);
+  const int line = m_spans->stage_rows[index];
+  const auto cells = md::split_row(m_text, lines.begin(line), lines.content_end(line));
+  return replace_cell(cells[static_cast<std::size_t>(column)], value);
+}
+
+Expected<void> WorkflowFile::replace_cell(const md::CellSpan& cell, std::string_view value) {
+  if (value.find_first_of("|\r\n") != std::string_view::npos) {
+    return fail(fmt::format("{}: cell value `{}` holds `|` or a line break", m_path, value));
+  }
   const std::string_view old = std::string_view(m_text).substr(cell.begin, cell.end - cell.begin);
   const std::string_view shown = value.empty() ? std::string_view("—") : value;
   std::size_t lead = md::leading_blanks(old);
@@ -692,7 +746,7 @@ Expected<void> WorkflowFile::set_cell(std::string_view stage, doc::Column column
 }
 
 Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string_view value) {
-  const md::LineIndex& lines = m_spans->lines;
+  const md::LineIndex lines(m_text);
   // The YAML text runs from line 1 to the closing fence; locate() already succeeded.
   int fence = 0;
   auto bounds = fm::locate(m_text, lines, &fence);
@@ -715,32 +769,49 @@ Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string
 }
 
 Expected<void> WorkflowFile::append_failure(const doc::FailureRow& row) {
-  if (!m_spans->failures.present()) return fail(fmt::format("{}: no `## Failure log` section", m_path));
-  const md::LineIndex& lines = m_spans->lines;
-  const std::string_view eol = lines.crlf() ? "\r\n" : "\n";
-  const std::string values[] = {row.date, row.stage, row.error_class, row.message, row.action, row.result};
-  std::vector<std::size_t> widths = m_spans->failure_widths;
-  const bool has_table = m_spans->failure_last_row >= 0;
-  if (!has_table) widths = {6, 7, 13, 11, 14, 8};
-  const std::size_t columns = std::max<std::size_t>(widths.size(), 6);
-  std::string line = "|";
-  for (std::size_t c = 0; c < columns; ++c) {
-    const std::string v = c < 6 && !values[c].empty() ? escape_cell(values[c]) : std::string("—");
-    line += padded_cell(v, c < widths.size() ? widths[c] : 0, 1, 1);
-    line += '|';
+  if (!m_spans->failures.section.present()) return fail(fmt::format("{}: no `## Failure log` section", m_path));
+  return append_log_row(m_spans->failures,
+                        {row.date, row.stage, row.error_class, row.message, row.action, row.result},
+                        {"Date", "Stage", "Error class", "Error msg", "Action taken", "Result"});
+}
+
+Expected<void> WorkflowFile::set_failure_result(std::size_t row, std::string_view result) {
+  if (row >= m_spans->failures.rows.size()) return fail(fmt::format("{}: no failure-log row {}", m_path, row + 1));
+  const md::LineIndex lines(m_text);
+  const int line = m_spans->failures.rows[row];
+  const auto cells = md::split_row(m_text, lines.begin(line), lines.content_end(line));
+  if (cells.size() < 6) return fail(fmt::format("{}:{}: failure-log row has no Result cell", m_path, line + 1));
+  return replace_cell(cells[5], result);
+}
+
+Expected<void> WorkflowFile::append_learning(const doc::LearningRow& row) {
+  const std::vector<std::string> values = {row.date,     row.stage,    row.backend,   row.pool,
+                                           row.queue_wait, row.run_time, row.resources, row.job};
+  const std::vector<std::string> header = {"Date",       "Stage",    "Backend",   "Pool / partition",
+                                           "Queue wait", "Run time", "Resources", "Job"};
+  if (m_spans->learnings.section.present()) return append_log_row(m_spans->learnings, values, header);
+  // No section yet: add one after Lessons learned (else at the end of the file).
+  const int after = m_spans->lessons.present() ? m_spans->lessons.last_content : md::LineIndex(m_text).count() - 1;
+  std::vector<std::string> block = {"## Learnings", ""};
+  for (auto& l : new_table(header, values)) block.push_back(std::move(l));
+  return insert_block(after, block);
+}
+
+Expected<void> WorkflowFile::append_log_row(const detail::LogTable& table, const std::vector<std::string>& values,
+                                            const std::vector<std::string>& header) {
+  const md::LineIndex lines(m_text);
+  if (table.last_row < 0) {
+    return insert_block(table.section.last_content, new_table(header, values));
   }
-  if (has_table) {
-    const std::size_t at = lines.content_end(m_spans->failure_last_row);
-    return replace(at, at, std::string(eol) + line);
-  }
-  return insert_block(m_spans->failures.last_content,
-                      {"| Date | Stage | Error class | Error msg | Action taken | Result |",
-                       "|------|-------|-------------|-----------|--------------|--------|", line});
+  std::vector<std::size_t> widths = table.widths;
+  widths.resize(std::max(widths.size(), values.size()), 0);
+  const std::size_t at = lines.content_end(table.last_row);
+  return replace(at, at, std::string(lines.crlf() ? "\r\n" : "\n") + table_line(values, widths));
 }
 
 Expected<void> WorkflowFile::upsert_action(std::string_view prefix, std::string_view text, bool checked) {
   if (!m_spans->actions.present()) return fail(fmt::format("{}: no `## Action queue` section", m_path));
-  const md::LineIndex& lines = m_spans->lines;
+  const md::LineIndex lines(m_text);
   const std::string item = std::string(checked ? "[x] " : "[ ] ") + one_line(text);
   for (std::size_t i = 0; i < m_workflow.actions.size(); ++i) {
     if (m_workflow.actions[i].text.compare(0, prefix.size(), prefix) != 0) continue;
@@ -758,7 +829,7 @@ Expected<void> WorkflowFile::upsert_action(std::string_view prefix, std::string_
 
 Expected<void> WorkflowFile::append_lesson(std::string_view text) {
   if (!m_spans->lessons.present()) return fail(fmt::format("{}: no `## Lessons learned` section", m_path));
-  const md::LineIndex& lines = m_spans->lines;
+  const md::LineIndex lines(m_text);
   const std::string bullet_text = one_line(text);
   if (m_spans->lessons_placeholder >= 0) {
     const int l = m_spans->lessons_placeholder;

@@ -19,6 +19,13 @@
 
 namespace cairn::parse {
 
+namespace md {
+struct CellSpan;
+}
+namespace detail {
+struct LogTable;
+}
+
 // Files larger than this are refused (DESIGN: "a file over 1 MiB").
 inline constexpr std::size_t kMaxWorkflowBytes = 1024 * 1024;
 
@@ -57,7 +64,8 @@ class WorkflowFile {
   // Non-fatal findings (warnings, uncheckable clauses as errors for `validate`).
   const std::vector<doc::Diagnostic>& diagnostics() const { return m_diagnostics; }
   // The 1-based line and column (byte offset in the line + 1) of byte `offset` of
-  // text(); offsets past the end map to the last line. O(log lines).
+  // text(); offsets past the end map to the last line. Scans the text (no line index is
+  // kept per file).
   std::pair<int, int> position(std::size_t offset) const;
 
   // Sets one stage-table cell of the row named `stage`. An empty value writes `—`.
@@ -75,6 +83,14 @@ class WorkflowFile {
   // heading if it has none). Fails when there is no Failure log section.
   Expected<void> append_failure(const doc::FailureRow& row);
 
+  // Sets the Result cell of failure-log row `row` (0-based, as in Workflow::failures),
+  // e.g. RETRYING -> RESOLVED once the retried stage is done.
+  Expected<void> set_failure_result(std::size_t row, std::string_view result);
+
+  // Appends a row to the `## Learnings` table, adding the section (after Lessons
+  // learned, else at the end of the file) when the file has none.
+  Expected<void> append_learning(const doc::LearningRow& row);
+
   // Finds the action-queue item whose text starts with `prefix` (e.g. "cairn:") and
   // replaces its line; appends a new item when there is none. Items whose text does not
   // start with `prefix` are never touched. Fails when there is no Action queue section.
@@ -91,6 +107,12 @@ class WorkflowFile {
   // Inserts `lines` as a new Markdown block after 0-based line `after`, separated by a
   // blank line (and followed by one when the next line is not blank).
   Expected<void> insert_block(int after, const std::vector<std::string>& lines);
+  // Rewrites one table cell, keeping its padding when the value fits.
+  Expected<void> replace_cell(const md::CellSpan& cell, std::string_view value);
+  // Appends `values` as a row of `table`, creating the table (with `header`) under the
+  // section's heading when it has none.
+  Expected<void> append_log_row(const detail::LogTable& table, const std::vector<std::string>& values,
+                                const std::vector<std::string>& header);
 
   std::string m_path;
   std::string m_text;

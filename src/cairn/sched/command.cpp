@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
+#include <cairn/util/fs.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::sched {
@@ -1094,7 +1095,8 @@ Expected<std::string> CommandScheduler::log_tail(const std::string& job_id, int 
   if (!m_config.logs.empty()) {
     auto r = CAIRN_TRY(call("logs", m_config.logs, v));
     if (r.exit != 0) return classify_command_error(m_config.logs.front(), r);
-    return r.out;
+    // The template may ignore {lines}; the byte bound is the local backend's.
+    return std::string(util::tail_lines(r.out, lines, util::kLogTailBytes));
   }
   auto jobs = CAIRN_TRY(query({job_id}));
   std::string path;
@@ -1106,7 +1108,7 @@ Expected<std::string> CommandScheduler::log_tail(const std::string& job_id, int 
                 job_id);
   }
   auto t = CAIRN_TRY(m_runner->run({"tail", "-n", v.at("lines"), "--", path}, "", m_config.timeout));
-  std::string text = t.out;
+  std::string text(util::tail_lines(t.out, lines, util::kLogTailBytes));
   for (const auto& [n, line] : numbered_lines(t.err)) text += "[command] " + std::string(line) + "\n";
   return text;
 }

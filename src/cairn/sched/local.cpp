@@ -36,7 +36,6 @@ namespace {
 // A claim without a supervisor pid after this long means the tick died between the
 // claim and the fork: the job never started.
 constexpr auto kStartGrace = std::chrono::seconds(60);
-constexpr std::size_t kTailBytes = 256 * 1024;
 
 std::string hash_hex(std::string_view text) {
   std::uint64_t h = 14695981039346656037ull;  // FNV-1a: stable across builds and machines
@@ -558,6 +557,7 @@ Expected<std::map<std::string, JobStatus>> LocalScheduler::status(const std::vec
       engine::summarize_tasks(js);
     }
     js.cpu_hours = cpu_seconds / 3600.0;
+    js.submitted = util::parse_time(job->created);
     if (auto t = util::parse_time(sup.started.empty() ? job->created : sup.started)) js.started = *t;
     if (engine::is_final(js.state)) {
       if (auto t = util::parse_time(ended)) js.ended = *t;
@@ -574,9 +574,10 @@ Expected<std::string> LocalScheduler::log_tail(const std::string& job_id, int li
   std::string out;
   const bool array = !(job->tasks.size() == 1 && job->tasks.front().empty());
   for (const auto& t : job->tasks) {
-    const std::string text = util::read_tail(task_file(dir, t, ".log"), kTailBytes);
+    // A task that has not started has no log yet: nothing to show, not an error.
+    auto text = util::read_log_tail(task_file(dir, t, ".log"), lines, util::kLogTailBytes);
     if (array) out += "==> task " + t + " <==\n";
-    out += util::last_lines(text, lines);
+    if (text) out += *text;
     if (!out.empty() && out.back() != '\n') out += '\n';
   }
   return out;

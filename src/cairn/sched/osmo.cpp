@@ -446,6 +446,7 @@ Expected<JobStatus> parse_workflow_query(std::string_view text) {
     }
   }
   js.reason = join(reasons, "; ");
+  js.submitted = parse_time(j.value("submit_time", json()));
   js.started = parse_time(j.value("start_time", json()));
   js.ended = parse_time(j.value("end_time", json()));
   return js;

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <limits>
 #include <set>
 #include <utility>
 
 #include <cairn/parse/units.hpp>
+#include <cairn/util/fs.hpp>
 
 namespace cairn::sched {
 
@@ -585,7 +587,8 @@ Expected<std::string> SlurmScheduler::log_tail(const std::string& job_id, int li
     std::vector<std::string> argv = {"tail", "-n", std::to_string(lines < 0 ? 0 : lines), "--"};
     argv.insert(argv.end(), files.begin(), files.end());
     auto t = CAIRN_TRY(call(argv));
-    text = t.out;
+    // `tail -n` per file bounds the lines, not the bytes: bound them as the local backend does.
+    text = util::tail_lines(t.out, std::numeric_limits<int>::max(), util::kLogTailBytes);
     // A missing file (job never started, output elsewhere) is evidence too.
     for (auto line : lines_of(t.err)) text += "[slurm] " + std::string(line) + "\n";
   }
