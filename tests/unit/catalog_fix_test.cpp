@@ -1,5 +1,6 @@
 // Auto-fix planning: the frontmatter edits each catalogued fix makes to a stage spec.
 
+#include <cctype>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -28,6 +29,13 @@ struct Case {
 
 class PlanFix : public ::testing::TestWithParam<Case> {};
 
+// `text` with everything but letters and digits as `_` (gtest names allow no more).
+std::string c_name(const char* text) {
+  std::string out;
+  for (const char* p = text; *p != 0; ++p) out += std::isalnum(static_cast<unsigned char>(*p)) != 0 ? *p : '_';
+  return out;
+}
+
 TEST_P(PlanFix, Edits) {
   const Case& c = GetParam();
   const auto r = plan_fix(c.fix, spec_with(c.time, c.mem));
@@ -48,7 +56,13 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"mem x2", "", "8G", "stages.smoke.resources.mem", "16G"},
                       Case{"mem x2", "", "256Gi", "stages.smoke.resources.mem", "512Gi"},
                       Case{"mem x2", "", "1.5G", "stages.smoke.resources.mem", "3G"},
-                      Case{"mem x2", "", "4000M", "stages.smoke.resources.mem", "8000M"}));
+                      Case{"mem x2", "", "4000M", "stages.smoke.resources.mem", "8000M"}),
+    // Readable ctest names ("walltime_x2_00_30_00") instead of the parameter's bytes.
+    [](const ::testing::TestParamInfo<Case>& p) {
+      std::string name = std::to_string(p.index) + "_" + c_name(p.param.fix) + "_" +
+                         c_name(*p.param.time != 0 ? p.param.time : p.param.mem);
+      return name;
+    });
 
 TEST(PlanFixSpec, ParsedSecondsAreUsedWhenTextIsMissing) {
   doc::StageSpec s;

@@ -294,6 +294,18 @@ TEST_F(TickTest, AFixAlreadyUsedAtTheStageEscalates) {
   EXPECT_NE(wf().escalation_reason.find("already used"), std::string::npos) << wf().escalation_reason;
 }
 
+TEST_F(TickTest, PausedCampaignSubmitsNothingButStillPolls) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"},
+                            {"prod", "stage 0 done", "exit=0"}},
+                     "paused: true\n"));
+  m_sched.finish("7", JobState::completed, 0);
+  const TickReport r = run();
+  EXPECT_EQ(wf().stages[0].status, doc::Status::done);   // the running job is still recorded
+  EXPECT_EQ(wf().stages[1].status, doc::Status::ready);  // the next stage becomes ready...
+  EXPECT_TRUE(m_sched.submitted().empty());              // ...but nothing is submitted
+  EXPECT_NE(r.campaigns[0].note.find("paused"), std::string::npos) << r.campaigns[0].note;
+}
+
 TEST_F(TickTest, TwoConsecutiveSameErrorsEscalate) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "8", "2026-05-05 19:50Z", "1"}}, "",
                      "| 2026-05-05 | smoke | walltime-exceeded | job 7: timeout | walltime x2, resubmit | RETRYING |\n"));

@@ -119,6 +119,9 @@ struct Workflow {
   std::string current_stage;
   bool escalation_required = false;
   std::string escalation_reason;
+  // `paused: true` (optional): jobs already running are still polled and recorded, but
+  // nothing new is submitted until a human sets it false (the anomaly scan's "medium").
+  bool paused = false;
   Budget budget;
   Notify notify;
   std::vector<Reference> references;

@@ -213,6 +213,10 @@ class CampaignTick {
       if (!edit_cell(name, doc::Column::status, "done")) return false;
       return commit(std::move(t));
     }
+    if (wf().paused) {
+      note(fmt::format("paused (`paused: true`); {} not submitted", name));
+      return false;
+    }
     return submit(stage, *spec, "ready");
   }
 

@@ -274,6 +274,8 @@ class Builder {
         m_wf.current_stage = scalar(v, key);
       } else if (key == "escalation_required") {
         m_wf.escalation_required = boolean(v, key, false);
+      } else if (key == "paused") {
+        m_wf.paused = boolean(v, key, false);
       } else if (key == "escalation_reason") {
         m_wf.escalation_reason = scalar(v, key);
       } else if (key == "budget") {
