@@ -234,8 +234,11 @@ if [ "$SLURM_ARRAY_TASK_ID" = 2 ] && [ ! -e retried ]; then touch retried; echo 
     "campaigns/fail-$u/WORKFLOW.md"
   expect_grep "the failure commit names the exit code" "^Job [0-9]+ ended failed with exit code 3 \(FAILED\)" "$T/log.txt"
   expect_grep "the escalation commit names the class" '^Cairn-Error-Class: unclassified$' "$T/log.txt"
-  expect_grep "the array task's failure is classified" '^\| [0-9-]+ \| run +\| nccl-timeout +\|.*\| resubmit +\| RETRYING' \
-    "campaigns/arr-$u/WORKFLOW.md"
+  # The retry then succeeded, so the row is RESOLVED and a lesson says by what.
+  expect_grep "the array task's failure is classified and resolved" \
+    '^\| [0-9-]+ \| run +\| nccl-timeout +\|.*\| resubmit +\| RESOLVED' "campaigns/arr-$u/WORKFLOW.md"
+  expect_grep "a lesson names the fix" '^- run: nccl-timeout resolved by resubmit' "campaigns/arr-$u/WORKFLOW.md"
+  expect_grep "the completed run is in Learnings" '^\| [0-9-]+ +\| run +\| slurm' "campaigns/arr-$u/WORKFLOW.md"
   expect_grep "the array failure commit names task 2" "ended failed with exit code 1 \(tasks 2 failed\)" "$T/log.txt"
   expect_grep "arr done after one retry" '^\| 0 \| run .*\| done .*\| 1 +\|$' "campaigns/arr-$u/WORKFLOW.md"
   case "$retry" in

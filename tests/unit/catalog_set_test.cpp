@@ -37,7 +37,8 @@ TEST(CatalogSignatureSet, PriorityOrderNotLogOrderDecides) {
       "| generic-io | — | — | `(?i)i/o error\\|quota` | no | none | — | |\n"
       "| segv | — | — | `Segmentation fault` | no | none | — | |\n");
   // The lower-priority entries match earlier lines; the first entry still wins.
-  const auto cls = set.classify(log("Segmentation fault (core dumped)\nI/O error\nwrite: Disk quota exceeded\n"));
+  const auto cls =
+      set.classify(log("Segmentation fault (core dumped)\nI/O error\nwrite: Disk quota exceeded\n"));
   ASSERT_TRUE(cls);
   EXPECT_EQ(cls->error_class, "disk");
   EXPECT_EQ(cls->matched, "write: Disk quota exceeded");
@@ -96,7 +97,8 @@ TEST(CatalogSignatureSet, SignaturesSpanningLinesAndTheReasonStillMatch) {
   const CatalogSet set = load(
       "| key-error | — | — | `Traceback[\\s\\S]*KeyError: 'density'` | no | none | — | |\n"
       "| pending-gpu | — | — | `Insufficient nvidia.com/gpu` | no | none | — | |\n");
-  const auto py = set.classify(log("Traceback (most recent call last):\n  File \"x.py\"\nKeyError: 'density'\n"));
+  const auto py =
+      set.classify(log("Traceback (most recent call last):\n  File \"x.py\"\nKeyError: 'density'\n"));
   ASSERT_TRUE(py);
   EXPECT_EQ(py->error_class, "key-error");
   EXPECT_EQ(py->matched, "Traceback (most recent call last):");
@@ -113,7 +115,8 @@ TEST(CatalogSignatureSet, SignaturesSpanningLinesAndTheReasonStillMatch) {
 TEST(CatalogSignatureSet, AThousandEntriesMatchAsOneByOneWould) {
   std::string rows;
   for (int i = 0; i < 1000; ++i) {
-    rows += fmt::format("| c{:04} | — | — | `module{:04}: (?:error\\|failure) code [0-9]+` | no | none | — | |\n", i, i);
+    rows += fmt::format(
+        "| c{:04} | — | — | `module{:04}: (?:error\\|failure) code [0-9]+` | no | none | — | |\n", i, i);
   }
   const CatalogSet set = load(rows);
   ASSERT_EQ(set.entries().size(), 1000u);

@@ -45,7 +45,8 @@ std::string numbered(int from, int to) {
 // Lines of about 60 bytes, so 10,000 of them span several read chunks.
 std::string long_lines(int from, int to) {
   std::string out;
-  for (int i = from; i < to; ++i) out += fmt::format("{:06} step={} loss=0.{:04} lr=8.2e-05 grad_norm=1.{}\n", i, i, i % 9973, i % 7);
+  for (int i = from; i < to; ++i)
+    out += fmt::format("{:06} step={} loss=0.{:04} lr=8.2e-05 grad_norm=1.{}\n", i, i, i % 9973, i % 7);
   return out;
 }
 

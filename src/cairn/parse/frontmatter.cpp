@@ -481,9 +481,9 @@ Expected<Bounds> locate(std::string_view text, const md::LineIndex& lines, int* 
   return fail("unterminated frontmatter: no closing `---` line");
 }
 
-std::optional<YamlPosition> find_anchor_or_error(const std::string& yaml) {
-  if (yaml.find_first_of("&*") == std::string::npos) return std::nullopt;
-  std::istringstream in(yaml);
+std::optional<YamlPosition> find_anchor_or_error(std::string_view yaml) {
+  if (yaml.find_first_of("&*") == std::string_view::npos) return std::nullopt;
+  std::istringstream in{std::string(yaml)};
   AnchorDetector detector;
   try {
     YAML::Parser parser(in);

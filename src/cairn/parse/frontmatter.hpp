@@ -41,7 +41,7 @@ struct YamlPosition {
 // Scans `yaml` with yaml-cpp's event parser (no nodes are built) and returns the
 // first anchor or alias, or the syntax error yaml-cpp reports; nullopt when the text
 // is plain YAML. Cheap for texts without `&`/`*`: they are not scanned at all.
-std::optional<YamlPosition> find_anchor_or_error(const std::string& yaml);
+std::optional<YamlPosition> find_anchor_or_error(std::string_view yaml);
 
 // The bytes of one scalar value inside the YAML text.
 struct ScalarSpan {

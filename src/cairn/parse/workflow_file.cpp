@@ -185,7 +185,9 @@ class Builder {
       return;
     }
     m_yaml_line = bounds->open_line + 1;
-    if (!read_frontmatter(m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin))) return;
+    const std::string_view yaml =
+        std::string_view(m_text).substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin);
+    if (!read_frontmatter(yaml)) return;
     read_body(bounds->close_line + 1);
     check_specs();
     check_upkeep();
@@ -228,7 +230,7 @@ class Builder {
     error(e.mark.line + line_offset + m_yaml_line + 1, e.mark.column + 1, "invalid YAML: " + e.msg);
   }
 
-  bool read_frontmatter(const std::string& yaml) {
+  bool read_frontmatter(std::string_view yaml) {
     if (auto p = fm::find_anchor_or_error(yaml)) {
       error(p->line + m_yaml_line + 1, p->column + 1, p->message);
       return false;
@@ -241,7 +243,7 @@ class Builder {
       if (root.map.empty()) root.kind = fm::Value::Kind::null;
     } else {
       try {
-        root = fm::to_value(YAML::Load(yaml));
+        root = fm::to_value(YAML::Load(std::string(yaml)));
       } catch (const YAML::Exception& e) {
         yaml_error(e, 0);
         return false;

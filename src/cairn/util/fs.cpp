@@ -131,8 +131,9 @@ std::size_t line_breaks(std::string_view text, bool at_end) {
 }
 
 void drop_carriage_returns(std::string& text) {
-  std::size_t out = 0;
-  for (std::size_t i = 0; i < text.size(); ++i) {
+  std::size_t out = text.find('\r');  // most logs have none: one memchr, no copy
+  if (out == std::string::npos) return;
+  for (std::size_t i = out; i < text.size(); ++i) {
     if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
     text[out++] = text[i];
   }
