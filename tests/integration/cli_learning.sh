@@ -68,4 +68,14 @@ expect_rc 0 "classify now names the project entry" "$CAIRN" classify /dev/null -
 expect_grep "entry from catalogs/project.md" "catalogs/project.md:$row" "$T/out"
 expect_rc 0 "promote again is a no-op" "$CAIRN" catalog promote walltime-exceeded --from c1
 expect_grep "says nothing to promote" 'nothing to promote' "$T/out"
+# A signature with alternations (`a\|b`) survives promotion: the row stays one row.
+sed -i 's/^\(| [0-9-]* *| run .*| RESOLVED *|\)$/\1\n| 2026-11-23 | run | gpu-oom | job 9: CUDA out of memory | mem x2 (resources.mem 1G -> 2G) | RESOLVED |/' $wf
+grep -q '| gpu-oom |' $wf && ok "hand-written gpu-oom row added" || bad "could not add the gpu-oom row"
+git commit -qam "a resolved gpu-oom row"
+expect_rc 0 "promote a class whose signature has alternations" "$CAIRN" catalog promote gpu-oom --from c1
+expect_grep "alternation kept escaped" '^\| gpu-oom \|.*`CUDA out of memory\\\|torch' catalogs/project.md
+printf 'RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n' > "$T/gpu.log"
+expect_rc 0 "classify a CUDA OOM log" "$CAIRN" classify "$T/gpu.log"
+expect_grep "the promoted row matches it" 'class: +gpu-oom' "$T/out"
+expect_grep "from the project catalog" 'catalogs/project.md:' "$T/out"
 finish

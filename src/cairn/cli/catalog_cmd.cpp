@@ -58,12 +58,20 @@ Expected<std::string> target_catalog(const RepoContext& ctx, const std::string& 
   return fail("no project catalog: name one under `catalogs:` in cairn.yaml (e.g. catalogs/project.md)");
 }
 
+std::string escape_pipes(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
 // One catalog row in the column order of the table whose header is on `header_line`.
 std::string catalog_row(std::string_view header_line, const catalog::Entry& e, const std::string& fix,
                         const std::string& hint) {
   std::string row = "|";
-  std::size_t begin = 0;
-  const auto cells = parse::md::split_row(header_line, begin, header_line.size());
+  const auto cells = parse::md::split_row(header_line, 0, header_line.size());
   for (const auto& c : cells) {
     std::string title = parse::md::cell_value(header_line.substr(c.begin, c.end - c.begin));
     for (auto& ch : title) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -76,7 +84,9 @@ std::string catalog_row(std::string_view header_line, const catalog::Entry& e, c
     else if (title == "auto-fix") v = fix;
     else if (title == "max fixes") v = std::to_string(std::max(1, e.max_auto_fixes));
     else if (title == "hint") v = hint;
-    row += " " + (v.empty() ? std::string("—") : v) + " |";
+    // The loader reads cells with `\|` unescaped (a signature's alternation, a hint's
+    // pipe): write them back escaped, or the row would split.
+    row += " " + (v.empty() ? std::string("—") : escape_pipes(v)) + " |";
   }
   return row;
 }

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 
 #include <cairn/util/redact.hpp>
@@ -38,12 +39,7 @@ bool in_window(TimePoint t, TimePoint now, std::chrono::seconds window) {
 }
 
 std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (const auto& s : items) {
-    if (!out.empty()) out += sep;
-    out += s;
-  }
-  return out;
+  return fmt::format("{}", fmt::join(items, sep));
 }
 
 // "2026-05-05T20:10:00Z alpha/smoke running -> failed [oom] (job 17)"
