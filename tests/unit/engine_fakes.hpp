@@ -113,6 +113,7 @@ class FakeStore : public Store {
   Expected<std::string> commit(const CommitRequest& request, const Identity& identity) override {
     m_commits.push_back({request, identity});
     m_files[request.path] = request.content;
+    for (const auto& f : request.also) m_files[f.path] = f.content;
     return "c" + std::to_string(m_commits.size());
   }
   // Records how many jobs had been submitted when each publish happened; loses the

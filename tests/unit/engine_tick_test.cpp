@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 
 #include <cairn/engine/cadence.hpp>
@@ -28,6 +30,7 @@ struct StageRow {
   std::string job = "—";
   std::string started = "—";
   std::string retries = "0";
+  std::string completed = "—";
 };
 
 // A campaign file with a `stages:` block for every row that has a script.
@@ -54,7 +57,7 @@ std::string workflow(const std::string& campaign, const std::vector<StageRow>& r
   int n = 0;
   for (const auto& r : rows) {
     s += "| " + std::to_string(n++) + " | " + r.name + " | " + r.entry + " | " + r.exit + " | " + r.status +
-         " | " + r.job + " | " + r.started + " | — | " + r.retries + " |\n";
+         " | " + r.job + " | " + r.started + " | " + r.completed + " | " + r.retries + " |\n";
   }
   s += "\n## Action queue\n\n- [ ] Check the smoke output by hand.\n\n## Failure log\n\n"
        "| Date | Stage | Error class | Error msg | Action taken | Result |\n"
@@ -88,7 +91,7 @@ class TickTest : public ::testing::Test {
 
   TickReport run(TickOptions opts = {}) {
     if (!m_no_force) opts.force = true;
-    TickReport r = tick(Ports{m_backends, m_store, m_clock, m_ws, m_catalog}, m_inputs, opts);
+    TickReport r = tick(Ports{m_backends, m_store, m_clock, m_ws, m_catalog}, m_inputs, opts, m_history);
     // Next tick reads what this one committed (level-triggered from HEAD).
     for (auto& in : m_inputs) {
       auto it = m_store.m_files.find(in.path);
@@ -117,6 +120,7 @@ class TickTest : public ::testing::Test {
   std::vector<CampaignInput> m_inputs;
   std::optional<parse::WorkflowFile> m_parsed;
   bool m_no_force = false;
+  std::vector<HistoryEvent> m_history;
 };
 
 TEST_F(TickTest, PendingBecomesReadyAndIsSubmittedInOneTick) {
@@ -539,6 +543,148 @@ TEST(Cadence, FollowsTheSeedTable) {
   EXPECT_EQ(cadence_for_expect(2 * 3600), 45 * 60);
   EXPECT_EQ(cadence_for_expect(12 * 3600), 3 * 3600);
   EXPECT_EQ(cadence_for_expect(3 * 86400), 10 * 3600);
+}
+
+// ---- the anomaly scan, acted on by the tick ----------------------------------------
+
+HistoryEvent event(std::string campaign, std::string stage, std::string from, std::string to, std::string job,
+                   std::string error_class, TimePoint time) {
+  return {std::move(campaign), std::move(stage), std::move(from), std::move(to), std::move(error_class),
+          std::move(job), time};
+}
+
+TickOptions with_scan() {
+  TickOptions o;
+  o.anomaly = AnomalyThresholds{};
+  return o;
+}
+
+// Whether the campaign's action queue has an item starting with `prefix` (ticked or not).
+bool has_action(const doc::Workflow& w, const std::string& prefix, bool checked = false) {
+  return std::any_of(w.actions.begin(), w.actions.end(),
+                     [&](const doc::ActionItem& a) { return a.text.rfind(prefix, 0) == 0 && a.checked == checked; });
+}
+
+const FakeStore::Commit* commit_with_subject(const FakeStore& store, const std::string& subject) {
+  for (const auto& c : store.m_commits) {
+    if (c.request.message.rfind(subject + "\n", 0) == 0) return &c;
+  }
+  return nullptr;
+}
+
+TEST_F(TickTest, FatalLineInARunningJobPausesTheChainAndWritesTheCheck) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"},
+                            {"prod", "stage 0 done", "exit=0"}}));
+  m_sched.set_running("7");
+  m_sched.finish("7", JobState::running, 0, "step 100\nFATAL: energy drift beyond tolerance\n");
+  const TickReport r = run(with_scan());
+  ASSERT_TRUE(r.campaigns[0].diagnostics.empty()) << doc::format(r.campaigns[0].diagnostics[0]);
+  EXPECT_TRUE(wf().paused) << m_inputs[0].text;
+  const auto* c = commit_with_subject(m_store, "c1: smoke anomaly: bad_log_while_running (medium)");
+  ASSERT_NE(c, nullptr) << fmt::format("{}", fmt::join(subjects(), "\n"));
+  EXPECT_NE(c->request.message.find("Cairn-Anomaly: bad_log_while_running c1 smoke 7"), std::string::npos)
+      << c->request.message;
+  ASSERT_EQ(c->request.also.size(), 1u);
+  EXPECT_EQ(c->request.also[0].path, "campaigns/c1/ORCHESTRATION_CHECK.md");
+  EXPECT_NE(c->request.also[0].content.find("FATAL: energy drift"), std::string::npos);
+  EXPECT_NE(c->request.also[0].content.find("paused: false"), std::string::npos);
+  EXPECT_EQ(wf().stages[0].status, doc::Status::running);  // the job is left alone
+  EXPECT_TRUE(has_action(wf(), "cairn anomaly: bad_log_while_running c1 smoke 7:"));
+
+  // The job finishes: it is still recorded, the next stage is not submitted, and the
+  // anomaly (its evidence gone with the job) is not acted on twice.
+  m_sched.finish("7", JobState::completed, 0);
+  const std::size_t before = m_store.m_commits.size();
+  run(with_scan());
+  EXPECT_EQ(wf().stages[0].status, doc::Status::done);
+  EXPECT_TRUE(m_sched.submitted().empty());
+  for (std::size_t i = before; i < m_store.m_commits.size(); ++i) {
+    EXPECT_EQ(m_store.m_commits[i].request.message.find("Cairn-Anomaly:"), std::string::npos);
+  }
+}
+
+TEST_F(TickTest, AnAnomalyIsActedOnOnceWhileItPersists) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::running, 0, "loss: NaN\n");
+  run(with_scan());
+  run(with_scan());
+  int anomaly_commits = 0;
+  for (const auto& c : m_store.m_commits) anomaly_commits += c.request.message.find("Cairn-Anomaly:") != std::string::npos;
+  EXPECT_EQ(anomaly_commits, 1);
+}
+
+TEST_F(TickTest, SystemicErrorEscalatesOneCampaignAndPausesTheOthers) {
+  const TimePoint now = m_clock.now();
+  for (const std::string c : {"c1", "c2", "c3"}) {
+    m_history.push_back(event(c, "smoke", "running", "failed", c + "-job", "gpu-oom", now - std::chrono::hours(1)));
+  }
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z", "1"}}));
+  add("c2", workflow("c2", {{"smoke", "always", "exit=0", "ready", "—", "—", "1"}}));
+  add("c3", workflow("c3", {{"smoke", "always", "exit=0", "ready", "—", "—", "1"}}));
+  m_sched.finish("7", JobState::running, 0);
+  run(with_scan());
+
+  EXPECT_TRUE(wf(0).escalation_required);
+  EXPECT_NE(wf(0).escalation_reason.find("gpu-oom hit 3 campaigns"), std::string::npos) << wf(0).escalation_reason;
+  EXPECT_NE(wf(0).escalation_reason.find("c1, c2, c3"), std::string::npos);
+  EXPECT_EQ(wf(0).stages[0].status, doc::Status::running);  // its job stays tracked
+  EXPECT_EQ(wf(0).stages[0].job_id, "7");
+  for (std::size_t i : {1u, 2u}) {
+    EXPECT_FALSE(wf(i).escalation_required) << i;
+    EXPECT_TRUE(wf(i).paused) << i;
+    EXPECT_EQ(m_store.m_files.count(fmt::format("campaigns/c{}/ORCHESTRATION_CHECK.md", i + 1)), 1u);
+  }
+  EXPECT_TRUE(m_sched.submitted().empty());
+  EXPECT_NE(commit_with_subject(m_store, "c1: smoke running -> escalated [anomaly-systemic_error]"), nullptr)
+      << fmt::format("{}", fmt::join(subjects(), "\n"));
+
+  // Cleared by a human: the job is polled again, not resubmitted.
+  auto cleared = parse::WorkflowFile::parse(m_inputs[0].path, m_inputs[0].text);
+  ASSERT_TRUE(cleared);
+  ASSERT_TRUE(cleared->set_scalar("escalation_required", "false"));
+  m_inputs[0].text = cleared->text();
+  m_sched.finish("7", JobState::completed, 0);
+  run(with_scan());
+  EXPECT_FALSE(wf(0).escalation_required) << wf(0).escalation_reason;
+  EXPECT_EQ(wf(0).stages[0].status, doc::Status::done);
+  EXPECT_TRUE(m_sched.submitted().empty());
+}
+
+TEST_F(TickTest, RunawayResubmitsFarAboveTheThresholdEscalateBeforeSubmitting) {
+  const TimePoint now = m_clock.now();
+  for (int i = 0; i < 9; ++i) {
+    m_history.push_back(event("c1", "smoke", "ready", "running", std::to_string(100 + i), "",
+                              now - std::chrono::hours(9 - i)));
+  }
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
+  run(with_scan());
+  EXPECT_TRUE(m_sched.submitted().empty());
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("submitted 9 times"), std::string::npos) << wf().escalation_reason;
+  EXPECT_NE(commit_with_subject(m_store, "c1: smoke ready -> escalated [anomaly-runaway_resubmits]"), nullptr)
+      << fmt::format("{}", fmt::join(subjects(), "\n"));
+}
+
+TEST_F(TickTest, AStalledStageOnlyGetsANote) {
+  const TimePoint now = m_clock.now();
+  m_history.push_back(event("c2", "smoke", "ready", "running", "55", "", now - std::chrono::hours(1)));
+  StageRow smoke{"smoke", "always", "exit=0", "done", "6", "2026-05-03 08:00Z"};
+  smoke.completed = "2026-05-03 09:00Z";
+  add("c1", workflow("c1", {smoke, {"prod", "`input/ready.flag` exists", "exit=0"}}));
+  run(with_scan());
+  EXPECT_FALSE(wf().paused);
+  EXPECT_FALSE(wf().escalation_required) << m_inputs[0].text;
+  EXPECT_NE(commit_with_subject(m_store, "c1: prod anomaly: stalled (low)"), nullptr)
+      << fmt::format("{}", fmt::join(subjects(), "\n"));
+  EXPECT_TRUE(has_action(wf(), "cairn anomaly: stalled c1 prod:")) << m_inputs[0].text;
+}
+
+TEST_F(TickTest, WithoutTheScanNothingIsNoted) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::running, 0, "FATAL: x\n");
+  run();
+  EXPECT_FALSE(wf().paused);
+  for (const auto& c : m_store.m_commits) EXPECT_EQ(c.request.message.find("Cairn-Anomaly:"), std::string::npos);
 }
 
 }  // namespace

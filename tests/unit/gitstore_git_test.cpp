@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -494,6 +495,48 @@ TEST_F(GitStoreTest, LogKeepsOneCampaignOldestFirstWithTrailers) {
   EXPECT_EQ((*newest)[1].commit, a_ids[2]);
 
   EXPECT_TRUE(log_for_campaign(r, "nope")->empty());
+}
+
+TEST_F(GitStoreTest, CairnLogSinceReadsOnlyTheWindow) {
+  human_commit({{"README.md", "hi\n"}});
+  for (const std::string stage : {"s1", "s2", "s3"}) {
+    const ShellResult r =
+        git("commit -q --allow-empty -m '" + message("old", stage, "ready -> running") +
+            "' --date=2020-01-01T00:00:00Z && GIT_COMMITTER_DATE=2020-01-01T00:00:00Z git commit -q --amend "
+            "--no-edit --allow-empty --date=2020-01-01T00:00:00Z");
+    ASSERT_EQ(r.rc, 0) << r.out;
+  }
+  auto s = store();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->commit({"campaigns/a/WORKFLOW.md", "1\n", message("a", "smoke", "pending -> ready")}, kBot));
+  ASSERT_TRUE(s->commit({"campaigns/a/WORKFLOW.md", "2\n", message("a", "smoke", "ready -> running")}, kBot));
+  ASSERT_TRUE(s->flush());
+  human_commit({{"README.md", "edited\n"}});
+
+  auto r = repo();
+  const auto now = std::chrono::system_clock::now();
+  auto recent = cairn_log_since(r, now - std::chrono::hours(1));
+  ASSERT_TRUE(recent) << recent.error().message;
+  ASSERT_EQ(recent->size(), 2u);  // not the human commit, not the old ones
+  EXPECT_EQ((*recent)[0].subject, "a: smoke pending -> ready");
+  EXPECT_EQ((*recent)[1].subject, "a: smoke ready -> running");
+  EXPECT_LE(now - (*recent)[1].when, std::chrono::hours(1));
+  auto all = cairn_log_since(r, now - std::chrono::hours(24 * 365 * 10));
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 5u);
+}
+
+TEST_F(GitStoreTest, OneCommitMayWriteFilesNextToTheWorkflow) {
+  human_commit({{"campaigns/a/WORKFLOW.md", "v1\n"}});
+  auto s = store();
+  ASSERT_TRUE(s);
+  engine::CommitRequest req{"campaigns/a/WORKFLOW.md", "v2\n", message("a", "smoke", "running -> running")};
+  req.also.push_back({"campaigns/a/ORCHESTRATION_CHECK.md", "# check\n"});
+  ASSERT_TRUE(s->commit(req, kBot));
+  ASSERT_TRUE(s->flush());
+  EXPECT_EQ(git_out("show --name-only --format= HEAD"), "campaigns/a/ORCHESTRATION_CHECK.md\ncampaigns/a/WORKFLOW.md");
+  EXPECT_EQ(read_file(m_dir / "campaigns/a/ORCHESTRATION_CHECK.md"), "# check\n");
+  EXPECT_EQ(git_out("status --porcelain"), "");
 }
 
 TEST_F(GitStoreTest, LogOnUnbornHeadIsEmpty) {

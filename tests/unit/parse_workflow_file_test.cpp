@@ -435,6 +435,20 @@ TEST(WorkflowFileEdit, ScalarsAreQuotedWhenYamlNeedsIt) {
   EXPECT_EQ(f.workflow().budget.backend, "a, b");
 }
 
+TEST(WorkflowFileEdit, AnAbsentTopLevelKeyIsAddedAsTheLastFrontmatterLine) {
+  WorkflowFile f = parse_ok("demo/WORKFLOW.md", kSmall);
+  ASSERT_EQ(f.text().find("paused:"), std::string::npos);
+  EXPECT_FALSE(f.set_scalar("paused", "true"));  // set_scalar never invents keys
+  ok(f.set_optional_scalar("paused", "true"));
+  EXPECT_TRUE(f.workflow().paused);
+  EXPECT_NE(f.text().find("\npaused: true\n---\n"), std::string::npos) << f.text();
+  ok(f.set_optional_scalar("paused", "false"));  // now present: edited in place
+  EXPECT_FALSE(f.workflow().paused);
+  EXPECT_EQ(f.text().find("paused: true"), std::string::npos);
+  // Nested keys are never invented: a fix cannot create `stages.x.resources.mem`.
+  EXPECT_FALSE(f.set_optional_scalar("budget.no_such_key", "1"));
+}
+
 TEST(WorkflowFileEdit, UpsertNeverTouchesHumanItems) {
   WorkflowFile f = parse_ok("demo/WORKFLOW.md", kSmall);
   ok(f.upsert_action("cairn:", "cairn: one", false));

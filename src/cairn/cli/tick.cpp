@@ -17,6 +17,7 @@
 #include <cairn/cli/table.hpp>
 #include <cairn/cli/verbs.hpp>
 #include <cairn/engine/tick.hpp>
+#include <cairn/gitstore/log.hpp>
 #include <cairn/gitstore/remote.hpp>
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/gitstore/store.hpp>
@@ -107,9 +108,13 @@ void write_github_outputs(const engine::TickReport& r) {
 
 // Crash testing (DESIGN §4, issue "many ticks, one truth"): `CAIRN_FAULT_INJECT=POINT:N`
 // ends the process, as a killed CI runner would, at the Nth time the tick reaches
-// POINT: `exit-before-commit` (before a transition is committed), `exit-after-publish`
-// (after an intent or the batch landed), `exit-after-submit` (the scheduler has the job,
-// the repository does not know yet).
+// POINT: `exit-before-commit` (before a transition is committed), `exit-after-commit`
+// (a transition — an intent, a JobID — is committed locally, not pushed),
+// `exit-after-publish` (after an intent or the batch landed), `exit-after-submit` (the
+// scheduler has the job, the repository does not know yet), `exit-after-forge` (after
+// the forge step). The commits of the batch are flushed to the local repository before
+// dying at a commit boundary (the harder case: a persistent runner's clone keeps them).
+// Only in builds with the tests (CAIRN_TESTS, which defines CAIRN_FAULT_INJECTION).
 struct FaultPoint {
   std::string point;
   int at = 0;
@@ -124,10 +129,14 @@ struct FaultPoint {
 };
 
 FaultPoint fault_point() {
+#ifdef CAIRN_FAULT_INJECTION
   const std::string spec = env("CAIRN_FAULT_INJECT");
   const auto colon = spec.rfind(':');
   if (colon == std::string::npos) return {};
   return {spec.substr(0, colon), std::atoi(spec.c_str() + colon + 1)};
+#else
+  return {};
+#endif
 }
 
 class FaultInjectingStore : public engine::Store {
@@ -135,7 +144,9 @@ class FaultInjectingStore : public engine::Store {
   FaultInjectingStore(engine::Store& inner, FaultPoint& fault) : m_inner(inner), m_fault(fault) {}
   Expected<std::string> commit(const engine::CommitRequest& r, const engine::Identity& id) override {
     m_fault.reached("exit-before-commit", &m_inner);
-    return m_inner.commit(r, id);
+    auto made = m_inner.commit(r, id);
+    if (made) m_fault.reached("exit-after-commit", &m_inner);
+    return made;
   }
   Expected<void> flush() override { return m_inner.flush(); }
   Expected<bool> publish() override {
@@ -185,6 +196,22 @@ class FaultInjectingBackends : public engine::Backends {
   FaultPoint& m_fault;
   std::map<std::string, std::unique_ptr<FaultInjectingScheduler>> m_wrapped;
 };
+
+// What cairn's commits within the anomaly scan's longest window say. Unreadable
+// history costs the scan its history patterns, never the tick.
+std::vector<engine::HistoryEvent> recent_history(gitstore::Repo& repo, const engine::AnomalyThresholds& thresholds) {
+  std::vector<engine::HistoryEvent> out;
+  const auto since = std::chrono::system_clock::now() - thresholds.history_span();
+  auto log = gitstore::cairn_log_since(repo, since);
+  if (!log) {
+    std::fprintf(stderr, "cairn tick: warning: anomaly scan without history: %s\n", log.error().message.c_str());
+    return out;
+  }
+  for (const auto& entry : *log) {
+    if (auto e = engine::history_event_from_trailers(entry.trailers, entry.when)) out.push_back(std::move(*e));
+  }
+  return out;
+}
 
 int refuse_dirty(gitstore::Repo& repo) {
   auto dirty = repo.dirty_tracked_files();
@@ -267,6 +294,7 @@ int run_tick(const TickCliOptions& o) {
   for (const auto& b : ctx->config.backends) {
     if (b.usd_per_cpu_hour > 0) options.usd_per_cpu_hour[b.name] = b.usd_per_cpu_hour;
   }
+  if (ctx->config.anomaly.enabled) options.anomaly = engine::thresholds_from(ctx->config.anomaly);
 
   // Level-triggered: each attempt starts from the remote's tip and recomputes every
   // transition; an attempt whose push loses the race leaves nothing behind.
@@ -315,7 +343,11 @@ int run_tick(const TickCliOptions& o) {
     if (!where.remote.empty()) (*store)->set_remote(where);
     FaultInjectingStore faulty(**store, fault);
     engine::Store& sink = fault.at > 0 ? static_cast<engine::Store&>(faulty) : **store;
-    report = engine::tick(engine::Ports{backends, sink, clock, workspace, **catalog}, campaigns, options);
+    // History only matters to a tick that works some campaign.
+    const auto history = options.anomaly && engine::any_due(campaigns, std::chrono::system_clock::now(), peek_options)
+                             ? recent_history(*repo, *options.anomaly)
+                             : std::vector<engine::HistoryEvent>{};
+    report = engine::tick(engine::Ports{backends, sink, clock, workspace, **catalog}, campaigns, options, history);
     bool lost = report.lost_race;
     if (!lost && !o.dry_run) {
       auto landed = sink.publish();
@@ -351,6 +383,7 @@ int run_tick(const TickCliOptions& o) {
     fo.run_url = options.run_url;
     if (o.json) fo.out = stderr;  // keep --json stdout clean
     forge_rc = run_forge_step(*ctx, *repo, fo);
+    fault.reached("exit-after-forge");
   }
   if (o.json) {
     std::printf("%s\n", to_json(report).dump(2).c_str());

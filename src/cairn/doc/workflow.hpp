@@ -46,6 +46,9 @@ struct StageSpec {
   std::optional<std::int64_t> expect_seconds;
   std::map<std::string, std::string> set;  // template values (osmo --set)
   std::string pool;
+  // Outputs to bring back after the job completes (`sync:`), relative to where it ran
+  // (globs allowed); copied to the same paths under the campaign dir.
+  std::vector<std::string> sync;
   int line = 0;  // line of the stage's key in the file
 };
 

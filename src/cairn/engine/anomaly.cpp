@@ -194,7 +194,11 @@ void systemic(const std::vector<const HistoryEvent*>& events, TimePoint now, con
   std::map<std::string, std::map<std::string, std::vector<const HistoryEvent*>>> by_class;
   std::set<std::tuple<std::string, std::string, std::string, std::string>> counted;
   for (const auto* e : events) {
-    if (e->error_class.empty() || !in_window(e->time, now, th.systemic_window)) continue;
+    // The scan's own escalations are about cairn's view of a campaign, not about a job.
+    if (e->error_class.empty() || e->error_class.rfind("anomaly-", 0) == 0 ||
+        !in_window(e->time, now, th.systemic_window)) {
+      continue;
+    }
     if (!e->job.empty() && !counted.insert({e->error_class, e->campaign, e->stage, e->job}).second) continue;
     by_class[e->error_class][e->campaign].push_back(e);
   }
@@ -336,7 +340,7 @@ std::optional<HistoryEvent> history_event_from_trailers(
       e.error_class = value;
     } else if (key == "Cairn-Job") {
       e.job = value;
-    } else if (key == "Cairn-Intent") {
+    } else if (key == "Cairn-Intent" || key == "Cairn-Anomaly") {
       return std::nullopt;
     } else if (key == "Cairn-Tick") {
       if (auto t = util::parse_time(value)) e.time = *t;

@@ -42,6 +42,7 @@
 // thresholds are per repository (cairn.yaml `anomaly:`), and low/medium only ask a human
 // to look; nothing here cancels a job.
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -68,8 +69,8 @@ struct HistoryEvent {
 
 // Reads a HistoryEvent from a commit's trailers (gitstore::LogEntry::trailers), the time
 // from `Cairn-Tick`, else `fallback_time`. nullopt for a commit without Cairn-Campaign,
-// Cairn-Stage or a readable Cairn-Transition, and for an intent (`Cairn-Intent`: it
-// announces a submit, it is not one).
+// Cairn-Stage or a readable Cairn-Transition, for an intent (`Cairn-Intent`: it
+// announces a submit, it is not one) and for the scan's own notes (`Cairn-Anomaly`).
 std::optional<HistoryEvent> history_event_from_trailers(
     const std::vector<std::pair<std::string, std::string>>& trailers, TimePoint fallback_time);
 
@@ -97,6 +98,11 @@ struct AnomalyThresholds {
   // RE2 patterns matched against each line of a running job's log tail; an empty list
   // turns the log check off. A pattern RE2 rejects is ignored (cairn.yaml rejects it).
   std::vector<std::string> log_patterns = parse::default_log_patterns();
+
+  // How far back the scan reads history: its longest window.
+  std::chrono::seconds history_span() const {
+    return std::max({submissions_window, completions_window, stall_after, systemic_window});
+  }
 
   bool operator==(const AnomalyThresholds&) const = default;
 };

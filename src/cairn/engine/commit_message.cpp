@@ -20,6 +20,7 @@ std::string one_line(std::string_view s) {
 std::string subject(const Transition& t) {
   // An intent is not a transition: it announces one (DESIGN §4.5).
   if (!t.intent.empty()) return fmt::format("{}: {} intent: {}", t.campaign, t.stage, t.intent);
+  if (!t.anomaly.empty()) return fmt::format("{}: {} anomaly: {}", t.campaign, t.stage, t.anomaly_summary);
   std::string s = fmt::format("{}: {} {} -> {}", t.campaign, t.stage, t.from, t.to);
   if (!t.error_class.empty()) s += fmt::format(" [{}]", t.error_class);
   return s;
@@ -45,6 +46,7 @@ std::string render_commit_message(const Transition& t) {
   if (t.attempt > 0) msg += fmt::format("Cairn-Attempt: {}\n", t.attempt);
   if (!t.error_class.empty()) msg += fmt::format("Cairn-Error-Class: {}\n", one_line(t.error_class));
   if (!t.intent.empty()) msg += fmt::format("Cairn-Intent: {}\n", one_line(t.intent));
+  if (!t.anomaly.empty()) msg += fmt::format("Cairn-Anomaly: {}\n", one_line(t.anomaly));
   msg += fmt::format("Cairn-Tick: {}\n", t.tick);
   if (!t.tick_id.empty()) msg += fmt::format("Cairn-Tick-Id: {}\n", one_line(t.tick_id));
   if (!t.run_url.empty()) msg += fmt::format("Cairn-Run-URL: {}\n", util::redact(one_line(t.run_url)));

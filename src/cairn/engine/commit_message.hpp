@@ -26,12 +26,17 @@ struct Transition {
   std::string run_url;  // CI run, when known
   std::string tick_id;  // `Cairn-Tick-Id`: which tick process made the commit
   std::string intent;   // `Cairn-Intent` value, when this commit announces a submit
+  // `Cairn-Anomaly` value (the anomaly's fingerprint), when this commit records what the
+  // anomaly scan saw (a note, a pause); the stage itself does not move.
+  std::string anomaly;
+  std::string anomaly_summary;  // "<pattern> (<confidence>)", for the subject
 };
 
 // Renders the full commit message. Every text field is passed through util::redact.
 std::string render_commit_message(const Transition& t);
 
-// `<campaign>: <stage> <from> -> <to> [<class>]`, or `<campaign>: <stage> intent: submit <key>`
+// `<campaign>: <stage> <from> -> <to> [<class>]`, `<campaign>: <stage> intent: submit <key>`, or
+// `<campaign>: <stage> anomaly: <pattern> (<confidence>)`
 std::string subject(const Transition& t);
 
 }  // namespace cairn::engine

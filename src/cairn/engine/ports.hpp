@@ -37,9 +37,12 @@ struct JobKey {
 
 struct SubmitRequest {
   JobKey key;
-  std::string campaign_dir;  // absolute; the job's working directory
+  std::string campaign_dir;  // absolute; the job's working directory unless remote_dir is set
   doc::StageSpec spec;       // run path (relative to campaign_dir), resources, array
   std::string array;         // overrides spec.array (a retry of failed indices only)
+  // The frontmatter's `deploy.remote_dir`: the job's working directory on a cluster
+  // whose filesystem is not this machine's; empty = campaign_dir.
+  std::string remote_dir{};  // `{}`: brace-initializers that stop at `array` stay warning-free
 };
 
 enum class JobState {
@@ -77,6 +80,7 @@ struct JobStatus {
   std::optional<TimePoint> submitted;  // when the scheduler accepted the job (queue wait)
   std::optional<TimePoint> started;
   std::optional<TimePoint> ended;
+  std::string pool;  // the pool or partition the job ran in, as the scheduler reports it
 };
 
 // Derives an array job's state, exit code and reason from its `tasks` (sorted by index
@@ -101,6 +105,14 @@ class Scheduler {
   virtual Expected<std::string> log_tail(const std::string& job_id, int lines) = 0;
   // Cancels one job.
   virtual Expected<void> cancel(const std::string& job_id) = 0;
+  // Brings a completed job's declared outputs (`request.spec.sync`, relative to where the
+  // job ran) back into request.campaign_dir. A scheduler whose jobs write into the
+  // campaign dir itself has nothing to do. Fails with ExitCode::unreachable when the
+  // copy could not be made (retry next tick), ExitCode::findings when an output is
+  // missing or cannot be written.
+  virtual Expected<void> sync_outputs(const std::string& /*job_id*/, const SubmitRequest& /*request*/) {
+    return {};
+  }
 };
 
 // Resolves a backend name (`local`, `slurm`, or an instance named in cairn.yaml) to a
@@ -174,13 +186,22 @@ struct Identity {
   std::string email = "cairn@localhost";
 };
 
-struct CommitRequest {
-  std::string path;     // repo-relative path of the one file the commit changes
-  std::string content;  // its new bytes
-  std::string message;  // full message, trailers included
+struct FileWrite {
+  std::string path;     // repo-relative
+  std::string content;  // the file's new bytes
 };
 
-// The git side of a tick. Each commit touches exactly one WORKFLOW.md.
+struct CommitRequest {
+  std::string path;     // repo-relative path of the WORKFLOW.md the commit changes
+  std::string content;  // its new bytes
+  std::string message;  // full message, trailers included
+  // Further files of the same campaign written by the same transition (the anomaly
+  // scan's ORCHESTRATION_CHECK.md); usually none.
+  std::vector<FileWrite> also = {};
+};
+
+// The git side of a tick. Each commit touches exactly one WORKFLOW.md (and, rarely,
+// files next to it in the campaign directory).
 class Store {
  public:
   virtual ~Store() = default;

@@ -109,17 +109,31 @@ struct Decision {
 constexpr std::string_view kRetrying = "RETRYING";
 constexpr std::string_view kResolved = "RESOLVED";
 
+// The action-queue items that record what the anomaly scan saw: "cairn anomaly:
+// <fingerprint>: <message> ...". Not "cairn:", which is the one item cairn rewrites.
+constexpr std::string_view kAnomalyPrefix = "cairn anomaly:";
+constexpr std::string_view kOrchestrationCheck = "ORCHESTRATION_CHECK.md";
+
+// What the tick does about one anomaly at one campaign: the seed's confidence ladder,
+// except that a systemic error escalates once (its first campaign not yet escalated)
+// and pauses the others.
+struct AnomalyAction {
+  enum class Kind { note, pause, escalate } kind = Kind::note;
+  const Anomaly* anomaly = nullptr;
+};
+
 class CampaignTick {
  public:
   CampaignTick(Ports& ports, const TickOptions& options, const CampaignInput& input,
                parse::WorkflowFile file, const StatusCache& statuses, TimePoint now,
-               CampaignReport& report)
+               const std::vector<AnomalyAction>& anomalies, CampaignReport& report)
       : m_ports(ports),
         m_options(options),
         m_input(input),
         m_file(std::move(file)),
         m_statuses(statuses),
         m_now(now),
+        m_anomalies(anomalies),
         m_report(report) {}
 
   void run() {
@@ -128,6 +142,7 @@ class CampaignTick {
       note(fmt::format("escalated ({}); skipped at {}", wf.escalation_reason, util::iso8601(m_now)));
       return;
     }
+    if (!on_anomalies()) return;
     // Bounded: every stage can move at most a few times in one tick.
     const std::size_t max_steps = wf.stages.size() * 4 + 4;
     for (std::size_t i = 0; i < max_steps && !m_stop; ++i) {
@@ -159,6 +174,62 @@ class CampaignTick {
       case Status::done: break;
     }
     return false;
+  }
+
+  // ---- anomalies ------------------------------------------------------------------
+
+  // Acts on each anomaly the scan found about this campaign once: an action item keyed
+  // by the anomaly's fingerprint records that it was seen (a human may tick it off; an
+  // item deleted while the anomaly persists lets it act again). Low: the item. Medium:
+  // `paused: true` and ORCHESTRATION_CHECK.md. High: escalation, the stage left as it is
+  // (a running job stays tracked and is polled again once cleared). Returns false when
+  // the campaign stops here.
+  bool on_anomalies() {
+    for (const AnomalyAction& action : m_anomalies) {
+      const Anomaly& a = *action.anomaly;
+      const std::string key = fmt::format("{} {}:", kAnomalyPrefix, a.fingerprint);
+      if (std::any_of(wf().actions.begin(), wf().actions.end(),
+                      [&](const doc::ActionItem& item) { return item.text.rfind(key, 0) == 0; })) {
+        continue;
+      }
+      const doc::Stage* open = wf().first_open_stage();
+      if (open == nullptr) return true;  // a finished campaign has nothing left to protect
+      const doc::Stage stage = *open;
+      const std::string item = fmt::format("{} {} ({}, {})", key, cell_text(a.message, 200),
+                                           to_string(a.confidence), util::table_time(m_now));
+      if (!check(m_file.upsert_action(key, item, false))) return false;
+      if (action.kind == AnomalyAction::Kind::escalate) {
+        escalate(stage, fmt::format("anomaly-{}", to_string(a.pattern)), a.message, a.evidence,
+                 /*keep_stage=*/true);
+        return false;
+      }
+      const std::string status(to_string(stage.status));
+      Transition t = transition(stage, status, status);
+      t.anomaly = a.fingerprint;
+      t.anomaly_summary = fmt::format("{} ({})", to_string(a.pattern), to_string(a.confidence));
+      t.body.push_back(a.message);
+      if (!a.evidence.empty()) t.body.push_back(fmt::format("{}", fmt::join(a.evidence, "\n")));
+      std::vector<FileWrite> also;
+      if (action.kind == AnomalyAction::Kind::pause) {
+        if (!check(m_file.set_optional_scalar("paused", "true"))) return false;
+        std::vector<Anomaly> mine;
+        for (const auto& other : m_anomalies) mine.push_back(*other.anomaly);
+        also.push_back({sibling_path(kOrchestrationCheck), render_orchestration_check(wf().campaign, mine, m_now)});
+        t.body.push_back(fmt::format("Paused (`paused: true`): no new submissions until a human sets `paused: "
+                                     "false`; see {} in the campaign directory.",
+                                     kOrchestrationCheck));
+      } else {
+        t.body.push_back("Noted in the action queue; nothing else changes.");
+      }
+      if (!commit(std::move(t), std::move(also))) return false;
+    }
+    return true;
+  }
+
+  // The repo-relative path of `name` next to this campaign's WORKFLOW.md.
+  std::string sibling_path(std::string_view name) const {
+    const auto slash = m_input.path.rfind('/');
+    return slash == std::string::npos ? std::string(name) : m_input.path.substr(0, slash + 1) + std::string(name);
   }
 
   // ---- transitions --------------------------------------------------------------
@@ -587,8 +658,10 @@ class CampaignTick {
     commit(std::move(t));
   }
 
+  // Stops the campaign for a human. `keep_stage` leaves the stage's row as it is (an
+  // anomaly escalated while its job runs: once cleared, the job is polled again).
   void escalate(const doc::Stage& stage, const std::string& error_class, const std::string& reason,
-                const std::vector<std::string>& extra) {
+                const std::vector<std::string>& extra, bool keep_stage = false) {
     const std::string name = stage.name;
     Transition t = transition(stage, std::string(to_string(stage.status)), "escalated");
     t.error_class = error_class;
@@ -597,7 +670,7 @@ class CampaignTick {
     for (const auto& e : extra) t.body.push_back(e);
     t.body.push_back("Resume by setting `escalation_required: false` (cairn clear, or merge the "
                      "clear-escalation PR).");
-    if (!edit_cell(name, doc::Column::status, "escalated")) return;
+    if (!keep_stage && !edit_cell(name, doc::Column::status, "escalated")) return;
     if (!set_scalar("escalation_required", "true")) return;
     if (!set_scalar("escalation_reason", cell_text(reason, 200))) return;
     if (!upsert_action(fmt::format("{} escalated at {} ({}): {}", kActionPrefix, name,
@@ -657,7 +730,7 @@ class CampaignTick {
         const std::string stage_name = lower(stage.name);
         return std::any_of(wf().actions.begin(), wf().actions.end(), [&](const doc::ActionItem& a) {
           const std::string text = lower(a.text);
-          return a.checked && text.rfind(kActionPrefix, 0) != 0 &&
+          return a.checked && text.rfind(kActionPrefix, 0) != 0 && text.rfind(kAnomalyPrefix, 0) != 0 &&
                  text.find("approve") != std::string::npos && text.find(stage_name) != std::string::npos;
         });
       }
@@ -792,7 +865,7 @@ class CampaignTick {
 
   // Sets the frontmatter upkeep fields (derived from the table, never remembered) and
   // commits the file as one transition.
-  bool commit(Transition t) {
+  bool commit(Transition t, std::vector<FileWrite> also = {}) {
     const doc::Stage* open = wf().first_open_stage();
     Status status = open == nullptr ? Status::done : open->status;
     if (wf().escalation_required) status = Status::escalated;
@@ -806,7 +879,7 @@ class CampaignTick {
     (void)m_file.set_scalar("current_stage", current);
     (void)m_file.set_scalar("last_tick", util::iso8601(m_now));
     if (!m_options.dry_run) {
-      auto id = m_ports.store.commit({m_input.path, m_file.text(), render_commit_message(t)},
+      auto id = m_ports.store.commit({m_input.path, m_file.text(), render_commit_message(t), std::move(also)},
                                      m_options.identity);
       if (!id) {
         m_errors.push_back(fmt::format("{}: commit failed: {}", wf().campaign, id.error().message));
@@ -830,6 +903,7 @@ class CampaignTick {
   parse::WorkflowFile m_file;
   const StatusCache& m_statuses;
   TimePoint m_now;
+  const std::vector<AnomalyAction>& m_anomalies;
   CampaignReport& m_report;
   bool m_stop = false;
   std::map<std::pair<std::string, int>, std::string> m_logs;
@@ -873,6 +947,74 @@ std::int64_t seconds_until_due(const doc::Workflow& wf, TimePoint now) {
   return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(due - now).count());
 }
 
+// What the anomaly scan sees of one campaign: its first open stage, since when it is
+// in its status, and for a job the scheduler says runs, its log tail.
+CampaignSnapshot snapshot_of(Ports& ports, const doc::Workflow& wf, const StatusCache& statuses, bool due) {
+  constexpr int kRunningLogLines = 200;
+  CampaignSnapshot snap;
+  snap.campaign = wf.campaign;
+  const doc::Stage* stage = wf.first_open_stage();
+  if (stage == nullptr) {
+    snap.status = Status::done;
+    return snap;
+  }
+  snap.stage = stage->name;
+  snap.status = wf.escalation_required ? Status::escalated : stage->status;
+  snap.job = stage->job_id;
+  // A campaign a human holds (paused, escalated) is not stalled.
+  if (wf.paused || wf.escalation_required) return snap;
+  if (stage->status == Status::running) {
+    snap.stage_since = util::parse_time(stage->started);
+  } else if (stage->status == Status::pending || stage->status == Status::ready) {
+    const doc::Stage* previous = nullptr;
+    for (const auto& s : wf.stages) {
+      if (&s == stage) break;
+      previous = &s;
+    }
+    if (previous != nullptr) snap.stage_since = util::parse_time(previous->completed);
+  }
+  if (!due || stage->status != Status::running || stage->job_id.empty()) return snap;
+  const std::string backend = backend_of(wf, wf.spec(stage->name));
+  const JobStatus* job = statuses.find(backend, stage->job_id);
+  if (job == nullptr) return snap;
+  snap.job_state = std::string(to_string(job->state));
+  if (job->state == JobState::running) {
+    if (Scheduler* sched = ports.backends.get(backend)) {
+      if (auto tail = sched->log_tail(stage->job_id, kRunningLogLines)) snap.running_log_tail = std::move(*tail);
+    }
+  }
+  return snap;
+}
+
+// Which campaign does what about each anomaly (AnomalyAction).
+std::map<std::string, std::vector<AnomalyAction>> plan_anomaly_actions(const std::vector<Anomaly>& anomalies,
+                                                                      const std::vector<CampaignSnapshot>& snapshots) {
+  auto escalated = [&](const std::string& campaign) {
+    return std::any_of(snapshots.begin(), snapshots.end(), [&](const CampaignSnapshot& s) {
+      return s.campaign == campaign && s.status == Status::escalated;
+    });
+  };
+  std::map<std::string, std::vector<AnomalyAction>> out;
+  for (const Anomaly& a : anomalies) {
+    using Kind = AnomalyAction::Kind;
+    if (a.confidence == Confidence::high && a.pattern == AnomalyPattern::systemic_error) {
+      // One escalation names every campaign; the others hold still meanwhile.
+      bool lead_chosen = false;
+      for (const auto& c : a.campaigns) {
+        const bool lead = !lead_chosen && !escalated(c);
+        lead_chosen = lead_chosen || lead;
+        out[c].push_back({lead ? Kind::escalate : Kind::pause, &a});
+      }
+      continue;
+    }
+    const Kind kind = a.confidence == Confidence::low      ? Kind::note
+                      : a.confidence == Confidence::medium ? Kind::pause
+                                                           : Kind::escalate;
+    for (const auto& c : a.campaigns) out[c].push_back({kind, &a});
+  }
+  return out;
+}
+
 }  // namespace
 
 bool TickReport::has_invalid_files() const {
@@ -891,7 +1033,8 @@ bool any_due(const std::vector<CampaignInput>& campaigns, TimePoint now, const T
   return false;
 }
 
-TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const TickOptions& options) {
+TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const TickOptions& options,
+                const std::vector<HistoryEvent>& history) {
   TickReport report;
   const TimePoint now = ports.clock.now();
 
@@ -965,11 +1108,24 @@ TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const 
     statuses.by_backend[backend] = std::move(*answer);
   }
 
-  // 3. Each campaign on its own; one failing never stops the others.
+  // 3. The anomaly scan, over every campaign at once and before any of them moves.
+  std::vector<Anomaly> anomalies;
+  std::map<std::string, std::vector<AnomalyAction>> anomaly_actions;
+  if (options.anomaly) {
+    std::vector<CampaignSnapshot> snapshots;
+    for (const auto& p : parsed) snapshots.push_back(snapshot_of(ports, p.file->workflow(), statuses, p.due));
+    anomalies = scan_anomalies(history, snapshots, now, *options.anomaly);
+    anomaly_actions = plan_anomaly_actions(anomalies, snapshots);
+  }
+  static const std::vector<AnomalyAction> kNoAnomalies;
+
+  // 4. Each campaign on its own; one failing never stops the others.
   for (auto& p : parsed) {
     CampaignReport& r = report.campaigns[p.report_index];
     if (p.due && !report.lost_race) {
-      CampaignTick run(ports, options, *p.input, std::move(*p.file), statuses, now, r);
+      auto acts = anomaly_actions.find(p.file->workflow().campaign);
+      CampaignTick run(ports, options, *p.input, std::move(*p.file), statuses, now,
+                       acts != anomaly_actions.end() ? acts->second : kNoAnomalies, r);
       run.run();
       for (auto& e : run.m_errors) report.errors.push_back(std::move(e));
       // Another writer moved the branch: everything after this builds on a stale tip.

@@ -8,10 +8,12 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <cairn/doc/diagnostic.hpp>
+#include <cairn/engine/anomaly.hpp>
 #include <cairn/engine/commit_message.hpp>
 #include <cairn/engine/ports.hpp>
 
@@ -32,6 +34,9 @@ struct TickOptions {
   std::string tick_id;
   std::map<std::string, double> usd_per_cpu_hour;      // by backend name; spend accounting
   int log_tail_lines = 200;
+  // The anomaly scan over every campaign, before any moves (engine/anomaly.hpp), with
+  // these thresholds; nullopt turns it off.
+  std::optional<AnomalyThresholds> anomaly;
 };
 
 struct CampaignInput {
@@ -77,7 +82,9 @@ struct Ports {
 bool any_due(const std::vector<CampaignInput>& campaigns, TimePoint now, const TickOptions& options);
 
 // Runs one tick over `campaigns`. Never throws for a bad file or a failing backend:
-// those end up in the report, and other campaigns go on.
-TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const TickOptions& options);
+// those end up in the report, and other campaigns go on. `history` is what cairn's
+// recent commits say (the anomaly scan's window; see gitstore::cairn_log_since).
+TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const TickOptions& options,
+                const std::vector<HistoryEvent>& history = {});
 
 }  // namespace cairn::engine

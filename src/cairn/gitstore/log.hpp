@@ -2,6 +2,7 @@
 
 // A campaign's history, read back from the trailers of cairn's commits.
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -17,6 +18,7 @@ struct LogEntry {
   std::string subject;   // first line of the message
   std::string author;    // "Name <email>"
   std::string time_iso;  // author time, UTC, "2026-05-05T20:10:00Z"
+  std::chrono::system_clock::time_point when;  // the same, as a time
   // Git trailers in message order (a key may repeat), e.g. {"Cairn-Stage", "smoke"}.
   std::vector<std::pair<std::string, std::string>> trailers;
 };
@@ -30,5 +32,11 @@ Expected<std::vector<LogEntry>> log_for_campaign(Repo& repo, std::string_view ca
 
 // The trailers of one commit message, in order (empty when it has none).
 std::vector<std::pair<std::string, std::string>> parse_trailers(const char* message);
+
+// Every cairn commit (one with a `Cairn-Campaign` trailer) committed at or after
+// `since`, oldest first: what the anomaly scan reads each tick. The walk from HEAD
+// stops after a run of older commits, so a tick never reads history it does not need;
+// in a shallow clone it ends at the boundary.
+Expected<std::vector<LogEntry>> cairn_log_since(Repo& repo, std::chrono::system_clock::time_point since);
 
 }  // namespace cairn::gitstore

@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/util/fs.hpp>
@@ -225,48 +226,58 @@ Expected<void> GitStore::begin_batch() {
 
 Expected<std::string> GitStore::commit(const engine::CommitRequest& request,
                                        const engine::Identity& identity) {
-  const std::string path = CAIRN_TRY(relative_path(request.path));
+  struct Staged {
+    std::string path;
+    const std::string* content;
+    git_oid blob{};
+    git_filemode_t mode = GIT_FILEMODE_BLOB;
+  };
+  std::vector<Staged> files;
+  files.push_back({CAIRN_TRY(relative_path(request.path)), &request.content});
+  for (const auto& f : request.also) files.push_back({CAIRN_TRY(relative_path(f.path)), &f.content});
   if (!m_started) CAIRN_TRY(begin_batch());
 
   TreePtr baseline;
-  git_filemode_t mode = GIT_FILEMODE_BLOB;
   if (m_tip) {
     git_tree* raw_tree = nullptr;
     if (int rc = git_tree_lookup(&raw_tree, m_repo.get(), &m_tip_tree); rc != 0) {
       return git_failure("reading the tree of the previous commit", rc);
     }
     baseline.reset(raw_tree);
-    git_tree_entry* raw_entry = nullptr;
-    const int rc = git_tree_entry_bypath(&raw_entry, baseline.get(), path.c_str());
-    if (rc == 0) {
-      TreeEntryPtr entry(raw_entry);
-      const git_filemode_t existing = git_tree_entry_filemode(entry.get());
-      if (existing == GIT_FILEMODE_BLOB_EXECUTABLE) {
-        mode = existing;
-      } else if (existing != GIT_FILEMODE_BLOB) {
-        return fail("cannot commit " + path + ": it is not a regular file in HEAD", ExitCode::unreachable);
+  }
+  std::vector<git_tree_update> updates(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    Staged& f = files[i];
+    if (baseline) {
+      git_tree_entry* raw_entry = nullptr;
+      const int rc = git_tree_entry_bypath(&raw_entry, baseline.get(), f.path.c_str());
+      if (rc == 0) {
+        TreeEntryPtr entry(raw_entry);
+        const git_filemode_t existing = git_tree_entry_filemode(entry.get());
+        if (existing == GIT_FILEMODE_BLOB_EXECUTABLE) {
+          f.mode = existing;
+        } else if (existing != GIT_FILEMODE_BLOB) {
+          return fail("cannot commit " + f.path + ": it is not a regular file in HEAD", ExitCode::unreachable);
+        }
+      } else if (rc == GIT_ENOTFOUND) {
+        git_error_clear();
+      } else {
+        return git_failure("looking up " + f.path + " in the previous commit", rc);
       }
-    } else if (rc == GIT_ENOTFOUND) {
-      git_error_clear();
-    } else {
-      return git_failure("looking up " + path + " in the previous commit", rc);
     }
+    if (int rc = git_blob_create_from_buffer(&f.blob, m_repo.get(), f.content->data(), f.content->size());
+        rc != 0) {
+      return git_failure("writing the blob of " + f.path, rc);
+    }
+    updates[i].action = GIT_TREE_UPDATE_UPSERT;
+    updates[i].id = f.blob;
+    updates[i].filemode = f.mode;
+    updates[i].path = f.path.c_str();
   }
-
-  git_oid blob;
-  if (int rc =
-          git_blob_create_from_buffer(&blob, m_repo.get(), request.content.data(), request.content.size());
-      rc != 0) {
-    return git_failure("writing the blob of " + path, rc);
-  }
-  git_tree_update update{};
-  update.action = GIT_TREE_UPDATE_UPSERT;
-  update.id = blob;
-  update.filemode = mode;
-  update.path = path.c_str();
   git_oid tree;
-  if (int rc = git_tree_create_updated(&tree, m_repo.get(), baseline.get(), 1, &update); rc != 0) {
-    return git_failure("writing the tree for " + path, rc);
+  if (int rc = git_tree_create_updated(&tree, m_repo.get(), baseline.get(), updates.size(), updates.data());
+      rc != 0) {
+    return git_failure("writing the tree for " + files.front().path, rc);
   }
 
   git_signature* raw_sig = nullptr;
@@ -281,7 +292,7 @@ Expected<std::string> GitStore::commit(const engine::CommitRequest& request,
   if (int rc = git_commit_create_from_ids(&id, m_repo.get(), nullptr, sig.get(), sig.get(), nullptr,
                                           message.c_str(), &tree, m_tip ? 1 : 0, parents);
       rc != 0) {
-    return git_failure("creating the commit for " + path, rc);
+    return git_failure("creating the commit for " + files.front().path, rc);
   }
 
   m_tip = id;
@@ -290,10 +301,7 @@ Expected<std::string> GitStore::commit(const engine::CommitRequest& request,
   if (m_commits == 0) m_first_subject = m_last_subject;
   ++m_commits;
   m_packed = false;
-  PendingFile& f = m_files[path];
-  f.content = request.content;
-  f.blob = blob;
-  f.mode = mode;
+  for (const Staged& f : files) m_files[f.path] = PendingFile{*f.content, f.blob, f.mode};
   return to_hex(id);
 }
 

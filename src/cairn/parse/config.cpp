@@ -73,7 +73,13 @@ void parse_anomaly(const std::string& path, const YAML::Node& node, AnomalyConfi
   for (const auto& kv : node) {
     const std::string key = kv.first.Scalar();
     const YAML::Node& v = kv.second;
-    if (key == "max_submissions_per_stage") {
+    if (key == "enabled") {
+      if (!v.IsScalar() || (v.Scalar() != "true" && v.Scalar() != "false")) {
+        errors.push_back(at(path, v, doc::Severity::error, "`anomaly.enabled` must be true or false"));
+        continue;
+      }
+      out.enabled = v.Scalar() == "true";
+    } else if (key == "max_submissions_per_stage") {
       count(v, key, 1, out.max_submissions_per_stage);
     } else if (key == "submissions_window") {
       duration(v, key, out.submissions_window_seconds);

@@ -36,6 +36,8 @@ std::vector<std::string> default_log_patterns();
 // converts this to engine::AnomalyThresholds; the defaults are the same). Durations are
 // written with units (`24h`, `15m`, `1h30m`); counts are whole numbers >= 1.
 struct AnomalyConfig {
+  // `enabled: false` turns the scan off.
+  bool enabled = true;
   // Runaway resubmits: more than this many jobs of one stage within `submissions_window`.
   int max_submissions_per_stage = 4;
   std::int64_t submissions_window_seconds = 24 * 3600;

@@ -499,6 +499,19 @@ std::optional<YamlPosition> find_anchor_or_error(std::string_view yaml) {
   return std::nullopt;
 }
 
+bool lacks_top_level_key(const std::string& yaml, std::string_view key) {
+  try {
+    const YAML::Node root = YAML::Load(yaml);
+    if (!root.IsMap()) return false;
+    for (const auto& kv : root) {
+      if (kv.first.IsScalar() && kv.first.Scalar() == key) return false;
+    }
+    return true;
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
 Expected<ScalarSpan> locate_scalar(const std::string& yaml, std::string_view dotted_key) {
   YAML::Node root;
   try {

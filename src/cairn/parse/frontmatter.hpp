@@ -56,6 +56,9 @@ struct ScalarSpan {
 // YAML does not parse, the key is absent, or its value is not a one-line scalar.
 Expected<ScalarSpan> locate_scalar(const std::string& yaml, std::string_view dotted_key);
 
+// Whether `yaml` parses and its top-level mapping has no key `key`.
+bool lacks_top_level_key(const std::string& yaml, std::string_view key);
+
 // Renders `value` for a scalar written in the style `span` describes: the same quotes,
 // or plain unless YAML would misread it (then double-quoted).
 std::string render_scalar(std::string_view value, const ScalarSpan& span);

@@ -772,6 +772,20 @@ Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string
   return replace(bounds->yaml_begin + span->begin, bounds->yaml_begin + span->end, bytes);
 }
 
+Expected<void> WorkflowFile::set_optional_scalar(std::string_view key, std::string_view value) {
+  const md::LineIndex lines(m_text);
+  int fence = 0;
+  auto bounds = fm::locate(m_text, lines, &fence);
+  if (!bounds) return fail(fmt::format("{}: {}", m_path, bounds.error().message));
+  const std::string yaml = m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin);
+  if (key.find('.') != std::string_view::npos || !fm::lacks_top_level_key(yaml, key)) return set_scalar(key, value);
+  // Absent: a new last line of the frontmatter.
+  const std::string line = fmt::format("{}: {}{}", key, fm::render_scalar(value, {}), lines.crlf() ? "\r\n" : "\n");
+  const auto back = fm::read_scalar(yaml + line, key);
+  if (!back || *back != value) return fail(fmt::format("{}: cannot add `{}: {}` to the frontmatter", m_path, key, value));
+  return replace(bounds->yaml_end, bounds->yaml_end, line);
+}
+
 Expected<void> WorkflowFile::append_failure(const doc::FailureRow& row) {
   if (!m_spans->failures.section.present()) return fail(fmt::format("{}: no `## Failure log` section", m_path));
   return append_log_row(m_spans->failures,

@@ -79,6 +79,10 @@ class WorkflowFile {
   // the key is absent or not a scalar.
   Expected<void> set_scalar(std::string_view dotted_key, std::string_view value);
 
+  // set_scalar() for an optional top-level key (`paused`): when the frontmatter does
+  // not have it, it is added as the frontmatter's last line.
+  Expected<void> set_optional_scalar(std::string_view key, std::string_view value);
+
   // Appends a row to the `## Failure log` table (creating the table under an existing
   // heading if it has none). Fails when there is no Failure log section.
   Expected<void> append_failure(const doc::FailureRow& row);

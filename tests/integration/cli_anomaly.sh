@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# The anomaly scan end to end on the local backend: a job that logs FATAL while it still
+# runs pauses its chain (`paused: true`, ORCHESTRATION_CHECK.md, a `Cairn-Anomaly`
+# commit), once; the job is left to finish, the next stage is not submitted until a
+# human sets `paused: false`; `anomaly: {enabled: false}` turns the scan off.
+source "$(dirname "$0")/lib.sh"
+
+R=$T/repo
+mkdir -p "$R" && cd "$R" && git init -q
+
+two_stages() {  # two_stages NAME: `run` logs FATAL and runs 4 s more; `post` leaves a marker
+  mkdir -p "campaigns/$1/jobs"
+  cat > "campaigns/$1/WORKFLOW.md" <<WF
+---
+campaign: $1
+project: it
+created: 2026-11-23
+last_tick: ""
+status: ready
+current_stage: run
+escalation_required: false
+escalation_reason: ""
+budget: {backend: local, cap_usd: 0, spent_usd: 0}
+stages:
+  run: {run: jobs/run.sh, resources: {time: "00:01:00"}, expect: 1m}
+  post: {run: jobs/post.sh, resources: {time: "00:01:00"}, expect: 1m}
+---
+
+# $1
+
+## Stages
+
+| # | Name | Entry condition | Exit condition | Status  | JobID | Started | Completed | Retries |
+|---|------|-----------------|----------------|---------|-------|---------|-----------|---------|
+| 0 | run  | always          | exit=0         | pending | —     | —       | —         | 0       |
+| 1 | post | stage 0 done    | exit=0         | pending | —     | —       | —         | 0       |
+
+## Action queue
+
+## Failure log
+
+| Date | Stage | Error class | Error msg | Action taken | Result |
+|------|-------|-------------|-----------|--------------|--------|
+
+## Lessons learned
+
+(none yet)
+WF
+  printf '#!/bin/sh\necho "step 1"\necho "FATAL: energy drift beyond tolerance"\nsleep 4\necho done\n' \
+    > "campaigns/$1/jobs/run.sh"
+  printf '#!/bin/sh\ntouch "%s/post-%s.ran"\n' "$T" "$1" > "campaigns/$1/jobs/post.sh"
+  chmod +x campaigns/"$1"/jobs/*.sh
+}
+
+two_stages c1
+git add -A && git commit -qm "a campaign whose first job logs FATAL"
+wf=campaigns/c1/WORKFLOW.md
+
+expect_rc 0 "first tick submits run" "$CAIRN" tick --force
+grep -q '^| 0 | run .*| running ' $wf && ok "run is running" || { bad "run not running"; cat $wf; }
+sleep 1
+expect_rc 0 "second tick scans the running job's log" "$CAIRN" tick --force
+expect_grep "the chain is paused" '^paused: true$' $wf
+[ -f campaigns/c1/ORCHESTRATION_CHECK.md ] && ok "ORCHESTRATION_CHECK.md written" || bad "no ORCHESTRATION_CHECK.md"
+expect_grep "the check quotes the log line" 'FATAL: energy drift' campaigns/c1/ORCHESTRATION_CHECK.md
+expect_grep "the action queue records the anomaly" '^- \[ \] cairn anomaly: bad_log_while_running c1 run ' $wf
+anomaly_commit=$(git log --format=%H --grep '^Cairn-Anomaly: bad_log_while_running c1 run' -1)
+[ -n "$anomaly_commit" ] && ok "a commit with the Cairn-Anomaly trailer" || bad "no Cairn-Anomaly commit"
+files=$(git show --name-only --format= "$anomaly_commit")
+grep -qx campaigns/c1/ORCHESTRATION_CHECK.md <<<"$files" && grep -qx $wf <<<"$files" &&
+  ok "one commit carries the pause and the check" || bad "anomaly commit files: $files"
+subject=$(git log -1 --format=%s "$anomaly_commit")
+[ "$subject" = "c1: run anomaly: bad_log_while_running (medium)" ] && ok "subject: $subject" || bad "subject: $subject"
+git diff --quiet && ok "work tree matches HEAD" || bad "work tree differs from HEAD"
+
+expect_rc 0 "a third tick while the job still runs" "$CAIRN" tick --force
+n=$(git log --format=%H --grep '^Cairn-Anomaly:' | wc -l)
+[ "$n" = 1 ] && ok "the anomaly is acted on once" || bad "$n anomaly commits"
+
+for i in $(seq 1 15); do
+  "$CAIRN" tick --force >/dev/null 2>"$T/tick.err" || { bad "tick failed"; cat "$T/tick.err"; break; }
+  grep -q '^| 0 | run .*| done ' $wf && break
+  sleep 1
+done
+grep -q '^| 0 | run .*| done ' $wf && ok "the running job was left to finish" || { bad "run not done"; cat $wf; }
+expect_rc 0 "a paused tick" "$CAIRN" tick --force
+expect_grep "the tick says why nothing was submitted" 'paused' "$T/out"
+[ ! -e "$T/post-c1.ran" ] && ok "post not submitted while paused" || bad "post ran while paused"
+
+sed -i 's/^paused: true$/paused: false/' $wf
+git commit -qam "resume c1 after looking at the log"
+for i in $(seq 1 15); do
+  "$CAIRN" tick --force >/dev/null 2>"$T/tick.err" || { bad "tick failed"; cat "$T/tick.err"; break; }
+  grep -q '^status: done' $wf && break
+  sleep 1
+done
+grep -q '^status: done' $wf && ok "resumed by the human, the campaign completes" || { bad "not done"; cat $wf; }
+[ -e "$T/post-c1.ran" ] && ok "post ran after the resume" || bad "post never ran"
+n=$(git log --format=%H --grep '^Cairn-Anomaly:' | wc -l)
+[ "$n" = 1 ] && ok "no second anomaly after the resume" || bad "$n anomaly commits"
+
+# Turned off in cairn.yaml: the same job is left alone.
+printf 'anomaly:\n  enabled: false\n' > cairn.yaml
+two_stages c2
+git add -A && git commit -qm "c2, with the scan off"
+"$CAIRN" tick --force >/dev/null 2>&1
+sleep 1
+expect_rc 0 "a tick with the scan off" "$CAIRN" tick --force
+grep -q '^paused:' campaigns/c2/WORKFLOW.md && bad "c2 paused with the scan off" || ok "c2 not paused with the scan off"
+printf 'anomaly:\n  enabled: maybe\n' > cairn.yaml
+expect_rc 1 "a bad anomaly.enabled is a finding" "$CAIRN" validate
+expect_grep "says where" 'cairn.yaml:2:[0-9]+: .*anomaly.enabled' "$T/err" 
+git checkout -q cairn.yaml
+
+finish
