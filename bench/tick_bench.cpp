@@ -93,12 +93,16 @@ struct MemoryStore : engine::Store {
 
 struct NoWorkspace : engine::Workspace {
   Expected<int> count_matches(const std::string&, const std::string&) override { return 0; }
+  Expected<std::optional<engine::TimePoint>> newest_match(const std::string&, const std::string&) override {
+    return std::optional<engine::TimePoint>();
+  }
   Expected<int> run_check(const std::string&, const std::string&) override { return 1; }
 };
 
 struct NoCatalog : engine::Catalog {
   std::optional<engine::Classification> classify(const engine::Evidence&) const override { return std::nullopt; }
-  Expected<engine::FixPlan> plan_fix(std::string_view, const doc::StageSpec&) const override {
+  Expected<engine::FixPlan> plan_fix(std::string_view, const doc::StageSpec&,
+                                     const doc::ResourceCeilings&) const override {
     return fail("none");
   }
 };

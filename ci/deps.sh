@@ -10,6 +10,14 @@ cairn_packages=(
 # The real servers the end-to-end tests start on loopback (ci/test only).
 cairn_test_packages=(nginx-light fcgiwrap openssh-server)  # openssh-server: slurm_cluster.sh's ssh_host cases
 cairn_test_packages+=(python3)  # tests/servers/fake_forge.py (forge_flow.sh)
+cairn_test_packages+=(nodejs)   # tests/servers/github_contract.mjs (forge_flow.sh)
+command -v npm >/dev/null || cairn_test_packages+=(npm)  # a nodejs from elsewhere may bring its own
+# npm packages for the tests, installed by cairn_npm_install under $cairn_npm_prefix (not
+# the global node_modules): GitHub's official OpenAPI description, which forge_flow.sh
+# checks every request cairn sends to GitHub against.
+cairn_npm_prefix=${CAIRN_NPM_PREFIX:-/opt/cairn-npm}
+cairn_npm_packages=(@octokit/openapi@23.0.2)
+cairn_test_packages+=(rsync)    # the Slurm backend's sync of outputs (sched_test, slurm_cluster.sh)
 
 cairn_install() {
   local missing=()
@@ -25,6 +33,23 @@ cairn_install() {
     export CAIRN_APT_UPDATED=1
   fi
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+cairn_npm_install() {  # cairn_npm_install PREFIX NAME@VERSION...: into PREFIX/node_modules, once
+  local prefix=$1 missing=()
+  shift
+  for p in "$@"; do
+    grep -qs "\"version\": \"${p##*@}\"" "$prefix/node_modules/${p%@*}/package.json" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "==> npm: installing ${missing[*]} into $prefix"
+  mkdir -p "$prefix" || return 1
+  rm -f "$prefix/install-failed"
+  if ! npm install --prefix "$prefix" --no-audit --no-fund "${missing[@]}" >"$prefix/npm.log" 2>&1; then
+    # The tests that need the packages read this and skip, saying why.
+    { echo "npm install ${missing[*]} failed:"; tail -n 5 "$prefix/npm.log"; } >"$prefix/install-failed"
+    return 1
+  fi
 }
 
 cairn_build() {  # cairn_build DIR [cmake args...]

@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
 # The escalation flow end to end against a stateful fake forge (tests/servers/fake_forge.py)
 # for GitHub, GitLab and Gitea, with a bare git repository as the remote: an escalated
-# campaign gets one issue, one `cairn/clear/<campaign>/1` branch (one commit, one file)
-# and one pull request; a second run creates nothing; merging the branch as a human would
-# and running again comments "merged by @alice" and closes the issue; no token in any body.
+# campaign gets one issue, one `cairn/clear/<campaign>/1` branch (one commit, one file,
+# the catalogued fix applied) and one pull request; a second run creates nothing; merging
+# the branch as a human would and running again comments "merged by @alice" and closes the
+# issue; a pull request closed without merging is said on the issue once; `cairn doctor`
+# judges the token; no token in any body. Then fault injection (tests/integration/
+# forge_faults.py: every failure on every request, 0 duplicates), and every request sent
+# to GitHub is checked against GitHub's OpenAPI description (tests/servers/
+# github_contract.mjs, the npm package @octokit/openapi that ci/deps.sh installs).
 source "$(dirname "$0")/lib.sh"
 
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed (the fake forge needs it)"; exit 77; }
 TOKEN="ghp_CanaryForgeToken0123456789abcdefABCD"
-python3 "$CAIRN_SOURCE_DIR/tests/servers/fake_forge.py" --token "$TOKEN" --port-file "$T/port" 2>"$T/server.err" &
+python3 "$CAIRN_SOURCE_DIR/tests/servers/fake_forge.py" --token "$TOKEN" --port-file "$T/port" \
+  --log "$T/requests.jsonl" 2>"$T/server.err" &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null; [ -n "${CAIRN_KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
 for _ in $(seq 100); do [ -s "$T/port" ] && break; sleep 0.05; done
@@ -18,22 +24,21 @@ export FAKE_FORGE_TOKEN=$TOKEN CAIRN_FORGE_MIN_INTERVAL_MS=0 CAIRN_FORGE_BACKOFF
 unset CAIRN_TOKEN GITHUB_TOKEN CI_JOB_TOKEN
 
 requests() { curl -s "$API/_control/requests"; }
+state() { curl -s "$API/_control/state?kind=$kind" >"$T/state.json"; }  # then grep in it (JSON-escaped text)
 count() {  # count METHOD PATH-REGEX: requests so far
   requests | python3 -c 'import json,re,sys; m,p=sys.argv[1:]; print(sum(1 for r in json.load(sys.stdin) if r["method"]==m and re.search(p, r["path"])))' "$1" "$2"
 }
 mutations() { requests | python3 -c 'import json,sys; print(sum(1 for r in json.load(sys.stdin) if r["method"]!="GET"))'; }
 
+escalate() {  # escalate FILE: stage `run` escalated after a second walltime-exceeded
+  sed -i -e 's/^status: ready/status: escalated/' -e 's/^escalation_required: false/escalation_required: true/' \
+    -e 's/^escalation_reason: ""/escalation_reason: "walltime exceeded twice"/' \
+    -e 's/^\(| 0 | run  |[^|]*|[^|]*|\) [a-z]* *| [^|]* |/\1 escalated | 42  |/' \
+    -e '/^|------|-------|/a | 2026-11-23 | run | walltime-exceeded | job 42: DUE TO TIME LIMIT | escalated | ESCALATED |' "$1"
+}
 escalated_campaign() {  # escalated_campaign DIR
   campaign "$1" c1
-  python3 - "$1/campaigns/c1/WORKFLOW.md" <<'PY'
-import sys
-p = sys.argv[1]; s = open(p).read()
-s = s.replace("status: ready", "status: escalated").replace("escalation_required: false", "escalation_required: true")
-s = s.replace('escalation_reason: ""', 'escalation_reason: "walltime exceeded twice"')
-s = s.replace("| pending | —     |", "| escalated | 42  |")
-s = s.replace("|------|-----------|---------|\n", "|------|-----------|---------|\n| 2026-11-23 | run | walltime-exceeded | job 42: DUE TO TIME LIMIT | escalated | ESCALATED |\n")
-open(p, "w").write(s)
-PY
+  escalate "$1/campaigns/c1/WORKFLOW.md"
 }
 
 for kind in github gitlab gitea; do
@@ -70,6 +75,7 @@ YAML
     expect_grep "$kind: reason emptied" '^escalation_reason: ""' "$T/cleared.md"
     expect_grep "$kind: status ready" "^status: ready" "$T/cleared.md"
     expect_grep "$kind: stage row back to ready" "\| run +\|.*\| ready +\|" "$T/cleared.md"
+    expect_grep "$kind: the branch applies the catalogued walltime x2" 'resources: \{time: "00:02:00"\}' "$T/cleared.md"
   else
     bad "$kind: no cairn/clear/c1/1 on the remote"
   fi
@@ -79,6 +85,27 @@ YAML
   expect_rc 0 "$kind: second forge run" "$CAIRN" forge
   [ "$(mutations)" = "$mid" ] && ok "$kind: second run changed nothing on the forge" || bad "$kind: second run mutated the forge"
   [ "$(git ls-remote "$T/$kind.git" 'refs/heads/cairn/clear/*' | wc -l)" = 1 ] && ok "$kind: still one clear branch" || bad "$kind: more clear branches"
+  state
+  expect_grep "$kind: the issue names the error class" 'walltime-exceeded' "$T/state.json"
+  expect_grep "$kind: the pull request says which fix it applies" \
+    'applies the catalogued fix `walltime x2`: resources.time 00:01:00 -> 00:02:00' "$T/state.json"
+
+  # cairn doctor judges the token: accepted, scopes (GitHub), push, issues; a bad one fails with a hint.
+  expect_rc 0 "$kind: doctor with a valid token" "$CAIRN" doctor
+  expect_grep "$kind: doctor: token accepted" "^ok +forge token accepted for (repository|project) acme/sims" "$T/out"
+  expect_grep "$kind: doctor: push permission" "^ok +token can push to" "$T/out"
+  [ "$kind" = github ] && expect_grep "$kind: doctor: scopes" "^ok +token scopes: repo, workflow" "$T/out"
+  expect_rc 1 "$kind: doctor with a bad token" env FAKE_FORGE_TOKEN=not-the-token "$CAIRN" doctor
+  expect_grep "$kind: doctor: bad token is a failure" "^FAIL forge token accepted: HTTP 401" "$T/out"
+  expect_grep "$kind: doctor: with a fix hint" 'fix: the token in \$FAKE_FORGE_TOKEN is invalid, expired or revoked' "$T/out"
+  if [ "$kind" = github ]; then
+    curl -s -X POST "$API/_control/token" -d '{"scopes": "read:org", "push": false}' >/dev/null
+    expect_rc 1 "$kind: doctor with a read-only token" "$CAIRN" doctor
+    expect_grep "$kind: doctor: missing scope" "^FAIL token scopes: read:org" "$T/out"
+    expect_grep "$kind: doctor: no push" "^FAIL token can push to repository acme/sims" "$T/out"
+    expect_grep "$kind: doctor: push hint" "fix: give the token write access" "$T/out"
+    curl -s -X POST "$API/_control/token" -d '{"scopes": "repo, workflow", "push": true}' >/dev/null
+  fi
 
   # A human reviews and merges the pull request.
   git clone -q "$T/$kind.git" "$T/$kind-human" 2>/dev/null
@@ -92,9 +119,79 @@ YAML
   expect_rc 0 "$kind: run after the resume" "$CAIRN" forge
   [ "$(mutations)" = "$after" ] && ok "$kind: nothing more to do" || bad "$kind: mutated again after the resume"
   [ $((after - before)) -le 7 ] && ok "$kind: $((after - before)) mutating requests in all" || bad "$kind: $((after - before)) mutating requests"
+
+  # It escalates again (at the doubled walltime); a human closes the pull request unmerged.
+  escalate campaigns/c1/WORKFLOW.md
+  git commit -q -am "c1 escalated again" && git push -q origin main
+  expect_rc 0 "$kind: forge run on the second escalation" "$CAIRN" forge
+  expect_grep "$kind: second escalation, second branch" "pushed branch cairn/clear/c1/2" "$T/out"
+  git fetch -q origin
+  git show origin/cairn/clear/c1/2:campaigns/c1/WORKFLOW.md > "$T/cleared2.md"
+  expect_grep "$kind: the second branch doubles the walltime again" 'resources: \{time: "00:04:00"\}' "$T/cleared2.md"
+  pr=4 && issue=3 && [ "$kind" = gitlab ] && pr=2 && issue=2
+  curl -s -X POST "$API/_control/close_pull" -d "{\"kind\": \"$kind\", \"number\": $pr}" >/dev/null
+  expect_rc 0 "$kind: forge run after the pull request was closed" "$CAIRN" forge
+  expect_grep "$kind: said on the issue" "said on issue #$issue that [#!]$pr was closed unmerged" "$T/out"
+  expect_grep "$kind: the campaign stays escalated" "closed without merging; the campaign stays escalated" "$T/out"
+  closed=$(mutations)
+  expect_rc 0 "$kind: forge run after that" "$CAIRN" forge
+  [ "$(mutations)" = "$closed" ] && ok "$kind: said once" || bad "$kind: commented again on the closed pull request"
+  state
+  [ "$(grep -o 'was closed without merging, so' "$T/state.json" | wc -l)" = 1 ] && ok "$kind: one closed-unmerged comment" ||
+    bad "$kind: $(grep -o 'was closed without merging, so' "$T/state.json" | wc -l) closed-unmerged comments"
   cd "$T"
 done
 
+# Fault injection: every failure on every request of an escalation and of a resume.
+echo "# faults"
+git init -q --bare "$T/faults.git"
+git clone -q "$T/faults.git" "$T/faults" 2>/dev/null
+cd "$T/faults"
+cat > cairn.yaml <<YAML
+root: campaigns
+branch: main
+identity: {name: cairn-bot, email: cairn-bot@test.invalid}
+forge: {kind: github, repo: acme/faults, api: "$API", token_env: FAKE_FORGE_TOKEN}
+YAML
+escalated_campaign "$PWD"
+git add -A && git commit -q -m "c1 escalated" && git push -q origin main
+cycles=${CAIRN_FORGE_FAULT_CYCLES:-50}
+if python3 "$CAIRN_SOURCE_DIR/tests/integration/forge_faults.py" --cairn "$CAIRN" --api "$API" --dir "$PWD" \
+  --repo acme/faults --cycles "$cycles" >"$T/faults.out" 2>&1; then
+  ok "faults: $((2 * cycles)) runs, no duplicate issue, pull request or comment"
+else
+  bad "faults: see below"
+fi
+sed 's/^/    /' "$T/faults.out"
+cd "$T"
+
 if grep -q "$TOKEN" <<<"$(requests)"; then bad "the token appears in a request body"; else ok "no token in any request body"; fi
 [ "$(count GET '^/repos/acme/sims/issues$')" -ge 1 ] && ok "GitHub issues listed at /repos/{o}/{r}/issues" || bad "no GitHub list"
-finish
+
+# Every request sent to GitHub, against GitHub's own OpenAPI description.
+npm_prefix=${CAIRN_NPM_PREFIX:-/opt/cairn-npm}
+openapi=$npm_prefix/node_modules/@octokit/openapi/generated/api.github.com.json
+contract_skip=""
+if [ -f "$openapi" ] && command -v node >/dev/null; then
+  checker="$CAIRN_SOURCE_DIR/tests/servers/github_contract.mjs"
+  if node "$checker" "$openapi" "$T/requests.jsonl" >"$T/contract.out" 2>&1; then
+    ok "GitHub contract: $(tail -n 1 "$T/contract.out")"
+  else
+    bad "GitHub contract: requests the OpenAPI description does not allow"
+  fi
+  sed 's/^/    /' "$T/contract.out"
+  # The checker itself catches what it should: an unknown field, a missing one, a bad enum.
+  printf '%s\n' '{"method": "POST", "path": "/repos/a/b/issues", "query": {}, "body": "{\"body\": \"b\", \"colour\": 1}"}' \
+    '{"method": "PATCH", "path": "/repos/a/b/issues/3", "query": {}, "body": "{\"state\": \"shut\"}"}' >"$T/bad.jsonl"
+  node "$checker" "$openapi" "$T/bad.jsonl" >"$T/bad.out" 2>&1 || true
+  [ "$(grep -c -E 'required field `title`|field `colour` is not in|"shut" is not one of' "$T/bad.out")" = 3 ] &&
+    ok "GitHub contract: the checker rejects a missing title, an unknown field and a bad state" ||
+    { bad "GitHub contract: the checker let bad requests through"; sed 's/^/    /' "$T/bad.out"; }
+elif [ -f "$npm_prefix/install-failed" ]; then
+  contract_skip="GitHub contract not checked: $(tr '\n' ' ' < "$npm_prefix/install-failed")"
+else
+  bad "GitHub contract: $openapi is missing (and node: $(command -v node || echo none)); install it with" \
+    "\`source ci/deps.sh && cairn_npm_install \"\$cairn_npm_prefix\" \"\${cairn_npm_packages[@]}\"\` (ci/test does)"
+fi
+finish || exit 1
+if [ -n "$contract_skip" ]; then echo "SKIP: $contract_skip"; exit 77; fi

@@ -8,19 +8,33 @@ and Gitea v1 that cairn uses, in their real JSON shapes, on one loopback port.
 
 Control endpoints (no auth), for tests:
   GET  /_control/requests          every API request so far: method, path, query, body
+  GET  /_control/state[?kind=K]    every repository's issues (with comment bodies) and pulls
   POST /_control/merge             {"kind": "github", "number": 1, "user": "alice"}
   POST /_control/close_pull        {"kind": "github", "number": 1}
-  POST /_control/fault             {"status": 502, "count": 2, "method": "POST"}: the next
-                                   matching requests fail (after doing nothing)
+  POST /_control/fault             the next `count` requests matching `method` and the
+                                   regex `path` fail: {"status": 502, "count": 2,
+                                   "method": "POST", "path": "/pulls$"}. With
+                                   "after_commit": true the request is carried out first
+                                   (the answer is lost, as behind a failing gateway).
+                                   "status": "timeout" answers nothing for `delay` seconds,
+                                   then hangs up; "status": "drop" hangs up at once.
+                                   "retry_after": N adds a Retry-After header.
+                                   {"clear": true} drops every fault and answers them, each
+                                   with `fired`: the times it fired.
+  POST /_control/token             {"scopes": "repo", "push": true, "has_issues": true}: what
+                                   the repository endpoints (GET /repos/o/r, GET
+                                   /projects/:id) report about the token, for `cairn doctor`
   POST /_control/reset             forget everything
 
-Usage: fake_forge.py --token TOKEN --port-file FILE   (binds 127.0.0.1 on a free port)
+Usage: fake_forge.py --token TOKEN --port-file FILE [--log FILE]   (binds 127.0.0.1 on a
+free port; --log appends every API request as a JSON line: t, method, path, query, body)
 """
 import argparse
 import json
 import re
 import sys
 import threading
+import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -49,6 +63,8 @@ class State:
 
 STATE = State()
 TOKEN = ""
+LOG = None
+ACCESS = {"scopes": "repo, workflow", "push": True, "has_issues": True}
 
 
 def user(login):
@@ -72,6 +88,8 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- plumbing ----------------------------------------------------------------
     def reply(self, status, obj=None, headers=None):
+        if getattr(self, "swallow", False):  # an after-commit fault answers instead
+            return None
         body = b"" if obj is None else json.dumps(obj).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
@@ -93,28 +111,50 @@ class Handler(BaseHTTPRequestHandler):
         text = self.body()
         if raw_path.startswith("/_control/"):
             with LOCK:
-                return self.control(method, raw_path, text)
+                return self.control(method, raw_path, query, text)
         with LOCK:
-            STATE.requests.append({"method": method, "path": raw_path, "query": query, "body": text,
-                                   "user_agent": self.headers.get("User-Agent", ""),
-                                   "headers": sorted(self.headers.keys())})
+            entry = {"t": round(time.time(), 3), "method": method, "path": raw_path, "query": query, "body": text,
+                     "user_agent": self.headers.get("User-Agent", ""),
+                     "headers": sorted(self.headers.keys())}
+            STATE.requests.append(entry)
+            if LOG is not None:
+                LOG.write(json.dumps(entry) + "\n")
+                LOG.flush()
+            fault = None
             for f in STATE.faults:
-                if f["count"] > 0 and f.get("method", method) == method:
+                if f["count"] > 0 and f.get("method", method) == method and re.search(f.get("path", ""), raw_path):
                     f["count"] -= 1
-                    hdrs = {"Retry-After": str(f["retry_after"])} if "retry_after" in f else {}
-                    return self.reply(f["status"], {"message": "injected fault"}, hdrs)
-            try:
-                data = json.loads(text) if text else {}
-            except ValueError:
-                return self.reply(400, {"message": "Problems parsing JSON"})
-            try:
-                if raw_path.startswith("/api/v4/"):
-                    return self.gitlab(method, raw_path[len("/api/v4"):], query, data)
-                if raw_path.startswith("/api/v1/"):
-                    return self.githublike("gitea", method, raw_path[len("/api/v1"):], query, data)
-                return self.githublike("github", method, raw_path, query, data)
-            except KeyError as e:
-                return self.reply(422, {"message": "Validation Failed", "errors": [{"field": str(e), "code": "missing_field"}]})
+                    f.setdefault("fired", []).append(entry["t"])
+                    fault = f
+                    break
+            self.swallow = fault is not None
+            if fault is None or fault.get("after_commit"):
+                self.route(method, raw_path, query, text)
+            self.swallow = False
+        if fault is None:
+            return None
+        if fault["status"] in ("timeout", "drop"):
+            # Stay silent (outside the lock, so other requests go on), then hang up.
+            if fault["status"] == "timeout":
+                time.sleep(float(fault.get("delay", 1.0)))
+            self.close_connection = True
+            return None
+        hdrs = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
+        return self.reply(fault["status"], {"message": "injected fault"}, hdrs)
+
+    def route(self, method, raw_path, query, text):
+        try:
+            data = json.loads(text) if text else {}
+        except ValueError:
+            return self.reply(400, {"message": "Problems parsing JSON"})
+        try:
+            if raw_path.startswith("/api/v4/"):
+                return self.gitlab(method, raw_path[len("/api/v4"):], query, data)
+            if raw_path.startswith("/api/v1/"):
+                return self.githublike("gitea", method, raw_path[len("/api/v1"):], query, data)
+            return self.githublike("github", method, raw_path, query, data)
+        except KeyError as e:
+            return self.reply(422, {"message": "Validation Failed", "errors": [{"field": str(e), "code": "missing_field"}]})
 
     def do_GET(self):
         self.handle_any("GET")
@@ -128,14 +168,32 @@ class Handler(BaseHTTPRequestHandler):
     def do_PUT(self):
         self.handle_any("PUT")
 
-    def control(self, method, path, text):
+    def control(self, method, path, query, text):
         data = json.loads(text) if text else {}
         if path == "/_control/requests":
             return self.reply(200, STATE.requests)
+        if path == "/_control/state":
+            out = []
+            for (kind, name), r in sorted(STATE.repos.items()):
+                if query.get("kind", kind) != kind:
+                    continue
+                out.append({"kind": kind, "repo": name,
+                             "issues": [{"number": i["_n"], "state": i["_state"], "title": i["title"], "body": i["body"],
+                                         "comments": [c["body"] for c in i["_comments"]]} for i in r["issues"]],
+                             "pulls": [{"number": p["_n"], "state": p["_state"], "head": p["head"], "base": p["base"],
+                                        "title": p["title"], "body": p["body"]} for p in r["pulls"]]})
+            return self.reply(200, out)
+        if path == "/_control/token":
+            ACCESS.update(data)
+            return self.reply(200, ACCESS)
         if path == "/_control/reset":
             STATE.__init__()
+            ACCESS.update({"scopes": "repo, workflow", "push": True, "has_issues": True})
             return self.reply(200, {})
         if path == "/_control/fault":
+            if data.get("clear"):  # drop every fault; answer them, with when each fired
+                faults, STATE.faults = STATE.faults, []
+                return self.reply(200, faults)
             STATE.faults.append(data)
             return self.reply(200, {})
         if path in ("/_control/merge", "/_control/close_pull"):
@@ -198,6 +256,15 @@ class Handler(BaseHTTPRequestHandler):
         name, rest = m.group(1), m.group(2) or ""
         r = STATE.repo(kind, name)
         size_key = "limit" if kind == "gitea" else "per_page"
+        if rest == "" and method == "GET":
+            owner = name.split("/")[0]
+            repo = {"id": 1, "name": name.split("/")[1], "full_name": name, "private": True,
+                    "owner": user(owner), "html_url": "%s/%s" % (BASE, name), "default_branch": "main",
+                    "has_issues": ACCESS["has_issues"],
+                    "permissions": {"admin": False, "maintain": False, "push": ACCESS["push"], "triage": True,
+                                    "pull": True}}
+            hdrs = {"X-OAuth-Scopes": ACCESS["scopes"]} if kind == "github" and ACCESS["scopes"] is not None else {}
+            return self.reply(200, repo, hdrs)
         if rest == "/labels" and kind == "gitea":
             if method == "GET":
                 return self.reply(200, self.page([{"id": l["id"], "name": l["name"], "color": l["color"]} for l in r["labels"]], query, size_key, 30))
@@ -251,7 +318,7 @@ class Handler(BaseHTTPRequestHandler):
                     i["_comments"].append(c)
                     return self.reply(201, c)
                 if method == "GET":
-                    return self.reply(200, i["_comments"])
+                    return self.reply(200, self.page(i["_comments"], query, size_key, 30))
             elif method == "PATCH":
                 if "state" in data:
                     if data["state"] not in ("open", "closed"):
@@ -316,6 +383,13 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(401, {"message": "401 Unauthorized"})
         name, rest = urllib.parse.unquote(m.group(1)), m.group(2) or ""
         r = STATE.repo("gitlab", name)
+        if rest == "" and method == "GET":
+            level = 30 if ACCESS["push"] else 20  # Developer / Reporter
+            return self.reply(200, {"id": 1, "name": name.split("/")[-1], "path_with_namespace": name,
+                                    "web_url": "%s/%s" % (BASE, name), "default_branch": "main",
+                                    "issues_enabled": ACCESS["has_issues"],
+                                    "permissions": {"project_access": {"access_level": level, "notification_level": 3},
+                                                    "group_access": None}})
         if rest == "/issues":
             if method == "GET":
                 want = [x for x in query.get("labels", "").split(",") if x]
@@ -339,6 +413,8 @@ class Handler(BaseHTTPRequestHandler):
             if not found:
                 return self.reply(404, {"message": "404 Issue Not Found"})
             i = found[0]
+            if m.group(2) and method == "GET":
+                return self.reply(200, self.page(list(reversed(i["_comments"])), query, "per_page", 20))
             if m.group(2) and method == "POST":
                 note = {"id": STATE.new_id(), "body": data["body"], "author": gl_user("cairn-bot"), "system": False,
                         "noteable_type": "Issue", "noteable_iid": i["_n"], "created_at": now()}
@@ -380,12 +456,15 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
-    global TOKEN
+    global TOKEN, LOG
     ap = argparse.ArgumentParser()
     ap.add_argument("--token", required=True)
     ap.add_argument("--port-file", required=True)
+    ap.add_argument("--log")
     a = ap.parse_args()
     TOKEN = a.token
+    if a.log:
+        LOG = open(a.log, "a")
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     with open(a.port_file + ".tmp", "w") as f:
         f.write(str(srv.server_address[1]))

@@ -110,9 +110,79 @@ TEST(PlanFixSpec, CanonicalNames) {
   EXPECT_EQ(canonical_fix("none"), "");
   EXPECT_EQ(canonical_fix("—"), "");
   EXPECT_EQ(canonical_fix("destructive"), "");
-  EXPECT_EQ(canonical_fix("exclude node"), "exclude node");
+  EXPECT_EQ(canonical_fix("exclude node"), "exclude-node");
+  EXPECT_EQ(canonical_fix("Exclude-Node"), "exclude-node");
+  EXPECT_EQ(canonical_fix("GPUs +1"), "gpus +1");
+  EXPECT_EQ(canonical_fix("partition=GPU-long "), "partition=GPU-long");  // names keep their case
+  EXPECT_EQ(canonical_fix("priority=low"), "priority=LOW");
+  EXPECT_EQ(canonical_fix("Resubmit-From-Checkpoint"), "resubmit-from-checkpoint");
   EXPECT_FALSE(canonical_fix("mem x1"));
   EXPECT_FALSE(canonical_fix("cpus x2"));
+  EXPECT_FALSE(canonical_fix("gpus +0"));
+  EXPECT_FALSE(canonical_fix("gpus -1"));
+  EXPECT_FALSE(canonical_fix("partition="));
+  EXPECT_FALSE(canonical_fix("partition=a;rm -rf"));
+  EXPECT_FALSE(canonical_fix("priority=urgent"));
+}
+
+TEST(PlanFixSpec, GpusPartitionPriority) {
+  doc::StageSpec s = spec_with("", "");
+  s.resources.gpus = 2;
+  s.resources.partition = "gpu";
+  s.priority = "NORMAL";
+  const auto g = plan_fix("gpus +2", s);
+  ASSERT_TRUE(g) << g.error().message;
+  ASSERT_EQ(g->edits.size(), 1u);
+  EXPECT_EQ(g->edits[0].key, "stages.smoke.resources.gpus");
+  EXPECT_EQ(g->edits[0].value, "4");
+  EXPECT_EQ(g->summary, "resources.gpus 2 -> 4");
+  const auto p = plan_fix("partition=gpu-long", s);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->edits[0].key, "stages.smoke.resources.partition");
+  EXPECT_EQ(p->summary, "resources.partition gpu -> gpu-long");
+  s.pool = "h100-pool";  // an OSMO stage names a pool: that is what moves
+  const auto pool = plan_fix("partition=a100-pool", s);
+  ASSERT_TRUE(pool);
+  EXPECT_EQ(pool->edits[0].key, "stages.smoke.pool");
+  const auto pr = plan_fix("priority=LOW", s);
+  ASSERT_TRUE(pr);
+  EXPECT_EQ(pr->edits[0].key, "stages.smoke.priority");
+  EXPECT_EQ(pr->edits[0].value, "LOW");
+
+  // A fix changes what the spec has; it never invents keys, and says what it proposed.
+  const doc::StageSpec bare = spec_with("", "");
+  EXPECT_NE(plan_fix("gpus +1", bare).error().message.find("no resources.gpus"), std::string::npos);
+  EXPECT_NE(plan_fix("partition=long", bare).error().message.find("proposed: long"), std::string::npos);
+  EXPECT_NE(plan_fix("priority=LOW", bare).error().message.find("proposed: priority: LOW"), std::string::npos);
+}
+
+TEST(PlanFixSpec, CheckpointFixNeedsACheckpoint) {
+  doc::StageSpec s = spec_with("01:00:00", "");
+  EXPECT_NE(plan_fix("resubmit-from-checkpoint", s).error().message.find("no checkpoint"), std::string::npos);
+  s.checkpoint = "restart/*.chk";
+  const auto plan = plan_fix("resubmit-from-checkpoint", s);
+  ASSERT_TRUE(plan);
+  EXPECT_TRUE(plan->needs_checkpoint);
+  EXPECT_TRUE(plan->edits.empty());
+}
+
+TEST(PlanFixSpec, CeilingsTurnAFixIntoAProposal) {
+  doc::ResourceCeilings c;
+  c.time_seconds = 36 * 3600;
+  c.time_text = "36:00:00";
+  c.mem_mb = 64 * 1024;
+  c.mem_text = "64G";
+  c.gpus = 4;
+  doc::StageSpec s = spec_with("24:00:00", "48G");
+  s.resources.gpus = 4;
+  const auto t = plan_fix("walltime x2", s, c);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->beyond_ceiling, "resources.time 2-00:00:00 is above the ceiling 36:00:00");
+  EXPECT_EQ(t->edits.size(), 1u);  // still planned: the escalation writes it out
+  EXPECT_EQ(plan_fix("mem x2", s, c)->beyond_ceiling, "resources.mem 96G is above the ceiling 64G");
+  EXPECT_EQ(plan_fix("gpus +1", s, c)->beyond_ceiling, "resources.gpus 5 is above the ceiling 4");
+  EXPECT_EQ(plan_fix("walltime x2", spec_with("12:00:00", ""), c)->beyond_ceiling, "");  // 24h: under 36h
+  EXPECT_EQ(plan_fix("walltime x2", s)->beyond_ceiling, "");  // no ceilings, no bound
 }
 
 TEST(PlanFixSpec, WalltimeText) {
@@ -133,12 +203,12 @@ TEST(PlanFixSpec, CatalogSetDelegates) {
   auto set = load_catalogs({{"c.md", text, ""}});
   ASSERT_TRUE(set);
   const engine::Catalog& port = *set;
-  const auto plan = port.plan_fix("walltime x2", spec_with("00:30:00", ""));
+  const auto plan = port.plan_fix("walltime x2", spec_with("00:30:00", ""), {});
   ASSERT_TRUE(plan);
   ASSERT_EQ(plan->edits.size(), 1u);
   EXPECT_EQ(plan->edits[0].value, "01:00:00");
   EXPECT_EQ(plan->summary, "resources.time 00:30:00 -> 01:00:00");
-  EXPECT_FALSE(port.plan_fix("walltime x2", doc::StageSpec{}));
+  EXPECT_FALSE(port.plan_fix("walltime x2", doc::StageSpec{}, {}));
 }
 
 }  // namespace

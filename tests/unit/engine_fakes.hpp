@@ -143,7 +143,13 @@ class FakeWorkspace : public Workspace {
     auto it = m_exit.find(command);
     return it == m_exit.end() ? 1 : it->second;
   }
+  Expected<std::optional<TimePoint>> newest_match(const std::string&, const std::string& glob) override {
+    auto it = m_mtimes.find(glob);
+    if (it == m_mtimes.end()) return std::optional<TimePoint>();
+    return std::optional<TimePoint>(it->second);
+  }
   std::map<std::string, int> m_files;  // glob -> match count
+  std::map<std::string, TimePoint> m_mtimes;  // glob -> newest modification time
   std::map<std::string, int> m_exit;   // command -> exit code
   std::vector<std::string> m_commands;
 };
@@ -166,16 +172,27 @@ class FakeCatalog : public Catalog {
     }
     return std::nullopt;
   }
-  Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const override {
+  Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec,
+                             const doc::ResourceCeilings& ceilings) const override {
     if (fix == "resubmit") return FixPlan{};
+    if (fix == "resubmit-from-checkpoint") {
+      FixPlan p;
+      p.summary = "resubmit; " + spec.checkpoint + " advanced";
+      p.needs_checkpoint = true;
+      return p;
+    }
     if (fix == "walltime x2") {
       if (!spec.resources.time_seconds) return fail("no resources.time to double");
       const auto t = *spec.resources.time_seconds * 2;
       char buf[32];
       std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(t / 3600),
                     static_cast<long long>(t % 3600 / 60), static_cast<long long>(t % 60));
-      return FixPlan{{{"stages." + spec.name + ".resources.time", buf}},
-                     "resources.time " + spec.resources.time_text + " -> " + buf};
+      FixPlan p{{{"stages." + spec.name + ".resources.time", buf}},
+                "resources.time " + spec.resources.time_text + " -> " + buf};
+      if (ceilings.time_seconds && t > *ceilings.time_seconds) {
+        p.beyond_ceiling = std::string("resources.time ") + buf + " is above the ceiling " + ceilings.time_text;
+      }
+      return p;
     }
     return fail("unknown fix");
   }

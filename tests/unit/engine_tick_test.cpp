@@ -687,5 +687,67 @@ TEST_F(TickTest, WithoutTheScanNothingIsNoted) {
   for (const auto& c : m_store.m_commits) EXPECT_EQ(c.request.message.find("Cairn-Anomaly:"), std::string::npos);
 }
 
+// ---- fixes with conditions: ceilings, checkpoints ----------------------------------
+
+TEST_F(TickTest, AFixBeyondACeilingEscalatesWithTheProposedChange) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::timeout, -1, "", "timeout");
+  TickOptions o;
+  o.ceilings.time_seconds = 45 * 60;
+  o.ceilings.time_text = "00:45:00";
+  run(o);
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("above the ceiling 00:45:00"), std::string::npos) << wf().escalation_reason;
+  EXPECT_NE(wf().escalation_reason.find("resources.time 00:30:00 -> 01:00:00"), std::string::npos);
+  ASSERT_FALSE(wf().failures.empty());
+  EXPECT_EQ(wf().failures.back().action, "escalated; proposed walltime x2 (resources.time 00:30:00 -> 01:00:00)");
+  EXPECT_EQ(wf().spec("smoke")->resources.time_text, "00:30:00");  // not applied
+  EXPECT_TRUE(m_sched.submitted().empty());
+}
+
+class CheckpointTest : public TickTest {
+ protected:
+  CheckpointTest() {
+    m_catalog.m_rules.insert(m_catalog.m_rules.begin(),
+                             {"PREEMPTED", cls("preemption", "resubmit-from-checkpoint")});
+  }
+  void add_running() {
+    add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:00Z"}}));
+    // The stage's own spec gets a checkpoint.
+    auto& text = m_inputs[0].text;
+    const std::string at = "    expect: 20m\n";
+    text.insert(text.find(at) + at.size(), "    checkpoint: restart/*.chk\n");
+    m_sched.finish("7", JobState::preempted, -1, "", "PREEMPTED");
+  }
+};
+
+TEST_F(CheckpointTest, ResubmitsWhenTheCheckpointAdvanced) {
+  add_running();
+  ASSERT_EQ(wf().spec("smoke")->checkpoint, "restart/*.chk");
+  m_ws.m_mtimes["restart/*.chk"] = *util::parse_time("2026-05-05 19:40Z");
+  run();
+  EXPECT_FALSE(wf().escalation_required) << wf().escalation_reason;
+  EXPECT_EQ(wf().failures.back().action, "resubmit-from-checkpoint (resubmit; restart/*.chk advanced)");
+  EXPECT_EQ(wf().stages[0].status, doc::Status::ready);
+  run();  // submitted by the next tick, like every retry
+  EXPECT_EQ(m_sched.submitted().size(), 1u);
+}
+
+TEST_F(CheckpointTest, EscalatesWhenTheCheckpointDidNotAdvance) {
+  add_running();
+  m_ws.m_mtimes["restart/*.chk"] = *util::parse_time("2026-05-05 18:10Z");  // before the attempt
+  run();
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("did not advance"), std::string::npos) << wf().escalation_reason;
+  EXPECT_TRUE(m_sched.submitted().empty());
+}
+
+TEST_F(CheckpointTest, EscalatesWhenThereIsNoCheckpointFile) {
+  add_running();
+  run();
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("does not exist"), std::string::npos) << wf().escalation_reason;
+}
+
 }  // namespace
 }  // namespace cairn::engine

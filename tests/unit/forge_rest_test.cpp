@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <fstream>
+#include <sstream>
+
 #include <cairn/forge/forge.hpp>
 
 #include "forge_test_fakes.hpp"
@@ -119,6 +122,99 @@ TEST(ForgeGitLab, MergeRequestStates) {
   EXPECT_EQ(pr->state, PullState::merged);
   EXPECT_EQ(pr->merged_by, "bob");
   EXPECT_EQ(pr->head, "h");
+}
+
+TEST(ForgeComments, ListedPerForge) {
+  FakeHttp http;
+  http.answer(200, R"([{"id": 1, "body": "one"}, {"id": 2, "body": "two <!-- cairn:pull 2 -->"}])");
+  auto gh = make_forge(settings("github", "https://api.github.com"), http);
+  auto bodies = (*gh)->list_comments(3);
+  ASSERT_TRUE(bodies) << bodies.error().message;
+  EXPECT_EQ(*bodies, (std::vector<std::string>{"one", "two <!-- cairn:pull 2 -->"}));
+  EXPECT_EQ(http.requests[0].url, "https://api.github.com/repos/acme/sims/issues/3/comments?per_page=100&page=1");
+  http.answer(200, R"([{"id": 1, "body": "note", "system": false}])");
+  auto gl = make_forge(settings("gitlab", "https://gitlab.example/api/v4"), http);
+  ASSERT_TRUE((*gl)->list_comments(4));
+  EXPECT_EQ(http.requests[1].url,
+            "https://gitlab.example/api/v4/projects/acme%2Fsims/issues/4/notes?sort=asc&order_by=created_at&per_page=100&page=1");
+}
+
+TEST(ForgeAccess, GitHubScopesPushAndRejectedTokens) {
+  FakeHttp http;
+  http.answer(200, R"({"full_name": "acme/sims", "html_url": "u", "has_issues": true,
+                       "permissions": {"admin": false, "push": false, "pull": true}})",
+              {{"x-oauth-scopes", "public_repo, read:org"}});
+  http.answer(200, R"({"full_name": "acme/sims", "has_issues": false})");
+  http.answer(401, R"({"message": "Bad credentials"})");
+  auto forge = make_forge(settings("github", "https://api.github.com"), http);
+  auto a = (*forge)->access();
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ(http.requests[0].url, "https://api.github.com/repos/acme/sims");
+  EXPECT_EQ(a->status, 200);
+  ASSERT_TRUE(a->scopes);
+  EXPECT_EQ(*a->scopes, (std::vector<std::string>{"public_repo", "read:org"}));
+  EXPECT_EQ(a->can_push, std::optional<bool>(false));
+  // A fine-grained or app token: no scopes header, no permissions object.
+  auto app = (*forge)->access();
+  ASSERT_TRUE(app);
+  EXPECT_FALSE(app->scopes);
+  EXPECT_FALSE(app->can_push);
+  EXPECT_FALSE(app->issues_enabled);
+  auto bad = (*forge)->access();
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 401);
+  EXPECT_EQ(bad->message, "Bad credentials");
+}
+
+TEST(ForgeAccess, GitLabDeveloperCanPush) {
+  FakeHttp http;
+  http.answer(200, R"({"web_url": "u", "issues_enabled": true,
+                       "permissions": {"project_access": null, "group_access": {"access_level": 30}}})");
+  http.answer(200, R"({"permissions": {"project_access": {"access_level": 20}, "group_access": null}})");
+  auto forge = make_forge(settings("gitlab", "https://gitlab.example/api/v4"), http);
+  auto dev = (*forge)->access();
+  ASSERT_TRUE(dev) << dev.error().message;
+  EXPECT_EQ(http.requests[0].url, "https://gitlab.example/api/v4/projects/acme%2Fsims");
+  EXPECT_EQ(dev->can_push, std::optional<bool>(true));
+  auto reporter = (*forge)->access();
+  ASSERT_TRUE(reporter);
+  EXPECT_EQ(reporter->can_push, std::optional<bool>(false));
+}
+
+std::string fixture(const std::string& name) {
+  std::ifstream in(std::string(CAIRN_SOURCE_DIR) + "/tests/fixtures/gitlab/" + name, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(ForgeGitLab, ReadsTheDocumentedResponses) {
+  FakeHttp http;
+  http.answer(201, fixture("issue_created.json"));
+  http.answer(200, fixture("notes.json"));
+  http.answer(200, fixture("merge_request_merged.json"));
+  json v5 = json::parse(fixture("merge_request_merged.json"));
+  v5.erase("merged_by");
+  http.answer(200, v5.dump());
+  auto forge = make_forge(settings("gitlab", "https://gitlab.example/api/v4"), http);
+  auto issue = (*forge)->create_issue("Issues with auth", "", {"bug"});
+  ASSERT_TRUE(issue) << issue.error().message;
+  EXPECT_EQ(issue->number, 14);  // the iid, not the id
+  EXPECT_TRUE(issue->open);
+  EXPECT_EQ(issue->body, "");  // "description": null
+  EXPECT_EQ(issue->url, "http://gitlab.example.com/my-group/my-project/issues/14");
+  auto notes = (*forge)->list_comments(14);
+  ASSERT_TRUE(notes) << notes.error().message;
+  EXPECT_EQ(*notes, (std::vector<std::string>{"closed", "Text of the comment\r\n"}));
+  for (int i = 0; i < 2; ++i) {
+    auto mr = (*forge)->get_pull(1);
+    ASSERT_TRUE(mr) << mr.error().message;
+    EXPECT_EQ(mr->number, 1);
+    EXPECT_EQ(mr->state, PullState::merged);
+    EXPECT_EQ(mr->merged_by, "DouweM");
+    EXPECT_EQ(mr->head, "test1");
+    EXPECT_EQ(mr->base, "main");
+  }
 }
 
 TEST(ForgeSettings, InferredFromTheRemote) {

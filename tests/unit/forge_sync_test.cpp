@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include <cairn/forge/sync.hpp>
 
 #include "forge_test_fakes.hpp"
@@ -25,6 +27,8 @@ escalation_required: REQ
 escalation_reason: REASON
 budget: {backend: local, cap_usd: 0, spent_usd: 0}
 notify: {on_advance: false, on_escalate: NOTIFY}
+stages:
+  smoke: {run: jobs/smoke.sh, resources: {time: "00:30:00"}}
 ---
 
 # c1
@@ -59,7 +63,18 @@ notify: {on_advance: false, on_escalate: NOTIFY}
 CampaignView view(bool escalated, bool on_escalate = true) {
   return CampaignView{"campaigns/c1/WORKFLOW.md", workflow(escalated, on_escalate),
                       "step 1\nAuthorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789\nslurmstepd: DUE TO TIME LIMIT\n",
-                      "double the walltime"};
+                      "double the walltime", std::nullopt};
+}
+
+ClearFix walltime_x2() {
+  return ClearFix{"walltime x2", {{"stages.smoke.resources.time", "01:00:00"}}, "resources.time 00:30:00 -> 01:00:00"};
+}
+
+// The comments on issue `n` that contain `text`.
+int comments_with(MemoryForge& forge, std::int64_t n, const std::string& text) {
+  int found = 0;
+  for (const auto& c : forge.comments[n]) found += c.find(text) != std::string::npos ? 1 : 0;
+  return found;
 }
 
 TEST(ForgeMarker, ParsesAndRejects) {
@@ -136,7 +151,7 @@ TEST(ForgeSync, MergeClosesTheIssueNamingTheMerger) {
   EXPECT_FALSE(r.failed());
   EXPECT_FALSE(forge.issues.front().open);
   ASSERT_EQ(forge.comments[1].size(), 2u);
-  EXPECT_EQ(forge.comments[1].back(), "Resumed by #2, merged by @alice.");
+  EXPECT_EQ(forge.comments[1].back().rfind("Resumed by #2, merged by @alice.", 0), 0u) << forge.comments[1].back();
   const int mutations = forge.mutations;
   EXPECT_FALSE(sync(forge, git, {view(false)}, {}).failed());
   EXPECT_EQ(forge.mutations, mutations);
@@ -156,7 +171,7 @@ TEST(ForgeSync, ClearedOnMainWithoutThePull) {
   EXPECT_NE(forge.comments[1].back().find("cleared without the pull request #2"), std::string::npos);
 }
 
-TEST(ForgeSync, ClosedPullLeavesTheCampaignEscalatedAndSaysSo) {
+TEST(ForgeSync, ClosedPullLeavesTheCampaignEscalatedAndSaysSoOnce) {
   MemoryForge forge;
   FakePublisher git;
   ASSERT_FALSE(sync(forge, git, {view(true)}, {}).failed());
@@ -164,9 +179,85 @@ TEST(ForgeSync, ClosedPullLeavesTheCampaignEscalatedAndSaysSo) {
   const int mutations = forge.mutations;
   auto r = sync(forge, git, {view(true)}, {});
   EXPECT_FALSE(r.failed());
-  EXPECT_EQ(forge.mutations, mutations);
   ASSERT_EQ(r.notes.size(), 1u);
   EXPECT_NE(r.notes.front().find("closed without merging"), std::string::npos);
+  EXPECT_EQ(forge.mutations, mutations + 1);  // the comment, nothing else
+  EXPECT_TRUE(forge.issues.front().open);
+  EXPECT_EQ(comments_with(forge, 1, "Pull request #2 was closed without merging, so **c1** stays escalated"), 1);
+  EXPECT_EQ(comments_with(forge, 1, "<!-- cairn:pull-closed 2 -->"), 1);
+  EXPECT_EQ(git.pushed.size(), 1u);
+
+  auto again = sync(forge, git, {view(true)}, {});
+  EXPECT_FALSE(again.failed());
+  EXPECT_EQ(forge.mutations, mutations + 1);
+  EXPECT_EQ(again.notes.size(), 1u);
+}
+
+TEST(ForgeSync, ClearBranchAppliesTheCatalogedFix) {
+  MemoryForge forge;
+  FakePublisher git;
+  CampaignView v = view(true);
+  v.fix = walltime_x2();
+  ASSERT_FALSE(sync(forge, git, {v}, {}).failed());
+  const auto& push = git.pushed.at("cairn/clear/c1/1");
+  EXPECT_NE(push.content.find("smoke: {run: jobs/smoke.sh, resources: {time: \"01:00:00\"}}"), std::string::npos)
+      << push.content;
+  EXPECT_NE(push.content.find("escalation_required: false"), std::string::npos);
+  EXPECT_NE(push.message.find("Apply the catalogued fix \"walltime x2\": resources.time 00:30:00 -> 01:00:00."),
+            std::string::npos)
+      << push.message;
+  const std::string& body = forge.pulls.front().body;
+  EXPECT_NE(body.find("applies the catalogued fix `walltime x2`: resources.time 00:30:00 -> 01:00:00"),
+            std::string::npos)
+      << body;
+  EXPECT_EQ(body.find("What to change"), std::string::npos);
+  EXPECT_NE(forge.issues.front().body.find("applies the catalogued fix `walltime x2`"), std::string::npos);
+}
+
+TEST(ForgeSync, WithoutAnApplicableFixThePullSaysWhatToChange) {
+  MemoryForge forge;
+  FakePublisher git;
+  CampaignView v = view(true);
+  v.suggested_fix = "`gpu-oom` (catalog:50): Lower the per-GPU batch size.";
+  ASSERT_FALSE(sync(forge, git, {v}, {}).failed());
+  const std::string& body = forge.pulls.front().body;
+  EXPECT_NE(body.find("no catalogued fix can be applied automatically"), std::string::npos) << body;
+  EXPECT_NE(body.find("**What to change:** `gpu-oom` (catalog:50): Lower the per-GPU batch size."), std::string::npos);
+  EXPECT_NE(git.pushed.at("cairn/clear/c1/1").content.find("time: \"00:30:00\""), std::string::npos);
+
+  MemoryForge forge2;
+  FakePublisher git2;
+  v.suggested_fix.clear();
+  ASSERT_FALSE(sync(forge2, git2, {v}, {}).failed());
+  EXPECT_NE(forge2.pulls.front().body.find("change what made `smoke` fail: its spec (`stages.smoke`"),
+            std::string::npos)
+      << forge2.pulls.front().body;
+}
+
+TEST(ForgeSync, LostAnswersAreNeverRepeated) {
+  // Each mutation acts on the forge but its answer is lost (a timeout after the server
+  // committed): the run fails, and the next run finds what was made instead of making it twice.
+  for (const std::string call : {"create_issue", "create_pull", "comment"}) {
+    MemoryForge forge;
+    FakePublisher git;
+    forge.lose_answer.insert(call);
+    EXPECT_TRUE(sync(forge, git, {view(true)}, {}).failed()) << call;
+    EXPECT_FALSE(sync(forge, git, {view(true)}, {}).failed()) << call;
+    EXPECT_EQ(forge.issues.size(), 1u) << call;
+    EXPECT_EQ(forge.pulls.size(), 1u) << call;
+    EXPECT_EQ(comments_with(forge, 1, "<!-- cairn:pull 2 -->"), 1) << call;
+  }
+  for (const std::string call : {"comment", "close_issue"}) {
+    MemoryForge forge;
+    FakePublisher git;
+    ASSERT_FALSE(sync(forge, git, {view(true)}, {}).failed());
+    forge.pulls.front().state = PullState::merged;
+    forge.lose_answer.insert(call);
+    EXPECT_TRUE(sync(forge, git, {view(false)}, {}).failed()) << call;
+    EXPECT_FALSE(sync(forge, git, {view(false)}, {}).failed()) << call;
+    EXPECT_FALSE(forge.issues.front().open);
+    EXPECT_EQ(comments_with(forge, 1, "Resumed by #2"), 1) << call;
+  }
 }
 
 TEST(ForgeSync, NoIssueWhenOnEscalateIsOffButStillAPull) {

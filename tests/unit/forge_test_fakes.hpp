@@ -5,6 +5,7 @@
 
 #include <deque>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -52,18 +53,25 @@ class MemoryForge : public Forge {
                                const std::vector<std::string>&) override {
     ++mutations;
     issues.push_back(Issue{next++, true, title, body, ""});
+    if (lost("create_issue")) return fail("timeout", ExitCode::unreachable);
     return issues.back();
   }
   Expected<void> comment(std::int64_t n, const std::string& body) override {
     ++mutations;
     comments[n].push_back(body);
+    if (lost("comment")) return fail("timeout", ExitCode::unreachable);
     return {};
+  }
+  Expected<std::vector<std::string>> list_comments(std::int64_t n) override {
+    ++gets;
+    return comments[n];
   }
   Expected<void> close_issue(std::int64_t n) override {
     ++mutations;
     for (auto& i : issues) {
       if (i.number == n) i.open = false;
     }
+    if (lost("close_issue")) return fail("timeout", ExitCode::unreachable);
     return {};
   }
   Expected<std::vector<PullRequest>> list_pulls(const std::string& head) override {
@@ -83,6 +91,7 @@ class MemoryForge : public Forge {
     p.base = base;
     p.body = body;
     pulls.push_back(p);
+    if (lost("create_pull")) return fail("timeout", ExitCode::unreachable);
     return p;
   }
   Expected<PullRequest> get_pull(std::int64_t n) override {
@@ -92,6 +101,11 @@ class MemoryForge : public Forge {
     }
     return fail("no such pull");
   }
+  Expected<Access> access() override { return Access{200, "", "", std::nullopt, true, true}; }
+
+  // The next call of each named mutation acts, then fails as if its answer was lost.
+  std::set<std::string> lose_answer;
+  bool lost(const std::string& call) { return lose_answer.erase(call) != 0; }
 
   std::vector<Issue> issues;
   std::vector<PullRequest> pulls;

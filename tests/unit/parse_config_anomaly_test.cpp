@@ -136,5 +136,25 @@ TEST(ParseConfigAnomaly, BadDurationTextSaysWhy) {
   EXPECT_EQ(d.message.rfind("`anomaly.completions_window`: ", 0), 0u) << d.message;
 }
 
+TEST(ParseConfigCeilings, ReadsTimeMemGpus) {
+  const auto p = parse("ceilings:\n  time: \"2-00:00:00\"\n  mem: 256G\n  gpus: 8\n");
+  ASSERT_TRUE(p.config) << errors_of(p);
+  EXPECT_EQ(p.config->ceilings.time_seconds, 2 * 86400);
+  EXPECT_EQ(p.config->ceilings.time_text, "2-00:00:00");
+  EXPECT_EQ(p.config->ceilings.mem_mb, 256 * 1024);
+  EXPECT_EQ(p.config->ceilings.gpus, 8);
+  EXPECT_FALSE(parse("root: x\n").config->ceilings.time_seconds);
+}
+
+TEST(ParseConfigCeilings, BadValuesSayWhere) {
+  const auto p = parse("ceilings:\n  time: soon\n  mem: lots\n  gpus: 0\n");
+  const std::string e = errors_of(p);
+  EXPECT_NE(e.find("cairn.yaml:2:9: error: `ceilings.time`"), std::string::npos) << e;
+  EXPECT_NE(e.find("cairn.yaml:3:8: error: `ceilings.mem`"), std::string::npos) << e;
+  EXPECT_NE(e.find("cairn.yaml:4:9: error: `ceilings.gpus`"), std::string::npos) << e;
+  EXPECT_FALSE(parse("anomaly: {enabled: perhaps}\n").config);
+  EXPECT_FALSE(parse("anomaly: {enabled: false}\n").config->anomaly.enabled);
+}
+
 }  // namespace
 }  // namespace cairn::parse

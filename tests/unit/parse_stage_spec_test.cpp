@@ -41,6 +41,7 @@ Parsed parse(const std::string& yaml, int first_line = 1) {
       EXPECT_EQ(q.specs[i].resources.mem_mb, p.specs[i].resources.mem_mb);
       EXPECT_EQ(q.specs[i].expect_seconds, p.specs[i].expect_seconds);
       EXPECT_EQ(q.specs[i].set, p.specs[i].set);
+      EXPECT_EQ(q.specs[i].sync, p.specs[i].sync);
     }
   }
   return p;
@@ -172,6 +173,9 @@ INSTANTIATE_TEST_SUITE_P(
             "single value"},
         Bad{"backend list", "smoke:\n  run: a.sh\n  backend: {kind: slurm}\n", S::error, 3, 12,
             "single value"},
+        Bad{"absolute sync", "smoke:\n  run: a.sh\n  sync: /etc\n", S::error, 3, 9, "not absolute"},
+        Bad{"dotdot in a sync list", "smoke:\n  run: a.sh\n  sync: [out, ../x]\n", S::error, 3, 15, "`..`"},
+        Bad{"sync a map", "smoke:\n  run: a.sh\n  sync: {a: b}\n", S::error, 3, 9, "list of paths"},
         Bad{"twice", "smoke:\n  run: a.sh\nsmoke:\n  run: b.sh\n", S::error, 3, 1, "twice"}),
     [](const ::testing::TestParamInfo<Bad>& param_info) {
       std::string n = param_info.param.name;
@@ -211,6 +215,25 @@ TEST(ParseStageSpecs, RunPathsThatStayInsideAreFine) {
     ASSERT_EQ(p.specs.size(), 1u);
     EXPECT_EQ(p.specs[0].run, run);
   }
+}
+
+TEST(ParseStageSpecs, SyncIsOnePathOrAList) {
+  const auto p = parse(
+      "npt:\n"
+      "  run: jobs/npt.sh\n"
+      "  sync: npt_equil.restart.coor\n"
+      "prod:\n"
+      "  run: jobs/prod.sh\n"
+      "  sync:\n"
+      "    - \"dcd/*.dcd\"\n"
+      "    - results/\n");
+  ASSERT_TRUE(p.diags.empty()) << shown(p.diags);
+  ASSERT_EQ(p.specs.size(), 2u);
+  EXPECT_EQ(p.specs[0].sync, std::vector<std::string>{"npt_equil.restart.coor"});
+  EXPECT_EQ(p.specs[1].sync, (std::vector<std::string>{"dcd/*.dcd", "results/"}));
+  const auto bad = parse("s:\n  run: a.sh\n  sync: [ok.txt, /etc/passwd]\n");
+  ASSERT_EQ(bad.specs.size(), 1u);
+  EXPECT_EQ(bad.specs[0].sync, std::vector<std::string>{"ok.txt"});  // the unsafe one is dropped
 }
 
 TEST(ParseStageSpecs, EmptyMappingHasNoSpecs) {

@@ -44,7 +44,19 @@ SlurmConfig config(F set) {
 CommandResult ok_out(std::string out) { return CommandResult{0, std::move(out), ""}; }
 CommandResult err_out(int exit, std::string err) { return CommandResult{exit, "", std::move(err)}; }
 
-// Canned answers per program (argv[0]), consumed in order; records every call.
+// The program a call runs: argv[0], or the one after `env VAR=value...`.
+std::string program_of(const std::vector<std::string>& argv) {
+  std::size_t i = 0;
+  if (argv.at(0) == "env") {
+    for (i = 1; i < argv.size() && argv[i].find('=') != std::string::npos; ++i) {
+    }
+  }
+  return argv.at(i);
+}
+
+engine::TimePoint epoch(std::int64_t seconds) { return engine::TimePoint(std::chrono::seconds(seconds)); }
+
+// Canned answers per program (program_of), consumed in order; records every call.
 class FakeRunner : public CommandRunner {
  public:
   struct Shared {
@@ -55,7 +67,7 @@ class FakeRunner : public CommandRunner {
   Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view,
                               std::chrono::milliseconds) override {
     m_s->calls.push_back(argv);
-    auto& q = m_s->answers[argv.at(0)];
+    auto& q = m_s->answers[program_of(argv)];
     if (q.empty()) return ok_out("");
     auto r = q.front();
     q.pop_front();
@@ -73,7 +85,7 @@ class CountingRunner : public CommandRunner {
       : m_inner(std::move(inner)), m_counts(std::move(counts)) {}
   Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view input,
                               std::chrono::milliseconds timeout) override {
-    ++(*m_counts)[argv.at(0)];
+    ++(*m_counts)[program_of(argv)];
     return m_inner->run(argv, input, timeout);
   }
 
@@ -181,6 +193,74 @@ TEST(SlurmParse, SacctFixtureFinalStates) {
   EXPECT_NEAR(*st["1"].cpu_hours, 3.0 / 3600, 1e-9);
   EXPECT_NEAR(*st["22"].cpu_hours, 93784.0 / 3600 * 32, 1e-6);
   EXPECT_NEAR(*st["28"].cpu_hours, (600 + 3600 + 1800 + 60) / 3600.0 * 2, 1e-9);
+  // Times: a queue wait and a run time; arrays from their first start to their last end.
+  EXPECT_EQ(st["1"].submitted, epoch(1795400000));
+  EXPECT_EQ(st["1"].started, epoch(1795400004));
+  EXPECT_EQ(st["1"].ended, epoch(1795400007));
+  EXPECT_EQ(st["1"].pool, "amilan");
+  EXPECT_EQ(st["21"].pool, "gpu");
+  EXPECT_EQ(st["9"].started, std::nullopt);  // cancelled while pending: Start "None"
+  EXPECT_EQ(st["9"].ended, epoch(1795400400));
+  EXPECT_EQ(st["3"].submitted, epoch(1795400600));
+  EXPECT_EQ(st["3"].started, epoch(1795400602));
+  EXPECT_EQ(st["3"].ended, epoch(1795400607));
+  EXPECT_EQ(st["28"].started, epoch(1795401700));
+  EXPECT_EQ(st["28"].ended, epoch(1795405360));
+  EXPECT_EQ(st["26"].submitted, epoch(1795401500));
+  EXPECT_EQ(st["26"].started, std::nullopt);  // "Unknown"
+  EXPECT_EQ(st["26"].ended, std::nullopt);
+}
+
+TEST(SlurmParse, Times) {
+  const std::vector<std::pair<std::string, std::optional<engine::TimePoint>>> cases = {
+      {"1795442985", epoch(1795442985)}, {"Unknown", std::nullopt}, {"None", std::nullopt},
+      {"N/A", std::nullopt},             {"", std::nullopt},        {"0", std::nullopt},
+      {"2026-11-23T14:09:30", std::nullopt}};  // the default format: asked for %s, never parsed
+  for (const auto& [text, want] : cases) EXPECT_EQ(parse_slurm_time(text), want) << text;
+}
+
+// Captured from the test cluster with SLURM_TIME_FORMAT=%s: a held job, an array while
+// it runs (squeue's end is then its time limit), a finished job, a job cancelled while
+// held (sacct: Start "None") and slurmdbd's placeholder row.
+TEST(SlurmParse, TimesFromRealOutput) {
+  auto q = aggregate(parse_squeue(fixture("squeue_times.txt")), {"281", "282", "283"});
+  EXPECT_EQ(q["283"].state, JobState::pending);
+  EXPECT_EQ(q["283"].submitted, epoch(1795442985));
+  EXPECT_EQ(q["283"].started, std::nullopt);
+  EXPECT_EQ(q["283"].pool, "debug");
+  EXPECT_EQ(q["282"].state, JobState::running);
+  EXPECT_EQ(q["282"].started, epoch(1795442985));
+  EXPECT_EQ(q["282"].ended, std::nullopt);  // a forecast
+  EXPECT_EQ(q["281"].state, JobState::completed);
+  EXPECT_EQ(q["281"].submitted, epoch(1795442970));
+  EXPECT_EQ(q["281"].started, epoch(1795442971));
+  EXPECT_EQ(q["281"].ended, epoch(1795442974));
+  EXPECT_EQ(q["281"].pool, "debug");
+  // A pending job's start (and a running job's end) is the scheduler's forecast.
+  auto forecast = aggregate(parse_squeue("290|PENDING|Priority|1795442985|1795450000|1795453600|a,b\n"), {"290"});
+  EXPECT_EQ(forecast["290"].started, std::nullopt);
+  EXPECT_EQ(forecast["290"].ended, std::nullopt);
+  EXPECT_EQ(forecast["290"].pool, "a,b");
+
+  auto rows = parse_sacct(fixture("sacct_times.txt"));
+  ASSERT_EQ(rows.size(), 7u);
+  EXPECT_EQ(rows[6].name, "allocation");
+  EXPECT_EQ(rows[6].work_dir, "");
+  EXPECT_EQ(rows[6].partition, "");
+  auto a = aggregate(rows, {"281", "282", "283", "286"});
+  EXPECT_EQ(a["281"].started, epoch(1795442971));
+  EXPECT_EQ(a["281"].ended, epoch(1795442974));
+  EXPECT_EQ(a["282"].state, JobState::failed);
+  EXPECT_EQ(a["282"].ended, epoch(1795442988));
+  EXPECT_EQ(a["283"].started, std::nullopt);
+  EXPECT_EQ(a["283"].ended, std::nullopt);
+  EXPECT_EQ(a["286"].state, JobState::cancelled);
+  EXPECT_EQ(a["286"].started, std::nullopt);
+  EXPECT_EQ(a["286"].ended, epoch(1795442995));
+  // WorkDir is the last field: a '|' in it stays.
+  auto odd = parse_sacct("5|n|COMPLETED|0:0|None|00:00:01|1|node1|1|2|3|debug|/w/a|b\n");
+  ASSERT_EQ(odd.size(), 1u);
+  EXPECT_EQ(odd[0].work_dir, "/w/a|b");
 }
 
 TEST(SlurmParse, SinfoAndPartitionChoice) {
@@ -322,7 +402,7 @@ class SlurmFake : public ::testing::Test {
   SlurmScheduler make(SlurmConfig c = {}) { return SlurmScheduler(std::make_unique<FakeRunner>(shared), c); }
   int count(const std::string& program) const {
     int n = 0;
-    for (const auto& c : shared->calls) n += c.at(0) == program;
+    for (const auto& c : shared->calls) n += program_of(c) == program;
     return n;
   }
   SubmitRequest request() const {
@@ -449,8 +529,12 @@ TEST_F(SlurmFake, StatusIsOneSqueueAndOneSacct) {
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(count("squeue"), 1);
   EXPECT_EQ(count("sacct"), 1);
-  EXPECT_EQ(shared->calls[0], (std::vector<std::string>{"squeue", "--noheader", "--array", "--states=all", "--jobs=1250,7,2,3,12,4000",
-                                                        "-o", "%i|%T|%r"}));
+  EXPECT_EQ(shared->calls[0],
+            (std::vector<std::string>{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--array", "--states=all",
+                                      "--jobs=1250,7,2,3,12,4000", "-o", "%i|%T|%r|%V|%S|%e|%P"}));
+  EXPECT_EQ(arg_with(shared->calls[1], "SLURM_TIME_FORMAT="), "SLURM_TIME_FORMAT=%s");
+  EXPECT_EQ(shared->calls[1].back(),
+            "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,Submit,Start,End,Partition,WorkDir");
   EXPECT_EQ(arg_with(shared->calls[1], "--jobs="), "--jobs=2,3,12,4000");  // only those not queued
   EXPECT_EQ(arg_with(shared->calls[1], "-o"), "-o");
   EXPECT_EQ(st->size(), ids.size());
@@ -470,7 +554,7 @@ TEST_F(SlurmFake, StatusTrustsTheControllerWhenAccountingHasFewerTasks) {
   shared->answers["squeue"].push_back(
       ok_out("40_1|COMPLETED|None\n40_2|FAILED|NonZeroExitCode\n40_3|COMPLETED|None\n"));
   shared->answers["sacct"].push_back(
-      ok_out("40_1|cairn.c.s.1|COMPLETED|0:0|None|00:00:01|1|node1|/work/c\n"));
+      ok_out("40_1|cairn.c.s.1|COMPLETED|0:0|None|00:00:01|1|node1|1795442985|1795442985|1795442986|debug|/work/c\n"));
   auto s = make();
   auto st = s.status({"40"});
   ASSERT_TRUE(st) << st.error().message;
@@ -484,8 +568,9 @@ TEST_F(SlurmFake, StatusTrustsTheControllerWhenAccountingHasFewerTasks) {
 // no WorkDir; for an array one COMPLETED row although a task failed).
 TEST_F(SlurmFake, StatusIgnoresAccountingPlaceholders) {
   shared->answers["squeue"].push_back(ok_out("30_1|COMPLETED|None\n30_2|FAILED|NonZeroExitCode\n"));
-  shared->answers["sacct"].push_back(ok_out("30|allocation|COMPLETED|0:0|None|00:00:00|0|None assigned|\n"
-                                            "29|allocation|COMPLETED|0:0|None|00:00:00|0|None assigned|\n"));
+  shared->answers["sacct"].push_back(
+      ok_out("30|allocation|COMPLETED|0:0|None|00:00:00|0|None assigned|1795442985|1795442985|1795442988||\n"
+             "29|allocation|COMPLETED|0:0|None|00:00:00|0|None assigned|1795442985|1795442985|1795442988||\n"));
   auto s = make();
   auto st = s.status({"30", "29"});
   ASSERT_TRUE(st) << st.error().message;
@@ -562,6 +647,136 @@ TEST_F(SlurmFake, LogTailReadsEveryTaskFileAndAddsEvidence) {
   EXPECT_EQ(unknown.error().exit, ExitCode::findings);
 }
 
+TEST_F(SlurmFake, StatusReportsTimesAndPartition) {
+  shared->answers["squeue"].push_back(ok_out("7|RUNNING|None|1795442900|1795443000|1795446600|debug\n"));
+  shared->answers["sacct"].push_back(ok_out(fixture("sacct_times.txt")));
+  auto s = make();
+  auto st = s.status({"7", "281"});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(count("sacct"), 1);
+  const JobStatus& done = (*st)["281"];
+  EXPECT_EQ(done.state, JobState::completed);
+  ASSERT_TRUE(done.submitted && done.started && done.ended);
+  EXPECT_EQ(*done.started - *done.submitted, std::chrono::seconds(1));  // the queue wait
+  EXPECT_EQ(*done.ended - *done.started, std::chrono::seconds(3));
+  EXPECT_EQ(done.pool, "debug");
+  EXPECT_EQ((*st)["7"].started, epoch(1795443000));
+  EXPECT_EQ((*st)["7"].ended, std::nullopt);
+}
+
+TEST_F(SlurmFake, SubmitRunsInRemoteDir) {
+  shared->answers["sbatch"].push_back(ok_out("88\n"));
+  auto s = make();
+  auto req = request();
+  req.remote_dir = "/scratch/u/c1";
+  ASSERT_TRUE(s.submit(req));
+  EXPECT_EQ(shared->calls[2], (std::vector<std::string>{"mkdir", "-p", "--", "/scratch/u/c1/.cairn"}));
+  const auto& sb = shared->calls.back();
+  EXPECT_EQ(arg_with(sb, "--chdir="), "--chdir=/scratch/u/c1");
+  EXPECT_EQ(arg_with(sb, "--output="), "--output=/scratch/u/c1/.cairn/slurm-%x-%j.out");
+  EXPECT_EQ(sb.back(), "/scratch/u/c1/jobs/smoke.sh");
+
+  // The template's placeholders, or a path relative to who knows what: nothing runs.
+  shared->calls.clear();
+  for (const char* bad : {"/scratch/alpine/<user>/<remote-name>", "scratch/c1"}) {
+    req.remote_dir = bad;
+    auto id = s.submit(req);
+    ASSERT_FALSE(id) << bad;
+    EXPECT_EQ(id.error().exit, ExitCode::findings);
+    EXPECT_NE(id.error().message.find("deploy.remote_dir"), std::string::npos) << id.error().message;
+  }
+  EXPECT_TRUE(shared->calls.empty());
+}
+
+TEST_F(SlurmFake, RsyncArgvThroughSsh) {
+  auto req = request();
+  auto plain = make();
+  EXPECT_TRUE(plain.rsync_argv(req).empty());  // nothing declared
+  req.spec.sync = {"out/*.dcd", "restart file.coor"};
+  EXPECT_TRUE(plain.rsync_argv(req).empty());  // the job wrote into the campaign dir itself
+
+  auto s = make(config([](SlurmConfig& c) {
+    c.ssh_host = "u@alpine-login", c.ssh_control_path = "/tmp/cm-%C", c.ssh_config = "/etc/my ssh/it's";
+  }));
+  req.remote_dir = "/scratch/u/c1";
+  EXPECT_EQ(s.rsync_argv(req),
+            (std::vector<std::string>{"rsync", "-a", "--relative", "-s", "-e",
+                                      "ssh -F '/etc/my ssh/it''s' -o BatchMode=yes -o ConnectTimeout=10 "
+                                      "-o ControlMaster=auto -o ControlPath=/tmp/cm-%C -o ControlPersist=60",
+                                      "u@alpine-login:/scratch/u/c1/./out/*.dcd",
+                                      "u@alpine-login:/scratch/u/c1/./restart file.coor", "/home/u/camp/c1/"}));
+  req.remote_dir.clear();  // same path on the cluster
+  EXPECT_EQ(s.rsync_argv(req).at(6), "u@alpine-login:/home/u/camp/c1/./out/*.dcd");
+}
+
+TEST_F(SlurmFake, SyncOutputsClassifiesRsyncFailures) {
+  auto s = make(config([](SlurmConfig& c) { c.ssh_host = "login1"; }));
+  auto req = request();
+  req.remote_dir = "/scratch/u/c1";
+  req.spec.sync = {"restart.coor"};
+  shared->answers["rsync"].push_back(ok_out(""));
+  ASSERT_TRUE(s.sync_outputs("12", req));
+  EXPECT_EQ(shared->calls.back().at(0), "rsync");  // run here, not through ssh
+
+  shared->answers["rsync"].push_back(err_out(
+      23, "rsync: [sender] link_stat \"/scratch/u/c1/./restart.coor\" failed: No such file or directory (2)\n"
+          "rsync error: some files/attrs were not transferred (see previous errors) (code 23) at main.c(1338)\n"));
+  auto missing = s.sync_outputs("12", req);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().exit, ExitCode::findings);
+  EXPECT_NE(missing.error().message.find("link_stat \"/scratch/u/c1/./restart.coor\""), std::string::npos)
+      << missing.error().message;
+  EXPECT_NE(missing.error().message.find("job 12"), std::string::npos);
+
+  shared->answers["rsync"].push_back(
+      err_out(255, "ssh: connect to host login1 port 22: Connection refused\n"
+                   "rsync: connection unexpectedly closed (0 bytes received so far) [Receiver]\n"));
+  auto down = s.sync_outputs("12", req);
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().exit, ExitCode::unreachable);
+  EXPECT_NE(down.error().message.find("Connection refused"), std::string::npos);
+
+  shared->answers["rsync"].push_back(Expected<CommandResult>(fail("timed out", ExitCode::unreachable)));
+  auto slow = s.sync_outputs("12", req);
+  ASSERT_FALSE(slow);
+  EXPECT_EQ(slow.error().exit, ExitCode::unreachable);
+}
+
+// Without ssh_host (the tick on the login node, the job in a scratch dir) rsync copies
+// locally, and nothing expands the globs for it: the backend does.
+TEST_F(SlurmFake, SyncOutputsLocallyExpandsGlobs) {
+  const fs::path root = fs::temp_directory_path() / ("cairn-sync-" + std::to_string(getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "scratch/out");
+  fs::create_directories(root / "camp");
+  for (const char* f : {"out/a.dcd", "out/b.dcd", "out/c.log", "restart.coor"}) std::ofstream(root / "scratch" / f) << f;
+  auto req = request();
+  req.campaign_dir = (root / "camp").string();
+  req.remote_dir = (root / "scratch").string();
+  req.spec.sync = {"out/*.dcd", "restart.coor"};
+  auto s = SlurmScheduler(std::make_unique<ProcessRunner>(), {});
+  const std::string from = req.remote_dir + "/./";
+  EXPECT_EQ(s.rsync_argv(req), (std::vector<std::string>{"rsync", "-a", "--relative", from + "out/a.dcd",
+                                                          from + "out/b.dcd", from + "restart.coor",
+                                                          req.campaign_dir + "/"}));
+  if (!ProcessRunner().run({"rsync", "--version"}, "", std::chrono::seconds(10))) {
+    fs::remove_all(root);
+    GTEST_SKIP() << "rsync is not installed (ci/deps.sh installs it)";
+  }
+  auto ok = s.sync_outputs("5", req);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_TRUE(fs::exists(root / "camp/out/a.dcd"));
+  EXPECT_TRUE(fs::exists(root / "camp/out/b.dcd"));
+  EXPECT_TRUE(fs::exists(root / "camp/restart.coor"));
+  EXPECT_FALSE(fs::exists(root / "camp/out/c.log"));
+  req.spec.sync = {"nothing-*.dat"};
+  auto missing = s.sync_outputs("5", req);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().exit, ExitCode::findings);
+  EXPECT_NE(missing.error().message.find("nothing-*.dat"), std::string::npos) << missing.error().message;
+  fs::remove_all(root);
+}
+
 TEST_F(SlurmFake, CancelIsOneJob) {
   auto s = make();
   ASSERT_TRUE(s.cancel("4242"));
@@ -581,7 +796,7 @@ TEST_F(SlurmFake, SshHostWrapsEveryCommand) {
   const auto& c = shared->calls[0];
   EXPECT_EQ(c.at(0), "ssh");
   EXPECT_NE(std::find(c.begin(), c.end(), "alpine-login"), c.end());
-  EXPECT_EQ(c.back(), "'%i|%T|%r'");
+  EXPECT_EQ(c.back(), "'%i|%T|%r|%V|%S|%e|%P'");
   shared->answers["ssh"].push_back(err_out(255, "ssh: Could not resolve hostname alpine-login\n"));
   auto down = s.status({"7"});
   ASSERT_FALSE(down);
@@ -618,7 +833,7 @@ class SlurmReal : public ::testing::Test {
     fs::create_directories(s_dir / "jobs");
     s_campaign = "it" + std::to_string(getpid()) + "x" +
                  std::to_string(std::chrono::system_clock::now().time_since_epoch().count() % 1000000);
-    write("ok.sh", "echo hello from $SLURM_JOB_ID\nsleep 2\necho done\n");
+    write("ok.sh", "echo hello from $SLURM_JOB_ID\nsleep 5\necho done\n");  // outlives a slow first status()
     write("exit3.sh", "echo about to fail\nexit 3\n");
     write("array.sh", "echo task $SLURM_ARRAY_TASK_ID\nsleep 1\n[ \"$SLURM_ARRAY_TASK_ID\" = 2 ] && exit 4\nexit 0\n");
     write("sleep.sh", "echo sleeping\nsleep 120\n");
@@ -700,6 +915,13 @@ TEST_F(SlurmReal, CompletedExitZeroWithLogTail) {
   auto st = wait_final(s, *id, std::chrono::seconds(60));
   EXPECT_EQ(st.state, JobState::completed) << st.reason;
   EXPECT_EQ(st.exit_code, 0);
+  // What the engine's `## Learnings` row is made of: queue wait, run time, partition.
+  ASSERT_TRUE(st.submitted && st.started && st.ended) << st.reason;
+  EXPECT_GE(*st.started, *st.submitted);
+  EXPECT_GE(*st.ended - *st.started, std::chrono::seconds(3));  // the script sleeps 5 s
+  EXPECT_LT(*st.ended - *st.submitted, std::chrono::minutes(2));
+  EXPECT_LT(std::chrono::abs(std::chrono::system_clock::now() - *st.ended), std::chrono::minutes(2));  // UTC, not local time
+  EXPECT_EQ(st.pool, "debug");
   if (!have_sacct()) GTEST_SKIP() << "no accounting: log_tail needs sacct";
   ASSERT_TRUE(st.cpu_hours.has_value());
   EXPECT_GT(*st.cpu_hours, 0.0);
@@ -707,6 +929,44 @@ TEST_F(SlurmReal, CompletedExitZeroWithLogTail) {
   ASSERT_TRUE(log) << log.error().message;
   EXPECT_NE(log->find("hello from " + *id), std::string::npos) << *log;
   EXPECT_NE(log->find("[slurm] state=COMPLETED exit=0:0"), std::string::npos) << *log;
+}
+
+// deploy.remote_dir: the job runs and writes there; sync_outputs brings the declared
+// outputs back (through ssh and its shared connection when CAIRN_SLURM_SSH_HOST is set).
+TEST_F(SlurmReal, RemoteDirAndSyncBack) {
+  const fs::path remote = s_dir / "remote dir";
+  const fs::path local = s_dir / "local";
+  fs::create_directories(remote / "jobs");
+  fs::create_directories(local);
+  std::ofstream(remote / "jobs/out.sh") << "#!/bin/bash\nmkdir -p results\necho a > results/a.txt\n"
+                                         << "echo b > results/b.txt\necho r > restart.coor\necho x > other.txt\n";
+  fs::permissions(remote / "jobs/out.sh", fs::perms::owner_all, fs::perm_options::add);
+  auto s = sched();
+  auto req = request("sync", "out.sh");
+  req.campaign_dir = local.string();
+  req.remote_dir = remote.string();
+  req.spec.sync = {"results/*.txt", "restart.coor"};
+  auto id = s.submit(req);
+  ASSERT_TRUE(id) << id.error().message;
+  auto st = wait_final(s, *id, std::chrono::seconds(60));
+  ASSERT_EQ(st.state, JobState::completed) << st.reason;
+  EXPECT_TRUE(fs::exists(remote / "restart.coor"));
+  EXPECT_TRUE(fs::exists(remote / ".cairn"));  // the job's log went there too
+  auto ok = s.sync_outputs(*id, req);
+  ASSERT_TRUE(ok) << ok.error().message;
+  std::ifstream in(local / "results/b.txt");
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "b");
+  EXPECT_TRUE(fs::exists(local / "results/a.txt"));
+  EXPECT_TRUE(fs::exists(local / "restart.coor"));
+  EXPECT_FALSE(fs::exists(local / "other.txt"));  // not declared
+  EXPECT_FALSE(fs::exists(local / ".cairn"));
+  req.spec.sync = {"never-written.dat"};
+  auto missing = s.sync_outputs(*id, req);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().exit, ExitCode::findings) << missing.error().message;
+  EXPECT_NE(missing.error().message.find("never-written.dat"), std::string::npos) << missing.error().message;
 }
 
 TEST_F(SlurmReal, FailedWithExitCode) {

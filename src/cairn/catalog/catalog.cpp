@@ -489,8 +489,8 @@ class Loader {
       e.destructive = lower(trim(fix_cell)) == "destructive";
     } else {
       error(line, column(Col::fix),
-            fmt::format("unknown auto-fix \"{}\" (known: walltime x2, mem x2, resubmit, exclude node, none, "
-                        "destructive)",
+            fmt::format("unknown auto-fix \"{}\" (known: walltime xN, mem xN, gpus +N, partition=NAME, "
+                        "priority=LOW, resubmit, resubmit-from-checkpoint, exclude-node, none, destructive)",
                         fix_cell));
     }
 
@@ -650,8 +650,9 @@ std::optional<engine::Classification> CatalogSet::classify(const engine::Evidenc
   return std::nullopt;
 }
 
-Expected<engine::FixPlan> CatalogSet::plan_fix(std::string_view fix, const doc::StageSpec& spec) const {
-  return catalog::plan_fix(fix, spec);
+Expected<engine::FixPlan> CatalogSet::plan_fix(std::string_view fix, const doc::StageSpec& spec,
+                                               const doc::ResourceCeilings& ceilings) const {
+  return catalog::plan_fix(fix, spec, ceilings);
 }
 
 Expected<CatalogSet, std::vector<doc::Diagnostic>> load_catalogs(std::vector<Source> sources) {

@@ -66,7 +66,12 @@ class CatalogSet : public engine::Catalog {
 
   // Delegates to catalog::plan_fix (fix.hpp): the frontmatter edits for `fix`, or the
   // reason the fix cannot apply to `spec`.
-  Expected<engine::FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const override;
+  Expected<engine::FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec,
+                                     const doc::ResourceCeilings& ceilings) const override;
+  // Without ceilings: what a human approving the change (a clear-escalation PR) applies.
+  Expected<engine::FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const {
+    return plan_fix(fix, spec, {});
+  }
 
   // Every loaded entry, in priority order.
   const std::vector<Entry>& entries() const { return m_entries; }

@@ -1,5 +1,6 @@
 #include <cairn/catalog/fix.hpp>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -107,6 +108,88 @@ Expected<FixResult> plan_mem(const doc::StageSpec& spec, int factor) {
   return r;
 }
 
+// "gpus +1" -> 1; nullopt when `fix` is not "gpus +N" with N in 1..kMaxFactor.
+std::optional<int> gpu_increment(std::string_view fix) {
+  constexpr std::string_view head = "gpus +";
+  if (fix.substr(0, head.size()) != head) return std::nullopt;
+  fix.remove_prefix(head.size());
+  int n = 0;
+  const auto [p, ec] = std::from_chars(fix.data(), fix.data() + fix.size(), n);
+  if (ec != std::errc() || p != fix.data() + fix.size() || n < 1 || n > kMaxFactor) return std::nullopt;
+  return n;
+}
+
+// "partition=long" -> "long"; nullopt unless the value is a plain name.
+std::optional<std::string> assignment(std::string_view fix, std::string_view key) {
+  if (fix.size() <= key.size() + 1 || fix.substr(0, key.size()) != key || fix[key.size()] != '=') return std::nullopt;
+  const std::string_view value = fix.substr(key.size() + 1);
+  const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
+  });
+  if (!plain) return std::nullopt;
+  return std::string(value);
+}
+
+Expected<FixResult> plan_gpus(const doc::StageSpec& spec, int more) {
+  if (!spec.resources.gpus) return fail(fmt::format("stage {} has no resources.gpus to raise", spec.name));
+  const int after = *spec.resources.gpus + more;
+  FixResult r;
+  r.edits.push_back({fmt::format("stages.{}.resources.gpus", spec.name), std::to_string(after)});
+  r.summary = fmt::format("resources.gpus {} -> {}", *spec.resources.gpus, after);
+  return r;
+}
+
+// The partition (Slurm) or pool (OSMO) the stage names; a fix moves it, never invents it.
+Expected<FixResult> plan_partition(const doc::StageSpec& spec, const std::string& to) {
+  FixResult r;
+  if (!spec.pool.empty()) {
+    r.edits.push_back({fmt::format("stages.{}.pool", spec.name), to});
+    r.summary = fmt::format("pool {} -> {}", spec.pool, to);
+  } else if (!spec.resources.partition.empty()) {
+    r.edits.push_back({fmt::format("stages.{}.resources.partition", spec.name), to});
+    r.summary = fmt::format("resources.partition {} -> {}", spec.resources.partition, to);
+  } else {
+    return fail(fmt::format("stage {} names no resources.partition or pool to change (proposed: {})", spec.name, to));
+  }
+  return r;
+}
+
+Expected<FixResult> plan_priority(const doc::StageSpec& spec, const std::string& to) {
+  if (spec.priority.empty()) {
+    return fail(fmt::format("stage {} has no priority to change (proposed: priority: {})", spec.name, to));
+  }
+  FixResult r;
+  r.edits.push_back({fmt::format("stages.{}.priority", spec.name), to});
+  r.summary = fmt::format("priority {} -> {}", spec.priority, to);
+  return r;
+}
+
+// Why the planned edits pass a ceiling; empty when they do not.
+std::string beyond_ceiling(const FixResult& plan, const doc::ResourceCeilings& c) {
+  for (const auto& e : plan.edits) {
+    const std::string_view key = e.key;
+    const auto ends = [&](std::string_view tail) {
+      return key.size() > tail.size() && key.substr(key.size() - tail.size()) == tail;
+    };
+    if (ends(".resources.time") && c.time_seconds) {
+      if (auto t = parse::parse_walltime(e.value); t && *t > *c.time_seconds) {
+        return fmt::format("resources.time {} is above the ceiling {}", e.value, c.time_text);
+      }
+    } else if (ends(".resources.mem") && c.mem_mb) {
+      if (auto m = parse::parse_mem_mb(e.value); m && *m > *c.mem_mb) {
+        return fmt::format("resources.mem {} is above the ceiling {}", e.value, c.mem_text);
+      }
+    } else if (ends(".resources.gpus") && c.gpus) {
+      int gpus = 0;
+      const auto [p, ec] = std::from_chars(e.value.data(), e.value.data() + e.value.size(), gpus);
+      if (ec == std::errc() && gpus > *c.gpus) {
+        return fmt::format("resources.gpus {} is above the ceiling {}", e.value, *c.gpus);
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 std::optional<std::string> canonical_fix(std::string_view cell) {
@@ -114,22 +197,53 @@ std::optional<std::string> canonical_fix(std::string_view cell) {
   if (fix.empty() || fix == "—" || fix == "-" || fix == "none" || fix == "escalate" || fix == "destructive") {
     return std::string();
   }
-  if (fix == "resubmit" || fix == "exclude node") return fix;
+  if (fix == "resubmit" || fix == "resubmit-from-checkpoint") return fix;
+  if (fix == "exclude node" || fix == "exclude-node") return std::string("exclude-node");
   if (const auto s = scaling(fix)) return fmt::format("{} x{}", s->first, s->second);
+  if (const auto n = gpu_increment(fix)) return fmt::format("gpus +{}", *n);
+  if (const auto p = assignment(fix, "partition")) {
+    // Partition and pool names are case-sensitive: the name as the cell wrote it.
+    std::string_view written = cell.substr(cell.find('=') + 1);
+    while (!written.empty() && (written.back() == ' ' || written.back() == '\t')) written.remove_suffix(1);
+    return fmt::format("partition={}", lower_words(written) == *p ? written : std::string_view(*p));
+  }
+  if (const auto p = assignment(fix, "priority"); p && (*p == "low" || *p == "normal" || *p == "high")) {
+    std::string upper = *p;
+    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+    return "priority=" + upper;
+  }
   return std::nullopt;
 }
 
-Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec) {
+Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec, const doc::ResourceCeilings& ceilings) {
   const auto canonical = canonical_fix(fix);
   if (!canonical) return fail(fmt::format("unknown auto-fix \"{}\"", fix));
   if (canonical->empty()) return fail(fmt::format("\"{}\" is not an automatic fix", fix));
   if (spec.name.empty()) return fail("the stage has no name to address its spec");
-  if (*canonical == "resubmit") return FixResult{{}, "resubmit unchanged"};
-  // Nothing in a stage spec names nodes; the scheduler backend avoids the failed node.
-  if (*canonical == "exclude node") return FixResult{{}, "resubmit; the failed node is not recorded"};
-  const auto s = scaling(*canonical);
-  if (s->first == "walltime") return plan_walltime(spec, s->second);
-  return plan_mem(spec, s->second);
+  const std::string& f = *canonical;
+  FixResult plan;
+  if (f == "resubmit") {
+    plan.summary = "resubmit unchanged";
+  } else if (f == "resubmit-from-checkpoint") {
+    if (spec.checkpoint.empty()) {
+      return fail(fmt::format("stage {} names no checkpoint (`checkpoint:` in its spec)", spec.name));
+    }
+    plan.summary = fmt::format("resubmit; {} advanced", spec.checkpoint);
+    plan.needs_checkpoint = true;
+  } else if (f == "exclude-node") {
+    // Nothing in a stage spec names nodes; the scheduler backend avoids the failed node.
+    plan.summary = "resubmit; the failed node is not recorded";
+  } else if (const auto s = scaling(f)) {
+    plan = CAIRN_TRY(s->first == "walltime" ? plan_walltime(spec, s->second) : plan_mem(spec, s->second));
+  } else if (const auto n = gpu_increment(f)) {
+    plan = CAIRN_TRY(plan_gpus(spec, *n));
+  } else if (f.rfind("partition=", 0) == 0) {
+    plan = CAIRN_TRY(plan_partition(spec, f.substr(10)));
+  } else {
+    plan = CAIRN_TRY(plan_priority(spec, f.substr(9)));
+  }
+  plan.beyond_ceiling = beyond_ceiling(plan, ceilings);
+  return plan;
 }
 
 Expected<std::int64_t> parse_walltime_text(std::string_view text) {

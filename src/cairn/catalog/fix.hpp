@@ -17,19 +17,30 @@ namespace cairn::catalog {
 
 using FixResult = engine::FixPlan;
 
-// The canonical form of a catalog's Auto-fix cell: "walltime x2", "mem x3", "resubmit",
-// "exclude node", or "" for none/escalate/destructive/empty. Case and spacing are
-// normalised ("Walltime  X2" -> "walltime x2"). nullopt for an unknown fix.
+// The canonical form of a catalog's Auto-fix cell: "walltime x2", "mem x3", "gpus +1",
+// "partition=NAME", "priority=LOW", "resubmit", "resubmit-from-checkpoint",
+// "exclude-node", or "" for none/escalate/destructive/empty. Case and spacing are
+// normalised ("Walltime  X2" -> "walltime x2", "exclude node" -> "exclude-node"), except
+// the partition name, which keeps its case. nullopt for an unknown fix.
 std::optional<std::string> canonical_fix(std::string_view cell);
 
 // The edits that apply `fix` (canonical or as written in a catalog) to `spec`:
-//   walltime xN  -> stages.<name>.resources.time multiplied by N (N in 2..10)
-//   mem xN       -> stages.<name>.resources.mem multiplied by N, unit kept
-//   resubmit     -> no edits
-//   exclude node -> no edits (the failed node is not part of the spec)
-// Fails with the reason when the fix is unknown or needs a value the spec lacks
-// (walltime x2 with no resources.time); the engine then escalates.
-Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec);
+//   walltime xN    -> stages.<name>.resources.time multiplied by N (N in 2..10)
+//   mem xN         -> stages.<name>.resources.mem multiplied by N, unit kept
+//   gpus +N        -> stages.<name>.resources.gpus raised by N (N in 1..10)
+//   partition=NAME -> stages.<name>.pool, else .resources.partition, set to NAME
+//   priority=LOW   -> stages.<name>.priority (LOW, NORMAL or HIGH)
+//   resubmit, exclude-node
+//                  -> no edits (the failed node is not part of the spec)
+//   resubmit-from-checkpoint
+//                  -> no edits, `needs_checkpoint`: the engine resubmits only when the
+//                     spec's `checkpoint:` advanced during the attempt
+// A fix changes values the spec has; it never adds keys. Fails with the reason when the
+// fix is unknown or needs a value the spec lacks (walltime x2 with no resources.time);
+// the engine then escalates. Edits that raise a resource past `ceilings` are returned
+// with `beyond_ceiling` saying which: the engine proposes them, never applies them.
+Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec,
+                             const doc::ResourceCeilings& ceilings = {});
 
 // Slurm walltime text -> seconds: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM",
 // "D-HH:MM:SS". Fails on anything else.

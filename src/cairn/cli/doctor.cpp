@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 
 #include <fmt/format.h>
@@ -12,7 +13,9 @@
 
 #include <cairn/cli/backends.hpp>
 #include <cairn/cli/context.hpp>
+#include <cairn/cli/forge_step.hpp>
 #include <cairn/cli/verbs.hpp>
+#include <cairn/forge/forge.hpp>
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/parse/workflow_file.hpp>
 #include <cairn/sched/command.hpp>
@@ -36,8 +39,92 @@ bool on_path(const std::string& program) {
   return false;
 }
 
+using Report = std::function<void(bool ok, const std::string& what, const std::string& fix)>;
+
+// The forge lines: which forge, its token, and what the forge answers about the token
+// and the repository (accepted, scopes, push, issues). One request.
+void check_forge(const RepoContext& ctx, const std::string& remote_url, const Report& report) {
+  if (ctx.config.forge.kind == "none") {
+    report(true, "forge: none (escalations stay in git)", "");
+    return;
+  }
+  auto s = forge::resolve_settings(ctx.config.forge, remote_url);
+  if (!s) {
+    if (ctx.config.forge.kind.empty()) {
+      report(true, "no forge configured or inferable: escalations stay in git", "");
+    } else {
+      report(false, "forge settings", fmt::format("{}; set `forge: {{kind, repo, api}}` in cairn.yaml", s.error().message));
+    }
+    return;
+  }
+  report(true, fmt::format("forge {} {} ({})", s->kind, s->repo, s->api), "");
+  if (s->token.empty() && ctx.config.forge.kind.empty()) {
+    report(true, fmt::format("no forge token in ${}: escalation issues and pull requests are skipped", s->token_env), "");
+    return;
+  }
+  if (s->token.empty()) {
+    report(false, fmt::format("forge token in ${}", s->token_env),
+           fmt::format("export {} (in CI from the secret store; never commit it), or set `forge: {{kind: none}}`",
+                       s->token_env));
+    return;
+  }
+  report(true, fmt::format("forge token in ${}", s->token_env), "");
+  forge::RetryPolicy policy = forge_retry_policy();
+  policy.max_attempts = 2;
+  forge::CurlHttpClient http(policy, s->token);
+  auto client = forge::make_forge(*s, http);
+  if (!client) {
+    report(false, "forge client", client.error().message);
+    return;
+  }
+  const std::string where = s->kind == "gitlab" ? "project" : "repository";
+  auto a = (*client)->access();
+  if (!a) {
+    report(false, fmt::format("forge API answers at {}", s->api),
+           fmt::format("{}; check `forge.api` in cairn.yaml and the network", a.error().message));
+    return;
+  }
+  const std::string grant = s->kind == "github"
+                                ? "a classic token with the `repo` scope, or a fine-grained one with Contents, Issues "
+                                  "and Pull requests read and write"
+                            : s->kind == "gitlab" ? "a project or personal access token with the `api` scope and the "
+                                                    "Developer role"
+                                                  : "a token with repository and issue write access";
+  if (a->status == 401) {
+    report(false, fmt::format("forge token accepted: HTTP 401 ({})", a->message),
+           fmt::format("the token in ${} is invalid, expired or revoked: create a new one ({}) and export it",
+                       s->token_env, grant));
+    return;
+  }
+  if (a->status != 200) {
+    report(false, fmt::format("{} {} visible to the token: HTTP {} ({})", where, s->repo, a->status, a->message),
+           fmt::format("check `forge.repo` in cairn.yaml (or the remote URL), and that the token may read it: {}", grant));
+    return;
+  }
+  report(true, fmt::format("forge token accepted for {} {}", where, s->repo), "");
+  if (a->scopes) {
+    const auto& sc = *a->scopes;
+    const bool enough = std::find(sc.begin(), sc.end(), "repo") != sc.end() ||
+                        std::find(sc.begin(), sc.end(), "public_repo") != sc.end();
+    report(enough, fmt::format("token scopes: {}", sc.empty() ? std::string("(none)") : fmt::format("{}", fmt::join(sc, ", "))),
+           "add the `repo` scope to the token (`public_repo` for a public repository), or use a fine-grained token");
+  } else if (s->kind == "github") {
+    report(true, "token scopes not reported (a fine-grained or app token): its permissions decide", "");
+  }
+  if (a->can_push) {
+    report(*a->can_push, fmt::format("token can push to {} {} (clear-escalation branches)", where, s->repo),
+           s->kind == "gitlab" ? "give the token's user the Developer role or above on the project"
+                               : "give the token write access to the repository (push / Contents: write)");
+  } else {
+    report(true, "push permission not reported (an app or job token): a refused push shows in the tick's forge step", "");
+  }
+  report(a->issues_enabled, fmt::format("issues enabled on {} {}", where, s->repo),
+         "enable issues, or set `notify: {on_escalate: false}` in the campaigns (pull requests still open)");
+}
+
 int run_doctor() {
   int problems = 0;
+  std::string remote_url;
   auto report = [&](bool ok, const std::string& what, const std::string& fix = "") {
     std::printf("%s %s\n", ok ? "ok  " : "FAIL", what.c_str());
     if (!ok) {
@@ -62,6 +149,7 @@ int run_doctor() {
       report(dirty && dirty->empty(), "no uncommitted changes to tracked files",
              "commit or stash them; a tick refuses to run on a dirty tree");
       auto urls = repo->remote_urls();
+      if (urls && !urls->empty()) remote_url = urls->front();
       report(true, urls && !urls->empty() ? fmt::format("remote {}", urls->front())
                                           : "no remote: ticks commit locally (embedded default)");
     } else {
@@ -109,11 +197,7 @@ int run_doctor() {
       }
     }
   }
-  if (!ctx->config.forge.kind.empty()) {
-    const std::string var = ctx->config.forge.token_env.empty() ? "GITHUB_TOKEN" : ctx->config.forge.token_env;
-    report(std::getenv(var.c_str()) != nullptr, fmt::format("forge token in ${}", var),
-           fmt::format("export {} (never commit it)", var));
-  }
+  check_forge(*ctx, remote_url, report);
   std::printf("%s\n", problems == 0 ? "all checks passed" : fmt::format("{} problem(s)", problems).c_str());
   return problems == 0 ? 0 : static_cast<int>(ExitCode::findings);
 }

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -70,17 +71,52 @@ gitstore::BranchAuth branch_auth(const forge::ForgeSettings& s) {
   return a;
 }
 
+// What the catalogs say about the failure that escalated `stage`: the class the tick
+// wrote in the Failure log (decided from the exit code, scheduler state and log
+// together) with its catalog entry, refined by classifying `log_tail` when that agrees;
+// the log alone when the Failure log names no class. nullopt when neither is known.
+std::optional<engine::Classification> escalated_failure(const catalog::CatalogSet& catalog, const doc::Workflow& wf,
+                                                        const std::string& stage, const std::string& log_tail) {
+  std::string logged;
+  for (auto it = wf.failures.rbegin(); it != wf.failures.rend(); ++it) {
+    if (it->stage == stage && !it->error_class.empty()) {
+      logged = it->error_class;
+      break;
+    }
+  }
+  if (!log_tail.empty()) {
+    engine::Evidence e;
+    e.log_tail = log_tail;
+    if (auto cls = catalog.classify(e); cls && (logged.empty() || cls->error_class == logged)) return cls;
+  }
+  for (const auto& entry : catalog.entries()) {
+    if (entry.error_class != logged) continue;
+    engine::Classification c;
+    c.error_class = entry.error_class;
+    c.fix = entry.fix;
+    c.safe_to_retry = entry.safe_to_retry;
+    c.transient = entry.transient;
+    c.destructive = entry.destructive;
+    c.max_auto_fixes = entry.max_auto_fixes;
+    c.hint = entry.hint;
+    c.source = fmt::format("{}:{}", entry.path, entry.line);
+    return c;
+  }
+  return std::nullopt;
+}
+
 // The views sync needs: the file at the pushed tip, and for an escalated campaign the
-// tail of its stage's job log and the catalog's hint for it (best effort: a backend
-// that cannot answer leaves them empty).
+// tail of its stage's job log, the catalog's hint for its failure and the catalogued
+// fix planned against the stage's spec as it is now (best effort: a backend that
+// cannot answer leaves the log empty).
 std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const std::string& qualifier) {
   std::vector<doc::Diagnostic> errors;
   std::vector<forge::CampaignView> views;
   ConfiguredBackends backends(ctx.config, qualifier);
   std::vector<doc::Diagnostic> diagnostics;
-  auto catalog = load_catalog(ctx, diagnostics);
+  auto catalog = load_catalog_set(ctx, diagnostics);
   for (const auto& c : load_campaigns(ctx, errors)) {
-    forge::CampaignView v{c.path, c.text, "", ""};
+    forge::CampaignView v{c.path, c.text, "", "", std::nullopt};
     auto file = parse::WorkflowFile::parse(c.path, c.text);
     if (file && file->workflow().escalation_required) {
       const auto& wf = file->workflow();
@@ -99,13 +135,24 @@ std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const st
           if (auto tail = s->log_tail(stage->job_id, 200); tail) v.log_tail = *tail;
         }
       }
-      if (catalog && !v.log_tail.empty()) {
-        engine::Evidence e;
-        e.log_tail = v.log_tail;
-        if (auto cls = (*catalog)->classify(e); cls) {
-          v.suggested_fix = fmt::format("`{}` ({}): {}{}", cls->error_class, cls->source,
-                                        cls->hint.empty() ? "see the catalog entry" : cls->hint,
-                                        cls->fix.empty() ? "" : fmt::format(" (catalogued fix: {})", cls->fix));
+      const auto cls = stage != nullptr && catalog ? escalated_failure(*catalog, wf, stage->name, v.log_tail)
+                                                   : std::nullopt;
+      if (cls) {
+        v.suggested_fix = fmt::format("`{}` ({}): {}{}", cls->error_class, cls->source,
+                                      cls->hint.empty() ? "see the catalog entry" : cls->hint,
+                                      cls->fix.empty() ? "" : fmt::format(" (catalogued fix: {})", cls->fix));
+        // A destructive change is a human's to make; any other catalogued fix the tick
+        // refused (already used, repeated, retries spent) is the suggestion to approve.
+        if (!cls->destructive && !cls->fix.empty() && cls->fix != "none" && cls->fix != "escalate") {
+          doc::StageSpec empty_spec;
+          empty_spec.name = stage->name;
+          const doc::StageSpec* spec = wf.spec(stage->name);
+          if (auto plan = catalog->plan_fix(cls->fix, spec != nullptr ? *spec : empty_spec); plan) {
+            v.fix = forge::ClearFix{cls->fix, std::move(plan->edits), std::move(plan->summary)};
+          } else {
+            v.suggested_fix += fmt::format(" The catalogued fix \"{}\" cannot be applied automatically: {}.",
+                                           cls->fix, plan.error().message);
+          }
         }
       }
     }
@@ -115,6 +162,14 @@ std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const st
 }
 
 }  // namespace
+
+forge::RetryPolicy forge_retry_policy() {
+  forge::RetryPolicy policy;
+  policy.mutation_interval = std::chrono::milliseconds(env_ms("CAIRN_FORGE_MIN_INTERVAL_MS", 1000));
+  policy.base_backoff = std::chrono::milliseconds(env_ms("CAIRN_FORGE_BACKOFF_MS", 500));
+  policy.timeout = std::chrono::milliseconds(env_ms("CAIRN_FORGE_TIMEOUT_MS", 30000));
+  return policy;
+}
 
 int run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStepOptions& o) {
   auto urls = repo.remote_urls();
@@ -132,10 +187,7 @@ int run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStep
                  "skipped (export it, or set `forge: {kind: none}`)\n", settings->token_env.c_str());
     return configured ? static_cast<int>(ExitCode::unreachable) : 0;
   }
-  forge::RetryPolicy policy;
-  policy.mutation_interval = std::chrono::milliseconds(env_ms("CAIRN_FORGE_MIN_INTERVAL_MS", 1000));
-  policy.base_backoff = std::chrono::milliseconds(env_ms("CAIRN_FORGE_BACKOFF_MS", 500));
-  forge::CurlHttpClient http(policy, settings->token);
+  forge::CurlHttpClient http(forge_retry_policy(), settings->token);
   auto client = forge::make_forge(*settings, http);
   if (!client) {
     std::fprintf(stderr, "cairn forge: %s\n", client.error().message.c_str());

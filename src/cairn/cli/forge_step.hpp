@@ -8,6 +8,7 @@
 #include <string>
 
 #include <cairn/cli/context.hpp>
+#include <cairn/forge/http.hpp>
 #include <cairn/gitstore/repo.hpp>
 
 namespace cairn::cli {
@@ -18,6 +19,11 @@ struct ForgeStepOptions {
   bool quiet_when_unconfigured = true;  // no forge configured or inferable: return 0 silently
   std::FILE* out = stdout;              // where action lines go (stderr under `tick --json`)
 };
+
+// The HTTP retry policy for forge requests, with the test knobs read from the
+// environment: CAIRN_FORGE_MIN_INTERVAL_MS (between mutations), CAIRN_FORGE_BACKOFF_MS
+// (first backoff), CAIRN_FORGE_TIMEOUT_MS (whole request).
+forge::RetryPolicy forge_retry_policy();
 
 // Runs forge::sync over the campaigns of `ctx` as the work tree has them (the pushed
 // tip), against the forge of cairn.yaml `forge:` (or inferred from the remote URL).

@@ -295,6 +295,7 @@ int run_tick(const TickCliOptions& o) {
     if (b.usd_per_cpu_hour > 0) options.usd_per_cpu_hour[b.name] = b.usd_per_cpu_hour;
   }
   if (ctx->config.anomaly.enabled) options.anomaly = engine::thresholds_from(ctx->config.anomaly);
+  options.ceilings = ctx->config.ceilings;
 
   // Level-triggered: each attempt starts from the remote's tip and recomputes every
   // transition; an attempt whose push loses the race leaves nothing behind.

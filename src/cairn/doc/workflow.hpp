@@ -37,6 +37,16 @@ struct Resources {
   std::string partition;
 };
 
+// Upper bounds no catalogued fix may raise a stage's resources past (cairn.yaml
+// `ceilings:`); unset = no bound.
+struct ResourceCeilings {
+  std::optional<std::int64_t> time_seconds;
+  std::string time_text;
+  std::optional<std::int64_t> mem_mb;
+  std::string mem_text;
+  std::optional<int> gpus;
+};
+
 struct StageSpec {
   std::string name;
   std::string run;      // path inside the campaign dir
@@ -46,6 +56,10 @@ struct StageSpec {
   std::optional<std::int64_t> expect_seconds;
   std::map<std::string, std::string> set;  // template values (osmo --set)
   std::string pool;
+  std::string priority;    // LOW, NORMAL or HIGH; empty = the backend's default
+  // A path or glob (inside the campaign dir) the job writes its restart state to: the
+  // `resubmit-from-checkpoint` fix applies only when it advanced during the attempt.
+  std::string checkpoint;
   // Outputs to bring back after the job completes (`sync:`), relative to where it ran
   // (globs allowed); copied to the same paths under the campaign dir.
   std::vector<std::string> sync;

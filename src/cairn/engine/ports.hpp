@@ -129,6 +129,9 @@ class Workspace {
   virtual ~Workspace() = default;
   // Number of paths matching `glob` under `dir`.
   virtual Expected<int> count_matches(const std::string& dir, const std::string& glob) = 0;
+  // When the newest path matching `glob` under `dir` was last modified; nullopt for no
+  // match. (A checkpoint that advanced during an attempt.)
+  virtual Expected<std::optional<TimePoint>> newest_match(const std::string& dir, const std::string& glob) = 0;
   // Exit code of `command` run by the shell with cwd `dir` (bounded in time).
   virtual Expected<int> run_check(const std::string& dir, const std::string& command) = 0;
 };
@@ -164,6 +167,11 @@ struct SpecEdit {
 struct FixPlan {
   std::vector<SpecEdit> edits;
   std::string summary;  // e.g. "resources.time 00:30:00 -> 01:00:00"; for the failure log and lessons
+  // Non-empty when the edits would raise a resource past its ceiling (which one, e.g.
+  // "resources.time 48:00:00 is above the ceiling 36:00:00"): never applied, only proposed.
+  std::string beyond_ceiling = {};
+  // The fix resubmits only if the stage's checkpoint advanced during the attempt.
+  bool needs_checkpoint = false;
 };
 
 class Catalog {
@@ -172,9 +180,12 @@ class Catalog {
   // The first entry (project catalogs before the generic one) whose signature matches,
   // or nullopt for an error no catalog knows.
   virtual std::optional<Classification> classify(const Evidence& evidence) const = 0;
-  // The edits that apply auto-fix `fix` ("walltime x2", "mem x2", "resubmit") to
-  // `spec`, and what they change. Fails with the reason when the fix cannot apply (e.g. no walltime to double).
-  virtual Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const = 0;
+  // The edits that apply auto-fix `fix` ("walltime x2", "mem x2", "gpus +1",
+  // "partition=long", "priority=LOW", "resubmit", ...) to `spec`, what they change, and
+  // whether that passes a ceiling. Fails with the reason when the fix cannot apply
+  // (e.g. no walltime to double).
+  virtual Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec,
+                                     const doc::ResourceCeilings& ceilings) const = 0;
 };
 
 }  // namespace cairn::engine

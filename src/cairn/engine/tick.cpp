@@ -96,11 +96,12 @@ struct Decision {
   std::vector<SpecEdit> edits;
   std::string summary;  // what the fix changes ("resources.time 00:30:00 -> 01:00:00")
   std::string message;  // one-line evidence for the failure log
+  std::string proposal;  // an escalation's fix that was not applied (beyond a ceiling), with its change
 
   // The failure log's "Action taken": what was tried, with the values it changed, so
   // the row alone says what resolved a failure later.
   std::string action() const {
-    if (kind == Kind::escalate) return "escalated";
+    if (kind == Kind::escalate) return proposal.empty() ? "escalated" : fmt::format("escalated; proposed {}", proposal);
     if (fix.empty() || fix == "resubmit") return kind == Kind::transient_retry ? "resubmit (transient)" : "resubmit";
     return summary.empty() ? fix : fmt::format("{} ({})", fix, summary);
   }
@@ -318,8 +319,7 @@ class CampaignTick {
       adopted = true;
     } else {
       if (!announce_submit(stage, key)) return false;
-      SubmitRequest request{key, m_input.dir, spec, {}};
-      auto submitted = sched->submit(request);
+      auto submitted = sched->submit(request_for(key, spec));
       if (!submitted) {
         if (submitted.error().exit == ExitCode::unreachable) {
           return infrastructure(backend, submitted.error());
@@ -351,6 +351,13 @@ class CampaignTick {
     return false;  // a job just submitted is polled next tick
   }
 
+  // What the scheduler is asked to run (and later to bring back) for one attempt.
+  SubmitRequest request_for(const JobKey& key, const doc::StageSpec& spec) const {
+    SubmitRequest r{key, m_input.dir, spec, {}};
+    if (auto it = wf().deploy.find("remote_dir"); it != wf().deploy.end()) r.remote_dir = it->second;
+    return r;
+  }
+
   bool on_running(const doc::Stage& stage) {
     const std::string name = stage.name;
     const doc::StageSpec* spec = wf().spec(name);
@@ -374,6 +381,14 @@ class CampaignTick {
       return false;
     }
     if (!is_final(status->state)) return still_running(stage, spec, *status);
+    // Declared outputs come back before the exit condition looks for them (before the
+    // spend edit, after which `spec` would dangle).
+    if (status->state == JobState::completed && spec != nullptr && !spec->sync.empty()) {
+      auto synced = m_ports.backends.get(backend)->sync_outputs(
+          stage.job_id, request_for({wf().campaign, name, stage.retries + 1}, *spec));
+      if (!synced && synced.error().exit == ExitCode::unreachable) return infrastructure(backend, synced.error());
+      if (!synced) return fail_stage(stage, *status, synced.error().message);
+    }
 
     add_spend(backend, *status);
     if (status->state == JobState::completed) {
@@ -516,6 +531,7 @@ class CampaignTick {
       row.pool = !spec->pool.empty() ? spec->pool : spec->resources.partition;
       row.resources = resources_text(spec->resources);
     }
+    if (!status.pool.empty()) row.pool = status.pool;  // where the scheduler actually ran it
     // The Started cell has minute resolution: only the scheduler's own submit time
     // gives a queue wait worth comparing across pools.
     if (status.submitted && status.started && *status.started >= *status.submitted) {
@@ -593,17 +609,48 @@ class CampaignTick {
     doc::StageSpec empty_spec;
     empty_spec.name = stage.name;
     const doc::StageSpec* spec = wf().spec(stage.name);
-    auto plan = m_ports.catalog.plan_fix(cls->fix, spec != nullptr ? *spec : empty_spec);
+    auto plan = m_ports.catalog.plan_fix(cls->fix, spec != nullptr ? *spec : empty_spec, m_options.ceilings);
     if (!plan) {
       d.reason = fmt::format("{}: fix \"{}\" cannot apply: {}", cls->error_class, cls->fix,
                              plan.error().message);
       return d;
+    }
+    if (!plan->beyond_ceiling.empty()) {
+      // Proposed, never applied: a human raises the ceiling or applies it by hand.
+      d.proposal = fmt::format("{} ({})", cls->fix, plan->summary);
+      d.reason = fmt::format("{}: fix \"{}\" would set {}: {} (cairn.yaml `ceilings:`); not applied", cls->error_class,
+                             cls->fix, plan->summary, plan->beyond_ceiling);
+      return d;
+    }
+    if (plan->needs_checkpoint) {
+      const std::string& checkpoint = spec != nullptr ? spec->checkpoint : empty_spec.checkpoint;
+      auto advanced = checkpoint_advanced(stage, checkpoint);
+      if (!advanced) {
+        d.reason = fmt::format("{}: fix \"{}\" not applied: {}", cls->error_class, cls->fix, advanced.error().message);
+        return d;
+      }
     }
     d.kind = Decision::Kind::retry;
     d.edits = std::move(plan->edits);
     d.summary = std::move(plan->summary);
     d.reason = fmt::format("catalogued fix \"{}\" applied", cls->fix);
     return d;
+  }
+
+  // Whether `checkpoint` (a glob in the campaign dir) was written after the attempt
+  // started: otherwise resubmitting "from the checkpoint" would restart from zero or
+  // repeat the same attempt. Fails with the reason.
+  Expected<void> checkpoint_advanced(const doc::Stage& stage, const std::string& checkpoint) {
+    const auto started = util::parse_time(stage.started);
+    if (!started) return fail(fmt::format("the attempt's start time is unknown (Started `{}`)", stage.started));
+    auto newest = m_ports.workspace.newest_match(m_input.dir, checkpoint);
+    if (!newest) return newest.error();
+    if (!*newest) return fail(fmt::format("checkpoint `{}` does not exist", checkpoint));
+    if (**newest < *started) {
+      return fail(fmt::format("checkpoint `{}` did not advance during the attempt (last written {}, attempt started {})",
+                              checkpoint, util::iso8601(**newest), stage.started));
+    }
+    return {};
   }
 
   // How often a fix for `error_class` was applied at this stage: its failure-log rows

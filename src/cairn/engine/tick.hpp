@@ -34,6 +34,9 @@ struct TickOptions {
   std::string tick_id;
   std::map<std::string, double> usd_per_cpu_hour;      // by backend name; spend accounting
   int log_tail_lines = 200;
+  // No catalogued fix raises a resource past these (cairn.yaml `ceilings:`); such a fix
+  // escalates with the change it would have made.
+  doc::ResourceCeilings ceilings;
   // The anomaly scan over every campaign, before any moves (engine/anomaly.hpp), with
   // these thresholds; nullopt turns it off.
   std::optional<AnomalyThresholds> anomaly;

@@ -52,6 +52,21 @@ std::string str(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// "repo, workflow" -> {"repo", "workflow"}.
+std::vector<std::string> split_list(const std::string& s) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (char c : s + ",") {
+    if (c == ',') {
+      if (!cur.empty()) out.push_back(cur);
+      cur.clear();
+    } else if (c != ' ' && c != '\t') {
+      cur += c;
+    }
+  }
+  return out;
+}
+
 std::int64_t num(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number_integer() ? it->get<std::int64_t>() : 0;
@@ -66,6 +81,22 @@ class RestForge : public Forge {
   virtual std::vector<std::pair<std::string, std::string>> headers() const = 0;
   virtual std::string display() const = 0;
 
+  // GETs `path` and returns the answer whatever its status; fails only without one.
+  Expected<HttpResponse> get_raw(const std::string& path) {
+    auto resp = m_http.send(HttpRequest{"GET", m_s.api + path, headers(), std::string()});
+    if (!resp) return fail(fmt::format("{}: {}", display(), resp.error().message), ExitCode::unreachable);
+    return resp;
+  }
+
+  // The forge's own words for a failed answer: its JSON `message`, else the body's start.
+  static std::string why(const HttpResponse& resp) {
+    auto parsed = json::parse(resp.body, nullptr, false);
+    if (!parsed.is_discarded() && parsed.is_object() && parsed.contains("message")) {
+      return parsed["message"].is_string() ? parsed["message"].get<std::string>() : parsed["message"].dump();
+    }
+    return resp.body.substr(0, 300);
+  }
+
   // Calls `method path` with `body`; the parsed JSON answer when the status is one of
   // `ok`. `status_out` receives the status for callers that handle some failures.
   Expected<json> call(const std::string& method, const std::string& path, const json* body,
@@ -75,12 +106,7 @@ class RestForge : public Forge {
     if (!resp) return fail(fmt::format("{}: {}", display(), resp.error().message), ExitCode::unreachable);
     if (status_out != nullptr) *status_out = resp->status;
     if (std::find(ok.begin(), ok.end(), resp->status) == ok.end()) {
-      std::string why = resp->body.substr(0, 300);
-      auto parsed = json::parse(resp->body, nullptr, false);
-      if (!parsed.is_discarded() && parsed.is_object() && parsed.contains("message")) {
-        why = parsed["message"].is_string() ? parsed["message"].get<std::string>() : parsed["message"].dump();
-      }
-      return fail(scrub(fmt::format("{}: {} {}: HTTP {}: {}", display(), method, path, resp->status, why)),
+      return fail(scrub(fmt::format("{}: {} {}: HTTP {}: {}", display(), method, path, resp->status, why(*resp))),
                   ExitCode::unreachable);
     }
     if (resp->body.empty()) return json();
@@ -91,11 +117,14 @@ class RestForge : public Forge {
     return parsed;
   }
 
-  // GETs `path` (which has a query) page by page until a short page; at most 20 pages.
+  // GETs `path` (which has a query, or ends in `?`) page by page until a short page; at
+  // most 20 pages.
   Expected<std::vector<json>> list(const std::string& path, const char* size_param, int size) {
     std::vector<json> out;
+    const char* sep = !path.empty() && path.back() == '?' ? "" : "&";
     for (int page = 1; page <= 20; ++page) {
-      json items = CAIRN_TRY(call("GET", fmt::format("{}&{}={}&page={}", path, size_param, size, page), nullptr, {200}));
+      json items =
+          CAIRN_TRY(call("GET", fmt::format("{}{}{}={}&page={}", path, sep, size_param, size, page), nullptr, {200}));
       if (!items.is_array()) return fail(fmt::format("{}: GET {}: expected a list", display(), path), ExitCode::unreachable);
       for (auto& i : items) out.push_back(std::move(i));
       if (static_cast<int>(items.size()) < size) break;
@@ -162,6 +191,14 @@ class GitHubLike : public RestForge {
     return {};
   }
 
+  Expected<std::vector<std::string>> list_comments(std::int64_t n) override {
+    auto items = CAIRN_TRY(list(fmt::format("/repos/{}/issues/{}/comments?", m_s.repo, n), m_gitea ? "limit" : "per_page",
+                                m_gitea ? 50 : 100));
+    std::vector<std::string> out;
+    for (const auto& j : items) out.push_back(str(j, "body"));
+    return out;
+  }
+
   Expected<std::vector<PullRequest>> list_pulls(const std::string& head) override {
     const std::string owner = m_s.repo.substr(0, m_s.repo.find('/'));
     const std::string path = m_gitea ? fmt::format("/repos/{}/pulls?state=all", m_s.repo)
@@ -195,6 +232,29 @@ class GitHubLike : public RestForge {
   Expected<PullRequest> get_pull(std::int64_t n) override {
     json j = CAIRN_TRY(call("GET", fmt::format("/repos/{}/pulls/{}", m_s.repo, n), nullptr, {200}));
     return pull(j);
+  }
+
+  Expected<Access> access() override {
+    const HttpResponse resp = CAIRN_TRY(get_raw(fmt::format("/repos/{}", m_s.repo)));
+    Access a;
+    a.status = resp.status;
+    // Classic tokens list their scopes on every answer; fine-grained and app tokens do not.
+    if (!m_gitea && resp.headers.count("x-oauth-scopes") != 0) a.scopes = split_list(resp.header("x-oauth-scopes"));
+    if (resp.status != 200) {
+      a.message = scrub(why(resp));
+      return a;
+    }
+    auto j = json::parse(resp.body, nullptr, false);
+    if (!j.is_object()) {
+      return fail(fmt::format("{}: GET /repos/{}: the answer is not a JSON object", display(), m_s.repo),
+                  ExitCode::unreachable);
+    }
+    a.repo_url = str(j, "html_url");
+    if (auto p = j.find("permissions"); p != j.end() && p->is_object() && p->contains("push") && (*p)["push"].is_boolean()) {
+      a.can_push = (*p)["push"].get<bool>();
+    }
+    if (auto h = j.find("has_issues"); h != j.end() && h->is_boolean()) a.issues_enabled = h->get<bool>();
+    return a;
   }
 
  protected:
@@ -285,6 +345,14 @@ class GitLab : public RestForge {
     return {};
   }
 
+  Expected<std::vector<std::string>> list_comments(std::int64_t n) override {
+    auto items = CAIRN_TRY(list(fmt::format("/projects/{}/issues/{}/notes?sort=asc&order_by=created_at", m_project, n),
+                                "per_page", 100));
+    std::vector<std::string> out;
+    for (const auto& j : items) out.push_back(str(j, "body"));
+    return out;
+  }
+
   Expected<std::vector<PullRequest>> list_pulls(const std::string& head) override {
     auto items = CAIRN_TRY(list(fmt::format("/projects/{}/merge_requests?state=all&source_branch={}", m_project,
                                             percent_encode(head)),
@@ -318,6 +386,33 @@ class GitLab : public RestForge {
     return pull(j);
   }
 
+  Expected<Access> access() override {
+    const HttpResponse resp = CAIRN_TRY(get_raw(fmt::format("/projects/{}", m_project)));
+    Access a;
+    a.status = resp.status;
+    if (resp.status != 200) {
+      a.message = scrub(why(resp));
+      return a;
+    }
+    auto j = json::parse(resp.body, nullptr, false);
+    if (!j.is_object()) {
+      return fail(fmt::format("GitLab: GET /projects/{}: the answer is not a JSON object", m_project),
+                  ExitCode::unreachable);
+    }
+    a.repo_url = str(j, "web_url");
+    // Pushing a branch and opening a merge request take Developer (30) on the project or
+    // its group; the job token's answer has no `permissions`.
+    if (auto p = j.find("permissions"); p != j.end() && p->is_object()) {
+      std::int64_t level = 0;
+      for (const char* k : {"project_access", "group_access"}) {
+        if (p->contains(k) && (*p)[k].is_object()) level = std::max(level, num((*p)[k], "access_level"));
+      }
+      a.can_push = level >= 30;
+    }
+    if (auto h = j.find("issues_enabled"); h != j.end() && h->is_boolean()) a.issues_enabled = h->get<bool>();
+    return a;
+  }
+
  protected:
   std::vector<std::pair<std::string, std::string>> headers() const override {
     std::vector<std::pair<std::string, std::string>> h{{"User-Agent", "cairn"}, {"Accept", "application/json"}};
@@ -339,7 +434,10 @@ class GitLab : public RestForge {
     p.state = state == "merged" ? PullState::merged : state == "opened" ? PullState::open : PullState::closed;
     p.head = str(j, "source_branch");
     p.base = str(j, "target_branch");
-    if (j.contains("merged_by") && j["merged_by"].is_object()) p.merged_by = str(j["merged_by"], "username");
+    // `merged_by` is deprecated (gone in API v5) in favour of `merge_user`.
+    for (const char* k : {"merge_user", "merged_by"}) {
+      if (p.merged_by.empty() && j.contains(k) && j[k].is_object()) p.merged_by = str(j[k], "username");
+    }
     p.body = str(j, "description");
     p.url = str(j, "web_url");
     return p;

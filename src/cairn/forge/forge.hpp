@@ -37,6 +37,16 @@ struct PullRequest {
   std::string url;
 };
 
+// What the forge says about the token and the repository (`cairn doctor`).
+struct Access {
+  long status = 0;          // of the repository request: 200, or 401 (bad token), 403, 404...
+  std::string message;      // the forge's message when status is not 200
+  std::string repo_url;     // for humans
+  std::optional<std::vector<std::string>> scopes;  // GitHub classic tokens (X-OAuth-Scopes); else unknown
+  std::optional<bool> can_push;  // push (GitHub/Gitea) or Developer access (GitLab); nullopt = not reported
+  bool issues_enabled = true;
+};
+
 class Forge {
  public:
   virtual ~Forge() = default;
@@ -52,6 +62,8 @@ class Forge {
   virtual Expected<Issue> create_issue(const std::string& title, const std::string& body,
                                        const std::vector<std::string>& labels) = 0;
   virtual Expected<void> comment(std::int64_t issue, const std::string& body) = 0;
+  // The bodies of the comments (GitLab: notes) on `issue`, oldest first. Fails as above.
+  virtual Expected<std::vector<std::string>> list_comments(std::int64_t issue) = 0;
   virtual Expected<void> close_issue(std::int64_t issue) = 0;
 
   // Pull/merge requests from branch `head` (any state, newest first).
@@ -62,6 +74,11 @@ class Forge {
                                             const std::string& title, const std::string& body) = 0;
   // One pull/merge request with its merge state and who merged it.
   virtual Expected<PullRequest> get_pull(std::int64_t number) = 0;
+
+  // Asks for the repository (GitHub/Gitea GET /repos/{owner}/{repo}, GitLab GET
+  // /projects/:id) with the token. Any answer is an Access (its status tells a rejected
+  // token from a missing repository); fails (exit 3) only when none came.
+  virtual Expected<Access> access() = 0;
 };
 
 // Where and how to talk to the forge, with defaults filled in.

@@ -132,9 +132,13 @@ struct CurlHttpClient::Impl {
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(policy.timeout.count() * 1000));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(policy.timeout.count()));
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(policy.connect_timeout.count() * 1000));
     curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);  // a redirect would resend the token elsewhere
+    // On a reused connection that dies before an answer, libcurl silently sends the
+    // request again on a new one; a POST the server already acted on would then create
+    // a second issue. A POST gets a fresh connection, so a lost answer is ours to handle.
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, is_idempotent(r.method) ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &out.body);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

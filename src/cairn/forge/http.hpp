@@ -49,7 +49,7 @@ struct RetryPolicy {
   std::chrono::milliseconds base_backoff{500};         // doubled per attempt, plus jitter
   std::chrono::milliseconds max_backoff{30000};        // cap for backoff and Retry-After
   std::chrono::milliseconds mutation_interval{1000};   // at least this between mutating requests
-  std::chrono::seconds timeout{30};                    // whole request
+  std::chrono::milliseconds timeout{30000};            // whole request
   std::chrono::seconds connect_timeout{10};
 };
 

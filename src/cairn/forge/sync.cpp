@@ -18,6 +18,12 @@ namespace {
 
 const std::vector<std::string> kLabels{"cairn", "escalation"};
 constexpr std::string_view kMarkerOpen = "<!-- cairn:escalation ";
+constexpr const char* kNoFixKnown =
+    "No catalogued fix applies: look at the log, fix the cause (input deck, resources, code), and resume.";
+
+// The hidden marker that makes a comment of cairn's findable, so it is made once:
+// `<!-- cairn:pull 2 -->`.
+std::string comment_marker(std::string_view what) { return fmt::format("<!-- cairn:{} -->", what); }
 
 std::string scrub(std::string text, const std::string& secret) {
   if (!secret.empty()) {
@@ -91,15 +97,19 @@ std::string issue_body(const doc::Workflow& wf, const CampaignView& v, const std
   if (!v.log_tail.empty()) {
     b += fmt::format("### Last log lines (redacted)\n\n```text\n{}\n```\n\n", last_lines(v.log_tail, o.log_lines));
   }
-  b += fmt::format("### Suggested fix\n\n{}\n\n",
-                   v.suggested_fix.empty() ? "No catalogued fix applies: look at the log, fix the cause (input deck, "
-                                             "resources, code), and resume."
-                                           : v.suggested_fix);
+  b += fmt::format("### Suggested fix\n\n{}\n\n", v.suggested_fix.empty() ? kNoFixKnown : v.suggested_fix);
+  if (v.fix) {
+    b += fmt::format("The clear-escalation pull request applies the catalogued fix `{}`{}.\n\n", v.fix->name,
+                     v.fix->summary.empty() ? "" : fmt::format(" ({})", v.fix->summary));
+  }
   b += fmt::format(
       "### To resume\n\nReview and merge the clear-escalation pull request from `{}` (it sets "
-      "`escalation_required: false` and puts `{}` back to `ready`; push your fix to that branch first), or run "
+      "`escalation_required: false` and puts `{}` back to `ready`{}), or run "
       "`cairn clear {} --reason \"...\"`. The next tick resumes the campaign and closes this issue.\n",
-      branch, stage, wf.campaign);
+      branch, stage,
+      v.fix ? fmt::format(" with `{}` applied; push further changes to that branch first if needed", v.fix->name)
+            : "; push your fix to that branch first",
+      wf.campaign);
   if (!o.run_url.empty()) b += fmt::format("\nEscalated by {}\n", o.run_url);
   return scrub(b, o.secret);
 }
@@ -151,7 +161,8 @@ class Syncer {
       if (m->stage == stage) {
         attempt = m->attempt;
       } else {
-        CAIRN_TRY(m_forge.comment(issue->number, fmt::format("Superseded: {} escalated again, at stage `{}`.", c, stage)));
+        CAIRN_TRY(comment_once(issue->number, "superseded",
+                               fmt::format("Superseded: {} escalated again, at stage `{}`.", c, stage), true));
         CAIRN_TRY(m_forge.close_issue(issue->number));
         issue->open = false;
         m_report.actions.push_back(fmt::format("{}: closed superseded issue #{}", c, issue->number));
@@ -188,7 +199,8 @@ class Syncer {
     }
 
     if (std::find(m_branches.begin(), m_branches.end(), branch) == m_branches.end()) {
-      const std::string content = CAIRN_TRY(cleared_text(v.path, v.text, stage));
+      const std::string content =
+          CAIRN_TRY(cleared_text(v.path, v.text, stage, v.fix ? v.fix->edits : std::vector<engine::SpecEdit>{}));
       engine::Transition t;
       t.campaign = c;
       t.stage = stage;
@@ -197,6 +209,10 @@ class Syncer {
       t.tick = util::iso8601(std::chrono::system_clock::now());
       t.run_url = m_o.run_url;
       t.body.push_back(fmt::format("Clear the escalation of {} at {}: {}", c, stage, wf.escalation_reason));
+      if (v.fix) {
+        t.body.push_back(fmt::format("Apply the catalogued fix \"{}\"{}.", v.fix->name,
+                                     v.fix->summary.empty() ? "" : fmt::format(": {}", v.fix->summary)));
+      }
       t.body.push_back("Merging this is the approval: the next tick resumes the campaign.");
       CAIRN_TRY(m_git.publish(branch, v.path, content, engine::render_commit_message(t)));
       m_branches.push_back(branch);
@@ -204,26 +220,74 @@ class Syncer {
     }
 
     auto pulls = CAIRN_TRY(m_forge.list_pulls(branch));
+    bool opened = false;
     if (pulls.empty()) {
-      std::string body = fmt::format(
-          "Merge to resume **{}**.\n\nThis sets `escalation_required: false` and puts stage `{}` back to `ready` in "
-          "`{}`. Push the actual fix to this branch before merging if the failure needs one.\n",
-          c, stage, v.path);
+      std::string body = pull_body(wf, v, stage);
       if (issue != nullptr) body += fmt::format("\nEscalation issue: #{}\n", issue->number);
       body += "\n" + marker.str() + "\n";
       PullRequest pr = CAIRN_TRY(m_forge.create_pull(branch, m_o.base_branch, scrub(fmt::format("cairn: resume {} ({})", c, stage), m_o.secret),
                                                      scrub(body, m_o.secret)));
       m_report.actions.push_back(fmt::format("{}: opened pull request {}", c, m_forge.pull_ref(pr.number)));
-      if (issue != nullptr) {
-        CAIRN_TRY(m_forge.comment(issue->number, fmt::format("Clear-escalation pull request: {} (from `{}`). Merging it "
-                                                             "resumes the campaign.",
-                                                             m_forge.pull_ref(pr.number), branch)));
-      }
-    } else if (pulls.front().state == PullState::closed) {
+      pulls.insert(pulls.begin(), std::move(pr));
+      opened = true;
+    }
+    const PullRequest& pr = pulls.front();
+    const std::string ref = m_forge.pull_ref(pr.number);
+    if (pr.state == PullState::closed) {
       m_report.notes.push_back(fmt::format("{}: pull request {} was closed without merging; the campaign stays escalated",
-                                           c, m_forge.pull_ref(pulls.front().number)));
+                                           c, ref));
+      if (issue != nullptr) {
+        const std::string text = fmt::format(
+            "{} {} was closed without merging, so **{}** stays escalated. To resume, reopen and merge it, or set "
+            "`escalation_required: false` on `{}` yourself (with the fix), or run `cairn clear {} --reason \"...\"`.",
+            m_forge.kind() == "gitlab" ? "Merge request" : "Pull request", ref, c, m_o.base_branch, c);
+        if (CAIRN_TRY(comment_once(issue->number, fmt::format("pull-closed {}", pr.number), text, !opened))) {
+          m_report.actions.push_back(fmt::format("{}: said on issue #{} that {} was closed unmerged", c, issue->number, ref));
+        }
+      }
+    } else if (pr.state == PullState::open && issue != nullptr) {
+      // A run that opened the pull request but failed before this comment left it out;
+      // the next one makes it.
+      CAIRN_TRY(comment_once(issue->number, fmt::format("pull {}", pr.number),
+                             fmt::format("Clear-escalation {}: {} (from `{}`). Merging it resumes the campaign.",
+                                         m_forge.kind() == "gitlab" ? "merge request" : "pull request", ref, branch),
+                             !opened));
     }
     return {};
+  }
+
+  // Comments `text` on `issue` with the hidden marker `<!-- cairn:<what> -->`, unless a
+  // comment there already carries it (looked up when `look` is set). True when it commented.
+  Expected<bool> comment_once(std::int64_t issue, const std::string& what, const std::string& text, bool look) {
+    const std::string marker = comment_marker(what);
+    if (look) {
+      for (const auto& body : CAIRN_TRY(m_forge.list_comments(issue))) {
+        if (body.find(marker) != std::string::npos) return false;
+      }
+    }
+    CAIRN_TRY(m_forge.comment(issue, scrub(text, m_o.secret) + "\n\n" + marker));
+    return true;
+  }
+
+  std::string pull_body(const doc::Workflow& wf, const CampaignView& v, const std::string& stage) const {
+    std::string body = fmt::format("Merge to resume **{}**.\n\nThis sets `escalation_required: false` and puts stage `{}` "
+                                   "back to `ready` in `{}`",
+                                   wf.campaign, stage, v.path);
+    if (v.fix) {
+      body += fmt::format(", and applies the catalogued fix `{}`{}.\n\nPush further changes to this branch before "
+                          "merging if you want to adjust it.\n",
+                          v.fix->name, v.fix->summary.empty() ? "" : fmt::format(": {}", v.fix->summary));
+    } else {
+      body += fmt::format(
+          ". It changes nothing else: no catalogued fix can be applied automatically, so push the change that fixes "
+          "the cause to this branch before merging.\n\n**What to change:** {}\n",
+          v.suggested_fix.empty()
+              ? fmt::format("look at the job log, then change what made `{}` fail: its spec (`stages.{}` in the "
+                            "frontmatter: `resources`, `run`, `backend`), the job script, or its inputs.",
+                            stage, stage)
+              : v.suggested_fix);
+    }
+    return body;
   }
 
   Expected<void> resumed(const doc::Workflow& wf) {
@@ -242,7 +306,7 @@ class Syncer {
                            m_o.base_branch,
                            pulls.empty() ? "" : fmt::format(" {}, which is no longer needed", m_forge.pull_ref(pulls.front().number)));
       }
-      CAIRN_TRY(m_forge.comment(issue->number, text));
+      CAIRN_TRY(comment_once(issue->number, "resumed", text, true));
       CAIRN_TRY(m_forge.close_issue(issue->number));
       issue->open = false;
       m_report.actions.push_back(fmt::format("{}: closed issue #{} ({})", c, issue->number, text));
@@ -279,7 +343,8 @@ std::string clear_branch(const std::string& campaign, int attempt) {
   return fmt::format("cairn/clear/{}/{}", campaign, attempt);
 }
 
-Expected<std::string> cleared_text(const std::string& path, const std::string& text, const std::string& stage) {
+Expected<std::string> cleared_text(const std::string& path, const std::string& text, const std::string& stage,
+                                   const std::vector<engine::SpecEdit>& edits) {
   auto file = parse::WorkflowFile::parse(path, text);
   if (!file) {
     return fail(fmt::format("{}: does not parse ({})", path,
@@ -292,6 +357,7 @@ Expected<std::string> cleared_text(const std::string& path, const std::string& t
     if (file->workflow().current_stage != stage) CAIRN_TRY(file->set_scalar("current_stage", stage));
   }
   CAIRN_TRY(file->set_scalar("status", "ready"));
+  for (const auto& e : edits) CAIRN_TRY(file->set_scalar(e.key, e.value));
   return file->text();
 }
 

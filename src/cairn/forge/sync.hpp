@@ -10,10 +10,19 @@
 #include <string>
 #include <vector>
 
+#include <cairn/engine/ports.hpp>
 #include <cairn/forge/forge.hpp>
 #include <cairn/util/expected.hpp>
 
 namespace cairn::forge {
+
+// A catalogued fix the clear-escalation branch applies to the stage spec, as the
+// catalog planned it for the spec at the pushed tip.
+struct ClearFix {
+  std::string name;                     // "walltime x2"
+  std::vector<engine::SpecEdit> edits;  // frontmatter scalars it sets; none for "resubmit"
+  std::string summary;                  // "resources.time 00:30:00 -> 01:00:00"
+};
 
 // A campaign as the pushed tip has it, plus what the caller knows beyond the file.
 struct CampaignView {
@@ -21,6 +30,7 @@ struct CampaignView {
   std::string text;           // its bytes at the pushed tip
   std::string log_tail;       // last lines of the escalated stage's job log ("" = unknown)
   std::string suggested_fix;  // a human hint, e.g. the catalog entry's ("" = none known)
+  std::optional<ClearFix> fix;  // what the branch applies; nullopt = a human has to
 };
 
 // Publishes clear-escalation branches. gitstore/branch.hpp does it with libgit2;
@@ -53,9 +63,11 @@ std::string clear_branch(const std::string& campaign, int attempt);
 
 // The WORKFLOW.md text of a cleared escalation: `escalation_required: false`,
 // `escalation_reason: ""`, `stage` back to `ready`, `status: ready`,
-// `current_stage: stage` — surgical edits, nothing else changes. Fails when the text
-// does not parse or lacks one of those keys or the stage.
-Expected<std::string> cleared_text(const std::string& path, const std::string& text, const std::string& stage);
+// `current_stage: stage`, and the frontmatter scalars of `edits` set (a catalogued
+// fix) — surgical edits, nothing else changes. Fails when the text does not parse or
+// lacks one of those keys or the stage, or an edit cannot be made.
+Expected<std::string> cleared_text(const std::string& path, const std::string& text, const std::string& stage,
+                                   const std::vector<engine::SpecEdit>& edits = {});
 
 struct SyncOptions {
   std::string base_branch = "main";
@@ -72,11 +84,14 @@ struct SyncReport {
 };
 
 // For every escalated campaign: finds or opens the escalation issue (unless
-// `notify.on_escalate: false`), the branch `cairn/clear/<campaign>/<n>` and the pull
-// request from it to `base_branch`. For every campaign no longer escalated with an open
-// escalation issue: comments how it was resumed ("resumed by #PR, merged by @user") and
-// closes it. A failure for one campaign is reported and the others go on; a failure to
-// list the issues at all is the only error for the whole run.
+// `notify.on_escalate: false`), the branch `cairn/clear/<campaign>/<n>` (applying the
+// view's catalogued fix) and the pull request from it to `base_branch`, linked from the
+// issue; a pull request closed without merging is said on the issue, once. For every
+// campaign no longer escalated with an open escalation issue: comments how it was
+// resumed ("resumed by #PR, merged by @user") and closes it. Comments carry hidden
+// markers and are looked for before they are made, so a run that failed after the
+// forge acted repeats nothing. A failure for one campaign is reported and the others
+// go on; a failure to list the issues at all is the only error for the whole run.
 SyncReport sync(Forge& forge, BranchPublisher& branches, const std::vector<CampaignView>& campaigns,
                 const SyncOptions& options);
 

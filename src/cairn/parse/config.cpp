@@ -26,6 +26,44 @@ bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
+// The `ceilings:` block: `time` (Slurm walltime), `mem` (a size), `gpus` (a count).
+void parse_ceilings(const std::string& path, const YAML::Node& node, doc::ResourceCeilings& out,
+                    std::vector<doc::Diagnostic>& errors, std::vector<doc::Diagnostic>& warns) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    errors.push_back(at(path, node, doc::Severity::error, "`ceilings` must be a mapping (time, mem, gpus)"));
+    return;
+  }
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    const std::string text = v.IsScalar() ? v.Scalar() : std::string();
+    if (key == "time") {
+      if (auto t = parse_walltime(text); t && *t > 0) {
+        out.time_seconds = *t;
+        out.time_text = text;
+      } else {
+        errors.push_back(at(path, v, doc::Severity::error, "`ceilings.time` must be a walltime like `48:00:00` or `2-00:00:00`"));
+      }
+    } else if (key == "mem") {
+      if (auto m = parse_mem_mb(text); m && *m > 0) {
+        out.mem_mb = *m;
+        out.mem_text = text;
+      } else {
+        errors.push_back(at(path, v, doc::Severity::error, "`ceilings.mem` must be a size like `256G`"));
+      }
+    } else if (key == "gpus") {
+      if (all_digits(text) && text.size() < 6 && std::stoi(text) > 0) {
+        out.gpus = std::stoi(text);
+      } else {
+        errors.push_back(at(path, v, doc::Severity::error, "`ceilings.gpus` must be a whole number >= 1"));
+      }
+    } else {
+      warns.push_back(at(path, kv.first, doc::Severity::warning, fmt::format("unknown key `ceilings.{}` in cairn.yaml", key)));
+    }
+  }
+}
+
 // The `anomaly:` block. Errors and warnings are appended; fields not written keep their
 // defaults.
 void parse_anomaly(const std::string& path, const YAML::Node& node, AnomalyConfig& out,
@@ -237,6 +275,8 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
         scalar(v["token_env"], "forge.token_env", cfg.forge.token_env);
       } else if (key == "anomaly") {
         parse_anomaly(path, v, cfg.anomaly, errors, warns);
+      } else if (key == "ceilings") {
+        parse_ceilings(path, v, cfg.ceilings, errors, warns);
       } else {
         warns.push_back(at(path, kv.first, doc::Severity::warning, fmt::format("unknown key `{}` in cairn.yaml", key)));
       }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <cairn/doc/diagnostic.hpp>
+#include <cairn/doc/workflow.hpp>
 #include <cairn/util/expected.hpp>
 
 namespace cairn::parse {
@@ -63,6 +64,7 @@ struct RepoConfig {
   std::vector<BackendConfig> backends;
   ForgeConfig forge;
   AnomalyConfig anomaly;
+  doc::ResourceCeilings ceilings;  // `ceilings:`: no catalogued fix raises a resource past these
 
   // The backend named `name`: a configured instance, or a bare kind name.
   const BackendConfig* backend(const std::string& name) const;

@@ -54,6 +54,18 @@ class SpecReader {
         if (auto s = scalar(v, name, k)) spec.backend = *s;
       } else if (k == "pool") {
         if (auto s = scalar(v, name, k)) spec.pool = *s;
+      } else if (k == "priority") {
+        if (auto s = scalar(v, name, k)) {
+          std::string p = *s;
+          std::transform(p.begin(), p.end(), p.begin(), [](unsigned char c) { return std::toupper(c); });
+          if (p != "LOW" && p != "NORMAL" && p != "HIGH") {
+            error(v, fmt::format("stage `{}`: priority must be LOW, NORMAL or HIGH, not `{}`", name, *s));
+          } else {
+            spec.priority = std::move(p);
+          }
+        }
+      } else if (k == "checkpoint") {
+        if (auto s = scalar(v, name, k)) spec.checkpoint = *s;
       } else if (k == "array") {
         if (auto s = scalar(v, name, k)) {
           if (auto ok = expand_array(*s); !ok) {
@@ -72,6 +84,8 @@ class SpecReader {
         }
       } else if (k == "resources") {
         read_resources(v, name, spec.resources);
+      } else if (k == "sync") {
+        read_sync(v, name, spec);
       } else if (k == "set") {
         if (v.kind != fm::Value::Kind::map) {
           if (v.kind != fm::Value::Kind::null)
@@ -118,22 +132,45 @@ class SpecReader {
       error(at, fmt::format("stage `{}`: `run` is empty", stage));
       return;
     }
-    if (run.front() == '/' || run.front() == '~') {
-      error(at, fmt::format("stage `{}`: `run: {}` must be a path inside the campaign dir, not absolute",
-                            stage, run));
-      return;
+    if (inside_campaign(run, at, stage, "run")) spec.run = run;
+  }
+
+  // `sync:` is one path or a list of them.
+  void read_sync(const fm::Value& v, const std::string& stage, doc::StageSpec& spec) {
+    std::vector<const fm::Value*> items;
+    if (v.kind == fm::Value::Kind::seq) {
+      for (const auto& x : v.seq) items.push_back(&x);
+    } else {
+      items.push_back(&v);
     }
-    std::string_view rest = run;
+    for (const fm::Value* x : items) {
+      if (x->kind != fm::Value::Kind::scalar || x->scalar.empty()) {
+        error(*x, fmt::format("stage `{}`: `sync` must be a path or a list of paths", stage));
+      } else if (inside_campaign(x->scalar, *x, stage, "sync")) {
+        spec.sync.push_back(x->scalar);
+      }
+    }
+  }
+
+  // Paths in a spec stay inside the job's directory: relative, no `~`, no `..`.
+  bool inside_campaign(const std::string& value, const fm::Value& at, const std::string& stage,
+                       std::string_view key) {
+    if (value.front() == '/' || value.front() == '~') {
+      error(at, fmt::format("stage `{}`: `{}: {}` must be a path inside the campaign dir, not absolute",
+                            stage, key, value));
+      return false;
+    }
+    std::string_view rest = value;
     for (;;) {
       const auto slash = rest.find('/');
       if (rest.substr(0, slash) == "..") {
-        error(at, fmt::format("stage `{}`: `run: {}` leaves the campaign dir (`..`)", stage, run));
-        return;
+        error(at, fmt::format("stage `{}`: `{}: {}` leaves the campaign dir (`..`)", stage, key, value));
+        return false;
       }
       if (slash == std::string_view::npos) break;
       rest.remove_prefix(slash + 1);
     }
-    spec.run = run;
+    return true;
   }
 
   std::optional<int> count(const fm::Value& v, const std::string& stage, const std::string& key, int min) {

@@ -14,10 +14,11 @@
 namespace cairn::parse {
 
 // Reads `stages` (a mapping of stage name -> {run, backend, resources, array, expect,
-// set, pool}). `line_offset` turns a value's 0-based line in the YAML text into the file's 1-based
-// line. Problems go to `out` as `path:line:col` diagnostics: errors for a missing or
-// unsafe `run` (absolute, `~`, a `..` component), wrong types, bad walltime/mem/duration/
-// array text, a stage described twice; warnings for unknown keys and keys with no value.
+// set, pool, sync}). `line_offset` turns a value's 0-based line in the YAML text into the
+// file's 1-based line. Problems go to `out` as `path:line:col` diagnostics: errors for a
+// missing `run`, an unsafe `run` or `sync` path (absolute, `~`, a `..` component), wrong
+// types, bad walltime/mem/duration/array text, a stage described twice; warnings for
+// unknown keys and keys with no value.
 // A stage with errors is still returned, minus the bad values.
 std::vector<doc::StageSpec> parse_stage_specs(const fm::Value& stages, int line_offset, const std::string& path,
                                               std::vector<doc::Diagnostic>& out);

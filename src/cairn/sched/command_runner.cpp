@@ -41,24 +41,29 @@ std::string shell_quote(std::string_view text) {
 SshRunner::SshRunner(std::unique_ptr<CommandRunner> inner, SshOptions options)
     : m_inner(std::move(inner)), m_options(std::move(options)) {}
 
-std::vector<std::string> SshRunner::wrap(const std::vector<std::string>& argv) const {
-  std::vector<std::string> out = {m_options.ssh_program};
-  if (!m_options.config_file.empty()) {
+std::vector<std::string> ssh_command(const SshOptions& options) {
+  std::vector<std::string> out = {options.ssh_program};
+  if (!options.config_file.empty()) {
     out.push_back("-F");
-    out.push_back(m_options.config_file);
+    out.push_back(options.config_file);
   }
   for (std::string opt : {std::string("BatchMode=yes"),
-                          "ConnectTimeout=" + std::to_string(m_options.connect_timeout_seconds)}) {
+                          "ConnectTimeout=" + std::to_string(options.connect_timeout_seconds)}) {
     out.push_back("-o");
     out.push_back(std::move(opt));
   }
-  if (!m_options.control_path.empty()) {
-    for (std::string opt : {std::string("ControlMaster=auto"), "ControlPath=" + m_options.control_path,
-                            "ControlPersist=" + std::to_string(m_options.control_persist_seconds)}) {
+  if (!options.control_path.empty()) {
+    for (std::string opt : {std::string("ControlMaster=auto"), "ControlPath=" + options.control_path,
+                            "ControlPersist=" + std::to_string(options.control_persist_seconds)}) {
       out.push_back("-o");
       out.push_back(std::move(opt));
     }
   }
+  return out;
+}
+
+std::vector<std::string> SshRunner::wrap(const std::vector<std::string>& argv) const {
+  std::vector<std::string> out = ssh_command(m_options);
   out.push_back(m_options.host);
   out.push_back("--");
   // ssh joins its remaining arguments with spaces and hands the line to the remote

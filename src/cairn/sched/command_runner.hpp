@@ -58,6 +58,11 @@ struct SshOptions {
   std::string ssh_program = "ssh";
 };
 
+// The local ssh invocation up to the host: `ssh [-F CONFIG] -o BatchMode=yes -o
+// ConnectTimeout=N [sharing options]`, for SshRunner and for tools that take a remote
+// shell command (rsync -e). Never fails.
+std::vector<std::string> ssh_command(const SshOptions& options);
+
 // Runs every command on `options.host` through the system ssh client:
 // `ssh [-F CONFIG] -o BatchMode=yes -o ConnectTimeout=10 [sharing options] HOST -- 'arg0' ...`,
 // each argument shell-quoted so the remote shell sees exactly the original argv.

@@ -575,7 +575,7 @@ Expected<std::string> OsmoScheduler::pick_pool(const doc::StageSpec& spec) {
   if (r.exit != 0) return classify_osmo_error("osmo resource list", r);
   auto nodes = CAIRN_TRY(parse_resource_list(r.out));
   auto choice = CAIRN_TRY(choose_pool(pools, nodes, spec.resources.gpus.value_or(0), spec.resources.gpu_type,
-                                      m_config.priority));
+                                      !spec.priority.empty() ? spec.priority : m_config.priority));
   m_choice_reason = choice.reason;
   return choice.pool;
 }
@@ -609,9 +609,11 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
     argv.push_back("--set");
     argv.push_back(k + "=" + v);
   }
-  if (!m_config.priority.empty()) {
+  // The stage's own priority (a `priority=LOW` fix writes it) wins over the backend's.
+  if (const std::string& priority = !request.spec.priority.empty() ? request.spec.priority : m_config.priority;
+      !priority.empty()) {
     argv.push_back("--priority");
-    argv.push_back(m_config.priority);
+    argv.push_back(priority);
   }
   if (!m_config.label_key.empty()) {
     argv.push_back("--label");

@@ -1,5 +1,7 @@
 #include <cairn/sched/slurm.hpp>
 
+#include <glob.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -129,7 +131,48 @@ TaskStatus task_from(const SlurmRecord& r, std::string index) {
   return t;
 }
 
+// Times and partition of `js` (state already folded) from its rows. squeue's start of
+// a pending job and end of a running one are forecasts, so only a task that has run
+// gives a start, and only a final job an end.
+void add_times(const std::vector<const SlurmRecord*>& rows, JobStatus& js) {
+  std::vector<std::string> partitions;
+  for (const auto* r : rows) {
+    const JobState state = map_slurm_state(r->state);
+    if (auto t = parse_slurm_time(r->submit); t && (!js.submitted || *t < *js.submitted)) js.submitted = t;
+    if (state == JobState::running || is_final(state)) {
+      if (auto t = parse_slurm_time(r->start); t && (!js.started || *t < *js.started)) js.started = t;
+    }
+    if (is_final(state)) {
+      if (auto t = parse_slurm_time(r->end); t && (!js.ended || *t > *js.ended)) js.ended = t;
+    }
+    if (!r->partition.empty() &&
+        std::find(partitions.begin(), partitions.end(), r->partition) == partitions.end()) {
+      partitions.push_back(r->partition);
+    }
+  }
+  if (!is_final(js.state)) js.ended.reset();
+  js.pool = join(partitions, ",");
+}
+
+// rsync's -e takes one string that rsync splits itself: on spaces, with '...' or "..."
+// quoting a word and a doubled quote inside standing for the quote.
+std::string rsh_quote(std::string_view word) {
+  if (!word.empty() && word.find_first_of(" '\"\t") == std::string_view::npos) return std::string(word);
+  std::string out = "'";
+  for (char c : word) {
+    out += c;
+    if (c == '\'') out += c;
+  }
+  return out + "'";
+}
+
 }  // namespace
+
+std::optional<engine::TimePoint> parse_slurm_time(std::string_view text) {
+  auto secs = to_int(text);
+  if (!secs || *secs <= 0) return std::nullopt;
+  return engine::TimePoint(std::chrono::seconds(*secs));
+}
 
 std::string format_walltime(std::int64_t seconds) {
   return parse::format_walltime(seconds);
@@ -207,11 +250,17 @@ std::vector<SlurmRecord> parse_squeue(std::string_view text) {
   std::vector<SlurmRecord> out;
   for (auto line : lines_of(text)) {
     auto f = split(line, '|');
-    if (f.size() != 3 || trim(f[0]).empty()) continue;
+    if (f.size() < 3 || trim(f[0]).empty()) continue;
     SlurmRecord r;
     r.job_id = std::string(trim(f[0]));
     r.state = std::string(trim(f[1]));
     r.reason = std::string(trim(f[2]));
+    if (f.size() >= 7) {
+      r.submit = std::string(trim(f[3]));
+      r.start = std::string(trim(f[4]));
+      r.end = std::string(trim(f[5]));
+      r.partition = std::string(trim(f[6]));
+    }
     out.push_back(std::move(r));
   }
   return out;
@@ -221,7 +270,7 @@ std::vector<SlurmRecord> parse_sacct(std::string_view text) {
   std::vector<SlurmRecord> out;
   for (auto line : lines_of(text)) {
     auto f = split(line, '|');
-    if (f.size() < 8 || trim(f[0]).empty() || f[0] == "JobID") continue;
+    if (f.size() < 13 || trim(f[0]).empty() || f[0] == "JobID") continue;
     SlurmRecord r;
     r.job_id = std::string(f[0]);
     r.name = std::string(f[1]);
@@ -231,7 +280,13 @@ std::vector<SlurmRecord> parse_sacct(std::string_view text) {
     r.elapsed = std::string(f[5]);
     r.alloc_cpus = static_cast<int>(to_int(f[6]).value_or(0));
     r.node_list = std::string(f[7]);
-    if (f.size() > 8) r.work_dir = std::string(f[8]);
+    r.submit = std::string(f[8]);
+    r.start = std::string(f[9]);
+    r.end = std::string(f[10]);
+    r.partition = std::string(f[11]);
+    // The rest is WorkDir, whatever it holds.
+    const auto at = static_cast<std::size_t>(f[12].data() - line.data());
+    r.work_dir = std::string(line.substr(at));
     out.push_back(std::move(r));
   }
   return out;
@@ -265,15 +320,19 @@ std::map<std::string, JobStatus> aggregate(const std::vector<SlurmRecord>& recor
       js.state = t.state;
       js.exit_code = t.exit_code;
       js.reason = t.reason;
+      add_times({rows.back()}, js);
       out[id] = std::move(js);
       continue;
     }
+    std::vector<const SlurmRecord*> task_rows;
     for (const auto* r : rows) {
       auto [base, index] = split_job_id(r->job_id);
       if (index.empty()) continue;  // the array's own summary row, if a tool prints one
       js.tasks.push_back(task_from(*r, index));
+      task_rows.push_back(r);
     }
     summarize_tasks(js);
+    add_times(task_rows, js);
     out[id] = std::move(js);
   }
   return out;
@@ -373,12 +432,13 @@ Error classify_slurm_error(std::string_view what, const CommandResult& result) {
 // ---------------------------------------------------------------------------------------
 
 SlurmScheduler::SlurmScheduler(std::unique_ptr<CommandRunner> runner, SlurmConfig config)
-    : m_runner(std::move(runner)), m_config(std::move(config)) {
+    : m_runner(std::move(runner)), m_local(m_runner.get()), m_config(std::move(config)) {
   if (!m_config.ssh_host.empty()) {
     SshOptions o;
     o.host = m_config.ssh_host;
     o.control_path = m_config.ssh_control_path.empty() ? "/tmp/cairn-ssh-%C" : m_config.ssh_control_path;
     o.config_file = m_config.ssh_config;
+    m_ssh = o;
     m_runner = std::make_unique<SshRunner>(std::move(m_runner), std::move(o));
   }
 }
@@ -387,10 +447,14 @@ Expected<CommandResult> SlurmScheduler::call(const std::vector<std::string>& arg
   return m_runner->run(argv, "", m_config.timeout);
 }
 
-std::string SlurmScheduler::output_dir_for(const std::string& campaign_dir) const {
-  if (m_config.output_dir.empty()) return campaign_dir + "/.cairn";
+std::string SlurmScheduler::output_dir_for(const std::string& work_dir) const {
+  if (m_config.output_dir.empty()) return work_dir + "/.cairn";
   if (m_config.output_dir.front() == '/') return m_config.output_dir;
-  return campaign_dir + "/" + m_config.output_dir;
+  return work_dir + "/" + m_config.output_dir;
+}
+
+const std::string& SlurmScheduler::work_dir(const engine::SubmitRequest& request) {
+  return request.remote_dir.empty() ? request.campaign_dir : request.remote_dir;
 }
 
 Expected<std::optional<std::string>> SlurmScheduler::find(const engine::JobKey& key) {
@@ -431,11 +495,18 @@ Expected<std::string> SlurmScheduler::pick_partition(const doc::Resources& resou
 }
 
 Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& request) {
+  if (!request.remote_dir.empty() && request.remote_dir.front() != '/') {
+    return fail("deploy.remote_dir `" + request.remote_dir + "` is not an absolute path");
+  }
+  if (request.remote_dir.find_first_of("<>") != std::string::npos) {
+    return fail("deploy.remote_dir `" + request.remote_dir + "` still holds a template placeholder");
+  }
   if (auto existing = CAIRN_TRY(find(request.key))) return *existing;
   const auto& res = request.spec.resources;
   const std::string partition = CAIRN_TRY(pick_partition(res));
   const std::string array = request.array.empty() ? request.spec.array : request.array;
-  const std::string out_dir = output_dir_for(request.campaign_dir);
+  const std::string& dir = work_dir(request);
+  const std::string out_dir = output_dir_for(dir);
 
   // Slurm opens the output file on the node and silently loses the log if its
   // directory is missing, so create it first (through the runner: it may be remote).
@@ -445,7 +516,7 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   std::vector<std::string> argv = {m_config.sbatch,
                                    "--parsable",
                                    "--job-name=" + request.key.str(),
-                                   "--chdir=" + request.campaign_dir,
+                                   "--chdir=" + dir,
                                    "--output=" + out_dir + (array.empty() ? "/slurm-%x-%j.out" : "/slurm-%x-%A_%a.out")};
   if (res.time_seconds) {
     argv.push_back("--time=" + format_walltime(*res.time_seconds));
@@ -461,9 +532,8 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   if (!array.empty()) argv.push_back("--array=" + array);
   // The script is submitted unchanged, by path: sbatch reads it relative to its own
   // working directory, not --chdir, so make the path absolute.
-  argv.push_back(!request.spec.run.empty() && request.spec.run.front() == '/'
-                     ? request.spec.run
-                     : request.campaign_dir + "/" + request.spec.run);
+  argv.push_back(!request.spec.run.empty() && request.spec.run.front() == '/' ? request.spec.run
+                                                                             : dir + "/" + request.spec.run);
 
   auto r = CAIRN_TRY(call(argv));
   if (r.exit != 0) return classify_slurm_error("sbatch", r);
@@ -480,8 +550,10 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
   const std::string list = join(job_ids, ",");
   // --states=all: between a job's end and MinJobAge the controller still knows how it
   // ended, while slurmdbd may lag seconds behind (see parse_sacct's placeholder rows).
-  auto q = CAIRN_TRY(
-      call({m_config.squeue, "--noheader", "--array", "--states=all", "--jobs=" + list, "-o", "%i|%T|%r"}));
+  // Times as epoch seconds: the login node's time zone and the user's own
+  // SLURM_TIME_FORMAT (e.g. "relative") would make them unreadable.
+  auto q = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.squeue, "--noheader", "--array", "--states=all",
+                           "--jobs=" + list, "-o", "%i|%T|%r|%V|%S|%e|%P"}));
   // squeue fails the whole call when the only ids it is given have left the
   // controller; that is an answer ("none queued"), not an outage.
   if (q.exit != 0 && !contains(q.err, "Invalid job id specified")) {
@@ -501,8 +573,10 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
   std::map<std::string, JobStatus> finished;
   std::set<std::string> placeholder;
   if (!ask.empty()) {
-    auto a = CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--jobs=" + join(ask, ","), "-o",
-                             "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,WorkDir"}));
+    auto a = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.sacct, "--noheader", "-X", "--parsable2",
+                             "--jobs=" + join(ask, ","), "-o",
+                             "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,Submit,Start,End,"
+                             "Partition,WorkDir"}));
     if (a.exit == 0) {
       // slurmdbd first shows a placeholder row (JobName "allocation", no WorkDir, and
       // for an array one row claiming COMPLETED) until the job's own records arrive:
@@ -604,6 +678,56 @@ Expected<void> SlurmScheduler::cancel(const std::string& job_id) {
   auto r = CAIRN_TRY(call({m_config.scancel, job_id}));
   if (r.exit != 0) return classify_slurm_error("scancel", r);
   return {};
+}
+
+std::vector<std::string> SlurmScheduler::rsync_argv(const engine::SubmitRequest& request) const {
+  const std::string& from = work_dir(request);
+  if (request.spec.sync.empty() || (!m_ssh && from == request.campaign_dir)) return {};
+  // --relative with a "/./" in each source keeps the path below it: WORKDIR/./out/a.dcd
+  // lands in CAMPAIGN_DIR/out/a.dcd.
+  std::vector<std::string> argv = {m_config.rsync, "-a", "--relative"};
+  if (m_ssh) {
+    // -s: the paths reach the remote rsync through its protocol, not a remote shell
+    // (spaces stay, and rsync itself expands the globs).
+    argv.push_back("-s");
+    std::vector<std::string> rsh;
+    for (const auto& w : ssh_command(*m_ssh)) rsh.push_back(rsh_quote(w));
+    argv.push_back("-e");
+    argv.push_back(join(rsh, " "));
+    for (const auto& path : request.spec.sync) argv.push_back(m_ssh->host + ":" + from + "/./" + path);
+  } else {
+    for (const auto& path : request.spec.sync) {
+      const std::string pattern = from + "/./" + path;
+      glob_t g{};
+      if (::glob(pattern.c_str(), 0, nullptr, &g) == 0) {
+        for (std::size_t i = 0; i < g.gl_pathc; ++i) argv.emplace_back(g.gl_pathv[i]);
+      } else {
+        argv.push_back(pattern);  // rsync names what is missing
+      }
+      ::globfree(&g);
+    }
+  }
+  argv.push_back(request.campaign_dir + "/");
+  return argv;
+}
+
+Expected<void> SlurmScheduler::sync_outputs(const std::string& job_id, const engine::SubmitRequest& request) {
+  const auto argv = rsync_argv(request);
+  if (argv.empty()) return {};
+  const std::string what = "copying the outputs of job " + job_id + " back";
+  auto r = m_local->run(argv, "", m_config.sync_timeout);
+  if (!r) return fail(what + ": " + r.error().message, ExitCode::unreachable);
+  if (r->exit == 0) return {};
+  // rsync's exit codes: 1-4 usage and file selection, 11 file I/O, 23 partial transfer
+  // (a source missing), 24 vanished sources: the outputs are not what the stage
+  // declared; 127: no rsync here. The rest (5, 10, 12, 30, 35, 255...) are the
+  // connection's.
+  static const std::set<int> kFindings = {1, 2, 3, 4, 11, 23, 24, 127};
+  const bool findings = kFindings.count(r->exit) != 0 || contains(r->err, "command not found");
+  // rsync's first line names the file or the connection; its summary line only the code.
+  const auto err = lines_of(r->err);
+  return fail(what + ": " + (err.empty() ? first_error_line(*r) : std::string(err.front())),
+              findings ? ExitCode::findings : ExitCode::unreachable);
 }
 
 }  // namespace cairn::sched

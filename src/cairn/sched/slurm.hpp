@@ -30,7 +30,11 @@ struct SlurmConfig {
   std::string scancel = "scancel";
   std::string sinfo = "sinfo";
   std::string scontrol = "scontrol";
+  std::string rsync = "rsync";               // here; with ssh_host the login node needs one too
   std::chrono::milliseconds timeout{60000};  // per command
+  // Per sync_outputs() call: big outputs take long. A copy cut short is retried next
+  // tick; rsync then skips the files it already brought back.
+  std::chrono::milliseconds sync_timeout{30 * 60 * 1000};
   std::string sacct_window = "now-30days";   // how far back find() looks in sacct
   std::string ssh_control_path;              // ControlPath for ssh sharing; empty = default
   std::string ssh_config;                    // `ssh -F` file; empty = ~/.ssh/config
@@ -46,8 +50,15 @@ struct SlurmRecord {
   std::string elapsed;    // sacct Elapsed, e.g. "00:01:02" or "1-02:03:04"
   int alloc_cpus = 0;
   std::string node_list;
-  std::string work_dir;  // sacct WorkDir; empty in the placeholder row slurmdbd shows
-                         // before the job's start record arrives (name "allocation")
+  // Submit, start and end time as printed with SLURM_TIME_FORMAT=%s (epoch seconds), or
+  // "Unknown", "None", "N/A". squeue's start is a forecast while the job is pending, its
+  // end one while it runs.
+  std::string submit;
+  std::string start;
+  std::string end;
+  std::string partition;  // "debug"; a pending job's "a,b" when it named several
+  std::string work_dir;   // sacct WorkDir; empty in the placeholder row slurmdbd shows
+                          // before the job's start record arrives (name "allocation")
 };
 
 struct PartitionInfo {
@@ -76,14 +87,22 @@ std::optional<std::int64_t> parse_slurm_duration(std::string_view text);
 // maps to JobState::unknown.
 engine::JobState map_slurm_state(std::string_view state);
 
-// Rows of `squeue --noheader -o '%i|%T|%r'`. Lines that are not three fields are skipped.
+// A time as printed with SLURM_TIME_FORMAT=%s (epoch seconds); nullopt for "Unknown",
+// "None", "N/A" and anything else.
+std::optional<engine::TimePoint> parse_slurm_time(std::string_view text);
+
+// Rows of `squeue --noheader -o '%i|%T|%r|%V|%S|%e|%P'` (the order SlurmScheduler asks
+// for; the fields after %r may be missing). Lines of fewer than three fields are skipped.
 std::vector<SlurmRecord> parse_squeue(std::string_view text);
 // Rows of `sacct --noheader --parsable2 -o JobID,JobName,State,ExitCode,Reason,Elapsed,
-// AllocCPUS,NodeList,WorkDir` (the order SlurmScheduler asks for). Short lines are skipped.
+// AllocCPUS,NodeList,Submit,Start,End,Partition,WorkDir` (the order SlurmScheduler asks
+// for; WorkDir last, so a '|' in it survives). Short lines are skipped.
 std::vector<SlurmRecord> parse_sacct(std::string_view text);
 // Per requested job id: rows whose id is that job or one of its array tasks, folded
 // into one JobStatus (tasks listed; any running -> running, else any pending ->
-// pending, else the worst final state; exit_code = first non-zero task exit).
+// pending, else the worst final state; exit_code = first non-zero task exit;
+// submitted = the earliest submit, started = the earliest start of a task that ran,
+// ended = the latest end once the job is final; pool = the partitions the rows name).
 // Requested ids with no row are left out.
 std::map<std::string, engine::JobStatus> aggregate(const std::vector<SlurmRecord>& records,
                                                    const std::vector<std::string>& job_ids);
@@ -114,11 +133,13 @@ class SlurmScheduler : public engine::Scheduler {
   // one when several carry the name. Fails with ExitCode::unreachable when the query fails.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
   // Adopts the job found under the key, else creates the output dir and runs sbatch with
-  // the spec's resources. Returns the job id. Fails per classify_slurm_error, or with
-  // ExitCode::findings when no partition fits.
+  // the spec's resources in work_dir(request) (the script is `run` there). Returns the
+  // job id. Fails per classify_slurm_error, or with ExitCode::findings when no partition
+  // fits or request.remote_dir is not an absolute path (e.g. a template's `<user>`).
   Expected<std::string> submit(const engine::SubmitRequest& request) override;
   // One squeue (all states) for all ids, then one sacct for those squeue no longer shows
-  // or shows finished (for exit codes and CPU time). A job seen by neither is pending
+  // or shows finished (for exit codes, CPU time, submit/start/end times and partition),
+  // both asked for epoch times (`env SLURM_TIME_FORMAT=%s`). A job seen by neither is pending
   // (just submitted); a job gone from squeue whose accounting record is still the
   // placeholder is left out (unknown: retry next tick). Fails with
   // ExitCode::unreachable when a query fails; no job is ever failed for that.
@@ -130,6 +151,19 @@ class SlurmScheduler : public engine::Scheduler {
   Expected<std::string> log_tail(const std::string& job_id, int lines) override;
   // `scancel <job_id>`. Fails per classify_slurm_error.
   Expected<void> cancel(const std::string& job_id) override;
+  // Runs rsync_argv(request) here, when it is not empty. Fails with ExitCode::findings
+  // when an output is missing or cannot be written (rsync exit 23/24, syntax, file
+  // selection), ExitCode::unreachable otherwise (ssh, timeout, a broken connection).
+  Expected<void> sync_outputs(const std::string& job_id, const engine::SubmitRequest& request) override;
+
+  // The job's working directory: request.remote_dir, else request.campaign_dir.
+  static const std::string& work_dir(const engine::SubmitRequest& request);
+  // The one rsync that brings request.spec.sync back: `rsync -a --relative -s
+  // [-e 'ssh ...' HOST:]WORKDIR/./PATH... CAMPAIGN_DIR/`, through the same ssh options
+  // (and shared connection) as every other command. Empty when there is nothing to
+  // copy: no sync paths, or the job ran in the campaign dir on this machine. Without
+  // ssh_host, globs are expanded here (no remote shell or rsync does it). Never fails.
+  std::vector<std::string> rsync_argv(const engine::SubmitRequest& request) const;
 
   // Why the last submit without a configured partition went where it did ("" if none).
   const std::string& last_partition_choice() const { return m_choice_reason; }
@@ -137,9 +171,11 @@ class SlurmScheduler : public engine::Scheduler {
  private:
   Expected<CommandResult> call(const std::vector<std::string>& argv);
   Expected<std::string> pick_partition(const doc::Resources& resources);
-  std::string output_dir_for(const std::string& campaign_dir) const;
+  std::string output_dir_for(const std::string& work_dir) const;
 
   std::unique_ptr<CommandRunner> m_runner;
+  CommandRunner* m_local = nullptr;  // m_runner itself, or the runner under its ssh
+  std::optional<SshOptions> m_ssh;
   SlurmConfig m_config;
   std::optional<std::vector<PartitionInfo>> m_partitions;  // sinfo, asked once
   std::string m_choice_reason;
