@@ -749,5 +749,39 @@ TEST_F(CheckpointTest, EscalatesWhenThereIsNoCheckpointFile) {
   EXPECT_NE(wf().escalation_reason.find("does not exist"), std::string::npos) << wf().escalation_reason;
 }
 
+TEST_F(TickTest, AnArrayRetryResubmitsOnlyTheFailedTasks) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  auto& text = m_inputs[0].text;
+  const std::string at = "    expect: 20m\n";
+  text.insert(text.find(at) + at.size(), "    array: \"1-4\"\n");
+  JobStatus& job = m_sched.job("7");
+  job.job_id = "7";
+  for (const char* i : {"1", "2", "3", "4"}) {
+    const bool bad = std::string(i) == "2" || std::string(i) == "4";
+    job.tasks.push_back({i, bad ? JobState::node_fail : JobState::completed, bad ? std::optional<int>() : 0, ""});
+  }
+  summarize_tasks(job);
+  ASSERT_EQ(job.state, JobState::node_fail);
+  run();
+  ASSERT_FALSE(wf().failures.empty());
+  EXPECT_EQ(wf().failures.back().message.rfind("job 7: tasks 2,4; ", 0), 0u) << wf().failures.back().message;
+  EXPECT_EQ(wf().failures.back().result, "RETRYING");
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].array, "2,4");
+  EXPECT_EQ(m_sched.submitted()[0].spec.array, "1-4");
+  EXPECT_NE(m_store.m_commits.back().request.message.find("array tasks 2,4 only"), std::string::npos);
+}
+
+TEST_F(TickTest, AFirstArraySubmitRunsTheWholeArray) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
+  auto& text = m_inputs[0].text;
+  const std::string at = "    expect: 20m\n";
+  text.insert(text.find(at) + at.size(), "    array: \"1-4\"\n");
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].array, "");  // the spec's own range
+}
+
 }  // namespace
 }  // namespace cairn::engine

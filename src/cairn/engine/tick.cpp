@@ -107,6 +107,8 @@ struct Decision {
   }
 };
 
+// A failure-log message names an array's failed tasks: "job 41: tasks 3,7; ...".
+constexpr std::string_view kTasksWord = "tasks";
 constexpr std::string_view kRetrying = "RETRYING";
 constexpr std::string_view kResolved = "RESOLVED";
 
@@ -311,6 +313,7 @@ class CampaignTick {
       return false;
     }
     std::string job;
+    std::string only_tasks;  // a retry of an array's failed tasks
     bool adopted = false;
     auto existing = sched->find(key);
     if (!existing) return infrastructure(backend, existing.error());
@@ -319,7 +322,9 @@ class CampaignTick {
       adopted = true;
     } else {
       if (!announce_submit(stage, key)) return false;
-      auto submitted = sched->submit(request_for(key, spec));
+      SubmitRequest request = request_for(key, spec);
+      if (!spec.array.empty()) request.array = only_tasks = retry_indices(stage);
+      auto submitted = sched->submit(request);
       if (!submitted) {
         if (submitted.error().exit == ExitCode::unreachable) {
           return infrastructure(backend, submitted.error());
@@ -335,8 +340,8 @@ class CampaignTick {
     t.attempt = key.attempt;
     t.body.push_back(adopted
                          ? fmt::format("Adopted job {} ({}) already known to {}.", job, key.str(), backend)
-                         : fmt::format("Submitted {} to {} as job {} ({}).", spec.run, backend, job,
-                                       key.str()));
+                         : fmt::format("Submitted {} to {} as job {} ({}){}.", spec.run, backend, job, key.str(),
+                                       only_tasks.empty() ? "" : fmt::format(", array tasks {} only", only_tasks)));
     if (!edit_cell(name, doc::Column::job_id, job)) return false;
     if (!edit_cell(name, doc::Column::started, util::table_time(m_now))) return false;
     if (!edit_cell(name, doc::Column::status, "running")) return false;
@@ -356,6 +361,37 @@ class CampaignTick {
     SubmitRequest r{key, m_input.dir, spec, {}};
     if (auto it = wf().deploy.find("remote_dir"); it != wf().deploy.end()) r.remote_dir = it->second;
     return r;
+  }
+
+  // "3,7": the array tasks of `status` that did not complete with exit 0; empty for a
+  // single job or when none failed.
+  static std::string failed_task_list(const JobStatus& status) {
+    std::vector<std::string> failed;
+    for (const auto& t : status.tasks) {
+      if (t.state != JobState::completed || t.exit_code.value_or(0) != 0) failed.push_back(t.index);
+    }
+    return fmt::format("{}", fmt::join(failed, ","));
+  }
+
+  // The array indices a retry of `stage` resubmits: the failed tasks named by the
+  // stage's latest failure-log row, when it is being retried; empty = the whole array.
+  std::string retry_indices(const doc::Stage& stage) const {
+    for (auto it = wf().failures.rbegin(); it != wf().failures.rend(); ++it) {
+      if (it->stage != stage.name) continue;
+      if (it->result != kRetrying) return {};
+      const std::string head = fmt::format(": {} ", kTasksWord);
+      const auto at = it->message.find(head);
+      if (at == std::string::npos) return {};
+      const auto begin = at + head.size();
+      const auto end = it->message.find(';', begin);
+      if (end == std::string::npos) return {};
+      std::string list = it->message.substr(begin, end - begin);
+      const bool plain = !list.empty() && std::all_of(list.begin(), list.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == ',';
+      });
+      return plain ? list : std::string();
+    }
+    return {};
   }
 
   bool on_running(const doc::Stage& stage) {
@@ -453,10 +489,13 @@ class CampaignTick {
     t.error_class = d.error_class;
     t.body.push_back(describe_failure(stage, status, unmet));
     t.body.push_back(describe_decision(stage, d));
+    // An array names its failed tasks: the retry resubmits only those (retry_indices).
+    const std::string failed_tasks = failed_task_list(status);
+    const std::string tasks_note = failed_tasks.empty() ? "" : fmt::format("{} {}; ", kTasksWord, failed_tasks);
     doc::FailureRow row{util::date(m_now),
                         name,
                         d.error_class,
-                        cell_text(fmt::format("job {}: {}", stage.job_id, d.message)),
+                        cell_text(fmt::format("job {}: {}{}", stage.job_id, tasks_note, d.message)),
                         cell_text(d.action()),
                         d.kind == Decision::Kind::escalate ? "ESCALATED" : std::string(kRetrying)};
     t.failure = row;
