@@ -242,8 +242,7 @@ deploy:
       [ -e "campaigns/ssh-$u/ok.out" ] && ok "its sync: output came back by rsync" || bad "ok.out not synced back"
       [ ! -e "campaigns/ssh-$u/.cairn" ] && ok "only what sync: names came back" || bad "the job's log dir came back too"
     else
-      # The engine passes deploy.remote_dir and calls sync_outputs (issue 6, engine side).
-      echo "GAP - the ssh_host job ran in the campaign dir: the tick does not pass deploy.remote_dir yet"
+      bad "the ssh_host job did not run in deploy.remote_dir ($T/remote/ssh-$u)"
     fi
   fi
   # Learnings: Slurm's submit/start/end times give the queue wait and run time.
@@ -253,8 +252,7 @@ deploy:
   if grep -qE '^\| [0-9-]+ +\| run +\| slurm +\| debug +\|' "campaigns/ok1-$u/WORKFLOW.md"; then
     ok "the Learnings row names the partition the job ran in"
   else
-    # JobStatus::pool carries it; the engine reads only the stage spec's partition so far.
-    echo "GAP - the Learnings row has no partition: $(grep -E '^\| [0-9-]+ +\| run +\| slurm' "campaigns/ok1-$u/WORKFLOW.md")"
+    bad "the Learnings row has no partition: $(grep -E '^\| [0-9-]+ +\| run +\| slurm' "campaigns/ok1-$u/WORKFLOW.md")"
   fi
   git log --format=%B >"$T/log.txt"
   expect_grep "fail escalated" '^escalation_required: true' "campaigns/fail-$u/WORKFLOW.md"
@@ -268,12 +266,11 @@ deploy:
   expect_grep "a lesson names the fix" '^- run: nccl-timeout resolved by resubmit' "campaigns/arr-$u/WORKFLOW.md"
   expect_grep "the completed run is in Learnings" '^\| [0-9-]+ +\| run +\| slurm' "campaigns/arr-$u/WORKFLOW.md"
   expect_grep "the array failure commit names task 2" "ended failed with exit code 1 \(tasks 2 failed\)" "$T/log.txt"
+  expect_grep "the failure-log row lists the failed task" '^\| [0-9-]+ \| run +\| nccl-timeout +\| job [0-9]+: tasks 2; ' \
+    "campaigns/arr-$u/WORKFLOW.md"
   expect_grep "arr done after one retry" '^\| 0 \| run .*\| done .*\| 1 +\|$' "campaigns/arr-$u/WORKFLOW.md"
   case "$retry" in
     *--array=2\ * | *--array=2) ok "the retry resubmitted task 2 alone" ;;
-    *--array=1-3*)
-      # Known gap (issue 6): the engine does not pass the failed indices on a retry yet.
-      echo "GAP - the retry resubmitted the whole array (--array=1-3), not only task 2" ;;
     *) bad "the retry's sbatch: '${retry:-none}'" ;;
   esac
   cd "$T"
