@@ -5,7 +5,8 @@
 # the catalogued fix applied) and one pull request; a second run creates nothing; merging
 # the branch as a human would and running again comments "merged by @alice" and closes the
 # issue; a pull request closed without merging is said on the issue once; `cairn doctor`
-# judges the token; no token in any body. Then fault injection (tests/integration/
+# judges the token; no token in any body. `notify.on_advance: true` keeps one progress
+# issue per campaign with one comment per done stage. Then fault injection (tests/integration/
 # forge_faults.py: every failure on every request, 0 duplicates), and every request sent
 # to GitHub is checked against GitHub's OpenAPI description (tests/servers/
 # github_contract.mjs, the npm package @octokit/openapi that ci/deps.sh installs).
@@ -139,6 +140,49 @@ YAML
   state
   [ "$(grep -o 'was closed without merging, so' "$T/state.json" | wc -l)" = 1 ] && ok "$kind: one closed-unmerged comment" ||
     bad "$kind: $(grep -o 'was closed without merging, so' "$T/state.json" | wc -l) closed-unmerged comments"
+  cd "$T"
+done
+
+# notify.on_advance: a stage completes -> one `cairn` + `progress` issue with one comment;
+# again -> nothing; the campaign done -> a last comment and the issue closed.
+progress() {  # progress: "<issues> <advance comments> <states>" of c3 in acme/progress
+  curl -s "$API/_control/state?kind=$kind" | python3 -c 'import json,sys
+r = [x for x in json.load(sys.stdin) if x["repo"] == "acme/progress"]
+i = [x for x in (r[0]["issues"] if r else []) if "<!-- cairn:progress c3 -->" in x["body"]]
+print(len(i), sum(1 for x in i for c in x["comments"] if "<!-- cairn:advance c3 run -->" in c), *[x["state"] for x in i])'
+}
+for kind in github gitlab gitea; do
+  echo "# $kind progress"
+  git init -q --bare "$T/$kind-progress.git"
+  git clone -q "$T/$kind-progress.git" "$T/$kind-progress" 2>/dev/null
+  cd "$T/$kind-progress"
+  cat > cairn.yaml <<YAML
+root: campaigns
+branch: main
+identity: {name: cairn-bot, email: cairn-bot@test.invalid}
+forge: {kind: $kind, repo: acme/progress, api: "$API", token_env: FAKE_FORGE_TOKEN}
+YAML
+  campaign "$PWD" c3
+  sed -i -e '/^budget:/a notify: {on_advance: true, on_escalate: true}' \
+    -e 's/^\(| 0 | run  |[^|]*|[^|]*|\) pending | —     | —       | —         |/\1 done    | 7     | —       | 2026-11-23T10:00Z |/' \
+    campaigns/c3/WORKFLOW.md
+  git add -A && git commit -q -m "c3 run done" && git push -q origin main
+  expect_rc 0 "$kind: forge run after a stage completed" "$CAIRN" forge
+  expect_grep "$kind: opened a progress issue" "opened progress issue [#][0-9]+" "$T/out"
+  expect_grep "$kind: commented the advance" "said on issue [#][0-9]+ that run is done" "$T/out"
+  [ "$(progress)" = "1 1 open" ] && ok "$kind: one progress issue, one advance comment" || bad "$kind: progress is $(progress)"
+  mid=$(mutations)
+  expect_rc 0 "$kind: second forge run on the same tip" "$CAIRN" forge
+  [ "$(mutations)" = "$mid" ] && ok "$kind: the second run added nothing" || bad "$kind: the second run mutated the forge"
+  sed -i 's/^status: ready/status: done/' campaigns/c3/WORKFLOW.md
+  git commit -q -am "c3 done" && git push -q origin main
+  expect_rc 0 "$kind: forge run after the campaign is done" "$CAIRN" forge
+  expect_grep "$kind: closed the progress issue" "closed progress issue [#][0-9]+" "$T/out"
+  [ "$(progress)" = "1 1 closed" ] && ok "$kind: still one issue and one advance comment, closed" ||
+    bad "$kind: progress is $(progress)"
+  finished=$(mutations)
+  expect_rc 0 "$kind: forge run after that" "$CAIRN" forge
+  [ "$(mutations)" = "$finished" ] && ok "$kind: nothing more" || bad "$kind: mutated the done campaign's issue again"
   cd "$T"
 done
 

@@ -284,5 +284,131 @@ TEST(ForgeSync, SecretIsScrubbedFromBodies) {
   EXPECT_NE(forge.issues.front().body.find("[REDACTED]"), std::string::npos);
 }
 
+// A two-stage campaign with `notify.on_advance` set as given, its first `done` stages
+// done, and the campaign done when both are.
+CampaignView advancing(int done, bool on_advance = true) {
+  std::string s = R"(---
+campaign: c2
+project: p
+created: 2026-11-23
+last_tick: ""
+status: STATUS
+current_stage: CURRENT
+escalation_required: false
+escalation_reason: ""
+budget: {backend: local, cap_usd: 0, spent_usd: 0}
+notify: {on_advance: ADVANCE, on_escalate: true}
+---
+
+# c2
+
+## Stages
+
+| # | Name  | Entry condition | Exit condition | Status  | JobID | Started | Completed         | Retries |
+|---|-------|-----------------|----------------|---------|-------|---------|-------------------|---------|
+| 0 | smoke | always          | exit=0         | SMOKE   | 42    | —       | 2026-11-23T10:00Z | 0       |
+| 1 | prod  | always          | exit=0         | PROD    | 43    | —       | 2026-11-23T12:00Z | 0       |
+
+## Action queue
+
+## Failure log
+
+| Date | Stage | Error class | Error msg | Action taken | Result |
+|------|-------|-------------|-----------|--------------|--------|
+
+## Lessons learned
+
+(none yet)
+)";
+  auto put = [&](const std::string& key, const std::string& v) { s.replace(s.find(key), key.size(), v); };
+  put("STATUS", done >= 2 ? "done" : "running");
+  put("CURRENT", done >= 1 ? "prod" : "smoke");
+  put("ADVANCE", on_advance ? "true" : "false");
+  put("SMOKE", done >= 1 ? "done   " : "running");
+  put("PROD ", done >= 2 ? "done   " : done == 1 ? "running" : "pending");
+  return CampaignView{"campaigns/c2/WORKFLOW.md", s, "", "", std::nullopt};
+}
+
+TEST(ForgeAdvance, CommentsEachDoneStageOnceOnOneIssue) {
+  MemoryForge forge;
+  FakePublisher git;
+  auto r = sync(forge, git, {advancing(1)}, {});
+  ASSERT_FALSE(r.failed()) << r.errors.front();
+  ASSERT_EQ(forge.issues.size(), 1u);
+  const Issue& issue = forge.issues.front();
+  EXPECT_EQ(issue.title, "cairn: c2 progress");
+  EXPECT_NE(issue.body.find("<!-- cairn:progress c2 -->"), std::string::npos);
+  EXPECT_EQ(forge.labels[issue.number], (std::vector<std::string>{"cairn", "progress"}));
+  EXPECT_TRUE(issue.open);
+  ASSERT_EQ(forge.comments[issue.number].size(), 1u);
+  EXPECT_EQ(forge.comments[issue.number].front().rfind("smoke done at 2026-11-23T10:00Z (job 42).", 0), 0u)
+      << forge.comments[issue.number].front();
+  EXPECT_EQ(comments_with(forge, issue.number, "<!-- cairn:advance c2 smoke -->"), 1);
+  EXPECT_TRUE(git.pushed.empty());
+
+  // The same tip again: nothing new.
+  const int mutations = forge.mutations;
+  auto again = sync(forge, git, {advancing(1)}, {});
+  EXPECT_FALSE(again.failed());
+  EXPECT_TRUE(again.actions.empty());
+  EXPECT_EQ(forge.mutations, mutations);
+  EXPECT_EQ(forge.issues.size(), 1u);
+}
+
+TEST(ForgeAdvance, ClosedWhenTheCampaignIsDone) {
+  MemoryForge forge;
+  FakePublisher git;
+  ASSERT_FALSE(sync(forge, git, {advancing(1)}, {}).failed());
+  auto r = sync(forge, git, {advancing(2)}, {});
+  ASSERT_FALSE(r.failed()) << r.errors.front();
+  ASSERT_EQ(forge.issues.size(), 1u);
+  EXPECT_FALSE(forge.issues.front().open);
+  const auto n = forge.issues.front().number;
+  ASSERT_EQ(forge.comments[n].size(), 3u);
+  EXPECT_EQ(comments_with(forge, n, "<!-- cairn:advance c2 smoke -->"), 1);
+  EXPECT_EQ(comments_with(forge, n, "prod done at 2026-11-23T12:00Z (job 43)."), 1);
+  EXPECT_EQ(comments_with(forge, n, "c2 is done: all 2 stages complete."), 1);
+  // Done and closed: not even a request.
+  const int mutations = forge.mutations, gets = forge.gets;
+  EXPECT_FALSE(sync(forge, git, {advancing(2)}, {}).failed());
+  EXPECT_EQ(forge.mutations, mutations);
+  EXPECT_EQ(forge.gets, gets + 2);  // the escalation issues, then the progress issues
+}
+
+TEST(ForgeAdvance, LostAnswersAreNeverRepeated) {
+  for (const std::string call : {"create_issue", "comment", "close_issue"}) {
+    MemoryForge forge;
+    FakePublisher git;
+    forge.lose_answer.insert(call);
+    EXPECT_TRUE(sync(forge, git, {advancing(2)}, {}).failed()) << call;
+    EXPECT_FALSE(sync(forge, git, {advancing(2)}, {}).failed()) << call;
+    ASSERT_EQ(forge.issues.size(), 1u) << call;
+    EXPECT_FALSE(forge.issues.front().open) << call;
+    EXPECT_EQ(forge.comments[1].size(), 3u) << call;
+  }
+}
+
+TEST(ForgeAdvance, OffOrNothingDoneCostsNoRequest) {
+  for (const auto& v : {advancing(2, false), advancing(0, true)}) {
+    MemoryForge forge;
+    FakePublisher git;
+    EXPECT_FALSE(sync(forge, git, {v}, {}).failed());
+    EXPECT_EQ(forge.mutations, 0);
+    EXPECT_EQ(forge.gets, 1);  // the escalation issues, listed for every run
+    EXPECT_TRUE(forge.issues.empty());
+  }
+}
+
+TEST(ForgeAdvance, BesideAnEscalationEachFindsItsOwnIssue) {
+  MemoryForge forge;
+  FakePublisher git;
+  ASSERT_FALSE(sync(forge, git, {view(true), advancing(1)}, {}).failed());
+  ASSERT_EQ(forge.issues.size(), 2u);
+  const int mutations = forge.mutations;
+  ASSERT_FALSE(sync(forge, git, {view(true), advancing(1)}, {}).failed());
+  EXPECT_EQ(forge.mutations, mutations);
+  EXPECT_EQ(forge.issues.size(), 2u);
+}
+
 }  // namespace
 }  // namespace cairn::forge

@@ -3,6 +3,7 @@
 // Recording fakes for the forge tests: an HttpClient that answers from a script, a
 // Forge kept in memory, and a BranchPublisher that remembers what it pushed.
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <set>
@@ -44,14 +45,23 @@ class MemoryForge : public Forge {
  public:
   std::string kind() const override { return "github"; }
   std::string pull_ref(std::int64_t n) const override { return "#" + std::to_string(n); }
-  Expected<std::vector<Issue>> list_issues(const std::vector<std::string>&) override {
+  // Like the forges: only the issues carrying every one of `want`.
+  Expected<std::vector<Issue>> list_issues(const std::vector<std::string>& want) override {
     ++gets;
-    std::vector<Issue> out(issues.rbegin(), issues.rend());
+    std::vector<Issue> out;
+    for (auto it = issues.rbegin(); it != issues.rend(); ++it) {
+      const auto& have = labels[it->number];
+      if (std::all_of(want.begin(), want.end(),
+                      [&](const std::string& l) { return std::find(have.begin(), have.end(), l) != have.end(); })) {
+        out.push_back(*it);
+      }
+    }
     return out;
   }
   Expected<Issue> create_issue(const std::string& title, const std::string& body,
-                               const std::vector<std::string>&) override {
+                               const std::vector<std::string>& with) override {
     ++mutations;
+    labels[next] = with;
     issues.push_back(Issue{next++, true, title, body, ""});
     if (lost("create_issue")) return fail("timeout", ExitCode::unreachable);
     return issues.back();
@@ -108,6 +118,7 @@ class MemoryForge : public Forge {
   bool lost(const std::string& call) { return lose_answer.erase(call) != 0; }
 
   std::vector<Issue> issues;
+  std::map<std::int64_t, std::vector<std::string>> labels;  // per issue number
   std::vector<PullRequest> pulls;
   std::map<std::int64_t, std::vector<std::string>> comments;
   std::int64_t next = 1;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -17,6 +18,7 @@ namespace cairn::forge {
 namespace {
 
 const std::vector<std::string> kLabels{"cairn", "escalation"};
+const std::vector<std::string> kProgressLabels{"cairn", "progress"};
 constexpr std::string_view kMarkerOpen = "<!-- cairn:escalation ";
 constexpr const char* kNoFixKnown =
     "No catalogued fix applies: look at the log, fix the cause (input deck, resources, code), and resume.";
@@ -131,6 +133,10 @@ class Syncer {
       const doc::Workflow& wf = file->workflow();
       auto done = wf.escalation_required ? escalated(wf, v) : resumed(wf);
       if (!done) m_report.errors.push_back(fmt::format("{}: {}", wf.campaign, done.error().message));
+      if (wf.notify.on_advance) {
+        auto told = advanced(wf, v);
+        if (!told) m_report.errors.push_back(fmt::format("{}: {}", wf.campaign, told.error().message));
+      }
     }
     return std::move(m_report);
   }
@@ -257,16 +263,77 @@ class Syncer {
   }
 
   // Comments `text` on `issue` with the hidden marker `<!-- cairn:<what> -->`, unless a
-  // comment there already carries it (looked up when `look` is set). True when it commented.
+  // comment there already carries it (looked up when `look` is set; the issue's comments
+  // are listed once a run). True when it commented.
   Expected<bool> comment_once(std::int64_t issue, const std::string& what, const std::string& text, bool look) {
     const std::string marker = comment_marker(what);
     if (look) {
-      for (const auto& body : CAIRN_TRY(m_forge.list_comments(issue))) {
+      auto seen = m_comments.find(issue);
+      if (seen == m_comments.end()) seen = m_comments.emplace(issue, CAIRN_TRY(m_forge.list_comments(issue))).first;
+      for (const auto& body : seen->second) {
         if (body.find(marker) != std::string::npos) return false;
       }
     }
-    CAIRN_TRY(m_forge.comment(issue, scrub(text, m_o.secret) + "\n\n" + marker));
+    const std::string body = scrub(text, m_o.secret) + "\n\n" + marker;
+    CAIRN_TRY(m_forge.comment(issue, body));
+    if (auto seen = m_comments.find(issue); seen != m_comments.end()) seen->second.push_back(body);
     return true;
+  }
+
+  // `notify.on_advance: true`: one comment per done stage on the campaign's progress
+  // issue (found by its marker among the `cairn` + `progress` issues, opened at the first
+  // advance), then a last one and the issue closed when the campaign is done. A closed
+  // issue of a done campaign has been told everything, so costs no request.
+  Expected<void> advanced(const doc::Workflow& wf, const CampaignView& v) {
+    const std::string c = wf.campaign;
+    const bool finished = wf.status == doc::Status::done;
+    const bool any_done = std::any_of(wf.stages.begin(), wf.stages.end(),
+                                      [](const doc::Stage& s) { return s.status == doc::Status::done; });
+    if (!any_done && !finished) return {};
+    if (!m_progress_listed) {
+      m_progress = CAIRN_TRY(m_forge.list_issues(kProgressLabels));
+      m_progress_listed = true;
+    }
+    const std::string marker = comment_marker("progress " + c);
+    Issue* issue = nullptr;
+    for (auto& i : m_progress) {
+      if (i.body.find(marker) != std::string::npos) {
+        issue = &i;
+        break;
+      }
+    }
+    if (issue != nullptr && !issue->open && finished) return {};
+    if (issue == nullptr) {
+      const std::string body = fmt::format("{}\nStage advances of campaign **{}** (`{}`), one comment each "
+                                           "(`notify.on_advance: true`). Closed when the campaign is done.\n",
+                                           marker, c, v.path);
+      Issue made = CAIRN_TRY(m_forge.create_issue(scrub(fmt::format("cairn: {} progress", c), m_o.secret),
+                                                  scrub(body, m_o.secret), kProgressLabels));
+      m_report.actions.push_back(fmt::format("{}: opened progress issue #{}", c, made.number));
+      m_comments[made.number] = {};  // new: nothing to list
+      m_progress.insert(m_progress.begin(), made);
+      issue = &m_progress.front();
+    }
+    for (const auto& s : wf.stages) {
+      if (s.status != doc::Status::done) continue;
+      std::string text = s.completed.empty() ? fmt::format("{} done", s.name)
+                                             : fmt::format("{} done at {}", s.name, s.completed);
+      if (!s.job_id.empty()) text += fmt::format(" (job {})", s.job_id);
+      if (CAIRN_TRY(comment_once(issue->number, fmt::format("advance {} {}", c, s.name), text + ".", true))) {
+        m_report.actions.push_back(fmt::format("{}: said on issue #{} that {} is done", c, issue->number, s.name));
+      }
+    }
+    if (finished) {
+      std::string text = fmt::format("{} is done: all {} stages complete.", c, wf.stages.size());
+      if (!m_o.run_url.empty()) text += fmt::format(" ({})", m_o.run_url);
+      CAIRN_TRY(comment_once(issue->number, fmt::format("done {}", c), text, true));
+      if (issue->open) {
+        CAIRN_TRY(m_forge.close_issue(issue->number));
+        issue->open = false;
+        m_report.actions.push_back(fmt::format("{}: closed progress issue #{}", c, issue->number));
+      }
+    }
+    return {};
   }
 
   std::string pull_body(const doc::Workflow& wf, const CampaignView& v, const std::string& stage) const {
@@ -319,6 +386,9 @@ class Syncer {
   const SyncOptions& m_o;
   SyncReport m_report;
   std::vector<Issue> m_issues;
+  std::vector<Issue> m_progress;  // the `cairn` + `progress` issues, listed when first needed
+  bool m_progress_listed = false;
+  std::map<std::int64_t, std::vector<std::string>> m_comments;  // bodies per issue, listed once
   std::vector<std::string> m_branches;
   bool m_branches_listed = false;
 };

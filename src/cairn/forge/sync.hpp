@@ -90,7 +90,11 @@ struct SyncReport {
 // campaign no longer escalated with an open escalation issue: comments how it was
 // resumed ("resumed by #PR, merged by @user") and closes it. Comments carry hidden
 // markers and are looked for before they are made, so a run that failed after the
-// forge acted repeats nothing. A failure for one campaign is reported and the others
+// forge acted repeats nothing. For every campaign with `notify.on_advance: true` that
+// has a done stage: finds (by `<!-- cairn:progress <campaign> -->`) or opens its one
+// `cairn` + `progress` issue, comments "<stage> done at <completed> (job <id>)" once
+// per done stage, and when the campaign is done comments so and closes it; campaigns
+// without it cost no request. A failure for one campaign is reported and the others
 // go on; a failure to list the issues at all is the only error for the whole run.
 SyncReport sync(Forge& forge, BranchPublisher& branches, const std::vector<CampaignView>& campaigns,
                 const SyncOptions& options);
