@@ -1,9 +1,11 @@
 #include <cairn/gitstore/branch.hpp>
 
 #include <algorithm>
+#include <cstdint>
 
 #include <fmt/format.h>
 
+#include <cairn/gitstore/deadline.hpp>
 #include <cairn/util/redact.hpp>
 #include <cairn/util/subprocess.hpp>
 
@@ -15,10 +17,19 @@ struct Callbacks {
   const BranchAuth* auth;
   int asked = 0;
   std::string refused;  // the server's reason for a refused ref update
+  NetworkDeadline deadline{};  // every callback is progress
 };
+
+int on_progress(void* payload) {
+  auto* cb = static_cast<Callbacks*>(payload);
+  if (cb->deadline.expired()) return GIT_EUSER;
+  cb->deadline.touch();
+  return 0;
+}
 
 int credentials(git_credential** out, const char* /*url*/, const char* user_from_url, unsigned int allowed,
                 void* payload) {
+  if (on_progress(payload) != 0) return GIT_EUSER;
   auto* cb = static_cast<Callbacks*>(payload);
   if (++cb->asked > 2) return GIT_EUSER;  // the same secret refused twice: give up
   if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0 && !cb->auth->token.empty()) {
@@ -34,6 +45,13 @@ git_remote_callbacks callbacks_for(Callbacks& cb) {
   git_remote_callbacks c;
   git_remote_init_callbacks(&c, GIT_REMOTE_CALLBACKS_VERSION);
   c.credentials = credentials;
+  c.sideband_progress = [](const char* /*text*/, int /*len*/, void* payload) { return on_progress(payload); };
+  c.transfer_progress = [](const git_indexer_progress* /*stats*/, void* payload) { return on_progress(payload); };
+  c.pack_progress = [](int /*stage*/, std::uint32_t /*current*/, std::uint32_t /*total*/, void* payload) {
+    return on_progress(payload);
+  };
+  c.push_transfer_progress = [](unsigned int /*current*/, unsigned int /*total*/, std::size_t /*bytes*/,
+                                void* payload) { return on_progress(payload); };
   c.push_update_reference = [](const char* /*ref*/, const char* status, void* payload) {
     if (status != nullptr) static_cast<Callbacks*>(payload)->refused = status;
     return 0;
@@ -42,11 +60,13 @@ git_remote_callbacks callbacks_for(Callbacks& cb) {
   return c;
 }
 
-Error network_failure(std::string_view doing, const std::string& url, int rc, const BranchAuth& auth) {
+Error network_failure(std::string_view doing, const std::string& url, int rc, const Callbacks& cb) {
+  const BranchAuth& auth = *cb.auth;
   const git_error* e = git_error_last();
   std::string why = e != nullptr && e->message != nullptr ? e->message : fmt::format("libgit2 error {}", rc);
   if (auto nl = why.find('\n'); nl != std::string::npos) why.resize(nl);
   if (rc == GIT_EUSER) why = "authentication refused: the remote rejected the credentials";
+  if (cb.deadline.expired()) why = cb.deadline.reason();
   std::string msg = fmt::format("{} {}: {}", doing, url, why);
   if (!auth.token.empty()) {
     for (auto p = msg.find(auth.token); p != std::string::npos; p = msg.find(auth.token, p)) {
@@ -157,11 +177,11 @@ Expected<std::vector<std::string>> list_remote_branches(Repo& repo, const std::s
   Callbacks cb{&auth, 0, {}};
   git_remote_callbacks c = callbacks_for(cb);
   if (int rc = git_remote_connect(r.get(), GIT_DIRECTION_FETCH, &c, nullptr, nullptr); rc != 0) {
-    return network_failure("listing branches of", url, rc, auth);
+    return network_failure("listing branches of", url, rc, cb);
   }
   const git_remote_head** heads = nullptr;
   std::size_t count = 0;
-  if (int rc = git_remote_ls(&heads, &count, r.get()); rc != 0) return network_failure("listing branches of", url, rc, auth);
+  if (int rc = git_remote_ls(&heads, &count, r.get()); rc != 0) return network_failure("listing branches of", url, rc, cb);
   const std::string want = "refs/heads/" + prefix;
   std::vector<std::string> out;
   for (std::size_t i = 0; i < count; ++i) {
@@ -201,7 +221,7 @@ Expected<std::string> publish_file_branch(Repo& repo, const std::string& remote,
   char* specs[] = {const_cast<char*>(spec.c_str())};
   git_strarray refspecs{specs, 1};
   const int rc = git_remote_push(r.get(), &refspecs, &opts);
-  Error failure = rc != 0 ? network_failure(fmt::format("pushing {} to", branch), url, rc, auth) : Error{};
+  Error failure = rc != 0 ? network_failure(fmt::format("pushing {} to", branch), url, rc, cb) : Error{};
   git_reference_delete(local.get());
   if (rc != 0) return failure;
   if (!cb.refused.empty()) {

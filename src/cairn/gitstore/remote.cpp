@@ -1,10 +1,13 @@
 #include <cairn/gitstore/remote.hpp>
 
+#include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include <fmt/format.h>
 
+#include <cairn/gitstore/deadline.hpp>
 #include <cairn/util/redact.hpp>
 #include <cairn/util/subprocess.hpp>
 
@@ -24,6 +27,23 @@ struct Auth {
   std::vector<std::string> headers;  // "Name: value"
   int asked = 0;
 };
+
+// What libgit2's callbacks see during one fetch or push: the credentials, the bound on
+// silence (every callback is progress), and a refused ref update's reason.
+struct Session {
+  Auth* auth;
+  NetworkDeadline* deadline;
+  std::string refused;
+};
+
+int on_progress(Session* s) {
+  if (s->deadline->expired()) return GIT_EUSER;
+  s->deadline->touch();
+  return 0;
+}
+
+// Every callback of `c` counts as progress; the credentials come from `s->auth`.
+void set_callbacks(git_remote_callbacks& c, Session& s);
 
 Auth auth_for(Repo& repo, const std::string& url) {
   Auth a;
@@ -61,7 +81,9 @@ Auth auth_for(Repo& repo, const std::string& url) {
 
 int credentials(git_credential** out, const char* /*url*/, const char* user_from_url, unsigned int allowed,
                 void* payload) {
-  auto* a = static_cast<Auth*>(payload);
+  auto* s = static_cast<Session*>(payload);
+  if (on_progress(s) != 0) return GIT_EUSER;
+  Auth* a = s->auth;
   // libgit2 asks again after a refusal; a second refusal of the same secret is final.
   if (++a->asked > 2) return GIT_EUSER;
   if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) != 0 && !a->token.empty()) {
@@ -73,15 +95,37 @@ int credentials(git_credential** out, const char* /*url*/, const char* user_from
   return GIT_PASSTHROUGH;
 }
 
+void set_callbacks(git_remote_callbacks& c, Session& s) {
+  c.credentials = credentials;
+  c.sideband_progress = [](const char* /*text*/, int /*len*/, void* payload) {
+    return on_progress(static_cast<Session*>(payload));
+  };
+  c.transfer_progress = [](const git_indexer_progress* /*stats*/, void* payload) {
+    return on_progress(static_cast<Session*>(payload));
+  };
+  c.pack_progress = [](int /*stage*/, std::uint32_t /*current*/, std::uint32_t /*total*/, void* payload) {
+    return on_progress(static_cast<Session*>(payload));
+  };
+  c.push_transfer_progress = [](unsigned int /*current*/, unsigned int /*total*/, std::size_t /*bytes*/,
+                                void* payload) { return on_progress(static_cast<Session*>(payload)); };
+  // libgit2 returns 0 for a ref the server refused; the status arrives here.
+  c.push_update_reference = [](const char* /*ref*/, const char* status, void* payload) {
+    if (status != nullptr) static_cast<Session*>(payload)->refused = status;
+    return 0;
+  };
+  c.payload = &s;
+}
+
 // The error of a failed network call, one line, secrets removed.
-Error network_failure(std::string_view doing, const std::string& url, int rc) {
+Error network_failure(std::string_view doing, const std::string& url, int rc, const NetworkDeadline& deadline) {
   const git_error* e = git_error_last();
   std::string why = e != nullptr && e->message != nullptr ? e->message : fmt::format("libgit2 error {}", rc);
   if (auto nl = why.find('\n'); nl != std::string::npos) why.resize(nl);
-  // GIT_EUSER is our credentials callback giving up after a refusal; libgit2's last
-  // error is then stale, so say what happened instead.
+  // GIT_EUSER is one of our callbacks giving up (a second refusal of the credentials,
+  // or the deadline); libgit2's last error is then stale, so say what happened instead.
   if (rc == GIT_EUSER) why = "authentication refused: the remote rejected the credentials";
   if (rc == GIT_EAUTH) why = "authentication refused (" + why + ")";
+  if (deadline.expired()) why = deadline.reason();
   return fail(util::redact(fmt::format("{} {}: {}", doing, url, why)), ExitCode::unreachable);
 }
 
@@ -126,6 +170,11 @@ Expected<util::Captured> run_git(Repo& repo, const std::string& url, std::vector
   util::SpawnOptions opts;
   opts.cwd = repo.workdir();
   opts.env = {"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=true", "LC_ALL=C"};
+  // The bound libgit2's calls get from NetworkDeadline, for git's http transport (other
+  // transports: the 5 minutes below).
+  const auto idle = std::chrono::duration_cast<std::chrono::seconds>(network_timeout() + std::chrono::milliseconds(999));
+  opts.env.push_back("GIT_HTTP_LOW_SPEED_LIMIT=1");
+  opts.env.push_back(fmt::format("GIT_HTTP_LOW_SPEED_TIME={}", idle.count()));
   if (!auth.token.empty() && url.rfind("http", 0) == 0) {
     const std::string pair = auth.user + ":" + auth.token;
     static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -175,8 +224,6 @@ Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where) {
   std::vector<char*> header_storage;
   git_fetch_options opts;
   git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
-  opts.callbacks.credentials = credentials;
-  opts.callbacks.payload = &auth;
   opts.custom_headers = header_array(auth, header_storage);
   opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
   const std::string tracking = fmt::format("refs/remotes/{}/{}", where.remote, where.branch);
@@ -192,8 +239,11 @@ Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where) {
   } else {
     char* specs[] = {const_cast<char*>(spec.c_str())};
     git_strarray refspecs{specs, 1};
+    NetworkDeadline deadline;
+    Session session{&auth, &deadline, {}};
+    set_callbacks(opts.callbacks, session);
     if (int rc = git_remote_fetch(remote.remote.get(), &refspecs, &opts, "cairn: fetch"); rc != 0) {
-      return network_failure("fetching " + where.branch + " from", remote.url, rc);
+      return network_failure("fetching " + where.branch + " from", remote.url, rc, deadline);
     }
   }
   // A remote without the branch yet (a fresh repository) fetches nothing.
@@ -296,38 +346,31 @@ Expected<bool> push_branch(Repo& repo, const RemoteBranch& where) {
   }
   Auth auth = auth_for(repo, remote.url);
   std::vector<char*> header_storage;
-  struct Outcome {
-    Auth* auth;
-    std::string refused;  // the server's reason, when it refused the update
-  } outcome{&auth, ""};
   git_push_options opts;
   git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
-  opts.callbacks.credentials = [](git_credential** out, const char* url, const char* user, unsigned int allowed,
-                                  void* payload) {
-    return credentials(out, url, user, allowed, static_cast<Outcome*>(payload)->auth);
-  };
-  // libgit2 returns 0 for a ref the server refused; the status arrives here.
-  opts.callbacks.push_update_reference = [](const char* /*ref*/, const char* status, void* payload) {
-    if (status != nullptr) static_cast<Outcome*>(payload)->refused = status;
-    return 0;
-  };
-  opts.callbacks.payload = &outcome;
   opts.custom_headers = header_array(auth, header_storage);
   const std::string spec = fmt::format("refs/heads/{0}:refs/heads/{0}", where.branch);
   char* specs[] = {const_cast<char*>(spec.c_str())};
   git_strarray refspecs{specs, 1};
-  const int rc = git_remote_push(remote.remote.get(), &refspecs, &opts);
-  if (rc == GIT_ENONFASTFORWARD) return false;
-  if (rc != 0) {
-    const git_error* e = git_error_last();
-    const std::string why = e != nullptr && e->message != nullptr ? e->message : "";
-    // Transports word a refused non-fast-forward differently; none of them is an outage.
-    for (const char* lost : {"non-fast-forward", "fetch first", "rejected", "stale info"}) {
-      if (why.find(lost) != std::string::npos) return false;
+  std::string refused;  // the server's reason, when it refused the update
+  {
+    NetworkDeadline deadline;
+    Session session{&auth, &deadline, {}};
+    set_callbacks(opts.callbacks, session);
+    const int rc = git_remote_push(remote.remote.get(), &refspecs, &opts);
+    if (rc == GIT_ENONFASTFORWARD) return false;
+    if (rc != 0) {
+      const git_error* e = git_error_last();
+      const std::string why = e != nullptr && e->message != nullptr ? e->message : "";
+      // Transports word a refused non-fast-forward differently; none of them is an outage.
+      for (const char* lost : {"non-fast-forward", "fetch first", "rejected", "stale info"}) {
+        if (!deadline.expired() && why.find(lost) != std::string::npos) return false;
+      }
+      return network_failure("pushing " + where.branch + " to", remote.url, rc, deadline);
     }
-    return network_failure("pushing " + where.branch + " to", remote.url, rc);
+    refused = session.refused;
   }
-  if (!outcome.refused.empty()) return false;
+  if (!refused.empty()) return false;
   // Not every transport reports a ref the server failed to update (two pushes that
   // both passed the fast-forward check, one losing the ref lock): believe only the
   // remote's tip. Our commit is on it, or under a commit someone pushed since.
