@@ -174,6 +174,7 @@ class FakeCatalog : public Catalog {
   }
   Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec,
                              const doc::ResourceCeilings& ceilings) const override {
+    if (auto it = m_plans.find(std::string(fix)); it != m_plans.end()) return it->second;
     if (fix == "resubmit") return FixPlan{};
     if (fix == "resubmit-from-checkpoint") {
       FixPlan p;
@@ -197,6 +198,7 @@ class FakeCatalog : public Catalog {
     return fail("unknown fix");
   }
   std::vector<Rule> m_rules;
+  std::map<std::string, FixPlan> m_plans;  // fix -> the plan the real catalog would make
 };
 
 }  // namespace cairn::engine::testing

@@ -783,5 +783,28 @@ TEST_F(TickTest, AFirstArraySubmitRunsTheWholeArray) {
   EXPECT_EQ(m_sched.submitted()[0].array, "");  // the spec's own range
 }
 
+TEST_F(TickTest, SpecEditingFixesAreWrittenIntoTheStageSpec) {
+  // gpus +1 and priority=LOW as catalog/fix plans them: the tick applies their edits.
+  m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"CUDA out of memory", cls("gpu-oom", "gpus +1")});
+  m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"Insufficient", cls("insufficient-gpu", "priority=LOW")});
+  m_catalog.m_plans["gpus +1"] = FixPlan{{{"stages.smoke.resources.gpus", "2"}}, "resources.gpus 1 -> 2"};
+  m_catalog.m_plans["priority=LOW"] = FixPlan{{{"stages.prod.priority", "LOW"}}, "priority NORMAL -> LOW"};
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"},
+                            {"prod", "stage 0 done", "exit=0", "running", "8", "2026-05-05 19:50Z"}}));
+  add("c2", workflow("c2", {{"prod", "always", "exit=0", "running", "8", "2026-05-05 19:50Z"}}));
+  auto& t1 = m_inputs[0].text;
+  t1.replace(t1.find("resources: {time: \"00:30:00\"}"), 29, "resources: {time: \"00:30:00\", gpus: 1}");
+  auto& t2 = m_inputs[1].text;
+  t2.insert(t2.find("    expect: 20m\n") + 16, "    priority: NORMAL\n");
+  m_sched.finish("7", JobState::failed, 1, "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n");
+  m_sched.finish("8", JobState::failed, 1, "0/4 nodes are available: Insufficient nvidia.com/gpu\n");
+  run();
+  EXPECT_EQ(wf(0).spec("smoke")->resources.gpus, 2);
+  EXPECT_EQ(wf(0).failures.back().action, "gpus +1 (resources.gpus 1 -> 2)");
+  EXPECT_EQ(wf(0).stages[0].status, doc::Status::ready);
+  EXPECT_EQ(wf(1).spec("prod")->priority, "LOW");
+  EXPECT_EQ(wf(1).failures.back().action, "priority=LOW (priority NORMAL -> LOW)");
+}
+
 }  // namespace
 }  // namespace cairn::engine
