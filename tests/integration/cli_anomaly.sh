@@ -8,48 +8,24 @@ source "$(dirname "$0")/lib.sh"
 R=$T/repo
 mkdir -p "$R" && cd "$R" && git init -q
 
-two_stages() {  # two_stages NAME: `run` logs FATAL and runs 4 s more; `post` leaves a marker
-  mkdir -p "campaigns/$1/jobs"
-  cat > "campaigns/$1/WORKFLOW.md" <<WF
----
-campaign: $1
-project: it
-created: 2026-11-23
-last_tick: ""
-status: ready
-current_stage: run
-escalation_required: false
-escalation_reason: ""
-budget: {backend: local, cap_usd: 0, spent_usd: 0}
-stages:
-  run: {run: jobs/run.sh, resources: {time: "00:01:00"}, expect: 1m}
-  post: {run: jobs/post.sh, resources: {time: "00:01:00"}, expect: 1m}
----
-
-# $1
-
-## Stages
-
-| # | Name | Entry condition | Exit condition | Status  | JobID | Started | Completed | Retries |
-|---|------|-----------------|----------------|---------|-------|---------|-----------|---------|
-| 0 | run  | always          | exit=0         | pending | —     | —       | —         | 0       |
-| 1 | post | stage 0 done    | exit=0         | pending | —     | —       | —         | 0       |
-
-## Action queue
-
-## Failure log
-
-| Date | Stage | Error class | Error msg | Action taken | Result |
-|------|-------|-------------|-----------|--------------|--------|
-
-## Lessons learned
-
-(none yet)
-WF
+two_stages() {  # two_stages NAME: lib.sh's campaign plus `post`; `run` logs FATAL and runs 4 s more
+  campaign . "$1"
+  local wf=campaigns/$1/WORKFLOW.md
+  sed -i '/^  run: {run: jobs\/run.sh/a\  post: {run: jobs/post.sh, resources: {time: "00:01:00"}, expect: 1m}' "$wf"
+  sed -i '/^| 0 | run /a\| 1 | post | stage 0 done | exit=0 | pending | — | — | — | 0 |' "$wf"
   printf '#!/bin/sh\necho "step 1"\necho "FATAL: energy drift beyond tolerance"\nsleep 4\necho done\n' \
     > "campaigns/$1/jobs/run.sh"
   printf '#!/bin/sh\ntouch "%s/post-%s.ran"\n' "$T" "$1" > "campaigns/$1/jobs/post.sh"
   chmod +x campaigns/"$1"/jobs/*.sh
+}
+
+# Ticks (at most 15, a second apart) until PATTERN is in FILE.
+tick_until() {  # tick_until PATTERN FILE
+  for _ in $(seq 1 15); do
+    "$CAIRN" tick --force >/dev/null 2>"$T/tick.err" || { bad "tick failed"; cat "$T/tick.err"; return; }
+    grep -q "$1" "$2" && return
+    sleep 1
+  done
 }
 
 two_stages c1
@@ -77,11 +53,7 @@ expect_rc 0 "a third tick while the job still runs" "$CAIRN" tick --force
 n=$(git log --format=%H --grep '^Cairn-Anomaly:' | wc -l)
 [ "$n" = 1 ] && ok "the anomaly is acted on once" || bad "$n anomaly commits"
 
-for i in $(seq 1 15); do
-  "$CAIRN" tick --force >/dev/null 2>"$T/tick.err" || { bad "tick failed"; cat "$T/tick.err"; break; }
-  grep -q '^| 0 | run .*| done ' $wf && break
-  sleep 1
-done
+tick_until '^| 0 | run .*| done ' $wf
 grep -q '^| 0 | run .*| done ' $wf && ok "the running job was left to finish" || { bad "run not done"; cat $wf; }
 expect_rc 0 "a paused tick" "$CAIRN" tick --force
 expect_grep "the tick says why nothing was submitted" 'paused' "$T/out"
@@ -89,11 +61,7 @@ expect_grep "the tick says why nothing was submitted" 'paused' "$T/out"
 
 sed -i 's/^paused: true$/paused: false/' $wf
 git commit -qam "resume c1 after looking at the log"
-for i in $(seq 1 15); do
-  "$CAIRN" tick --force >/dev/null 2>"$T/tick.err" || { bad "tick failed"; cat "$T/tick.err"; break; }
-  grep -q '^status: done' $wf && break
-  sleep 1
-done
+tick_until '^status: done' $wf
 grep -q '^status: done' $wf && ok "resumed by the human, the campaign completes" || { bad "not done"; cat $wf; }
 [ -e "$T/post-c1.ran" ] && ok "post ran after the resume" || bad "post never ran"
 n=$(git log --format=%H --grep '^Cairn-Anomaly:' | wc -l)

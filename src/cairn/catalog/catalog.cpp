@@ -635,17 +635,29 @@ std::optional<engine::Classification> CatalogSet::classify(const engine::Evidenc
       }
       if (!hit) continue;
     }
-    engine::Classification c;
-    c.error_class = e.error_class;
-    c.fix = e.fix;
-    c.safe_to_retry = e.safe_to_retry;
-    c.transient = e.transient;
-    c.destructive = e.destructive;
-    c.max_auto_fixes = e.max_auto_fixes;
-    c.hint = e.hint;
+    engine::Classification c = e.classification();
     c.matched = std::move(matched);
-    c.source = fmt::format("{}:{}", e.path, e.line);
     return c;
+  }
+  return std::nullopt;
+}
+
+engine::Classification Entry::classification() const {
+  engine::Classification c;
+  c.error_class = error_class;
+  c.fix = fix;
+  c.safe_to_retry = safe_to_retry;
+  c.transient = transient;
+  c.destructive = destructive;
+  c.max_auto_fixes = max_auto_fixes;
+  c.hint = hint;
+  c.source = fmt::format("{}:{}", path, line);
+  return c;
+}
+
+std::optional<engine::Classification> CatalogSet::by_class(std::string_view wanted) const {
+  for (const auto& e : m_entries) {
+    if (e.error_class == wanted) return e.classification();
   }
   return std::nullopt;
 }

@@ -47,6 +47,9 @@ struct Entry {
   std::string hint;
   std::string path;  // the catalog file
   int line = 0;      // 1-based line of the row
+
+  // The row as the engine sees a match of it (`matched` left empty).
+  engine::Classification classification() const;
 };
 
 struct SignatureIndex;  // every entry's log signature in one RE2::Set (catalog.cpp)
@@ -72,6 +75,10 @@ class CatalogSet : public engine::Catalog {
   Expected<engine::FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const {
     return plan_fix(fix, spec, {});
   }
+
+  // The first entry of class `error_class` (project catalogs first), as a
+  // Classification without evidence; nullopt when no catalog has the class.
+  std::optional<engine::Classification> by_class(std::string_view error_class) const;
 
   // Every loaded entry, in priority order.
   const std::vector<Entry>& entries() const { return m_entries; }

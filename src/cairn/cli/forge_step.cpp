@@ -89,20 +89,7 @@ std::optional<engine::Classification> escalated_failure(const catalog::CatalogSe
     e.log_tail = log_tail;
     if (auto cls = catalog.classify(e); cls && (logged.empty() || cls->error_class == logged)) return cls;
   }
-  for (const auto& entry : catalog.entries()) {
-    if (entry.error_class != logged) continue;
-    engine::Classification c;
-    c.error_class = entry.error_class;
-    c.fix = entry.fix;
-    c.safe_to_retry = entry.safe_to_retry;
-    c.transient = entry.transient;
-    c.destructive = entry.destructive;
-    c.max_auto_fixes = entry.max_auto_fixes;
-    c.hint = entry.hint;
-    c.source = fmt::format("{}:{}", entry.path, entry.line);
-    return c;
-  }
-  return std::nullopt;
+  return catalog.by_class(logged);
 }
 
 // The views sync needs: the file at the pushed tip, and for an escalated campaign the
