@@ -332,7 +332,8 @@ int run_tick(const TickCliOptions& o) {
     engine::TickOptions peek_options;
     peek_options.force = o.force;
     peek_options.only = o.only;
-    if (!o.dry_run && !dirty_checked && engine::any_due(campaigns, std::chrono::system_clock::now(), peek_options)) {
+    const bool any_due = engine::any_due(campaigns, std::chrono::system_clock::now(), peek_options);
+    if (!o.dry_run && !dirty_checked && any_due) {
       if (int rc = refuse_dirty(*repo); rc != 0) return rc;
       dirty_checked = true;
     }
@@ -345,7 +346,7 @@ int run_tick(const TickCliOptions& o) {
     FaultInjectingStore faulty(**store, fault);
     engine::Store& sink = fault.at > 0 ? static_cast<engine::Store&>(faulty) : **store;
     // History only matters to a tick that works some campaign.
-    const auto history = options.anomaly && engine::any_due(campaigns, std::chrono::system_clock::now(), peek_options)
+    const auto history = options.anomaly && any_due
                              ? recent_history(*repo, *options.anomaly)
                              : std::vector<engine::HistoryEvent>{};
     report = engine::tick(engine::Ports{backends, sink, clock, workspace, **catalog}, campaigns, options, history);
