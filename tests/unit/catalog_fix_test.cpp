@@ -86,6 +86,9 @@ TEST(PlanFixSpec, ResubmitAndExcludeNodeEditNothing) {
     ASSERT_TRUE(r) << fix;
     EXPECT_TRUE(r->edits.empty()) << fix;
   }
+  // Only exclude-node asks the retry to avoid the failed attempt's nodes.
+  EXPECT_FALSE(plan_fix("resubmit", spec)->excludes_failed_nodes);
+  EXPECT_TRUE(plan_fix("exclude node", spec)->excludes_failed_nodes);
 }
 
 TEST(PlanFixSpec, FailsWithAReason) {

@@ -176,6 +176,12 @@ class FakeCatalog : public Catalog {
                              const doc::ResourceCeilings& ceilings) const override {
     if (auto it = m_plans.find(std::string(fix)); it != m_plans.end()) return it->second;
     if (fix == "resubmit") return FixPlan{};
+    if (fix == "exclude node") {
+      FixPlan p;
+      p.summary = "resubmit without the failed node";
+      p.excludes_failed_nodes = true;
+      return p;
+    }
     if (fix == "resubmit-from-checkpoint") {
       FixPlan p;
       p.summary = "resubmit; " + spec.checkpoint + " advanced";

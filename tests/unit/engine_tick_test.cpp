@@ -773,6 +773,70 @@ TEST_F(TickTest, AnArrayRetryResubmitsOnlyTheFailedTasks) {
   EXPECT_NE(m_store.m_commits.back().request.message.find("array tasks 2,4 only"), std::string::npos);
 }
 
+TEST_F(TickTest, ExcludeNodeRetriesAwayFromTheFailedNodes) {
+  // The catalog spells it "exclude node"; the row's action is the canonical form.
+  m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::node_fail, 1, "", "NODE_FAIL");
+  m_sched.job("7").nodes = "node[101-104]";
+  run();
+  ASSERT_FALSE(wf().failures.empty());
+  const auto& row = wf().failures.back();
+  EXPECT_EQ(row.message.rfind("job 7: nodes node[101-104]; ", 0), 0u) << row.message;
+  EXPECT_EQ(row.action, "exclude-node (resubmit without node[101-104])");
+  EXPECT_EQ(row.result, "RETRYING");
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].exclude_nodes, "node[101-104]");
+  EXPECT_NE(m_store.m_commits.back().request.message.find(", not on node[101-104]."), std::string::npos)
+      << m_store.m_commits.back().request.message;
+}
+
+TEST_F(TickTest, ANodeFailureFixedByResubmitNamesTheNodeButRunsAnywhere) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::node_fail, 1, "", "NODE_FAIL");
+  m_sched.job("7").nodes = "c07";
+  run();
+  ASSERT_FALSE(wf().failures.empty());
+  EXPECT_EQ(wf().failures.back().message.rfind("job 7: nodes c07; ", 0), 0u) << wf().failures.back().message;
+  EXPECT_EQ(wf().failures.back().action, "resubmit");
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].exclude_nodes, "");
+}
+
+TEST_F(TickTest, ExcludeNodeWithoutAKnownNodeSaysSoAndResubmits) {
+  m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::node_fail, 1, "", "NODE_FAIL");
+  run();
+  ASSERT_FALSE(wf().failures.empty());
+  EXPECT_EQ(wf().failures.back().action, "exclude-node (resubmit; the scheduler named no node to avoid)");
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].exclude_nodes, "");
+}
+
+TEST_F(TickTest, AFailedTaskRowKeepsBothTasksAndNodes) {
+  m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  auto& text = m_inputs[0].text;
+  const std::string at = "    expect: 20m\n";
+  text.insert(text.find(at) + at.size(), "    array: \"1-4\"\n");
+  JobStatus& job = m_sched.job("7");
+  job.job_id = "7";
+  job.tasks = {{"1", JobState::completed, 0, ""}, {"3", JobState::node_fail, std::nullopt, ""}};
+  summarize_tasks(job);
+  job.nodes = "gpu3";
+  run();
+  ASSERT_FALSE(wf().failures.empty());
+  EXPECT_EQ(wf().failures.back().message.rfind("job 7: tasks 3; nodes gpu3; ", 0), 0u) << wf().failures.back().message;
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].array, "3");
+  EXPECT_EQ(m_sched.submitted()[0].exclude_nodes, "gpu3");
+}
+
 TEST_F(TickTest, AFirstArraySubmitRunsTheWholeArray) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
   auto& text = m_inputs[0].text;

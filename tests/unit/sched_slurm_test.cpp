@@ -209,6 +209,13 @@ TEST(SlurmParse, SacctFixtureFinalStates) {
   EXPECT_EQ(st["26"].submitted, epoch(1795401500));
   EXPECT_EQ(st["26"].started, std::nullopt);  // "Unknown"
   EXPECT_EQ(st["26"].ended, std::nullopt);
+  // Nodes, in Slurm's hostlist notation; for a job that ended badly only the failed tasks'.
+  EXPECT_EQ(st["1"].nodes, "localhost");
+  EXPECT_EQ(st["22"].nodes, "node[101-104]");
+  EXPECT_EQ(st["3"].nodes, "localhost");
+  EXPECT_EQ(st["28"].nodes, "node002,node003,node004");
+  EXPECT_EQ(st["9"].nodes, "");   // cancelled while pending: "None assigned"
+  EXPECT_EQ(st["26"].nodes, "");
 }
 
 TEST(SlurmParse, Times) {
@@ -453,6 +460,18 @@ TEST_F(SlurmFake, SubmitArrayRetryUsesOnlyFailedIndicesAndOutputDir) {
   EXPECT_EQ(arg_with(sb, "--partition="), "--partition=debug");
   EXPECT_EQ(arg_with(sb, "--gres"), "");
   EXPECT_EQ(count("sinfo"), 0);
+  EXPECT_EQ(arg_with(sb, "--exclude"), "");
+}
+
+TEST_F(SlurmFake, SubmitExcludesTheNodesARetryAvoids) {
+  shared->answers["sbatch"].push_back(ok_out("78\n"));
+  auto s = make();
+  auto req = request();
+  req.exclude_nodes = "node[101-104],gpu3";
+  ASSERT_TRUE(s.submit(req));
+  const auto& sb = shared->calls.back();
+  EXPECT_EQ(arg_with(sb, "--exclude="), "--exclude=node[101-104],gpu3");
+  EXPECT_EQ(sb.back(), "/home/u/camp/c1/jobs/smoke.sh");  // options before the script
 }
 
 TEST_F(SlurmFake, SubmitAdoptsAnExistingJob) {
@@ -531,7 +550,7 @@ TEST_F(SlurmFake, StatusIsOneSqueueAndOneSacct) {
   EXPECT_EQ(count("sacct"), 1);
   EXPECT_EQ(shared->calls[0],
             (std::vector<std::string>{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--array", "--states=all",
-                                      "--jobs=1250,7,2,3,12,4000", "-o", "%i|%T|%r|%V|%S|%e|%P"}));
+                                      "--jobs=1250,7,2,3,12,4000", "-o", "%i|%T|%r|%V|%S|%e|%P|%N"}));
   EXPECT_EQ(arg_with(shared->calls[1], "SLURM_TIME_FORMAT="), "SLURM_TIME_FORMAT=%s");
   EXPECT_EQ(shared->calls[1].back(),
             "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,Submit,Start,End,Partition,WorkDir");
@@ -648,7 +667,7 @@ TEST_F(SlurmFake, LogTailReadsEveryTaskFileAndAddsEvidence) {
 }
 
 TEST_F(SlurmFake, StatusReportsTimesAndPartition) {
-  shared->answers["squeue"].push_back(ok_out("7|RUNNING|None|1795442900|1795443000|1795446600|debug\n"));
+  shared->answers["squeue"].push_back(ok_out("7|RUNNING|None|1795442900|1795443000|1795446600|debug|c07\n"));
   shared->answers["sacct"].push_back(ok_out(fixture("sacct_times.txt")));
   auto s = make();
   auto st = s.status({"7", "281"});
@@ -662,6 +681,8 @@ TEST_F(SlurmFake, StatusReportsTimesAndPartition) {
   EXPECT_EQ(done.pool, "debug");
   EXPECT_EQ((*st)["7"].started, epoch(1795443000));
   EXPECT_EQ((*st)["7"].ended, std::nullopt);
+  EXPECT_EQ((*st)["7"].nodes, "c07");  // squeue's %N
+  EXPECT_EQ(done.nodes, "localhost");  // sacct's NodeList
 }
 
 TEST_F(SlurmFake, SubmitRunsInRemoteDir) {
@@ -796,7 +817,7 @@ TEST_F(SlurmFake, SshHostWrapsEveryCommand) {
   const auto& c = shared->calls[0];
   EXPECT_EQ(c.at(0), "ssh");
   EXPECT_NE(std::find(c.begin(), c.end(), "alpine-login"), c.end());
-  EXPECT_EQ(c.back(), "'%i|%T|%r|%V|%S|%e|%P'");
+  EXPECT_EQ(c.back(), "'%i|%T|%r|%V|%S|%e|%P|%N'");
   shared->answers["ssh"].push_back(err_out(255, "ssh: Could not resolve hostname alpine-login\n"));
   auto down = s.status({"7"});
   ASSERT_FALSE(down);
@@ -922,6 +943,7 @@ TEST_F(SlurmReal, CompletedExitZeroWithLogTail) {
   EXPECT_LT(*st.ended - *st.submitted, std::chrono::minutes(2));
   EXPECT_LT(std::chrono::abs(std::chrono::system_clock::now() - *st.ended), std::chrono::minutes(2));  // UTC, not local time
   EXPECT_EQ(st.pool, "debug");
+  EXPECT_EQ(st.nodes, "localhost");  // where it ran: what `exclude-node` would avoid
   if (!have_sacct()) GTEST_SKIP() << "no accounting: log_tail needs sacct";
   ASSERT_TRUE(st.cpu_hours.has_value());
   EXPECT_GT(*st.cpu_hours, 0.0);
@@ -967,6 +989,18 @@ TEST_F(SlurmReal, RemoteDirAndSyncBack) {
   ASSERT_FALSE(missing);
   EXPECT_EQ(missing.error().exit, ExitCode::findings) << missing.error().message;
   EXPECT_NE(missing.error().message.find("never-written.dat"), std::string::npos) << missing.error().message;
+}
+
+// `exclude-node` reaches sbatch: excluding the one node this cluster has leaves no
+// node for the job, which Slurm refuses at submit (a finding, not an outage).
+TEST_F(SlurmReal, ExcludedNodeIsHonouredBySlurm) {
+  auto s = sched();
+  auto req = request("exclude", "ok.sh");
+  req.exclude_nodes = "localhost";
+  auto id = s.submit(req);
+  ASSERT_FALSE(id) << "job " << *id << " was accepted although its only node is excluded";
+  EXPECT_EQ(id.error().exit, ExitCode::findings) << id.error().message;
+  EXPECT_NE(id.error().message.find("node configuration is not available"), std::string::npos) << id.error().message;
 }
 
 TEST_F(SlurmReal, FailedWithExitCode) {

@@ -231,8 +231,10 @@ Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec, c
     plan.summary = fmt::format("resubmit; {} advanced", spec.checkpoint);
     plan.needs_checkpoint = true;
   } else if (f == "exclude-node") {
-    // Nothing in a stage spec names nodes; the scheduler backend avoids the failed node.
-    plan.summary = "resubmit; the failed node is not recorded";
+    // Nothing in a stage spec names nodes: the retry's submit avoids the nodes the
+    // failed attempt ran on, which the tick reads from the scheduler's status.
+    plan.summary = "resubmit without the failed node";
+    plan.excludes_failed_nodes = true;
   } else if (const auto s = scaling(f)) {
     plan = CAIRN_TRY(s->first == "walltime" ? plan_walltime(spec, s->second) : plan_mem(spec, s->second));
   } else if (const auto n = gpu_increment(f)) {

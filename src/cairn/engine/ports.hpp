@@ -43,6 +43,9 @@ struct SubmitRequest {
   // The frontmatter's `deploy.remote_dir`: the job's working directory on a cluster
   // whose filesystem is not this machine's; empty = campaign_dir.
   std::string remote_dir{};  // `{}`: brace-initializers that stop at `array` stay warning-free
+  // Nodes this attempt must not run on (a retry after `exclude-node`), in the
+  // scheduler's own notation ("c07", "c[01-03],gpu2"); empty = anywhere.
+  std::string exclude_nodes{};
 };
 
 enum class JobState {
@@ -81,6 +84,9 @@ struct JobStatus {
   std::optional<TimePoint> started;
   std::optional<TimePoint> ended;
   std::string pool;  // the pool or partition the job ran in, as the scheduler reports it
+  // Where it ran, in the scheduler's notation: for a job that ended badly, the nodes of
+  // its failed tasks (the ones `exclude-node` avoids); empty when unknown or not yet placed.
+  std::string nodes;
 };
 
 // Derives an array job's state, exit code and reason from its `tasks` (sorted by index
@@ -172,6 +178,8 @@ struct FixPlan {
   std::string beyond_ceiling = {};
   // The fix resubmits only if the stage's checkpoint advanced during the attempt.
   bool needs_checkpoint = false;
+  // The fix resubmits away from the nodes the failed attempt ran on (JobStatus::nodes).
+  bool excludes_failed_nodes = false;
 };
 
 class Catalog {

@@ -97,6 +97,7 @@ struct Decision {
   std::string summary;  // what the fix changes ("resources.time 00:30:00 -> 01:00:00")
   std::string message;  // one-line evidence for the failure log
   std::string proposal;  // an escalation's fix that was not applied (beyond a ceiling), with its change
+  bool excludes_nodes = false;  // `exclude-node`: the retry avoids the nodes the row names
 
   // The failure log's "Action taken": what was tried, with the values it changed, so
   // the row alone says what resolved a failure later.
@@ -107,8 +108,10 @@ struct Decision {
   }
 };
 
-// A failure-log message names an array's failed tasks: "job 41: tasks 3,7; ...".
+// A failure-log message names an array's failed tasks and the nodes a job that ended
+// badly ran on: "job 41: tasks 3,7; nodes c[07-08]; ...". A retry reads them back.
 constexpr std::string_view kTasksWord = "tasks";
+constexpr std::string_view kNodesWord = "nodes";
 constexpr std::string_view kRetrying = "RETRYING";
 constexpr std::string_view kResolved = "RESOLVED";
 
@@ -314,6 +317,7 @@ class CampaignTick {
     }
     std::string job;
     std::string only_tasks;  // a retry of an array's failed tasks
+    std::string not_on;      // a retry away from the nodes it failed on
     bool adopted = false;
     auto existing = sched->find(key);
     if (!existing) return infrastructure(backend, existing.error());
@@ -324,13 +328,16 @@ class CampaignTick {
       if (!announce_submit(stage, key)) return false;
       SubmitRequest request = request_for(key, spec);
       if (!spec.array.empty()) request.array = only_tasks = retry_indices(stage);
+      request.exclude_nodes = not_on = retry_excluded_nodes(stage);
       auto submitted = sched->submit(request);
       if (!submitted) {
         if (submitted.error().exit == ExitCode::unreachable) {
           return infrastructure(backend, submitted.error());
         }
         escalate(stage, "submit-failed",
-                 fmt::format("submit of {} failed: {}", spec.run, submitted.error().message), {});
+                 fmt::format("submit of {} failed: {}{}", spec.run, submitted.error().message,
+                             not_on.empty() ? "" : fmt::format(" (the retry excluded {})", not_on)),
+                 {});
         return false;
       }
       job = *submitted;
@@ -340,8 +347,9 @@ class CampaignTick {
     t.attempt = key.attempt;
     t.body.push_back(adopted
                          ? fmt::format("Adopted job {} ({}) already known to {}.", job, key.str(), backend)
-                         : fmt::format("Submitted {} to {} as job {} ({}){}.", spec.run, backend, job, key.str(),
-                                       only_tasks.empty() ? "" : fmt::format(", array tasks {} only", only_tasks)));
+                         : fmt::format("Submitted {} to {} as job {} ({}){}{}.", spec.run, backend, job, key.str(),
+                                       only_tasks.empty() ? "" : fmt::format(", array tasks {} only", only_tasks),
+                                       not_on.empty() ? "" : fmt::format(", not on {}", not_on)));
     if (!edit_cell(name, doc::Column::job_id, job)) return false;
     if (!edit_cell(name, doc::Column::started, util::table_time(m_now))) return false;
     if (!edit_cell(name, doc::Column::status, "running")) return false;
@@ -373,23 +381,43 @@ class CampaignTick {
     return fmt::format("{}", fmt::join(failed, ","));
   }
 
-  // The array indices a retry of `stage` resubmits: the failed tasks named by the
-  // stage's latest failure-log row, when it is being retried; empty = the whole array.
-  std::string retry_indices(const doc::Stage& stage) const {
+  // The note `word` ("tasks", "nodes") of the stage's latest failure-log row when that
+  // row is being retried: "job 41: tasks 3,7; nodes c07; ..." -> "3,7" / "c07". Empty
+  // when the row is not retrying, has no such note, or the note holds anything but
+  // `allowed` characters (a row a human edited is not passed on to the scheduler).
+  std::string retry_note(const doc::Stage& stage, std::string_view word, std::string_view allowed) const {
     for (auto it = wf().failures.rbegin(); it != wf().failures.rend(); ++it) {
       if (it->stage != stage.name) continue;
       if (it->result != kRetrying) return {};
-      const std::string head = fmt::format(": {} ", kTasksWord);
-      const auto at = it->message.find(head);
+      const std::string& m = it->message;
+      std::size_t at = std::string::npos;
+      for (const std::string_view before : {": ", "; "}) {
+        at = m.find(fmt::format("{}{} ", before, word));
+        if (at != std::string::npos) break;
+      }
       if (at == std::string::npos) return {};
-      const auto begin = at + head.size();
-      const auto end = it->message.find(';', begin);
-      if (end == std::string::npos) return {};
-      std::string list = it->message.substr(begin, end - begin);
-      const bool plain = !list.empty() && std::all_of(list.begin(), list.end(), [](char c) {
-        return std::isdigit(static_cast<unsigned char>(c)) != 0 || c == ',';
-      });
-      return plain ? list : std::string();
+      const auto begin = at + 2 + word.size() + 1;
+      const auto end = m.find(';', begin);
+      if (end == std::string::npos || end == begin) return {};
+      std::string note = m.substr(begin, end - begin);
+      const bool plain = note.find_first_not_of(allowed) == std::string::npos;
+      return plain ? note : std::string();
+    }
+    return {};
+  }
+
+  // The array indices a retry of `stage` resubmits: the failed tasks; empty = the whole array.
+  std::string retry_indices(const doc::Stage& stage) const {
+    return retry_note(stage, kTasksWord, "0123456789,");
+  }
+
+  // The nodes a retry after `exclude-node` avoids (hostlist notation: "c[01-03],gpu2").
+  std::string retry_excluded_nodes(const doc::Stage& stage) const {
+    for (auto it = wf().failures.rbegin(); it != wf().failures.rend(); ++it) {
+      if (it->stage != stage.name) continue;
+      if (it->action.rfind("exclude-node", 0) != 0) return {};
+      return retry_note(stage, kNodesWord,
+                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.[],");
     }
     return {};
   }
@@ -490,12 +518,18 @@ class CampaignTick {
     t.body.push_back(describe_failure(stage, status, unmet));
     t.body.push_back(describe_decision(stage, d));
     // An array names its failed tasks: the retry resubmits only those (retry_indices).
+    // The nodes are named when they are the failure's subject: a node failure (so a
+    // recurrence on the same node shows), or a fix that avoids them (retry_excluded_nodes).
     const std::string failed_tasks = failed_task_list(status);
-    const std::string tasks_note = failed_tasks.empty() ? "" : fmt::format("{} {}; ", kTasksWord, failed_tasks);
+    std::string notes = failed_tasks.empty() ? "" : fmt::format("{} {}; ", kTasksWord, failed_tasks);
+    const bool node_failure = status.state == JobState::node_fail || status.state == JobState::boot_fail;
+    if (!status.nodes.empty() && (node_failure || d.excludes_nodes)) {
+      notes += fmt::format("{} {}; ", kNodesWord, status.nodes);
+    }
     doc::FailureRow row{util::date(m_now),
                         name,
                         d.error_class,
-                        cell_text(fmt::format("job {}: {}{}", stage.job_id, tasks_note, d.message)),
+                        cell_text(fmt::format("job {}: {}{}", stage.job_id, notes, d.message)),
                         cell_text(d.action()),
                         d.kind == Decision::Kind::escalate ? "ESCALATED" : std::string(kRetrying)};
     t.failure = row;
@@ -672,6 +706,12 @@ class CampaignTick {
     d.kind = Decision::Kind::retry;
     d.edits = std::move(plan->edits);
     d.summary = std::move(plan->summary);
+    if (plan->excludes_failed_nodes) {
+      d.fix = "exclude-node";  // as retry_excluded_nodes reads it back, however the catalog spells it
+      d.excludes_nodes = !status.nodes.empty();
+      d.summary = d.excludes_nodes ? fmt::format("resubmit without {}", status.nodes)
+                                   : "resubmit; the scheduler named no node to avoid";
+    }
     d.reason = fmt::format("catalogued fix \"{}\" applied", cls->fix);
     return d;
   }

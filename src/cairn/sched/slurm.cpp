@@ -131,13 +131,33 @@ TaskStatus task_from(const SlurmRecord& r, std::string index) {
   return t;
 }
 
-// Times and partition of `js` (state already folded) from its rows. squeue's start of
-// a pending job and end of a running one are forecasts, so only a task that has run
-// gives a start, and only a final job an end.
-void add_times(const std::vector<const SlurmRecord*>& rows, JobStatus& js) {
+// Appends `item` to `list` unless it is there already.
+void add_unique(std::vector<std::string>& list, const std::string& item) {
+  if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+// A node list as squeue or sacct print it, or "" for a job not placed on any node.
+std::string placed_on(const SlurmRecord& r) {
+  const std::string& n = r.node_list;
+  if (n.empty() || n == "(null)" || n == "None assigned" || n == "n/a") return {};
+  return n;
+}
+
+// Times, partition and nodes of `js` (state already folded) from its rows. squeue's
+// start of a pending job and end of a running one are forecasts, so only a task that
+// has run gives a start, and only a final job an end. The nodes of a job that ended
+// badly are those of its failed tasks; otherwise all it ran on.
+void add_placement(const std::vector<const SlurmRecord*>& rows, JobStatus& js) {
   std::vector<std::string> partitions;
+  std::vector<std::string> ran_on;
+  std::vector<std::string> failed_on;
   for (const auto* r : rows) {
     const JobState state = map_slurm_state(r->state);
+    if (const std::string nodes = placed_on(*r); !nodes.empty()) {
+      add_unique(ran_on, nodes);
+      const auto exit = exit_from(r->exit_code, nullptr);
+      if (is_final(state) && (state != JobState::completed || exit.value_or(0) != 0)) add_unique(failed_on, nodes);
+    }
     if (auto t = parse_slurm_time(r->submit); t && (!js.submitted || *t < *js.submitted)) js.submitted = t;
     if (state == JobState::running || is_final(state)) {
       if (auto t = parse_slurm_time(r->start); t && (!js.started || *t < *js.started)) js.started = t;
@@ -145,13 +165,11 @@ void add_times(const std::vector<const SlurmRecord*>& rows, JobStatus& js) {
     if (is_final(state)) {
       if (auto t = parse_slurm_time(r->end); t && (!js.ended || *t > *js.ended)) js.ended = t;
     }
-    if (!r->partition.empty() &&
-        std::find(partitions.begin(), partitions.end(), r->partition) == partitions.end()) {
-      partitions.push_back(r->partition);
-    }
+    if (!r->partition.empty()) add_unique(partitions, r->partition);
   }
   if (!is_final(js.state)) js.ended.reset();
   js.pool = join(partitions, ",");
+  js.nodes = join(failed_on.empty() ? ran_on : failed_on, ",");
 }
 
 // rsync's -e takes one string that rsync splits itself: on spaces, with '...' or "..."
@@ -261,6 +279,7 @@ std::vector<SlurmRecord> parse_squeue(std::string_view text) {
       r.end = std::string(trim(f[5]));
       r.partition = std::string(trim(f[6]));
     }
+    if (f.size() >= 8) r.node_list = std::string(trim(f[7]));
     out.push_back(std::move(r));
   }
   return out;
@@ -320,7 +339,7 @@ std::map<std::string, JobStatus> aggregate(const std::vector<SlurmRecord>& recor
       js.state = t.state;
       js.exit_code = t.exit_code;
       js.reason = t.reason;
-      add_times({rows.back()}, js);
+      add_placement({rows.back()}, js);
       out[id] = std::move(js);
       continue;
     }
@@ -332,7 +351,7 @@ std::map<std::string, JobStatus> aggregate(const std::vector<SlurmRecord>& recor
       task_rows.push_back(r);
     }
     summarize_tasks(js);
-    add_times(task_rows, js);
+    add_placement(task_rows, js);
     out[id] = std::move(js);
   }
   return out;
@@ -530,6 +549,7 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   }
   if (!partition.empty()) argv.push_back("--partition=" + partition);
   if (!array.empty()) argv.push_back("--array=" + array);
+  if (!request.exclude_nodes.empty()) argv.push_back("--exclude=" + request.exclude_nodes);
   // The script is submitted unchanged, by path: sbatch reads it relative to its own
   // working directory, not --chdir, so make the path absolute.
   argv.push_back(!request.spec.run.empty() && request.spec.run.front() == '/' ? request.spec.run
@@ -553,7 +573,7 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
   // Times as epoch seconds: the login node's time zone and the user's own
   // SLURM_TIME_FORMAT (e.g. "relative") would make them unreadable.
   auto q = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.squeue, "--noheader", "--array", "--states=all",
-                           "--jobs=" + list, "-o", "%i|%T|%r|%V|%S|%e|%P"}));
+                           "--jobs=" + list, "-o", "%i|%T|%r|%V|%S|%e|%P|%N"}));
   // squeue fails the whole call when the only ids it is given have left the
   // controller; that is an answer ("none queued"), not an outage.
   if (q.exit != 0 && !contains(q.err, "Invalid job id specified")) {

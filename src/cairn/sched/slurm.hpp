@@ -49,7 +49,7 @@ struct SlurmRecord {
   std::string exit_code;  // sacct "N:S"; empty from squeue
   std::string elapsed;    // sacct Elapsed, e.g. "00:01:02" or "1-02:03:04"
   int alloc_cpus = 0;
-  std::string node_list;
+  std::string node_list;  // squeue %N / sacct NodeList: "c07", "c[01-03]"; "None assigned" when unplaced
   // Submit, start and end time as printed with SLURM_TIME_FORMAT=%s (epoch seconds), or
   // "Unknown", "None", "N/A". squeue's start is a forecast while the job is pending, its
   // end one while it runs.
