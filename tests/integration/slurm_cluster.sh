@@ -10,6 +10,10 @@
 #     and run time from Slurm's own times, the partition), a failure classified and
 #     escalated, an array task failing with a catalogued error and retried, and every
 #     tick's status pass is one squeue and at most one sacct (counted through wrappers).
+#     Two jobs are held in the queue (the sbatch wrapper adds --hold, as an admin's hold
+#     would): one with a short `expect` is escalated as stuck, the other, with a long
+#     one, is noted by the anomaly scan as stalled (`stall_after: 15s`) while the rest
+#     advance.
 #  3. Through ssh: sshd on 127.0.0.1 with a throwaway key; a few SlurmReal cases (one
 #     running in a remote dir and rsyncing its outputs back) and one campaign with
 #     `ssh_host` + `ssh_config`, `deploy.remote_dir` and `sync:` run through it.
@@ -125,7 +129,7 @@ stages:
     run: jobs/run.sh
     backend: ${5:-slurm}
     resources: {time: "00:05:00", cpus: 1, mem: 100M}
-    expect: 1m
+    expect: ${EXPECT:-1m}
 $3
 ---
 
@@ -159,7 +163,12 @@ tick() {  # tick DESC: one forced tick, the Slurm call logs fresh
 calls() { cat "$CALLS/$1" 2>/dev/null | grep -c -- "$2" || true; }  # calls PROGRAM PATTERN
 # Jobs in flight on the local slurm backend (the ssh_host campaign's calls are not counted).
 in_flight() { cat campaigns/[!s]*/WORKFLOW.md | grep -c '^| 0 | run .*| running |' || true; }
-settled() { [ -z "$(grep -L -E '^status: (done|escalated)$' campaigns/*/WORKFLOW.md)" ]; }
+# Settled: every campaign done or escalated (but the stalled one, which waits on its hold)
+# and the stalled one noted by the anomaly scan.
+settled() {
+  [ -z "$(grep -L -E '^status: (done|escalated)$' campaigns/[!s]*/WORKFLOW.md campaigns/ssh-*/WORKFLOW.md 2>/dev/null)" ] &&
+    grep -q '^- \[ \] cairn anomaly: [^ ]*: .*stalled\|^- \[ \] cairn anomaly: .*queued by the scheduler' campaigns/stall-*/WORKFLOW.md
+}
 status_calls_ok() {  # status_calls_ok TICK JOBS: the status pass is one squeue, <= 1 sacct
   local q a
   q=$(calls squeue '--jobs=')
@@ -172,6 +181,43 @@ status_calls_ok() {  # status_calls_ok TICK JOBS: the status pass is one squeue,
   fi
 }
 
+# The two held jobs: stuck (escalated, the job left alone) and stalled (noted once).
+held_checks() {
+  local u=$1 held_job stall_job
+  held_job=$(sed -n 's/^| 0 | run .*| escalated *| *\([0-9][0-9]*\) *|.*/\1/p' "campaigns/held-$u/WORKFLOW.md")
+  stall_job=$(sed -n 's/^| 0 | run .*| running *| *\([0-9][0-9]*\) *|.*/\1/p' "campaigns/stall-$u/WORKFLOW.md")
+  expect_grep "a held job past 3x its expect is escalated as stuck" '^escalation_required: true' \
+    "campaigns/held-$u/WORKFLOW.md"
+  expect_grep "the escalation says it cannot start, and why" \
+    '^escalation_reason: .*job [0-9]+ cannot start: PENDING \(JobHeld[A-Za-z]+\) for [0-9]' "campaigns/held-$u/WORKFLOW.md"
+  git log --format=%B -- "campaigns/held-$u" >"$T/held.log"
+  expect_grep "the escalation commit's class is stuck" '^Cairn-Error-Class: stuck$' "$T/held.log"
+  if [ -n "$held_job" ] && [ "$(squeue -h -j "$held_job" -o %T 2>/dev/null)" = PENDING ]; then
+    ok "the stuck job $held_job is left in the queue for a human"
+  else
+    bad "the stuck job '${held_job}' is not pending: $(squeue -h -j "${held_job:-0}" -o %T 2>&1)"
+  fi
+  expect_grep "the other held job is noted as stalled by the anomaly scan" \
+    '^- \[ \] cairn anomaly: [^:]+: .*queued by the scheduler \(job [0-9]+\) for ' "campaigns/stall-$u/WORKFLOW.md"
+  tick "one more tick"
+  local notes
+  notes=$(grep -c '^- \[ \] cairn anomaly: .*queued by the scheduler' "campaigns/stall-$u/WORKFLOW.md" || true)
+  [ "$notes" = 1 ] && ok "the stall is noted once" || bad "the stall is noted $notes times"
+  expect_grep "a stalled campaign is not escalated" '^escalation_required: false' "campaigns/stall-$u/WORKFLOW.md"
+  # Release the hold: the stalled job runs and the campaign completes.
+  if [ -n "$stall_job" ] && scontrol release "$stall_job"; then
+    for n in 1 2 3 4 5 6; do
+      sleep 4
+      tick "tick after the release ($n)"
+      grep -q '^status: done$' "campaigns/stall-$u/WORKFLOW.md" && break
+    done
+    expect_grep "released, the stalled campaign completes" '^status: done$' "campaigns/stall-$u/WORKFLOW.md"
+  else
+    bad "could not release the stalled job '$stall_job'"
+  fi
+  [ -z "$held_job" ] || scancel "$held_job" || true
+}
+
 tick_section() {
   WRAP=$T/bin CALLS=$T/calls
   mkdir -p "$WRAP" "$CALLS"
@@ -181,6 +227,9 @@ tick_section() {
     printf '#!/bin/sh\necho "$*" >>"%s/%s"\nexec %s "$@"\n' "$CALLS" "$p" "$(command -v "$p")" >"$WRAP/$p"
     chmod +x "$WRAP/$p"
   done
+  # The held and stalled campaigns' jobs are held at submit, as an admin's hold would.
+  printf '#!/bin/sh\necho "$*" >>"%s/sbatch"\ncase "$*" in *--job-name=cairn.held-*|*--job-name=cairn.stall-*) exec %s --hold "$@" ;; esac\nexec %s "$@"\n' \
+    "$CALLS" "$(command -v sbatch)" "$(command -v sbatch)" >"$WRAP/sbatch"
   mkdir -p "$T/repo" && cd "$T/repo" && git init -q
   "$CAIRN" init >/dev/null
   cat >cairn.yaml <<YAML
@@ -191,9 +240,10 @@ backends:
   slurm: {partition: debug}
   login: {kind: slurm, partition: debug, ssh_host: $SSH_HOST, ssh_config: $SSH_DIR/config,
           ssh_control_path: "$SSH_DIR/cm-%C"}
+anomaly: {stall_after: 15s}
 YAML
   # Job keys are cluster-wide and sacct remembers them (adoption): names unique per run.
-  local n u jobs=6
+  local n u jobs=8
   u=$(date +%s)
   for n in 1 2 3 4; do campaign "ok$n-$u" 'sleep 8; echo done > ok.out' "" 'exit=0, `ok.out` exists'; done
   campaign "fail-$u" 'sleep 8; echo about to fail; exit 3' "" 'exit=0'
@@ -201,6 +251,8 @@ YAML
   campaign "arr-$u" 'sleep 8; echo "task $SLURM_ARRAY_TASK_ID"
 if [ "$SLURM_ARRAY_TASK_ID" = 2 ] && [ ! -e retried ]; then touch retried; echo "Watchdog caught collective operation timeout"; exit 1; fi' \
     '    array: "1-3"' 'exit=0'
+  EXPECT=10s campaign "held-$u" 'echo released' "" 'exit=0'
+  EXPECT=1h campaign "stall-$u" 'echo released' "" 'exit=0'
   if [ "$have_ssh" = 1 ]; then
     # The job runs in deploy.remote_dir (put there by the user's own deploy step: here a
     # copy) and `ok.out` holds locally only once `sync:` brought it back.
@@ -208,22 +260,22 @@ if [ "$SLURM_ARRAY_TASK_ID" = 2 ] && [ ! -e retried ]; then touch retried; echo 
 deploy:
   remote_dir: $T/remote/ssh-$u" 'exit=0, `ok.out` exists' login
     mkdir -p "$T/remote/ssh-$u" && cp -r "campaigns/ssh-$u/jobs" "$T/remote/ssh-$u/"
-    jobs=7
+    jobs=9
   fi
   printf '.cairn/\nok.out\nretried\n' >.gitignore
   git add -A && git commit -qm "slurm campaigns"
   expect_rc 0 "cairn validate" "$CAIRN" validate
 
   tick "tick 1 submits $jobs stages"
-  [ "$(calls sbatch .)" = 6 ] && ok "six local sbatch calls" || bad "$(calls sbatch .) local sbatch calls"
+  [ "$(calls sbatch .)" = 8 ] && ok "eight local sbatch calls" || bad "$(calls sbatch .) local sbatch calls"
   expect_grep "the array is submitted" "arr-$u: run ready -> running" "$T/tick.out"
   [ "$have_ssh" = 0 ] || expect_grep "the ssh_host stage is submitted" "ssh-$u: run ready -> running" "$T/tick.out"
   tick "tick 2 polls $jobs jobs in flight"
-  status_calls_ok "tick 2" 6
+  status_calls_ok "tick 2" 8
   [ "$(calls sbatch .)" = 0 ] && ok "tick 2 submits nothing" || bad "tick 2 called sbatch"
   sleep 12  # every job ends; past MinJobAge (5 s) squeue forgets them and sacct answers
   local i retry=""
-  for i in 3 4 5 6 7 8 9 10; do
+  for i in 3 4 5 6 7 8 9 10 11 12; do
     n=$(in_flight)
     tick "tick $i"
     [ "$n" = 0 ] || status_calls_ok "tick $i" "$n"
@@ -232,6 +284,7 @@ deploy:
     sleep 5
   done
   settled && ok "every campaign settled after tick $i" || bad "campaigns still moving after tick $i"
+  held_checks "$u"
   for n in 1 2 3 4; do
     expect_grep "ok$n done" '^\| 0 \| run .*\| done ' "campaigns/ok$n-$u/WORKFLOW.md"
   done

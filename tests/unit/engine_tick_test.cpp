@@ -382,6 +382,81 @@ TEST_F(TickTest, StuckStageEscalates) {
   EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [stuck]");
 }
 
+TEST_F(TickTest, AnOrdinaryQueueWaitIsNotStuck) {
+  // Queued 70 minutes for a 20-minute stage: waiting its turn, which stall_after watches.
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 18:50Z"}}));
+  m_sched.job("7").state = JobState::pending;
+  m_sched.job("7").reason = "PENDING (Priority)";
+  run();
+  EXPECT_FALSE(wf().escalation_required) << wf().escalation_reason;
+  ASSERT_FALSE(subjects().empty());
+  EXPECT_EQ(subjects().back(), "c1: smoke running -> running");  // a heartbeat
+}
+
+TEST_F(TickTest, AJobThatCannotStartIsStuckAfterThreeTimesItsExpect) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  JobStatus& job = m_sched.job("7");
+  job.state = JobState::pending;
+  job.reason = "PENDING (JobHeldUser)";
+  job.blocked = true;
+  job.submitted = *util::parse_time("2026-05-05 18:50Z");  // the scheduler's own clock wins
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [stuck]");
+  EXPECT_NE(wf().escalation_reason.find("job 7 cannot start: PENDING (JobHeldUser) for 1h10m"), std::string::npos)
+      << wf().escalation_reason;
+  EXPECT_NE(wf().escalation_reason.find("JobHeldUser"), std::string::npos);
+  EXPECT_NE(m_store.m_commits.back().request.message.find("Release, fix or cancel it"), std::string::npos);
+}
+
+TEST_F(TickTest, ABlockedJobWithinThreeTimesItsExpectWaits) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.job("7").state = JobState::pending;
+  m_sched.job("7").blocked = true;
+  m_sched.job("7").submitted = *util::parse_time("2026-05-05 19:50Z");
+  run();
+  EXPECT_FALSE(wf().escalation_required) << wf().escalation_reason;
+}
+
+TEST_F(TickTest, RunningTimeCountsFromTheJobsOwnStart) {
+  // Submitted 70 minutes ago, but queued for 60 of them: 10 minutes of a 20-minute stage.
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 18:50Z"}}));
+  m_sched.set_running("7");
+  m_sched.job("7").started = *util::parse_time("2026-05-05 19:50Z");
+  run();
+  EXPECT_FALSE(wf().escalation_required) << wf().escalation_reason;
+}
+
+TEST_F(TickTest, AnArrayIsStuckOnlyWhenOneOfItsTasksIs) {
+  // A throttled array: its first task started 70 minutes ago, the running one 10 minutes ago.
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 18:50Z"}}));
+  JobStatus& job = m_sched.job("7");
+  job.tasks = {{"1", JobState::completed, 0, "", util::parse_time("2026-05-05 18:50Z")},
+               {"2", JobState::running, std::nullopt, "", util::parse_time("2026-05-05 19:50Z")}};
+  summarize_tasks(job);
+  job.started = *util::parse_time("2026-05-05 18:50Z");
+  run();
+  EXPECT_FALSE(wf().escalation_required) << wf().escalation_reason;
+  job.tasks[1].started = *util::parse_time("2026-05-05 18:55Z");
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [stuck]");
+}
+
+TEST_F(TickTest, AJobWritingItsCheckpointIsNotStuck) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 18:50Z"}}));
+  auto& text = m_inputs[0].text;
+  const std::string at = "    expect: 20m\n";
+  text.insert(text.find(at) + at.size(), "    checkpoint: restart/*.chk\n");
+  m_sched.set_running("7");
+  m_ws.m_mtimes["restart/*.chk"] = *util::parse_time("2026-05-05 19:55Z");
+  run();
+  EXPECT_FALSE(wf().escalation_required) << wf().escalation_reason;
+  m_ws.m_mtimes["restart/*.chk"] = *util::parse_time("2026-05-05 19:20Z");  // 40 minutes old
+  run();
+  EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [stuck]");
+  EXPECT_NE(wf().escalation_reason.find("checkpoint `restart/*.chk` not written in the last 20m"), std::string::npos)
+      << wf().escalation_reason;
+}
+
 TEST_F(TickTest, UncheckableExitConditionEscalatesInsteadOfGuessing) {
   add("c1", workflow("c1", {{"smoke", "always", "restart written", "ready"}}));
   run();

@@ -258,6 +258,7 @@ TEST(CommandGeneric, StatusJsonLinesOneCallForAllJobs) {
   EXPECT_NEAR(*st->at("j-101").cost_usd, 0.12, 1e-9);
   EXPECT_NEAR(*st->at("j-102").cpu_hours, 4.0, 1e-9);
   EXPECT_EQ(st->at("j-101").reason, "on node a7");
+  EXPECT_FALSE(st->at("j-106").blocked);
   ASSERT_EQ(st->at("j-107").tasks.size(), 2u);
   EXPECT_EQ(st->at("j-107").tasks[1].exit_code, 4);
 
@@ -265,6 +266,19 @@ TEST(CommandGeneric, StatusJsonLinesOneCallForAllJobs) {
   auto none = h.sched->status({});
   ASSERT_TRUE(none);
   EXPECT_EQ(h.shared->calls.size(), 1u);
+}
+
+TEST(CommandGeneric, BlockedMarksAPendingJobThatWaitsOnAHold) {
+  auto jobs = parse_command_status("",
+                                   "{\"id\": \"a\", \"state\": \"pending\", \"blocked\": true}\n"
+                                   "{\"id\": \"b\", \"state\": \"pending\", \"blocked\": \"yes\"}\n"
+                                   "{\"id\": \"c\", \"state\": \"running\", \"blocked\": true}\n",
+                                   {});
+  ASSERT_TRUE(jobs) << jobs.error().message;
+  auto st = by_id(*jobs);
+  EXPECT_TRUE(st["a"].blocked);
+  EXPECT_FALSE(st["b"].blocked);  // only JSON true counts
+  EXPECT_FALSE(st["c"].blocked);  // a running job waits on nothing
 }
 
 TEST(CommandGeneric, MalformedLinesAreNamed) {
@@ -422,6 +436,8 @@ TEST(CommandPbs, QstatJsonStates) {
     EXPECT_EQ(st[id].exit_code, exit) << id;
   }
   EXPECT_NE(st["4102.pbs01"].reason.find("Insufficient amount of resource"), std::string::npos);
+  EXPECT_FALSE(st["4102.pbs01"].blocked);  // queued, waiting for resources
+  EXPECT_TRUE(st["4108.pbs01"].blocked);   // job_state H: held
   EXPECT_NEAR(*st["4101.pbs01"].cpu_hours, 903.0 / 3600 * 4, 1e-9);
   EXPECT_EQ(jobs->front().name, "cairn.mol-screen.smoke.1");
   EXPECT_EQ(jobs->front().log_path, "/home/alice/camp/mol-screen/.cairn/cairn.mol-screen.smoke.1.out");

@@ -154,6 +154,28 @@ TEST(SlurmParse, SqueueFixture) {
   EXPECT_EQ(st["1239"].state, JobState::running);
   EXPECT_EQ(st["1240"].state, JobState::pending);
   EXPECT_EQ(st["1242"].state, JobState::pending);
+  // Blocked: pending for a reason that will not clear by itself. Waiting one's turn is not.
+  EXPECT_TRUE(st["1235"].blocked);     // JobHeldUser
+  EXPECT_TRUE(st["1240"].blocked);     // PartitionTimeLimit: asks more time than the partition allows
+  EXPECT_FALSE(st["1242"].blocked);    // requeued, waiting for its BeginTime
+  EXPECT_FALSE(st["1234"].blocked);    // running
+}
+
+TEST(SlurmParse, BlockedReasons) {
+  const auto pending = [](const std::string& reason) {
+    return aggregate(parse_squeue("5|PENDING|" + reason + "\n"), {"5"})["5"].blocked;
+  };
+  for (const char* r : {"JobHeldUser", "JobHeldAdmin", "DependencyNeverSatisfied", "PartitionDown",
+                        "PartitionInactive", "InvalidQOS", "QOSMaxWallDurationPerJobLimit"}) {
+    EXPECT_TRUE(pending(r)) << r;
+  }
+  for (const char* r : {"Priority", "Resources", "BeginTime", "Dependency", "ReqNodeNotAvail, UnavailableNodes:c1",
+                        "QOSMaxJobsPerUserLimit", "JobArrayTaskLimit", "None"}) {
+    EXPECT_FALSE(pending(r)) << r;
+  }
+  // An array is blocked only when every task still waiting is.
+  EXPECT_TRUE(aggregate(parse_squeue("6_[1-4]|PENDING|JobHeldUser\n"), {"6"})["6"].blocked);
+  EXPECT_FALSE(aggregate(parse_squeue("6_1|PENDING|JobHeldUser\n6_[2-4]|PENDING|Priority\n"), {"6"})["6"].blocked);
 }
 
 TEST(SlurmParse, SacctFixtureFinalStates) {
@@ -565,6 +587,7 @@ TEST_F(SlurmFake, StatusIsOneSqueueAndOneSacct) {
   EXPECT_EQ((*st)["3"].state, JobState::failed);
   EXPECT_EQ((*st)["12"].state, JobState::timeout);
   EXPECT_EQ((*st)["4000"].state, JobState::pending);  // just submitted, visible nowhere yet
+  EXPECT_TRUE((*st)["4000"].blocked);  // until seen: the stuck check, never a wait forever
 }
 
 // Seen on the real cluster under load: accounting had the first task of an array and
@@ -1195,6 +1218,7 @@ TEST_F(SlurmReal, HeldJobStaysPendingAndIsAdopted) {
   EXPECT_EQ((*st)[id].state, JobState::pending) << (*st)[id].reason;
   // Held by root ("sbatch --hold" as an admin) or by its user.
   EXPECT_NE((*st)[id].reason.find("JobHeld"), std::string::npos) << (*st)[id].reason;
+  EXPECT_TRUE((*st)[id].blocked) << "a held job cannot start by itself";
   ASSERT_TRUE(s.cancel(id));
   auto end = wait_final(s, id, std::chrono::seconds(30));
   EXPECT_EQ(end.state, JobState::cancelled) << end.reason;

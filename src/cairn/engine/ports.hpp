@@ -70,6 +70,7 @@ struct TaskStatus {
   JobState state = JobState::unknown;
   std::optional<int> exit_code;
   std::string reason;
+  std::optional<TimePoint> started = {};  // when the task began running, if known
 };
 
 struct JobStatus {
@@ -77,6 +78,10 @@ struct JobStatus {
   JobState state = JobState::unknown;  // aggregated over tasks: worst final state wins
   std::optional<int> exit_code;        // non-zero exit of any task wins over 0
   std::string reason;                  // scheduler's reason / state text, for evidence
+  // Pending for a reason that will not clear by itself (held, a dependency that can
+  // never be met, a partition down, a request past the partition's limits), as opposed
+  // to waiting its turn. The engine calls such a job stuck after 3x the stage's expect.
+  bool blocked = false;
   std::vector<TaskStatus> tasks;       // empty for a single job
   std::optional<double> cpu_hours;
   std::optional<double> cost_usd;

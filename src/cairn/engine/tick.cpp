@@ -480,18 +480,58 @@ class CampaignTick {
     return fail_stage(stage, *status, "");
   }
 
+  // Why the stage's job is stuck, or "" when it is not (the seed's "stuck > 3x expected
+  // walltime without checkpoint progress"). Time counts from when the scheduler says the
+  // job started or was queued, else from the table's Started. A job waiting in the queue
+  // is stuck only when it cannot start by itself (held, a dependency never met: the
+  // scheduler's `blocked`); an ordinary queue wait is the anomaly scan's `stall_after`.
+  // A running job that keeps writing its checkpoint is making progress, not stuck.
+  std::string stuck(const doc::Stage& stage, const doc::StageSpec* spec, const JobStatus& status,
+                    std::int64_t expect) {
+    if (expect <= 0) return {};
+    const bool running = status.state == JobState::running;
+    if (!running && !status.blocked) return {};
+    std::optional<TimePoint> since = running ? status.started : status.submitted;
+    if (running && !status.tasks.empty()) {
+      // An array (often throttled, `1-20%5`) is stuck when a task is: from the start of
+      // its longest-running task, not of the first task ever started.
+      std::optional<TimePoint> oldest;
+      for (const auto& task : status.tasks) {
+        if (task.state == JobState::running && task.started && (!oldest || *task.started < *oldest)) {
+          oldest = task.started;
+        }
+      }
+      if (oldest) since = oldest;
+    }
+    if (!since) since = util::parse_time(stage.started);
+    if (!since) return {};
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(m_now - *since).count();
+    if (elapsed <= 3 * expect) return {};
+    if (!running) {
+      return fmt::format("job {} cannot start: {} for {}, more than 3x the stage's expected {}", stage.job_id,
+                         status.reason.empty() ? "pending" : status.reason, util::human_duration(elapsed),
+                         util::human_duration(expect));
+    }
+    if (spec != nullptr && !spec->checkpoint.empty()) {
+      auto newest = m_ports.workspace.newest_match(m_input.dir, spec->checkpoint);
+      if (newest && *newest && m_now - **newest <= std::chrono::seconds(expect)) return {};
+    }
+    return fmt::format("job {} running for {}, more than 3x the stage's expected {}{}", stage.job_id,
+                       util::human_duration(elapsed), util::human_duration(expect),
+                       spec != nullptr && !spec->checkpoint.empty()
+                           ? fmt::format(", and checkpoint `{}` not written in the last {}", spec->checkpoint,
+                                         util::human_duration(expect))
+                           : "");
+  }
+
   bool still_running(const doc::Stage& stage, const doc::StageSpec* spec, const JobStatus& status) {
     const std::int64_t expect = spec != nullptr ? expected_seconds(*spec) : 0;
-    const auto started = util::parse_time(stage.started);
-    if (expect > 0 && started) {
-      const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(m_now - *started).count();
-      if (elapsed > 3 * expect) {
-        escalate(stage, "stuck",
-                 fmt::format("stage running {} , more than 3x its expected {} (job {})",
-                             util::human_duration(elapsed), util::human_duration(expect), stage.job_id),
-                 {});
-        return false;
-      }
+    if (const std::string why = stuck(stage, spec, status, expect); !why.empty()) {
+      escalate(stage, "stuck", why,
+               {fmt::format("Job {} is left as it is. Release, fix or cancel it, then clear the escalation: a "
+                            "job still queued or running is adopted again.",
+                            stage.job_id)});
+      return false;
     }
     const std::string name = stage.name;
     const std::int64_t cadence = cadence_for_expect(expect);
@@ -1103,6 +1143,7 @@ CampaignSnapshot snapshot_of(Ports& ports, const doc::Workflow& wf, const Status
   const std::string backend = backend_of(wf, wf.spec(stage->name));
   const JobStatus* job = statuses.find(backend, stage->job_id);
   if (job == nullptr) return snap;
+  if (job->submitted) snap.stage_since = job->submitted;  // the scheduler's clock, to the second
   snap.job_state = std::string(to_string(job->state));
   if (job->state == JobState::running) {
     if (Scheduler* sched = ports.backends.get(backend)) {

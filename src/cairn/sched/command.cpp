@@ -295,6 +295,9 @@ Expected<std::vector<CommandJob>> parse_json_lines(std::string_view text) {
     if (auto e = json_int(j, "exit_code")) job.status.exit_code = static_cast<int>(*e);
     if (!job.status.exit_code && *st == JobState::completed) job.status.exit_code = 0;
     job.status.reason = json_str(j, "reason");
+    // `"blocked": true`: pending for a reason that will not clear by itself (a hold).
+    const auto blocked = j.find("blocked");
+    job.status.blocked = *st == JobState::pending && blocked != j.end() && *blocked == true;
     job.status.cost_usd = json_double(j, "cost_usd");
     job.status.cpu_hours = json_double(j, "cpu_hours");
     job.name = json_str(j, "name");
@@ -362,6 +365,7 @@ Expected<std::vector<CommandJob>> parse_pbs(std::string_view text) {
     job.status.reason = "job_state=" + st + (comment.empty() ? "" : " (" + comment + ")");
     if (st == "Q" || st == "H" || st == "W" || st == "T" || st == "M") {
       job.status.state = JobState::pending;
+      job.status.blocked = st == "H";  // held: waits for a human, not for its turn
     } else if (st == "R" || st == "E" || st == "B" || st == "S" || st == "U") {
       job.status.state = JobState::running;
     } else if (st == "F" || st == "X") {

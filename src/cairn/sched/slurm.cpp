@@ -128,7 +128,36 @@ TaskStatus task_from(const SlurmRecord& r, std::string index) {
   if (!r.reason.empty() && r.reason != "None") t.reason += " (" + r.reason + ")";
   if (!sig.empty()) t.reason += ", " + sig;
   if (r.state.rfind("DEADLINE", 0) == 0) t.reason += " DEADLINE";
+  if (t.state == JobState::running || is_final(t.state)) t.started = parse_slurm_time(r.start);
   return t;
+}
+
+// A pending reason (squeue(1) "JOB REASON CODES") that will not clear by itself: a hold,
+// a dependency that can never be met, a partition down or closed to the job, a request
+// past a per-job limit. Waiting for resources, priority or a begin time is not.
+bool blocking_reason(std::string_view reason) {
+  static constexpr std::array<std::string_view, 11> kBlocking = {
+      "DependencyNeverSatisfied", "PartitionDown",   "PartitionInactive", "BadConstraints",
+      "InvalidAccount",           "InvalidQOS",      "PartitionNodeLimit", "PartitionTimeLimit",
+      "PartitionConfig",          "QOSNotAllowed",   "AccountNotAllowed"};
+  reason = trim(reason);
+  const auto ends_with = [&](std::string_view tail) {
+    return reason.size() >= tail.size() && reason.substr(reason.size() - tail.size()) == tail;
+  };
+  return reason.rfind("JobHeld", 0) == 0 || ends_with("PerJobLimit") ||
+         std::find(kBlocking.begin(), kBlocking.end(), reason) != kBlocking.end();
+}
+
+// Pending, and every pending row (task) of it waits on a blocking reason.
+bool blocked(const std::vector<const SlurmRecord*>& rows, const JobStatus& js) {
+  if (js.state != JobState::pending) return false;
+  bool any = false;
+  for (const auto* r : rows) {
+    if (map_slurm_state(r->state) != JobState::pending) continue;
+    if (!blocking_reason(r->reason)) return false;
+    any = true;
+  }
+  return any;
 }
 
 // Appends `item` to `list` unless it is there already.
@@ -340,6 +369,7 @@ std::map<std::string, JobStatus> aggregate(const std::vector<SlurmRecord>& recor
       js.exit_code = t.exit_code;
       js.reason = t.reason;
       add_placement({rows.back()}, js);
+      js.blocked = blocked({rows.back()}, js);
       out[id] = std::move(js);
       continue;
     }
@@ -352,6 +382,7 @@ std::map<std::string, JobStatus> aggregate(const std::vector<SlurmRecord>& recor
     }
     summarize_tasks(js);
     add_placement(task_rows, js);
+    js.blocked = blocked(task_rows, js);
     out[id] = std::move(js);
   }
   return out;
@@ -634,6 +665,10 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
       js.job_id = id;
       js.state = JobState::pending;
       js.reason = "not visible in squeue or sacct yet";
+      // Right after sbatch that is the controller's lag; for longer (no accounting, and
+      // the job ended more than MinJobAge ago) nothing will ever say more: the engine's
+      // stuck check, not a wait forever.
+      js.blocked = true;
       out[id] = std::move(js);
     }
   }
