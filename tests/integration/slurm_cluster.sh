@@ -11,9 +11,10 @@
 #     escalated, an array task failing with a catalogued error and retried, and every
 #     tick's status pass is one squeue and at most one sacct (counted through wrappers).
 #     Two jobs are held in the queue (the sbatch wrapper adds --hold, as an admin's hold
-#     would): one with a short `expect` is escalated as stuck, the other, with a long
-#     one, is noted by the anomaly scan as stalled (`stall_after: 15s`) while the rest
-#     advance.
+#     would): one with a short `expect` is escalated as stuck, and once its cancel offer
+#     is ticked and the escalation cleared, cancelled (one scancel) and resubmitted; the
+#     other, with a long one, is noted by the anomaly scan as stalled
+#     (`stall_after: 15s`) while the rest advance, then released with scontrol.
 #  3. Through ssh: sshd on 127.0.0.1 with a throwaway key; a few SlurmReal cases (one
 #     running in a remote dir and rsyncing its outputs back) and one campaign with
 #     `ssh_host` + `ssh_config`, `deploy.remote_dir` and `sync:` run through it.
@@ -215,7 +216,28 @@ held_checks() {
   else
     bad "could not release the stalled job '$stall_job'"
   fi
-  [ -z "$held_job" ] || scancel "$held_job" || true
+  # Approve the escalation's offer to cancel the stuck job: tick it, clear, tick. cairn
+  # cancels that one job and resubmits the stage as attempt 2, which is not held.
+  expect_grep "the stuck escalation offers to cancel the job" \
+    "^- \\[ \\] cairn cancel: job $held_job \\(run\\): tick this" "campaigns/held-$u/WORKFLOW.md"
+  sed -i "s/^- \[ \] cairn cancel: job $held_job /- [x] cairn cancel: job $held_job /" "campaigns/held-$u/WORKFLOW.md"
+  git commit -qam "approve cancelling job $held_job"
+  expect_rc 0 "cairn clear held-$u" "$CAIRN" clear "held-$u" --reason "cancel the held job"
+  tick "the tick after the approval"
+  [ "$(calls scancel .)" = 1 ] && ok "exactly one scancel" || bad "$(calls scancel .) scancel calls"
+  expect_grep "...of the stuck job" "^$held_job\$" "$CALLS/scancel"
+  expect_grep "the stage is resubmitted as attempt 2" "cairn.held-$u.run.2" "$CALLS/sbatch"
+  expect_grep "the offer is marked done" "^- \\[x\\] cairn cancel: job $held_job \\(run\\) cancelled at" \
+    "campaigns/held-$u/WORKFLOW.md"
+  [ "$(squeue -h -j "$held_job" -o %T 2>/dev/null)" = PENDING ] && bad "job $held_job still pending" ||
+    ok "job $held_job is gone from the queue"
+  for n in 1 2 3 4 5 6; do
+    sleep 4
+    tick "tick after the cancel ($n)"
+    grep -q '^status: done$' "campaigns/held-$u/WORKFLOW.md" && break
+  done
+  expect_grep "the resubmitted stage completes" '^status: done$' "campaigns/held-$u/WORKFLOW.md"
+  [ "$(calls scancel .)" = 0 ] && ok "no further scancel" || bad "scancel called again"
 }
 
 tick_section() {
@@ -223,12 +245,12 @@ tick_section() {
   mkdir -p "$WRAP" "$CALLS"
   # Counting wrappers earlier on PATH: one line per call with its arguments.
   local p
-  for p in squeue sacct sbatch; do
+  for p in squeue sacct sbatch scancel; do
     printf '#!/bin/sh\necho "$*" >>"%s/%s"\nexec %s "$@"\n' "$CALLS" "$p" "$(command -v "$p")" >"$WRAP/$p"
     chmod +x "$WRAP/$p"
   done
   # The held and stalled campaigns' jobs are held at submit, as an admin's hold would.
-  printf '#!/bin/sh\necho "$*" >>"%s/sbatch"\ncase "$*" in *--job-name=cairn.held-*|*--job-name=cairn.stall-*) exec %s --hold "$@" ;; esac\nexec %s "$@"\n' \
+  printf '#!/bin/sh\necho "$*" >>"%s/sbatch"\ncase "$*" in *--job-name=cairn.held-*.run.1\ *|*--job-name=cairn.stall-*) exec %s --hold "$@" ;; esac\nexec %s "$@"\n' \
     "$CALLS" "$(command -v sbatch)" "$(command -v sbatch)" >"$WRAP/sbatch"
   mkdir -p "$T/repo" && cd "$T/repo" && git init -q
   "$CAIRN" init >/dev/null

@@ -77,6 +77,7 @@ class FakeScheduler : public Scheduler {
   JobStatus& job(const std::string& id) { return m_jobs[id]; }
 
   const std::vector<SubmitRequest>& submitted() const { return m_submitted; }
+  const std::vector<std::string>& cancelled() const { return m_cancelled; }
   int status_calls() const { return m_status_calls; }
   const std::vector<std::vector<std::string>>& status_batches() const { return m_status_batches; }
   bool m_unreachable = false;

@@ -408,6 +408,50 @@ TEST_F(TickTest, AJobThatCannotStartIsStuckAfterThreeTimesItsExpect) {
   EXPECT_NE(m_store.m_commits.back().request.message.find("Release, fix or cancel it"), std::string::npos);
 }
 
+TEST_F(TickTest, AnApprovedCancelOfAStuckJobCancelsItOnceAndResubmits) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 18:50Z"}}));
+  JobStatus& job = m_sched.job("7");
+  job.state = JobState::pending;
+  job.reason = "PENDING (JobHeldUser)";
+  job.blocked = true;
+  run();
+  ASSERT_TRUE(wf().escalation_required);
+  const std::vector<doc::ActionItem> before = wf().actions;
+  const auto offer = std::find_if(before.begin(), before.end(), [](const doc::ActionItem& a) {
+    return a.text.rfind("cairn cancel: job 7 (smoke): tick this", 0) == 0;
+  });
+  ASSERT_NE(offer, before.end());
+  EXPECT_FALSE(offer->checked);
+  run();  // nothing happens while escalated, and nothing is cancelled unasked
+  EXPECT_TRUE(m_sched.cancelled().empty());
+
+  // The human ticks the offer and clears the escalation (as `cairn clear` does).
+  auto& text = m_inputs[0].text;
+  text.replace(text.find("- [ ] cairn cancel: job 7 "), 5, "- [x]");
+  text.replace(text.find("escalation_required: true"), 25, "escalation_required: false");
+  text.replace(text.find("| escalated "), 12, "| ready     ");
+  run();
+  ASSERT_EQ(m_sched.cancelled(), std::vector<std::string>{"7"});
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.attempt, 2);  // a new key: adoption does not find job 7
+  EXPECT_EQ(wf().stages[0].retries, 1);
+  EXPECT_NE(wf().stages[0].job_id, "7");
+  const std::vector<doc::ActionItem> after = wf().actions;
+  const auto done = std::find_if(after.begin(), after.end(), [](const doc::ActionItem& a) {
+    return a.text.rfind("cairn cancel: job 7 (smoke) cancelled at ", 0) == 0;
+  });
+  ASSERT_NE(done, after.end()) << m_inputs[0].text;
+  EXPECT_TRUE(done->checked);
+  bool said = false;
+  for (const auto& c : m_store.m_commits) {
+    said = said || c.request.message.find("Cancelled job 7, as approved") != std::string::npos;
+  }
+  EXPECT_TRUE(said);
+  m_sched.set_running(wf().stages[0].job_id);
+  run();
+  EXPECT_EQ(m_sched.cancelled().size(), 1u);  // once
+}
+
 TEST_F(TickTest, ABlockedJobWithinThreeTimesItsExpectWaits) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
   m_sched.job("7").state = JobState::pending;

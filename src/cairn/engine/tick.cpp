@@ -118,6 +118,11 @@ constexpr std::string_view kResolved = "RESOLVED";
 // The action-queue items that record what the anomaly scan saw: "cairn anomaly:
 // <fingerprint>: <message> ...". Not "cairn:", which is the one item cairn rewrites.
 constexpr std::string_view kAnomalyPrefix = "cairn anomaly:";
+// The offer made with a stuck escalation: "cairn cancel: job 750 (run): ...". A human
+// ticks it (and clears the escalation) to approve cancelling that one job and
+// resubmitting the stage; cairn then rewrites it as done ("... cancelled at ...").
+constexpr std::string_view kCancelPrefix = "cairn cancel:";
+constexpr std::string_view kCancelledWord = "cancelled at";
 constexpr std::string_view kOrchestrationCheck = "ORCHESTRATION_CHECK.md";
 
 // What the tick does about one anomaly at one campaign: the seed's confidence ladder,
@@ -306,14 +311,38 @@ class CampaignTick {
                fmt::format("backend `{}` is not configured (cairn.yaml `backends:`)", backend), {});
       return false;
     }
-    const JobKey key{wf().campaign, name, stage.retries + 1};
+    // A cancel a human approved (the stuck escalation's offer): that one job goes, and the
+    // stage is resubmitted as a new attempt, so adoption does not find the old job.
+    const std::string to_cancel = approved_cancel(stage);
+    const int retries = stage.retries + (to_cancel.empty() ? 0 : 1);
+    const JobKey key{wf().campaign, name, retries + 1};
     if (m_options.dry_run) {
       Transition t = transition(stage, std::string(from), "running");
       t.attempt = key.attempt;
+      if (!to_cancel.empty()) t.body.push_back(fmt::format("Would cancel job {} (approved).", to_cancel));
       t.body.push_back(fmt::format("Would submit {} on {} as {}.", spec.run, backend, key.str()));
       m_report.transitions.push_back(std::move(t));
       m_stop = true;
       return false;
+    }
+    if (!to_cancel.empty()) {
+      // Cancelling an ended job is a no-op for the schedulers, so a tick that dies after
+      // this and before its intent commit can safely cancel again.
+      auto cancelled = sched->cancel(to_cancel);
+      if (!cancelled && cancelled.error().exit == ExitCode::unreachable) return infrastructure(backend, cancelled.error());
+      if (!cancelled) {
+        escalate(stage, "cancel-failed", fmt::format("cancelling job {} failed: {}", to_cancel, cancelled.error().message),
+                 {});
+        return false;
+      }
+      if (!edit_cell(name, doc::Column::retries, std::to_string(retries))) return false;
+      if (!check(m_file.upsert_action(cancel_item_prefix(to_cancel),
+                                      fmt::format("{}({}) {} {} as approved; resubmitted as attempt {}",
+                                                  cancel_item_prefix(to_cancel), name, kCancelledWord,
+                                                  util::clock_time(m_now), key.attempt),
+                                      true))) {
+        return false;
+      }
     }
     std::string job;
     std::string only_tasks;  // a retry of an array's failed tasks
@@ -345,6 +374,9 @@ class CampaignTick {
     Transition t = transition(stage, std::string(from), "running");
     t.job = job;
     t.attempt = key.attempt;
+    if (!to_cancel.empty()) {
+      t.body.push_back(fmt::format("Cancelled job {}, as approved in the action queue (retry {}).", to_cancel, retries));
+    }
     t.body.push_back(adopted
                          ? fmt::format("Adopted job {} ({}) already known to {}.", job, key.str(), backend)
                          : fmt::format("Submitted {} to {} as job {} ({}){}{}.", spec.run, backend, job, key.str(),
@@ -379,6 +411,22 @@ class CampaignTick {
       if (t.state != JobState::completed || t.exit_code.value_or(0) != 0) failed.push_back(t.index);
     }
     return fmt::format("{}", fmt::join(failed, ","));
+  }
+
+  static std::string cancel_item_prefix(const std::string& job) {
+    return fmt::format("{} job {} ", kCancelPrefix, job);
+  }
+
+  // The stage's job, when a human ticked cairn's offer to cancel it and it is not done yet.
+  std::string approved_cancel(const doc::Stage& stage) const {
+    if (stage.job_id.empty()) return {};
+    const std::string prefix = cancel_item_prefix(stage.job_id);
+    for (const auto& a : wf().actions) {
+      if (a.checked && a.text.rfind(prefix, 0) == 0 && a.text.find(kCancelledWord) == std::string::npos) {
+        return stage.job_id;
+      }
+    }
+    return {};
   }
 
   // The note `word` ("tasks", "nodes") of the stage's latest failure-log row when that
@@ -527,10 +575,19 @@ class CampaignTick {
   bool still_running(const doc::Stage& stage, const doc::StageSpec* spec, const JobStatus& status) {
     const std::int64_t expect = spec != nullptr ? expected_seconds(*spec) : 0;
     if (const std::string why = stuck(stage, spec, status, expect); !why.empty()) {
+      if (!check(m_file.upsert_action(
+              cancel_item_prefix(stage.job_id),
+              fmt::format("{}({}): tick this and clear the escalation to have cairn cancel the job and "
+                          "resubmit the stage",
+                          cancel_item_prefix(stage.job_id), stage.name),
+              false))) {
+        return false;
+      }
       escalate(stage, "stuck", why,
                {fmt::format("Job {} is left as it is. Release, fix or cancel it, then clear the escalation: a "
-                            "job still queued or running is adopted again.",
-                            stage.job_id)});
+                            "job still queued or running is adopted again. Or tick `{}` in the action queue "
+                            "before clearing: cairn then cancels that one job and resubmits the stage.",
+                            stage.job_id, cancel_item_prefix(stage.job_id))});
       return false;
     }
     const std::string name = stage.name;
@@ -897,6 +954,7 @@ class CampaignTick {
         return std::any_of(wf().actions.begin(), wf().actions.end(), [&](const doc::ActionItem& a) {
           const std::string text = lower(a.text);
           return a.checked && text.rfind(kActionPrefix, 0) != 0 && text.rfind(kAnomalyPrefix, 0) != 0 &&
+                 text.rfind(kCancelPrefix, 0) != 0 &&
                  text.find("approve") != std::string::npos && text.find(stage_name) != std::string::npos;
         });
       }
