@@ -43,7 +43,13 @@ class MeteredRunner : public sched::CommandRunner {
   explicit MeteredRunner(std::shared_ptr<Meter> meter) : m_meter(std::move(meter)) {}
   Expected<sched::CommandResult> run(const std::vector<std::string>& argv, std::string_view input,
                                      std::chrono::milliseconds timeout) override {
-    ++m_meter->calls[argv.at(0)];
+    // `env SLURM_TIME_FORMAT=%s squeue ...` is a squeue call.
+    std::size_t program = 0;
+    if (argv.at(0) == "env") {
+      for (program = 1; program < argv.size() && argv[program].find('=') != std::string::npos; ++program) {
+      }
+    }
+    ++m_meter->calls[argv.at(std::min(program, argv.size() - 1))];
     auto r = m_inner.run(argv, input, timeout);
     if (r) m_meter->bytes += r->out.size() + r->err.size();
     return r;
