@@ -402,7 +402,8 @@ TEST_F(TickTest, AJobThatCannotStartIsStuckAfterThreeTimesItsExpect) {
   job.submitted = *util::parse_time("2026-05-05 18:50Z");  // the scheduler's own clock wins
   run();
   EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [stuck]");
-  EXPECT_NE(wf().escalation_reason.find("job 7 cannot start: PENDING (JobHeldUser) for 1h10m"), std::string::npos)
+  EXPECT_NE(wf().escalation_reason.find("job 7 cannot start: PENDING (JobHeldUser) for 1h10m"),
+            std::string::npos)
       << wf().escalation_reason;
   EXPECT_NE(wf().escalation_reason.find("JobHeldUser"), std::string::npos);
   EXPECT_NE(m_store.m_commits.back().request.message.find("Release, fix or cancel it"), std::string::npos);
@@ -497,7 +498,8 @@ TEST_F(TickTest, AJobWritingItsCheckpointIsNotStuck) {
   m_ws.m_mtimes["restart/*.chk"] = *util::parse_time("2026-05-05 19:20Z");  // 40 minutes old
   run();
   EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [stuck]");
-  EXPECT_NE(wf().escalation_reason.find("checkpoint `restart/*.chk` not written in the last 20m"), std::string::npos)
+  EXPECT_NE(wf().escalation_reason.find("checkpoint `restart/*.chk` not written in the last 20m"),
+            std::string::npos)
       << wf().escalation_reason;
 }
 
@@ -949,7 +951,8 @@ TEST_F(TickTest, AFailedTaskRowKeepsBothTasksAndNodes) {
   job.nodes = "gpu3";
   run();
   ASSERT_FALSE(wf().failures.empty());
-  EXPECT_EQ(wf().failures.back().message.rfind("job 7: tasks 3; nodes gpu3; ", 0), 0u) << wf().failures.back().message;
+  EXPECT_EQ(wf().failures.back().message.rfind("job 7: tasks 3; nodes gpu3; ", 0), 0u)
+      << wf().failures.back().message;
   run();
   ASSERT_EQ(m_sched.submitted().size(), 1u);
   EXPECT_EQ(m_sched.submitted()[0].array, "3");

@@ -155,10 +155,10 @@ TEST(SlurmParse, SqueueFixture) {
   EXPECT_EQ(st["1240"].state, JobState::pending);
   EXPECT_EQ(st["1242"].state, JobState::pending);
   // Blocked: pending for a reason that will not clear by itself. Waiting one's turn is not.
-  EXPECT_TRUE(st["1235"].blocked);     // JobHeldUser
-  EXPECT_TRUE(st["1240"].blocked);     // PartitionTimeLimit: asks more time than the partition allows
-  EXPECT_FALSE(st["1242"].blocked);    // requeued, waiting for its BeginTime
-  EXPECT_FALSE(st["1234"].blocked);    // running
+  EXPECT_TRUE(st["1235"].blocked);   // JobHeldUser
+  EXPECT_TRUE(st["1240"].blocked);   // PartitionTimeLimit: asks more time than the partition allows
+  EXPECT_FALSE(st["1242"].blocked);  // requeued, waiting for its BeginTime
+  EXPECT_FALSE(st["1234"].blocked);  // running
 }
 
 TEST(SlurmParse, BlockedReasons) {
@@ -169,13 +169,15 @@ TEST(SlurmParse, BlockedReasons) {
                         "PartitionInactive", "InvalidQOS", "QOSMaxWallDurationPerJobLimit"}) {
     EXPECT_TRUE(pending(r)) << r;
   }
-  for (const char* r : {"Priority", "Resources", "BeginTime", "Dependency", "ReqNodeNotAvail, UnavailableNodes:c1",
-                        "QOSMaxJobsPerUserLimit", "JobArrayTaskLimit", "None"}) {
+  for (const char* r :
+       {"Priority", "Resources", "BeginTime", "Dependency", "ReqNodeNotAvail, UnavailableNodes:c1",
+        "QOSMaxJobsPerUserLimit", "JobArrayTaskLimit", "None"}) {
     EXPECT_FALSE(pending(r)) << r;
   }
   // An array is blocked only when every task still waiting is.
   EXPECT_TRUE(aggregate(parse_squeue("6_[1-4]|PENDING|JobHeldUser\n"), {"6"})["6"].blocked);
-  EXPECT_FALSE(aggregate(parse_squeue("6_1|PENDING|JobHeldUser\n6_[2-4]|PENDING|Priority\n"), {"6"})["6"].blocked);
+  EXPECT_FALSE(
+      aggregate(parse_squeue("6_1|PENDING|JobHeldUser\n6_[2-4]|PENDING|Priority\n"), {"6"})["6"].blocked);
 }
 
 TEST(SlurmParse, SacctFixtureFinalStates) {
@@ -236,7 +238,7 @@ TEST(SlurmParse, SacctFixtureFinalStates) {
   EXPECT_EQ(st["22"].nodes, "node[101-104]");
   EXPECT_EQ(st["3"].nodes, "localhost");
   EXPECT_EQ(st["28"].nodes, "node002,node003,node004");
-  EXPECT_EQ(st["9"].nodes, "");   // cancelled while pending: "None assigned"
+  EXPECT_EQ(st["9"].nodes, "");  // cancelled while pending: "None assigned"
   EXPECT_EQ(st["26"].nodes, "");
 }
 
@@ -571,8 +573,9 @@ TEST_F(SlurmFake, StatusIsOneSqueueAndOneSacct) {
   EXPECT_EQ(count("squeue"), 1);
   EXPECT_EQ(count("sacct"), 1);
   EXPECT_EQ(shared->calls[0],
-            (std::vector<std::string>{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--array", "--states=all",
-                                      "--jobs=1250,7,2,3,12,4000", "-o", "%i|%T|%r|%V|%S|%e|%P|%N"}));
+            (std::vector<std::string>{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--array",
+                                      "--states=all", "--jobs=1250,7,2,3,12,4000", "-o",
+                                      "%i|%T|%r|%V|%S|%e|%P|%N"}));
   EXPECT_EQ(arg_with(shared->calls[1], "SLURM_TIME_FORMAT="), "SLURM_TIME_FORMAT=%s");
   EXPECT_EQ(shared->calls[1].back(),
             "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,Submit,Start,End,Partition,WorkDir");
@@ -587,7 +590,7 @@ TEST_F(SlurmFake, StatusIsOneSqueueAndOneSacct) {
   EXPECT_EQ((*st)["3"].state, JobState::failed);
   EXPECT_EQ((*st)["12"].state, JobState::timeout);
   EXPECT_EQ((*st)["4000"].state, JobState::pending);  // just submitted, visible nowhere yet
-  EXPECT_TRUE((*st)["4000"].blocked);  // until seen: the stuck check, never a wait forever
+  EXPECT_TRUE((*st)["4000"].blocked);                 // until seen: the stuck check, never a wait forever
 }
 
 // Seen on the real cluster under load: accounting had the first task of an array and
@@ -1023,7 +1026,8 @@ TEST_F(SlurmReal, ExcludedNodeIsHonouredBySlurm) {
   auto id = s.submit(req);
   ASSERT_FALSE(id) << "job " << *id << " was accepted although its only node is excluded";
   EXPECT_EQ(id.error().exit, ExitCode::findings) << id.error().message;
-  EXPECT_NE(id.error().message.find("node configuration is not available"), std::string::npos) << id.error().message;
+  EXPECT_NE(id.error().message.find("node configuration is not available"), std::string::npos)
+      << id.error().message;
 }
 
 TEST_F(SlurmReal, FailedWithExitCode) {

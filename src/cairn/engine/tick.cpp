@@ -329,10 +329,11 @@ class CampaignTick {
       // Cancelling an ended job is a no-op for the schedulers, so a tick that dies after
       // this and before its intent commit can safely cancel again.
       auto cancelled = sched->cancel(to_cancel);
-      if (!cancelled && cancelled.error().exit == ExitCode::unreachable) return infrastructure(backend, cancelled.error());
+      if (!cancelled && cancelled.error().exit == ExitCode::unreachable)
+        return infrastructure(backend, cancelled.error());
       if (!cancelled) {
-        escalate(stage, "cancel-failed", fmt::format("cancelling job {} failed: {}", to_cancel, cancelled.error().message),
-                 {});
+        escalate(stage, "cancel-failed",
+                 fmt::format("cancelling job {} failed: {}", to_cancel, cancelled.error().message), {});
         return false;
       }
       if (!edit_cell(name, doc::Column::retries, std::to_string(retries))) return false;
@@ -375,13 +376,14 @@ class CampaignTick {
     t.job = job;
     t.attempt = key.attempt;
     if (!to_cancel.empty()) {
-      t.body.push_back(fmt::format("Cancelled job {}, as approved in the action queue (retry {}).", to_cancel, retries));
+      t.body.push_back(
+          fmt::format("Cancelled job {}, as approved in the action queue (retry {}).", to_cancel, retries));
     }
-    t.body.push_back(adopted
-                         ? fmt::format("Adopted job {} ({}) already known to {}.", job, key.str(), backend)
-                         : fmt::format("Submitted {} to {} as job {} ({}){}{}.", spec.run, backend, job, key.str(),
-                                       only_tasks.empty() ? "" : fmt::format(", array tasks {} only", only_tasks),
-                                       not_on.empty() ? "" : fmt::format(", not on {}", not_on)));
+    t.body.push_back(
+        adopted ? fmt::format("Adopted job {} ({}) already known to {}.", job, key.str(), backend)
+                : fmt::format("Submitted {} to {} as job {} ({}){}{}.", spec.run, backend, job, key.str(),
+                              only_tasks.empty() ? "" : fmt::format(", array tasks {} only", only_tasks),
+                              not_on.empty() ? "" : fmt::format(", not on {}", not_on)));
     if (!edit_cell(name, doc::Column::job_id, job)) return false;
     if (!edit_cell(name, doc::Column::started, util::table_time(m_now))) return false;
     if (!edit_cell(name, doc::Column::status, "running")) return false;
@@ -583,11 +585,12 @@ class CampaignTick {
               false))) {
         return false;
       }
-      escalate(stage, "stuck", why,
-               {fmt::format("Job {} is left as it is. Release, fix or cancel it, then clear the escalation: a "
-                            "job still queued or running is adopted again. Or tick `{}` in the action queue "
-                            "before clearing: cairn then cancels that one job and resubmits the stage.",
-                            stage.job_id, cancel_item_prefix(stage.job_id))});
+      escalate(
+          stage, "stuck", why,
+          {fmt::format("Job {} is left as it is. Release, fix or cancel it, then clear the escalation: a "
+                       "job still queued or running is adopted again. Or tick `{} job {}` in the action "
+                       "queue before clearing: cairn then cancels that one job and resubmits the stage.",
+                       stage.job_id, kCancelPrefix, stage.job_id)});
       return false;
     }
     const std::string name = stage.name;
@@ -623,12 +626,10 @@ class CampaignTick {
     if (!status.nodes.empty() && (node_failure || d.excludes_nodes)) {
       notes += fmt::format("{} {}; ", kNodesWord, status.nodes);
     }
-    doc::FailureRow row{util::date(m_now),
-                        name,
-                        d.error_class,
-                        cell_text(fmt::format("job {}: {}{}", stage.job_id, notes, d.message)),
-                        cell_text(d.action()),
-                        d.kind == Decision::Kind::escalate ? "ESCALATED" : std::string(kRetrying)};
+    doc::FailureRow row{
+        util::date(m_now),     name,
+        d.error_class,         cell_text(fmt::format("job {}: {}{}", stage.job_id, notes, d.message)),
+        cell_text(d.action()), d.kind == Decision::Kind::escalate ? "ESCALATED" : std::string(kRetrying)};
     t.failure = row;
     if (!edit_cell(name, doc::Column::status, "failed")) return false;
     if (!append_failure(row)) return false;
@@ -954,8 +955,8 @@ class CampaignTick {
         return std::any_of(wf().actions.begin(), wf().actions.end(), [&](const doc::ActionItem& a) {
           const std::string text = lower(a.text);
           return a.checked && text.rfind(kActionPrefix, 0) != 0 && text.rfind(kAnomalyPrefix, 0) != 0 &&
-                 text.rfind(kCancelPrefix, 0) != 0 &&
-                 text.find("approve") != std::string::npos && text.find(stage_name) != std::string::npos;
+                 text.rfind(kCancelPrefix, 0) != 0 && text.find("approve") != std::string::npos &&
+                 text.find(stage_name) != std::string::npos;
         });
       }
     }

@@ -137,9 +137,9 @@ TaskStatus task_from(const SlurmRecord& r, std::string index) {
 // past a per-job limit. Waiting for resources, priority or a begin time is not.
 bool blocking_reason(std::string_view reason) {
   static constexpr std::array<std::string_view, 11> kBlocking = {
-      "DependencyNeverSatisfied", "PartitionDown",   "PartitionInactive", "BadConstraints",
-      "InvalidAccount",           "InvalidQOS",      "PartitionNodeLimit", "PartitionTimeLimit",
-      "PartitionConfig",          "QOSNotAllowed",   "AccountNotAllowed"};
+      "DependencyNeverSatisfied", "PartitionDown", "PartitionInactive",  "BadConstraints",
+      "InvalidAccount",           "InvalidQOS",    "PartitionNodeLimit", "PartitionTimeLimit",
+      "PartitionConfig",          "QOSNotAllowed", "AccountNotAllowed"};
   reason = trim(reason);
   const auto ends_with = [&](std::string_view tail) {
     return reason.size() >= tail.size() && reason.substr(reason.size() - tail.size()) == tail;
@@ -185,7 +185,8 @@ void add_placement(const std::vector<const SlurmRecord*>& rows, JobStatus& js) {
     if (const std::string nodes = placed_on(*r); !nodes.empty()) {
       add_unique(ran_on, nodes);
       const auto exit = exit_from(r->exit_code, nullptr);
-      if (is_final(state) && (state != JobState::completed || exit.value_or(0) != 0)) add_unique(failed_on, nodes);
+      const bool failed = is_final(state) && (state != JobState::completed || exit.value_or(0) != 0);
+      if (failed) add_unique(failed_on, nodes);
     }
     if (auto t = parse_slurm_time(r->submit); t && (!js.submitted || *t < *js.submitted)) js.submitted = t;
     if (state == JobState::running || is_final(state)) {
@@ -603,8 +604,8 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
   // ended, while slurmdbd may lag seconds behind (see parse_sacct's placeholder rows).
   // Times as epoch seconds: the login node's time zone and the user's own
   // SLURM_TIME_FORMAT (e.g. "relative") would make them unreadable.
-  auto q = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.squeue, "--noheader", "--array", "--states=all",
-                           "--jobs=" + list, "-o", "%i|%T|%r|%V|%S|%e|%P|%N"}));
+  auto q = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.squeue, "--noheader", "--array",
+                           "--states=all", "--jobs=" + list, "-o", "%i|%T|%r|%V|%S|%e|%P|%N"}));
   // squeue fails the whole call when the only ids it is given have left the
   // controller; that is an answer ("none queued"), not an outage.
   if (q.exit != 0 && !contains(q.err, "Invalid job id specified")) {
