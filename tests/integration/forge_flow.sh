@@ -187,6 +187,33 @@ YAML
 done
 
 # Fault injection: every failure on every request of an escalation and of a resume.
+echo "# stuck"
+# An escalation for a stuck job carries cairn's offer to cancel it; the pull request
+# says how to approve that (tick the offer on the branch) instead of a catalogued fix.
+git init -q --bare "$T/stuck.git"
+git clone -q "$T/stuck.git" "$T/stuck" 2>/dev/null
+cd "$T/stuck"
+cat > cairn.yaml <<YAML
+root: campaigns
+branch: main
+identity: {name: cairn-bot, email: cairn-bot@test.invalid}
+forge: {kind: github, repo: acme/stuck, api: "$API", token_env: FAKE_FORGE_TOKEN}
+YAML
+campaign "$PWD" c1
+sed -i -e 's/^status: ready/status: escalated/' -e 's/^escalation_required: false/escalation_required: true/' \
+  -e 's/^escalation_reason: ""/escalation_reason: "job 42 cannot start: PENDING (JobHeldAdmin) for 3h"/' \
+  -e 's/^\(| 0 | run  |[^|]*|[^|]*|\) [a-z]* *| [^|]* |/\1 escalated | 42  |/' \
+  -e 's/^## Action queue$/&\n\n- [ ] cairn cancel: job 42 (run): tick this and clear the escalation/' \
+  campaigns/c1/WORKFLOW.md
+git add -A && git commit -q -m "c1 stuck" && git push -q origin main
+kind=github
+expect_rc 0 "stuck: forge run" "$CAIRN" forge
+state
+expect_grep "stuck: the pull request says the job is stuck" 'job 42 is stuck' "$T/state.json"
+expect_grep "stuck: ...and how to approve cancelling it" \
+  'change `- \[ \] cairn cancel: job 42` to `- \[x\]` in the Action queue on this branch' "$T/state.json"
+cd "$T"
+
 echo "# faults"
 git init -q --bare "$T/faults.git"
 git clone -q "$T/faults.git" "$T/faults" 2>/dev/null

@@ -11,6 +11,7 @@
 
 #include <cairn/cli/backends.hpp>
 #include <cairn/cli/verbs.hpp>
+#include <cairn/engine/tick.hpp>
 #include <cairn/forge/forge.hpp>
 #include <cairn/forge/sync.hpp>
 #include <cairn/gitstore/branch.hpp>
@@ -121,9 +122,23 @@ std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const st
         if (engine::Scheduler* s = backends.get(backend); s != nullptr) {
           if (auto tail = s->log_tail(stage->job_id, 200); tail) v.log_tail = *tail;
         }
+        // A stuck job (held, or running far past its `expect`): the escalation offered
+        // to cancel it. Ticking that offer on the branch makes the merge approve it.
+        const std::string offer = engine::cancel_offer_prefix(stage->job_id);
+        for (const auto& a : wf.actions) {
+          if (a.checked || a.text.rfind(offer, 0) != 0) continue;
+          v.suggested_fix = fmt::format(
+              "job {} is stuck. Release or fix it on the scheduler and merge, or change `- [ ] {}` to `- [x]` in "
+              "the Action queue on this branch before merging: the next tick then cancels that one job and "
+              "resubmits the stage.",
+              stage->job_id, a.text.substr(0, offer.size() - 1));
+          break;
+        }
       }
-      const auto cls = stage != nullptr && catalog ? escalated_failure(*catalog, wf, stage->name, v.log_tail)
-                                                   : std::nullopt;
+      const bool stuck = !v.suggested_fix.empty();
+      const auto cls = stage != nullptr && catalog && !stuck
+                           ? escalated_failure(*catalog, wf, stage->name, v.log_tail)
+                           : std::nullopt;
       if (cls) {
         v.suggested_fix = fmt::format("`{}` ({}): {}{}", cls->error_class, cls->source,
                                       cls->hint.empty() ? "see the catalog entry" : cls->hint,

@@ -337,9 +337,9 @@ class CampaignTick {
         return false;
       }
       if (!edit_cell(name, doc::Column::retries, std::to_string(retries))) return false;
-      if (!check(m_file.upsert_action(cancel_item_prefix(to_cancel),
+      if (!check(m_file.upsert_action(cancel_offer_prefix(to_cancel),
                                       fmt::format("{}({}) {} {} as approved; resubmitted as attempt {}",
-                                                  cancel_item_prefix(to_cancel), name, kCancelledWord,
+                                                  cancel_offer_prefix(to_cancel), name, kCancelledWord,
                                                   util::clock_time(m_now), key.attempt),
                                       true))) {
         return false;
@@ -415,14 +415,10 @@ class CampaignTick {
     return fmt::format("{}", fmt::join(failed, ","));
   }
 
-  static std::string cancel_item_prefix(const std::string& job) {
-    return fmt::format("{} job {} ", kCancelPrefix, job);
-  }
-
   // The stage's job, when a human ticked cairn's offer to cancel it and it is not done yet.
   std::string approved_cancel(const doc::Stage& stage) const {
     if (stage.job_id.empty()) return {};
-    const std::string prefix = cancel_item_prefix(stage.job_id);
+    const std::string prefix = cancel_offer_prefix(stage.job_id);
     for (const auto& a : wf().actions) {
       if (a.checked && a.text.rfind(prefix, 0) == 0 && a.text.find(kCancelledWord) == std::string::npos) {
         return stage.job_id;
@@ -578,10 +574,10 @@ class CampaignTick {
     const std::int64_t expect = spec != nullptr ? expected_seconds(*spec) : 0;
     if (const std::string why = stuck(stage, spec, status, expect); !why.empty()) {
       if (!check(m_file.upsert_action(
-              cancel_item_prefix(stage.job_id),
+              cancel_offer_prefix(stage.job_id),
               fmt::format("{}({}): tick this and clear the escalation to have cairn cancel the job and "
                           "resubmit the stage",
-                          cancel_item_prefix(stage.job_id), stage.name),
+                          cancel_offer_prefix(stage.job_id), stage.name),
               false))) {
         return false;
       }
@@ -1246,6 +1242,10 @@ std::map<std::string, std::vector<AnomalyAction>> plan_anomaly_actions(const std
 bool TickReport::has_invalid_files() const {
   return std::any_of(campaigns.begin(), campaigns.end(),
                      [](const CampaignReport& c) { return doc::has_errors(c.diagnostics); });
+}
+
+std::string cancel_offer_prefix(const std::string& job_id) {
+  return fmt::format("{} job {} ", kCancelPrefix, job_id);
 }
 
 bool any_due(const std::vector<CampaignInput>& campaigns, TimePoint now, const TickOptions& options) {
