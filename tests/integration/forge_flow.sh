@@ -186,19 +186,22 @@ YAML
   cd "$T"
 done
 
-# Fault injection: every failure on every request of an escalation and of a resume.
-echo "# stuck"
-# An escalation for a stuck job carries cairn's offer to cancel it; the pull request
-# says how to approve that (tick the offer on the branch) instead of a catalogued fix.
-git init -q --bare "$T/stuck.git"
-git clone -q "$T/stuck.git" "$T/stuck" 2>/dev/null
-cd "$T/stuck"
-cat > cairn.yaml <<YAML
+github_repo() {  # github_repo NAME: a bare remote $T/NAME.git, its clone as the cwd, forge acme/NAME
+  git init -q --bare "$T/$1.git"
+  git clone -q "$T/$1.git" "$T/$1" 2>/dev/null
+  cd "$T/$1"
+  cat > cairn.yaml <<YAML
 root: campaigns
 branch: main
 identity: {name: cairn-bot, email: cairn-bot@test.invalid}
-forge: {kind: github, repo: acme/stuck, api: "$API", token_env: FAKE_FORGE_TOKEN}
+forge: {kind: github, repo: acme/$1, api: "$API", token_env: FAKE_FORGE_TOKEN}
 YAML
+}
+
+echo "# stuck"
+# An escalation for a stuck job carries cairn's offer to cancel it; the pull request
+# says how to approve that (tick the offer on the branch) instead of a catalogued fix.
+github_repo stuck
 campaign "$PWD" c1
 sed -i -e 's/^status: ready/status: escalated/' -e 's/^escalation_required: false/escalation_required: true/' \
   -e 's/^escalation_reason: ""/escalation_reason: "job 42 cannot start: PENDING (JobHeldAdmin) for 3h"/' \
@@ -214,16 +217,9 @@ expect_grep "stuck: ...and how to approve cancelling it" \
   'change `- \[ \] cairn cancel: job 42` to `- \[x\]` in the Action queue on this branch' "$T/state.json"
 cd "$T"
 
+# Fault injection: every failure on every request of an escalation and of a resume.
 echo "# faults"
-git init -q --bare "$T/faults.git"
-git clone -q "$T/faults.git" "$T/faults" 2>/dev/null
-cd "$T/faults"
-cat > cairn.yaml <<YAML
-root: campaigns
-branch: main
-identity: {name: cairn-bot, email: cairn-bot@test.invalid}
-forge: {kind: github, repo: acme/faults, api: "$API", token_env: FAKE_FORGE_TOKEN}
-YAML
+github_repo faults
 escalated_campaign "$PWD"
 git add -A && git commit -q -m "c1 escalated" && git push -q origin main
 cycles=${CAIRN_FORGE_FAULT_CYCLES:-50}

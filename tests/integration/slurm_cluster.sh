@@ -182,6 +182,16 @@ status_calls_ok() {  # status_calls_ok TICK JOBS: the status pass is one squeue,
   fi
 }
 
+tick_until_done() {  # tick_until_done CAMPAIGN WHY: up to 6 ticks 4 s apart, until it is done
+  local n
+  for n in 1 2 3 4 5 6; do
+    sleep 4
+    tick "tick after $2 ($n)"
+    grep -q '^status: done$' "campaigns/$1/WORKFLOW.md" && return 0
+  done
+  return 0  # the caller's check says whether it got there
+}
+
 # The two held jobs: stuck (escalated, the job left alone) and stalled (noted once).
 held_checks() {
   local u=$1 held_job stall_job
@@ -207,11 +217,7 @@ held_checks() {
   expect_grep "a stalled campaign is not escalated" '^escalation_required: false' "campaigns/stall-$u/WORKFLOW.md"
   # Release the hold: the stalled job runs and the campaign completes.
   if [ -n "$stall_job" ] && scontrol release "$stall_job"; then
-    for n in 1 2 3 4 5 6; do
-      sleep 4
-      tick "tick after the release ($n)"
-      grep -q '^status: done$' "campaigns/stall-$u/WORKFLOW.md" && break
-    done
+    tick_until_done "stall-$u" "the release"
     expect_grep "released, the stalled campaign completes" '^status: done$' "campaigns/stall-$u/WORKFLOW.md"
   else
     bad "could not release the stalled job '$stall_job'"
@@ -231,11 +237,7 @@ held_checks() {
     "campaigns/held-$u/WORKFLOW.md"
   [ "$(squeue -h -j "$held_job" -o %T 2>/dev/null)" = PENDING ] && bad "job $held_job still pending" ||
     ok "job $held_job is gone from the queue"
-  for n in 1 2 3 4 5 6; do
-    sleep 4
-    tick "tick after the cancel ($n)"
-    grep -q '^status: done$' "campaigns/held-$u/WORKFLOW.md" && break
-  done
+  tick_until_done "held-$u" "the cancel"
   expect_grep "the resubmitted stage completes" '^status: done$' "campaigns/held-$u/WORKFLOW.md"
   [ "$(calls scancel .)" = 0 ] && ok "no further scancel" || bad "scancel called again"
 }

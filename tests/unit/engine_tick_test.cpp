@@ -89,6 +89,22 @@ class TickTest : public ::testing::Test {
     m_inputs.push_back({"campaigns/" + campaign + "/WORKFLOW.md", "/repo/campaigns/" + campaign, std::move(text)});
   }
 
+  // Campaign c1 whose stage smoke ran job 7 until it ended NODE_FAIL on `nodes`; with
+  // `exclude`, the catalog's fix for that is "exclude node" (not "resubmit").
+  void add_node_failure(const std::string& nodes, bool exclude) {
+    if (exclude) m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
+    add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+    m_sched.finish("7", JobState::node_fail, 1, "", "NODE_FAIL");
+    m_sched.job("7").nodes = nodes;
+  }
+
+  // Adds `line` (e.g. "checkpoint: restart/*.chk") to the first stage spec of campaign `i`.
+  void add_spec_line(const std::string& line, std::size_t i = 0) {
+    auto& text = m_inputs[i].text;
+    const std::string at = "    expect: 20m\n";
+    text.insert(text.find(at) + at.size(), "    " + line + "\n");
+  }
+
   TickReport run(TickOptions opts = {}) {
     if (!m_no_force) opts.force = true;
     TickReport r = tick(Ports{m_backends, m_store, m_clock, m_ws, m_catalog}, m_inputs, opts, m_history);
@@ -488,9 +504,7 @@ TEST_F(TickTest, AnArrayIsStuckOnlyWhenOneOfItsTasksIs) {
 
 TEST_F(TickTest, AJobWritingItsCheckpointIsNotStuck) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 18:50Z"}}));
-  auto& text = m_inputs[0].text;
-  const std::string at = "    expect: 20m\n";
-  text.insert(text.find(at) + at.size(), "    checkpoint: restart/*.chk\n");
+  add_spec_line("checkpoint: restart/*.chk");
   m_sched.set_running("7");
   m_ws.m_mtimes["restart/*.chk"] = *util::parse_time("2026-05-05 19:55Z");
   run();
@@ -835,9 +849,7 @@ class CheckpointTest : public TickTest {
   void add_running() {
     add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:00Z"}}));
     // The stage's own spec gets a checkpoint.
-    auto& text = m_inputs[0].text;
-    const std::string at = "    expect: 20m\n";
-    text.insert(text.find(at) + at.size(), "    checkpoint: restart/*.chk\n");
+    add_spec_line("checkpoint: restart/*.chk");
     m_sched.finish("7", JobState::preempted, -1, "", "PREEMPTED");
   }
 };
@@ -872,9 +884,7 @@ TEST_F(CheckpointTest, EscalatesWhenThereIsNoCheckpointFile) {
 
 TEST_F(TickTest, AnArrayRetryResubmitsOnlyTheFailedTasks) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
-  auto& text = m_inputs[0].text;
-  const std::string at = "    expect: 20m\n";
-  text.insert(text.find(at) + at.size(), "    array: \"1-4\"\n");
+  add_spec_line("array: \"1-4\"");
   JobStatus& job = m_sched.job("7");
   job.job_id = "7";
   for (const char* i : {"1", "2", "3", "4"}) {
@@ -896,10 +906,7 @@ TEST_F(TickTest, AnArrayRetryResubmitsOnlyTheFailedTasks) {
 
 TEST_F(TickTest, ExcludeNodeRetriesAwayFromTheFailedNodes) {
   // The catalog spells it "exclude node"; the row's action is the canonical form.
-  m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
-  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
-  m_sched.finish("7", JobState::node_fail, 1, "", "NODE_FAIL");
-  m_sched.job("7").nodes = "node[101-104]";
+  add_node_failure("node[101-104]", true);
   run();
   ASSERT_FALSE(wf().failures.empty());
   const auto& row = wf().failures.back();
@@ -914,9 +921,7 @@ TEST_F(TickTest, ExcludeNodeRetriesAwayFromTheFailedNodes) {
 }
 
 TEST_F(TickTest, ANodeFailureFixedByResubmitNamesTheNodeButRunsAnywhere) {
-  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
-  m_sched.finish("7", JobState::node_fail, 1, "", "NODE_FAIL");
-  m_sched.job("7").nodes = "c07";
+  add_node_failure("c07", false);
   run();
   ASSERT_FALSE(wf().failures.empty());
   EXPECT_EQ(wf().failures.back().message.rfind("job 7: nodes c07; ", 0), 0u) << wf().failures.back().message;
@@ -927,9 +932,7 @@ TEST_F(TickTest, ANodeFailureFixedByResubmitNamesTheNodeButRunsAnywhere) {
 }
 
 TEST_F(TickTest, ExcludeNodeWithoutAKnownNodeSaysSoAndResubmits) {
-  m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
-  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
-  m_sched.finish("7", JobState::node_fail, 1, "", "NODE_FAIL");
+  add_node_failure("", true);
   run();
   ASSERT_FALSE(wf().failures.empty());
   EXPECT_EQ(wf().failures.back().action, "exclude-node (resubmit; the scheduler named no node to avoid)");
@@ -941,9 +944,7 @@ TEST_F(TickTest, ExcludeNodeWithoutAKnownNodeSaysSoAndResubmits) {
 TEST_F(TickTest, AFailedTaskRowKeepsBothTasksAndNodes) {
   m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
-  auto& text = m_inputs[0].text;
-  const std::string at = "    expect: 20m\n";
-  text.insert(text.find(at) + at.size(), "    array: \"1-4\"\n");
+  add_spec_line("array: \"1-4\"");
   JobStatus& job = m_sched.job("7");
   job.job_id = "7";
   job.tasks = {{"1", JobState::completed, 0, ""}, {"3", JobState::node_fail, std::nullopt, ""}};
@@ -961,9 +962,7 @@ TEST_F(TickTest, AFailedTaskRowKeepsBothTasksAndNodes) {
 
 TEST_F(TickTest, AFirstArraySubmitRunsTheWholeArray) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
-  auto& text = m_inputs[0].text;
-  const std::string at = "    expect: 20m\n";
-  text.insert(text.find(at) + at.size(), "    array: \"1-4\"\n");
+  add_spec_line("array: \"1-4\"");
   run();
   ASSERT_EQ(m_sched.submitted().size(), 1u);
   EXPECT_EQ(m_sched.submitted()[0].array, "");  // the spec's own range
@@ -980,8 +979,7 @@ TEST_F(TickTest, SpecEditingFixesAreWrittenIntoTheStageSpec) {
   add("c2", workflow("c2", {{"prod", "always", "exit=0", "running", "8", "2026-05-05 19:50Z"}}));
   auto& t1 = m_inputs[0].text;
   t1.replace(t1.find("resources: {time: \"00:30:00\"}"), 29, "resources: {time: \"00:30:00\", gpus: 1}");
-  auto& t2 = m_inputs[1].text;
-  t2.insert(t2.find("    expect: 20m\n") + 16, "    priority: NORMAL\n");
+  add_spec_line("priority: NORMAL", 1);
   m_sched.finish("7", JobState::failed, 1, "RuntimeError: CUDA out of memory. Tried to allocate 2 GiB\n");
   m_sched.finish("8", JobState::failed, 1, "0/4 nodes are available: Insufficient nvidia.com/gpu\n");
   run();

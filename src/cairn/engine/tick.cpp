@@ -427,45 +427,44 @@ class CampaignTick {
     return {};
   }
 
-  // The note `word` ("tasks", "nodes") of the stage's latest failure-log row when that
-  // row is being retried: "job 41: tasks 3,7; nodes c07; ..." -> "3,7" / "c07". Empty
-  // when the row is not retrying, has no such note, or the note holds anything but
-  // `allowed` characters (a row a human edited is not passed on to the scheduler).
-  std::string retry_note(const doc::Stage& stage, std::string_view word, std::string_view allowed) const {
+  // The stage's latest failure-log row when it is being retried (Result RETRYING): what
+  // the next submit reads back from the failed attempt. Null otherwise.
+  const doc::FailureRow* retrying_row(const doc::Stage& stage) const {
     for (auto it = wf().failures.rbegin(); it != wf().failures.rend(); ++it) {
-      if (it->stage != stage.name) continue;
-      if (it->result != kRetrying) return {};
-      const std::string& m = it->message;
-      std::size_t at = std::string::npos;
-      for (const std::string_view before : {": ", "; "}) {
-        at = m.find(fmt::format("{}{} ", before, word));
-        if (at != std::string::npos) break;
-      }
-      if (at == std::string::npos) return {};
-      const auto begin = at + 2 + word.size() + 1;
-      const auto end = m.find(';', begin);
-      if (end == std::string::npos || end == begin) return {};
-      std::string note = m.substr(begin, end - begin);
-      const bool plain = note.find_first_not_of(allowed) == std::string::npos;
-      return plain ? note : std::string();
+      if (it->stage == stage.name) return it->result == kRetrying ? &*it : nullptr;
     }
-    return {};
+    return nullptr;
+  }
+
+  // The note `word` ("tasks", "nodes") of a failure-log message: "job 41: tasks 3,7;
+  // nodes c07; ..." -> "3,7" / "c07". Empty when there is no such note or it holds
+  // anything but `allowed` characters (a row a human edited is not passed on to the
+  // scheduler).
+  static std::string row_note(const std::string& message, std::string_view word, std::string_view allowed) {
+    std::size_t at = std::string::npos;
+    for (const std::string_view before : {": ", "; "}) {
+      at = message.find(fmt::format("{}{} ", before, word));
+      if (at != std::string::npos) break;
+    }
+    if (at == std::string::npos) return {};
+    const auto begin = at + 2 + word.size() + 1;
+    const auto end = message.find(';', begin);
+    if (end == std::string::npos || end == begin) return {};
+    std::string note = message.substr(begin, end - begin);
+    return note.find_first_not_of(allowed) == std::string::npos ? note : std::string();
   }
 
   // The array indices a retry of `stage` resubmits: the failed tasks; empty = the whole array.
   std::string retry_indices(const doc::Stage& stage) const {
-    return retry_note(stage, kTasksWord, "0123456789,");
+    const doc::FailureRow* row = retrying_row(stage);
+    return row != nullptr ? row_note(row->message, kTasksWord, "0123456789,") : std::string();
   }
 
   // The nodes a retry after `exclude-node` avoids (hostlist notation: "c[01-03],gpu2").
   std::string retry_excluded_nodes(const doc::Stage& stage) const {
-    for (auto it = wf().failures.rbegin(); it != wf().failures.rend(); ++it) {
-      if (it->stage != stage.name) continue;
-      if (it->action.rfind("exclude-node", 0) != 0) return {};
-      return retry_note(stage, kNodesWord,
-                        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.[],");
-    }
-    return {};
+    const doc::FailureRow* row = retrying_row(stage);
+    if (row == nullptr || row->action.rfind("exclude-node", 0) != 0) return {};
+    return row_note(row->message, kNodesWord, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.[],");
   }
 
   bool on_running(const doc::Stage& stage) {
