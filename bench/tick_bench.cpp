@@ -92,11 +92,11 @@ struct MemoryStore : engine::Store {
 };
 
 struct NoWorkspace : engine::Workspace {
-  Expected<int> count_matches(const std::string&, const std::string&) override { return 0; }
-  Expected<std::optional<engine::TimePoint>> newest_match(const std::string&, const std::string&) override {
-    return std::optional<engine::TimePoint>();
+  Expected<std::vector<engine::ProbeAnswer>> probe(const std::string&, const std::vector<engine::Probe>& probes) override {
+    std::vector<engine::ProbeAnswer> out(probes.size());
+    for (auto& a : out) a.exit = 1;
+    return out;
   }
-  Expected<int> run_check(const std::string&, const std::string&) override { return 1; }
 };
 
 struct NoCatalog : engine::Catalog {

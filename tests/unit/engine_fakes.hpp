@@ -133,26 +133,53 @@ class FakeStore : public Store {
   std::map<std::string, std::string> m_files;
 };
 
+// Answers probes from canned tables keyed by glob or command, per directory when a
+// directory is named in `m_dirs` (else for any directory), and records which
+// directories were asked about. A directory listed in `m_gone` does not exist.
 class FakeWorkspace : public Workspace {
  public:
-  Expected<int> count_matches(const std::string&, const std::string& glob) override {
-    auto it = m_files.find(glob);
-    return it == m_files.end() ? 0 : it->second;
+  Expected<std::vector<ProbeAnswer>> probe(const std::string& dir, const std::vector<Probe>& probes) override {
+    m_probed_dirs.push_back(dir);
+    if (m_gone.count(dir) != 0) return fail("directory " + dir + " does not exist", ExitCode::findings);
+    if (m_unreachable) return fail("ssh: connect to host login: Connection refused", ExitCode::unreachable);
+    std::vector<ProbeAnswer> out;
+    for (const auto& p : probes) {
+      ProbeAnswer a;
+      switch (p.kind) {
+        case Probe::Kind::count: {
+          const auto& files = files_of(dir);
+          auto it = files.find(p.arg);
+          a.count = it == files.end() ? 0 : it->second;
+          break;
+        }
+        case Probe::Kind::newest: {
+          auto it = m_mtimes.find(p.arg);
+          if (it != m_mtimes.end()) a.newest = it->second;
+          break;
+        }
+        case Probe::Kind::command: {
+          m_commands.push_back(p.arg);
+          auto it = m_exit.find(p.arg);
+          a.exit = it == m_exit.end() ? 1 : it->second;
+          break;
+        }
+      }
+      out.push_back(a);
+    }
+    return out;
   }
-  Expected<int> run_check(const std::string&, const std::string& command) override {
-    m_commands.push_back(command);
-    auto it = m_exit.find(command);
-    return it == m_exit.end() ? 1 : it->second;
-  }
-  Expected<std::optional<TimePoint>> newest_match(const std::string&, const std::string& glob) override {
-    auto it = m_mtimes.find(glob);
-    if (it == m_mtimes.end()) return std::optional<TimePoint>();
-    return std::optional<TimePoint>(it->second);
+  const std::map<std::string, int>& files_of(const std::string& dir) const {
+    auto it = m_dirs.find(dir);
+    return it == m_dirs.end() ? m_files : it->second;
   }
   std::map<std::string, int> m_files;  // glob -> match count
+  std::map<std::string, std::map<std::string, int>> m_dirs;  // dir -> glob -> match count
+  std::set<std::string> m_gone;
+  bool m_unreachable = false;
   std::map<std::string, TimePoint> m_mtimes;  // glob -> newest modification time
   std::map<std::string, int> m_exit;   // command -> exit code
   std::vector<std::string> m_commands;
+  std::vector<std::string> m_probed_dirs;
 };
 
 // Classifies by substring of the log or the scheduler state.

@@ -311,19 +311,34 @@ TEST(LocalStateDir, FollowsCairnStateDirThenXdgThenHome) {
   }
 }
 
-TEST(LocalWorkspaceTest, CountsGlobMatchesAndRunsChecksInTheDir) {
+TEST(LocalWorkspaceTest, AnswersEveryProbeInTheDirAndNamesAMissingDir) {
+  using engine::Probe;
   const fs::path dir = fs::temp_directory_path() / ("cairn-ws-" + std::to_string(::getpid()));
   fs::create_directories(dir / "out");
   for (int i = 0; i < 3; ++i) std::ofstream(dir / "out" / ("r" + std::to_string(i) + ".dcd")) << "x";
   LocalWorkspace ws;
-  EXPECT_EQ(ws.count_matches(dir.string(), "out/*.dcd").value(), 3);
-  EXPECT_EQ(ws.count_matches(dir.string(), "out/*.coor").value(), 0);
-  EXPECT_EQ(ws.count_matches((dir / "nope").string(), "*").value(), 0);
-  EXPECT_EQ(ws.run_check(dir.string(), "test -f out/r1.dcd").value(), 0);
-  EXPECT_EQ(ws.run_check(dir.string(), "test -f out/r9.dcd").value(), 1);
-  EXPECT_EQ(ws.run_check(dir.string(), "exit 7").value(), 7);
+  auto a = ws.probe(dir.string(), {{Probe::Kind::count, "out/*.dcd"},
+                                   {Probe::Kind::count, "out/*.coor"},
+                                   {Probe::Kind::newest, "out/*.dcd"},
+                                   {Probe::Kind::newest, "nothing*"},
+                                   {Probe::Kind::command, "test -f out/r1.dcd"},
+                                   {Probe::Kind::command, "test -f out/r9.dcd"},
+                                   {Probe::Kind::command, "exit 7"}});
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_EQ(a->size(), 7u);
+  EXPECT_EQ((*a)[0].count, 3);
+  EXPECT_EQ((*a)[1].count, 0);
+  EXPECT_TRUE((*a)[2].newest.has_value());
+  EXPECT_FALSE((*a)[3].newest.has_value());
+  EXPECT_EQ((*a)[4].exit, 0);
+  EXPECT_EQ((*a)[5].exit, 1);
+  EXPECT_EQ((*a)[6].exit, 7);
+  auto gone = ws.probe((dir / "nope").string(), {{Probe::Kind::count, "*"}});
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().exit, ExitCode::findings);
+  EXPECT_NE(gone.error().message.find("directory " + (dir / "nope").string() + " does not exist"), std::string::npos);
   ws.check_timeout = std::chrono::milliseconds(200);
-  EXPECT_FALSE(ws.run_check(dir.string(), "sleep 5"));
+  EXPECT_FALSE(ws.probe(dir.string(), {{Probe::Kind::command, "sleep 5"}}));
   fs::remove_all(dir);
 }
 

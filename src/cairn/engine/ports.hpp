@@ -25,14 +25,21 @@ class Clock {
   virtual TimePoint now() const = 0;
 };
 
-// `cairn.<campaign>.<stage>.<attempt>`: the name a job carries in its scheduler, so a
-// tick that died between submit and commit finds the job again instead of submitting
-// a second copy.
+// `cairn.<repo>.<campaign>.<stage>.<attempt>`: the name a job carries in its scheduler,
+// so a tick that died between submit and commit finds the job again instead of
+// submitting a second copy. `repo` is a short, stable id of the campaign repository
+// (engine::repo_id: the same for every clone of one repository), so two repositories
+// that share a campaign name never see each other's jobs; empty leaves it out.
+// `attempt` counts every submit of the stage (engine::next_attempt), never the Retries cell.
 struct JobKey {
   std::string campaign;
   std::string stage;
   int attempt = 1;
-  std::string str() const { return "cairn." + campaign + "." + stage + "." + std::to_string(attempt); }
+  std::string repo{};
+  std::string str() const {
+    return "cairn." + (repo.empty() ? std::string() : repo + ".") + campaign + "." + stage + "." +
+           std::to_string(attempt);
+  }
 };
 
 struct SubmitRequest {
@@ -92,6 +99,11 @@ struct JobStatus {
   // Where it ran, in the scheduler's notation: for a job that ended badly, the nodes of
   // its failed tasks (the ones `exclude-node` avoids); empty when unknown or not yet placed.
   std::string nodes;
+  // The job's working directory as its scheduler reports it (the local job's recorded
+  // campaign dir, Slurm's WorkDir), on the machine Scheduler::workspace() reaches: where
+  // file and command clauses and the checkpoint check run. Empty when the backend
+  // cannot say.
+  std::string work_dir;
 };
 
 // Derives an array job's state, exit code and reason from its `tasks` (sorted by index
@@ -99,6 +111,34 @@ struct JobStatus {
 // final the worst final state wins (boot_fail > node_fail > out_of_memory > timeout >
 // failed > cancelled > preempted > completed); the first non-zero task exit wins.
 void summarize_tasks(JobStatus& job);
+
+// One question about a job's working directory. A condition's file and command clauses
+// and the stage's checkpoint are asked together, so a remote workspace answers them in
+// one round trip.
+struct Probe {
+  enum class Kind {
+    count,    // paths matching `arg` (a glob, relative to the dir unless absolute)
+    newest,   // modification time of the newest path matching `arg`
+    command,  // exit status of `/bin/sh -c arg` run in the dir (bounded in time)
+  } kind = Kind::count;
+  std::string arg;
+};
+
+struct ProbeAnswer {
+  int count = 0;                   // Kind::count
+  std::optional<TimePoint> newest;  // Kind::newest; nullopt for no match
+  int exit = 0;                    // Kind::command
+};
+
+// Filesystem checks used by conditions, in a job's working directory.
+class Workspace {
+ public:
+  virtual ~Workspace() = default;
+  // Answers `probes` about `dir`, in order. Fails with ExitCode::findings and a message
+  // that starts "directory DIR does not exist" when `dir` is gone; with
+  // ExitCode::unreachable when the machine holding it cannot be asked.
+  virtual Expected<std::vector<ProbeAnswer>> probe(const std::string& dir, const std::vector<Probe>& probes) = 0;
+};
 
 class Scheduler {
  public:
@@ -124,6 +164,14 @@ class Scheduler {
   virtual Expected<void> sync_outputs(const std::string& /*job_id*/, const SubmitRequest& /*request*/) {
     return {};
   }
+  // Where this backend's job directories (JobStatus::work_dir) are probed: nullptr for
+  // this machine's filesystem (Ports::workspace), else a workspace that runs its probes
+  // where the jobs ran (over the backend's ssh connection). Owned by the scheduler.
+  virtual Workspace* workspace() { return nullptr; }
+  // Whether a job's outputs are files a Workspace can look at. False for backends whose
+  // jobs write to object storage or containers (OSMO): file and command clauses then
+  // fail with a precise message instead of looking in the tick's checkout.
+  virtual bool outputs_are_files() const { return true; }
 };
 
 // Resolves a backend name (`local`, `slurm`, or an instance named in cairn.yaml) to a
@@ -132,19 +180,6 @@ class Backends {
  public:
   virtual ~Backends() = default;
   virtual Scheduler* get(const std::string& name) = 0;
-};
-
-// Filesystem checks used by exit conditions, relative to a job's working directory.
-class Workspace {
- public:
-  virtual ~Workspace() = default;
-  // Number of paths matching `glob` under `dir`.
-  virtual Expected<int> count_matches(const std::string& dir, const std::string& glob) = 0;
-  // When the newest path matching `glob` under `dir` was last modified; nullopt for no
-  // match. (A checkpoint that advanced during an attempt.)
-  virtual Expected<std::optional<TimePoint>> newest_match(const std::string& dir, const std::string& glob) = 0;
-  // Exit code of `command` run by the shell with cwd `dir` (bounded in time).
-  virtual Expected<int> run_check(const std::string& dir, const std::string& command) = 0;
 };
 
 // What a failed job left behind, as evidence for the catalog.

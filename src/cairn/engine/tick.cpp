@@ -558,7 +558,7 @@ class CampaignTick {
                          util::human_duration(expect));
     }
     if (spec != nullptr && !spec->checkpoint.empty()) {
-      auto newest = m_ports.workspace.newest_match(m_input.dir, spec->checkpoint);
+      auto newest = newest_checkpoint(stage, spec->checkpoint, &status);
       if (newest && *newest && m_now - **newest <= std::chrono::seconds(expect)) return {};
     }
     return fmt::format("job {} running for {}, more than 3x the stage's expected {}{}", stage.job_id,
@@ -790,7 +790,7 @@ class CampaignTick {
     }
     if (plan->needs_checkpoint) {
       const std::string& checkpoint = spec != nullptr ? spec->checkpoint : empty_spec.checkpoint;
-      auto advanced = checkpoint_advanced(stage, checkpoint);
+      auto advanced = checkpoint_advanced(stage, checkpoint, &status);
       if (!advanced) {
         d.reason = fmt::format("{}: fix \"{}\" not applied: {}", cls->error_class, cls->fix, advanced.error().message);
         return d;
@@ -812,10 +812,10 @@ class CampaignTick {
   // Whether `checkpoint` (a glob in the campaign dir) was written after the attempt
   // started: otherwise resubmitting "from the checkpoint" would restart from zero or
   // repeat the same attempt. Fails with the reason.
-  Expected<void> checkpoint_advanced(const doc::Stage& stage, const std::string& checkpoint) {
+  Expected<void> checkpoint_advanced(const doc::Stage& stage, const std::string& checkpoint, const JobStatus* status) {
     const auto started = util::parse_time(stage.started);
     if (!started) return fail(fmt::format("the attempt's start time is unknown (Started `{}`)", stage.started));
-    auto newest = m_ports.workspace.newest_match(m_input.dir, checkpoint);
+    auto newest = newest_checkpoint(stage, checkpoint, status);
     if (!newest) return newest.error();
     if (!*newest) return fail(fmt::format("checkpoint `{}` does not exist", checkpoint));
     if (**newest < *started) {
@@ -932,18 +932,18 @@ class CampaignTick {
         return job->exit_code.value_or(-1) == c.exit_code;
       }
       case K::file_exists: {
-        auto n = m_ports.workspace.count_matches(m_input.dir, c.operand);
+        auto n = probe_one(stage, job, {Probe::Kind::count, c.operand});
         if (!n) return n.error();
-        return *n >= std::max(1, c.count);
+        return n->count >= std::max(1, c.count);
       }
       case K::no_word_in_log: {
         if (job == nullptr) return fail(fmt::format("`{}` needs a job log", c.text));
         return log_tail(stage, kConditionLogLines).find(c.operand) == std::string::npos;
       }
       case K::command_ok: {
-        auto rc = m_ports.workspace.run_check(m_input.dir, c.operand);
+        auto rc = probe_one(stage, job, {Probe::Kind::command, c.operand});
         if (!rc) return rc.error();
-        return *rc == 0;
+        return rc->exit == 0;
       }
       case K::approved: {
         const std::string stage_name = lower(stage.name);
@@ -956,6 +956,34 @@ class CampaignTick {
       }
     }
     return false;
+  }
+
+  // Where the stage's job ran (the scheduler's word for it), else where it would run:
+  // `deploy.remote_dir` on a cluster, else this checkout's campaign dir; and the
+  // workspace that reaches that directory.
+  std::pair<Workspace*, std::string> job_dir(const doc::Stage& stage, const JobStatus* job) {
+    Scheduler* sched = m_ports.backends.get(backend_of(wf(), wf().spec(stage.name)));
+    Workspace* ws = sched != nullptr && sched->workspace() != nullptr ? sched->workspace() : &m_ports.workspace;
+    if (job != nullptr && !job->work_dir.empty()) return {ws, job->work_dir};
+    if (auto it = wf().deploy.find("remote_dir"); it != wf().deploy.end() && !it->second.empty()) {
+      return {ws, it->second};
+    }
+    return {&m_ports.workspace, m_input.dir};
+  }
+
+  Expected<ProbeAnswer> probe_one(const doc::Stage& stage, const JobStatus* job, Probe probe) {
+    auto [ws, dir] = job_dir(stage, job);
+    auto answers = ws->probe(dir, {std::move(probe)});
+    if (!answers) return answers.error();
+    if (answers->empty()) return fail("the workspace answered no probe");
+    return answers->front();
+  }
+
+  Expected<std::optional<TimePoint>> newest_checkpoint(const doc::Stage& stage, const std::string& glob,
+                                                       const JobStatus* job) {
+    auto a = probe_one(stage, job, {Probe::Kind::newest, glob});
+    if (!a) return a.error();
+    return a->newest;
   }
 
   std::string log_tail(const doc::Stage& stage, int lines) {

@@ -32,6 +32,9 @@ struct TickOptions {
   // same second would otherwise make byte-identical commits, and both pushes of one
   // intent would "land".
   std::string tick_id;
+  // The repository's short id in job names (JobKey::repo, engine::repo_id); empty
+  // leaves it out.
+  std::string repo_id;
   std::map<std::string, double> usd_per_cpu_hour;      // by backend name; spend accounting
   int log_tail_lines = 200;
   // No catalogued fix raises a resource past these (cairn.yaml `ceilings:`); such a fix
@@ -46,6 +49,9 @@ struct CampaignInput {
   std::string path;  // repo-relative path of WORKFLOW.md (commits and messages)
   std::string dir;   // absolute campaign directory (job working dir, condition checks)
   std::string text;  // the file's bytes at HEAD
+  // The last commit that touched the file is not a tick's (a human's edit, `cairn clear`,
+  // a merged clear-escalation PR): the campaign is due at once.
+  bool changed_by_human = false;
 };
 
 struct CampaignReport {

@@ -1,27 +1,24 @@
 #pragma once
 
-// The engine's Workspace on this machine: what exit conditions look at after a job.
+// The engine's Workspace on this machine: what conditions look at in a job's directory.
 
 #include <chrono>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <cairn/engine/ports.hpp>
 
 namespace cairn::sched {
 
-// Filesystem probes for exit conditions, on this machine: glob(3) for `` `GLOB` exists ``
-// and `/bin/sh -c` (60 s limit) for `` `CMD` exits 0 ``.
+// Probes of a directory on this machine: glob(3) and stat(2) for counts and newest
+// modification times, `/bin/sh -c` (60 s limit) in the directory for commands.
 class LocalWorkspace : public engine::Workspace {
  public:
-  // Paths matching `glob` relative to `dir` (absolute globs as they are). Never fails
-  // for "no match" (0); fails when glob(3) reports a read error.
-  Expected<int> count_matches(const std::string& dir, const std::string& glob) override;
-  // The newest modification time among the paths matching `glob` (stat(2)).
-  Expected<std::optional<engine::TimePoint>> newest_match(const std::string& dir, const std::string& glob) override;
-  // The exit status of `/bin/sh -c command` run in `dir`; fails when it cannot be
-  // started or runs past the limit.
-  Expected<int> run_check(const std::string& dir, const std::string& command) override;
+  // Fails (findings) when `dir` is not a directory, naming it; fails when glob(3)
+  // reports a read error or a command cannot be started or runs past the limit.
+  Expected<std::vector<engine::ProbeAnswer>> probe(const std::string& dir,
+                                                   const std::vector<engine::Probe>& probes) override;
 
   std::chrono::milliseconds check_timeout{60000};
 };
