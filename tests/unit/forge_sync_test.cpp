@@ -6,6 +6,7 @@
 #include <optional>
 
 #include <cairn/forge/sync.hpp>
+#include <cairn/util/time.hpp>
 
 #include "forge_test_fakes.hpp"
 
@@ -93,16 +94,24 @@ TEST(ForgeMarker, ParsesAndRejects) {
 
 TEST(ForgeClearedText, EditsOnlyTheEscalationLines) {
   const std::string before = workflow(true);
-  auto after = cleared_text("w.md", before, "smoke");
+  const auto now = *util::parse_time("2026-11-24T08:00:00Z");
+  auto after = cleared_text("w.md", before, now, "merged `cairn/clear/c1/1`");
   ASSERT_TRUE(after) << after.error().message;
-  EXPECT_NE(after->find("escalation_required: false\n"), std::string::npos);
-  EXPECT_NE(after->find("escalation_reason: \"\"\n"), std::string::npos);
-  EXPECT_NE(after->find("\nstatus: ready\n"), std::string::npos);
-  EXPECT_NE(after->find("| ready "), std::string::npos);
-  // Everything else byte for byte: the failure log, lessons, the other cells.
-  EXPECT_NE(after->find("| 2026-11-23 | smoke | walltime-exceeded |"), std::string::npos);
-  EXPECT_NE(after->find("| 42    |"), std::string::npos);
-  EXPECT_FALSE(cleared_text("w.md", "not a workflow", "smoke"));
+  // What engine::clear_escalation writes, as `cairn clear` does, and nothing else.
+  std::string want = before;
+  auto put = [&](const std::string& from, const std::string& to) {
+    ASSERT_NE(want.find(from), std::string::npos) << from;
+    want.replace(want.find(from), from.size(), to);
+  };
+  put("status: escalated\n", "status: ready\n");
+  put("escalation_required: true\nescalation_reason: \"walltime exceeded twice\"",
+      "escalation_required: false\nescalation_reason: \"\"");
+  put("| escalated |", "| ready     |");
+  put("(none yet)",
+      "- 2026-11-24 smoke: escalation (walltime exceeded twice) cleared: merged `cairn/clear/c1/1`");
+  EXPECT_EQ(*after, want);
+  EXPECT_FALSE(cleared_text("w.md", "not a workflow", now, "x"));
+  EXPECT_FALSE(cleared_text("w.md", workflow(false), now, "x"));  // not escalated
 }
 
 TEST(ForgeSync, OpensIssueBranchAndPullOnceThenNothing) {
@@ -206,6 +215,12 @@ TEST(ForgeSync, ClearBranchAppliesTheCatalogedFix) {
   EXPECT_NE(push.message.find("Apply the catalogued fix \"walltime x2\": resources.time 00:30:00 -> 01:00:00."),
             std::string::npos)
       << push.message;
+  // The lesson the merge brings to the base branch says what cleared it.
+  EXPECT_NE(
+      push.content.find(" smoke: escalation (walltime exceeded twice) cleared: merged `cairn/clear/c1/1`, "
+                        "applying the catalogued fix walltime x2 (resources.time 00:30:00 -> 01:00:00)"),
+      std::string::npos)
+      << push.content;
   const std::string& body = forge.pulls.front().body;
   EXPECT_NE(body.find("applies the catalogued fix `walltime x2`: resources.time 00:30:00 -> 01:00:00"),
             std::string::npos)

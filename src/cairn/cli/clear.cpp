@@ -10,6 +10,7 @@
 #include <cairn/cli/context.hpp>
 #include <cairn/cli/verbs.hpp>
 #include <cairn/engine/commit_message.hpp>
+#include <cairn/engine/facts.hpp>
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/gitstore/store.hpp>
 #include <cairn/parse/workflow_file.hpp>
@@ -40,40 +41,21 @@ int run_clear(const ClearOptions& o) {
   for (const auto& c : load_campaigns(*ctx, errors)) {
     auto file = parse::WorkflowFile::parse(c.path, c.text);
     if (!file || file->workflow().campaign != o.campaign) continue;
-    const auto& wf = file->workflow();
-    if (!wf.escalation_required) {
-      std::fprintf(stderr, "cairn clear: %s is not escalated (status %s)\n", o.campaign.c_str(),
-                   std::string(doc::to_string(wf.status)).c_str());
-      return static_cast<int>(ExitCode::findings);
-    }
-    std::string stage;
-    for (const auto& s : wf.stages) {
-      if (s.status == doc::Status::escalated || s.status == doc::Status::failed) {
-        stage = s.name;
-        break;
-      }
-    }
     const auto now = std::chrono::system_clock::now();
+    auto cleared = engine::clear_escalation(*file, now, o.reason);
+    if (!cleared) {
+      std::fprintf(stderr, "cairn clear: %s\n", cleared.error().message.c_str());
+      return static_cast<int>(cleared.error().exit);
+    }
     engine::Transition t;
     t.campaign = o.campaign;
-    t.stage = stage.empty() ? wf.current_stage : stage;
+    t.stage = cleared->stage;
     t.from = "escalated";
-    t.to = "ready";
+    t.to = std::string(doc::to_string(engine::implied_status(file->workflow())));
     t.tick = util::iso8601(now);
     t.body.push_back(fmt::format("Escalation cleared by hand: {}", o.reason));
-    t.body.push_back(fmt::format("Was: {}", wf.escalation_reason));
-    auto edit = [&](Expected<void> r) {
-      if (!r) throw std::runtime_error(r.error().message);
-    };
-    edit(file->set_scalar("escalation_required", "false"));
-    edit(file->set_scalar("escalation_reason", ""));
-    if (!stage.empty()) {
-      edit(file->set_cell(stage, doc::Column::status, "ready"));
-      edit(file->set_scalar("status", "ready"));
-      edit(file->set_scalar("current_stage", stage));
-    }
-    edit(file->append_lesson(fmt::format("{} {}: escalation ({}) cleared: {}", util::date(now), t.stage,
-                                         wf.escalation_reason, o.reason)));
+    t.body.push_back(
+        fmt::format("Was: {}", cleared->reason.empty() ? "(no reason recorded)" : cleared->reason));
     auto store = gitstore::GitStore::open(ctx->top.string());
     if (!store) {
       std::fprintf(stderr, "cairn clear: %s\n", store.error().message.c_str());
@@ -86,8 +68,9 @@ int run_clear(const ClearOptions& o) {
       std::fprintf(stderr, "cairn clear: %s\n", id.error().message.c_str());
       return static_cast<int>(ExitCode::unreachable);
     }
-    std::printf("cleared %s (stage %s back to ready) as %s <%s>: %s\n", o.campaign.c_str(), t.stage.c_str(),
-                me.name.c_str(), me.email.c_str(), id->substr(0, 8).c_str());
+    const std::string what = cleared->stage_reset ? "back to ready" : "stays " + t.to;
+    std::printf("cleared %s (stage %s %s) as %s <%s>: %s\n", o.campaign.c_str(), t.stage.c_str(),
+                what.c_str(), me.name.c_str(), me.email.c_str(), id->substr(0, 8).c_str());
     return 0;
   }
   std::fprintf(stderr, "cairn clear: no campaign named `%s` under %s\n", o.campaign.c_str(),

@@ -11,7 +11,7 @@
 
 #include <cairn/cli/backends.hpp>
 #include <cairn/cli/verbs.hpp>
-#include <cairn/engine/tick.hpp>
+#include <cairn/engine/facts.hpp>
 #include <cairn/forge/forge.hpp>
 #include <cairn/forge/sync.hpp>
 #include <cairn/gitstore/branch.hpp>
@@ -108,18 +108,10 @@ std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const st
     auto file = parse::WorkflowFile::parse(c.path, c.text);
     if (file && file->workflow().escalation_required) {
       const auto& wf = file->workflow();
-      const doc::Stage* stage = nullptr;
-      for (const auto& s : wf.stages) {
-        if (s.status == doc::Status::escalated || s.status == doc::Status::failed) {
-          stage = &s;
-          break;
-        }
-      }
+      // The stage the issue and the pull request name (forge::sync asks the same function).
+      const doc::Stage* stage = wf.stage(engine::escalated_stage(wf));
       if (stage != nullptr && !stage->job_id.empty()) {
-        const doc::StageSpec* spec = wf.spec(stage->name);
-        std::string backend = spec != nullptr && !spec->backend.empty() ? spec->backend : wf.budget.backend;
-        if (backend.empty()) backend = "local";
-        if (engine::Scheduler* s = backends.get(backend); s != nullptr) {
+        if (engine::Scheduler* s = backends.get(engine::backend_of(wf, stage->name)); s != nullptr) {
           if (auto tail = s->log_tail(stage->job_id, 200); tail) v.log_tail = *tail;
         }
         // A stuck job (held, or running far past its `expect`): the escalation offered
@@ -136,9 +128,12 @@ std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const st
         }
       }
       const bool stuck = !v.suggested_fix.empty();
-      const auto cls = stage != nullptr && catalog && !stuck
-                           ? escalated_failure(*catalog, wf, stage->name, v.log_tail)
-                           : std::nullopt;
+      // A catalogued fix is for a stage the clear puts back to ready; a stage an anomaly
+      // escalated while its job runs keeps that job.
+      const bool resets = stage != nullptr &&
+                          (stage->status == doc::Status::escalated || stage->status == doc::Status::failed);
+      const auto cls = resets && catalog && !stuck ? escalated_failure(*catalog, wf, stage->name, v.log_tail)
+                                                   : std::nullopt;
       if (cls) {
         v.suggested_fix = fmt::format("`{}` ({}): {}{}", cls->error_class, cls->source,
                                       cls->hint.empty() ? "see the catalog entry" : cls->hint,

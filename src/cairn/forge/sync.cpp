@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <cairn/engine/commit_message.hpp>
+#include <cairn/engine/facts.hpp>
 #include <cairn/parse/workflow_file.hpp>
 #include <cairn/util/redact.hpp>
 #include <cairn/util/time.hpp>
@@ -48,14 +49,13 @@ std::string last_lines(const std::string& text, int n) {
   return out;
 }
 
-// The stage an escalation stopped at: the first escalated (else failed) stage row.
-std::string escalated_stage(const doc::Workflow& wf) {
-  for (auto want : {doc::Status::escalated, doc::Status::failed}) {
-    for (const auto& s : wf.stages) {
-      if (s.status == want) return s.name;
-    }
-  }
-  return wf.current_stage;
+// How the clear-escalation branch `branch` clears, for the lesson it writes: "merged
+// `cairn/clear/c1/1`, applying the catalogued fix walltime x2 (resources.time 00:30:00 ->
+// 01:00:00)". The line reaches the base branch only with the merge.
+std::string clear_why(const std::string& branch, const CampaignView& view) {
+  if (!view.fix) return fmt::format("merged `{}`", branch);
+  return fmt::format("merged `{}`, applying the catalogued fix {}{}", branch, view.fix->name,
+                     view.fix->summary.empty() ? "" : fmt::format(" ({})", view.fix->summary));
 }
 
 // The attempt number of a `cairn/clear/<campaign>/<n>` branch, or 0.
@@ -152,7 +152,7 @@ class Syncer {
   }
 
   Expected<void> escalated(const doc::Workflow& wf, const CampaignView& v) {
-    const std::string stage = escalated_stage(wf);
+    const std::string stage = engine::escalated_stage(wf);
     const std::string c = wf.campaign;
     if (!m_branches_listed) {
       m_branches = CAIRN_TRY(m_git.list_branches("cairn/clear/"));
@@ -205,14 +205,15 @@ class Syncer {
     }
 
     if (std::find(m_branches.begin(), m_branches.end(), branch) == m_branches.end()) {
-      const std::string content =
-          CAIRN_TRY(cleared_text(v.path, v.text, stage, v.fix ? v.fix->edits : std::vector<engine::SpecEdit>{}));
+      const auto now = std::chrono::system_clock::now();
+      const std::string content = CAIRN_TRY(cleared_text(
+          v.path, v.text, now, clear_why(branch, v), v.fix ? v.fix->edits : std::vector<engine::SpecEdit>{}));
       engine::Transition t;
       t.campaign = c;
       t.stage = stage;
       t.from = "escalated";
       t.to = "ready";
-      t.tick = util::iso8601(std::chrono::system_clock::now());
+      t.tick = util::iso8601(now);
       t.run_url = m_o.run_url;
       t.body.push_back(fmt::format("Clear the escalation of {} at {}: {}", c, stage, wf.escalation_reason));
       if (v.fix) {
@@ -413,20 +414,14 @@ std::string clear_branch(const std::string& campaign, int attempt) {
   return fmt::format("cairn/clear/{}/{}", campaign, attempt);
 }
 
-Expected<std::string> cleared_text(const std::string& path, const std::string& text, const std::string& stage,
-                                   const std::vector<engine::SpecEdit>& edits) {
+Expected<std::string> cleared_text(const std::string& path, const std::string& text, engine::TimePoint now,
+                                   std::string_view why, const std::vector<engine::SpecEdit>& edits) {
   auto file = parse::WorkflowFile::parse(path, text);
   if (!file) {
     return fail(fmt::format("{}: does not parse ({})", path,
                             file.error().empty() ? std::string("?") : doc::format(file.error().front())));
   }
-  CAIRN_TRY(file->set_scalar("escalation_required", "false"));
-  CAIRN_TRY(file->set_scalar("escalation_reason", ""));
-  if (file->workflow().stage(stage) != nullptr) {
-    CAIRN_TRY(file->set_cell(stage, doc::Column::status, "ready"));
-    if (file->workflow().current_stage != stage) CAIRN_TRY(file->set_scalar("current_stage", stage));
-  }
-  CAIRN_TRY(file->set_scalar("status", "ready"));
+  CAIRN_TRY(engine::clear_escalation(*file, now, why));
   for (const auto& e : edits) CAIRN_TRY(file->set_scalar(e.key, e.value));
   return file->text();
 }

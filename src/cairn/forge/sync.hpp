@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <cairn/engine/ports.hpp>
@@ -61,13 +62,15 @@ std::optional<Marker> find_marker(const std::string& body);
 // `cairn/clear/<campaign>/<attempt>`.
 std::string clear_branch(const std::string& campaign, int attempt);
 
-// The WORKFLOW.md text of a cleared escalation: `escalation_required: false`,
-// `escalation_reason: ""`, `stage` back to `ready`, `status: ready`,
-// `current_stage: stage`, and the frontmatter scalars of `edits` set (a catalogued
-// fix) — surgical edits, nothing else changes. Fails when the text does not parse or
-// lacks one of those keys or the stage, or an edit cannot be made.
-Expected<std::string> cleared_text(const std::string& path, const std::string& text, const std::string& stage,
-                                   const std::vector<engine::SpecEdit>& edits = {});
+// The WORKFLOW.md text of a cleared escalation: engine::clear_escalation's edits
+// (`escalation_required: false`, `escalation_reason: ""`, the escalated stage back to
+// `ready`, the implied `status` and `current_stage`, a Lessons learned line dated `now`
+// ending in `why`), then the frontmatter scalars of `edits` set (a catalogued fix) —
+// surgical edits, nothing else changes. Fails when the text does not parse, is not
+// escalated, or lacks the stage row or a `## Lessons learned` section, or an edit cannot
+// be made.
+Expected<std::string> cleared_text(const std::string& path, const std::string& text, engine::TimePoint now,
+                                   std::string_view why, const std::vector<engine::SpecEdit>& edits = {});
 
 struct SyncOptions {
   std::string base_branch = "main";
