@@ -99,6 +99,8 @@ TEST_F(LocalSchedulerTest, RunsTheScriptInTheCampaignDirWithItsEnvironment) {
   const auto js = wait_final(id);
   EXPECT_EQ(js.state, JobState::completed);
   EXPECT_EQ(js.exit_code, 0);
+  // Where conditions are checked: the dir recorded at submit, not the tick's cwd.
+  EXPECT_EQ(js.work_dir, (m_root / "campaign").string());
   const std::string out = slurp(m_root / "campaign" / "out.txt");
   std::istringstream lines(out);
   std::string cwd, vars, output_dir;

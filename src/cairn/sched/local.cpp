@@ -511,6 +511,7 @@ Expected<std::map<std::string, JobStatus>> LocalScheduler::status(const std::vec
     if (!job) continue;
     JobStatus js;
     js.job_id = id;
+    js.work_dir = job->dir;  // the campaign dir of the clone that submitted it: the tasks' cwd
     const Supervisor sup = read_supervisor(dir);
     std::optional<bool> alive;  // asked lazily: most polls find every task recorded
     double cpu_seconds = 0;

@@ -53,6 +53,7 @@ class LocalScheduler : public engine::Scheduler {
   // or the array text is invalid.
   Expected<std::string> submit(const engine::SubmitRequest& request) override;
   // Reads each job's files; ids without a run directory are absent from the answer.
+  // work_dir is the campaign dir recorded at submit (the tasks' cwd).
   Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& job_ids) override;
   // The last `lines` lines of each task's log; for an array each task's tail is headed
   // `==> task N <==`. Fails for an unknown job.
