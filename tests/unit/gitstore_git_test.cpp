@@ -546,6 +546,111 @@ TEST_F(GitStoreTest, LogOnUnbornHeadIsEmpty) {
   EXPECT_TRUE(log->empty());
 }
 
+// ---------------------------------------------------------------- last_writers
+
+// A tick's commit of `campaign`'s WORKFLOW.md in the repository at `dir` (GitStore, with
+// `Cairn-Tick-Id`), flushed.
+void tick_commit(const fs::path& dir, const std::string& campaign, const std::string& content) {
+  auto s = GitStore::open(dir.string());
+  ASSERT_TRUE(s) << s.error().message;
+  const std::string msg = message(campaign, "smoke", "running -> running") + "Cairn-Tick-Id: 0123abcd\n";
+  ASSERT_TRUE((*s)->commit({"campaigns/" + campaign + "/WORKFLOW.md", content, msg}, kBot));
+  ASSERT_TRUE((*s)->flush());
+}
+
+const std::vector<WatchedFile> kAB = {{"campaigns/a/WORKFLOW.md", "a"}, {"campaigns/b/WORKFLOW.md", "b"}};
+
+TEST_F(GitStoreTest, LastWriterHumanOnTopOfATick) {
+  human_commit({{"campaigns/a/WORKFLOW.md", "v1\n"}, {"campaigns/b/WORKFLOW.md", "v1\n"}});
+  tick_commit(m_dir, "a", "v2\n");
+  tick_commit(m_dir, "b", "v2\n");
+  auto r = repo();
+  auto before = last_writers(r, kAB);
+  ASSERT_TRUE(before) << before.error().message;
+  EXPECT_EQ(*before, (std::vector<LastWriter>{LastWriter::tick, LastWriter::tick}));
+
+  human_commit({{"campaigns/a/WORKFLOW.md", "hand edit\n"}});
+  auto after = last_writers(r, kAB);
+  ASSERT_TRUE(after) << after.error().message;
+  EXPECT_EQ(*after, (std::vector<LastWriter>{LastWriter::other, LastWriter::tick}));
+}
+
+TEST_F(GitStoreTest, LastWriterTickOnTopOfAHuman) {
+  human_commit({{"campaigns/a/WORKFLOW.md", "v1\n"}});
+  tick_commit(m_dir, "a", "v2\n");
+  auto r = repo();
+  auto w = last_writers(r, {kAB[0]});
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(*w, std::vector<LastWriter>{LastWriter::tick});
+}
+
+TEST_F(GitStoreTest, LastWriterHumanToAThenTickToB) {
+  human_commit({{"campaigns/a/WORKFLOW.md", "v1\n"}, {"campaigns/b/WORKFLOW.md", "v1\n"}});
+  tick_commit(m_dir, "a", "v2\n");
+  tick_commit(m_dir, "b", "v2\n");
+  human_commit({{"campaigns/a/WORKFLOW.md", "cleared by hand\n"}}, "clear a");
+  tick_commit(m_dir, "b", "v3\n");
+  auto r = repo();
+  auto w = last_writers(r, kAB);
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(*w, (std::vector<LastWriter>{LastWriter::other, LastWriter::tick}));
+}
+
+TEST_F(GitStoreTest, LastWriterMergedPullRequestBranch) {
+  human_commit({{"campaigns/a/WORKFLOW.md", "v1\n"}, {"campaigns/b/WORKFLOW.md", "v1\n"}});
+  tick_commit(m_dir, "a", "escalated\n");
+  // The clear-escalation branch: one commit with cairn's trailers but no tick id.
+  ASSERT_EQ(git("checkout -q -b cairn/clear/a/1").rc, 0);
+  write_file(m_dir / "campaigns/a/WORKFLOW.md", "cleared\n");
+  ASSERT_EQ(git("commit -q -am '" + message("a", "smoke", "escalated -> ready") + "'").rc, 0);
+  ASSERT_EQ(git("checkout -q main").rc, 0);
+  // Meanwhile a tick moves b on main, so the merge is a real one.
+  tick_commit(m_dir, "b", "v2\n");
+  ASSERT_EQ(git("merge -q --no-ff -m 'Merge pull request #1 from cairn/clear/a/1' cairn/clear/a/1").rc, 0);
+  ASSERT_EQ(git_out("rev-list --count --merges HEAD -1"), "1");
+  auto r = repo();
+  auto w = last_writers(r, kAB);
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(*w, (std::vector<LastWriter>{LastWriter::other, LastWriter::tick}));
+}
+
+TEST_F(GitStoreTest, LastWriterUnknownPastTheBoundOrUntouched) {
+  human_commit({{"campaigns/a/WORKFLOW.md", "v1\n"}, {"campaigns/b/WORKFLOW.md", "v1\n"}});
+  for (int i = 0; i < 5; ++i) tick_commit(m_dir, "b", std::to_string(i) + "\n");
+  auto r = repo();
+  const std::vector<WatchedFile> files = {kAB[0], kAB[1], {"campaigns/c/WORKFLOW.md", "c"}};
+  // Within 5 commits only b's tick is seen; a's (human, root) commit is the 6th.
+  auto near = last_writers(r, files, 5);
+  ASSERT_TRUE(near) << near.error().message;
+  EXPECT_EQ(*near, (std::vector<LastWriter>{LastWriter::unknown, LastWriter::tick, LastWriter::unknown}));
+  // The whole history: a was added by a human (the root commit); c is in none.
+  auto all = last_writers(r, files);
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(*all, (std::vector<LastWriter>{LastWriter::other, LastWriter::tick, LastWriter::unknown}));
+}
+
+TEST_F(GitStoreTest, LastWriterShallowCloneEndsAtTheBoundary) {
+  human_commit({{"campaigns/a/WORKFLOW.md", "v1\n"}, {"campaigns/b/WORKFLOW.md", "v1\n"}});
+  tick_commit(m_dir, "a", "v2\n");
+  human_commit({{"campaigns/b/WORKFLOW.md", "hand\n"}});
+  tick_commit(m_dir, "a", "v3\n");
+  ASSERT_EQ(git("clone -q --depth 2 file://" + m_dir.string() + " shallow").rc, 0);
+  auto r = Repo::discover((m_dir / "shallow").string());
+  ASSERT_TRUE(r);
+  ASSERT_TRUE(r->is_shallow());
+  auto w = last_writers(*r, kAB);
+  ASSERT_TRUE(w) << w.error().message;
+  // HEAD (a's tick) and its parent (b's hand edit, diffed against nothing: the boundary).
+  EXPECT_EQ(*w, (std::vector<LastWriter>{LastWriter::tick, LastWriter::unknown}));
+}
+
+TEST_F(GitStoreTest, LastWriterOnUnbornHeadIsUnknown) {
+  auto r = repo();
+  auto w = last_writers(r, kAB);
+  ASSERT_TRUE(w) << w.error().message;
+  EXPECT_EQ(*w, (std::vector<LastWriter>{LastWriter::unknown, LastWriter::unknown}));
+}
+
 TEST(GitStoreTrailers, ParseTrailersTable) {
   LibGit2 git;
   struct Case {

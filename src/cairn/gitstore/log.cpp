@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <unordered_map>
 
 #include <cairn/util/time.hpp>
 
@@ -101,6 +102,89 @@ Expected<std::vector<LogEntry>> cairn_log_since(Repo& repo, std::chrono::system_
     return true;
   }));
   std::reverse(out.begin(), out.end());
+  return out;
+}
+
+Expected<std::vector<LastWriter>> last_writers(Repo& repo, const std::vector<WatchedFile>& files,
+                                               int max_commits) {
+  std::vector<LastWriter> out(files.size(), LastWriter::unknown);
+  if (files.empty() || CAIRN_TRY(repo.head_unborn())) return out;
+  std::unordered_map<std::string_view, std::vector<std::size_t>> by_path;
+  std::unordered_map<std::string_view, std::vector<std::size_t>> by_campaign;
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    by_path[files[i].path].push_back(i);
+    if (!files[i].campaign.empty()) by_campaign[files[i].campaign].push_back(i);
+  }
+  std::size_t open = files.size();
+  auto answer = [&](const std::vector<std::size_t>& which, LastWriter w) {
+    for (std::size_t i : which) {
+      if (out[i] != LastWriter::unknown) continue;
+      out[i] = w;
+      --open;
+    }
+  };
+
+  git_oid head;
+  if (int rc = git_reference_name_to_id(&head, repo.raw(), "HEAD"); rc != 0)
+    return git_failure("reading HEAD", rc);
+  git_commit* raw = nullptr;
+  if (int rc = git_commit_lookup(&raw, repo.raw(), &head); rc != 0)
+    return git_failure("reading HEAD's commit", rc);
+  CommitPtr commit(raw);
+  git_diff_options opts;
+  git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+  opts.flags |= GIT_DIFF_SKIP_BINARY_CHECK;  // which paths changed is all that is asked
+  for (int seen = 0; commit && open > 0 && seen < max_commits; ++seen) {
+    CommitPtr parent;
+    bool boundary = false;
+    if (git_commit_parentcount(commit.get()) > 0) {
+      raw = nullptr;
+      const int rc = git_commit_parent(&raw, commit.get(), 0);
+      parent.reset(raw);
+      if (rc == GIT_ENOTFOUND && repo.is_shallow()) {
+        git_error_clear();
+        boundary = true;
+      } else if (rc != 0) {
+        return git_failure("reading a parent commit", rc);
+      }
+    }
+    const auto trailers = parse_trailers(git_commit_message(commit.get()));
+    if (has_trailer(trailers, "Cairn-Tick-Id")) {
+      for (const auto& [key, value] : trailers) {
+        if (key != "Cairn-Campaign") continue;
+        if (auto it = by_campaign.find(value); it != by_campaign.end()) answer(it->second, LastWriter::tick);
+      }
+    } else if (!boundary) {
+      git_tree* raw_tree = nullptr;
+      if (int rc = git_commit_tree(&raw_tree, commit.get()); rc != 0)
+        return git_failure("reading a commit's tree", rc);
+      TreePtr tree(raw_tree);
+      TreePtr parent_tree;
+      if (parent) {
+        raw_tree = nullptr;
+        if (int rc = git_commit_tree(&raw_tree, parent.get()); rc != 0) {
+          return git_failure("reading a commit's tree", rc);
+        }
+        parent_tree.reset(raw_tree);
+      }
+      git_diff* raw_diff = nullptr;
+      if (int rc = git_diff_tree_to_tree(&raw_diff, repo.raw(), parent_tree.get(), tree.get(), &opts);
+          rc != 0) {
+        return git_failure("diffing a commit against its parent", rc);
+      }
+      DiffPtr diff(raw_diff);
+      const std::size_t n = git_diff_num_deltas(diff.get());
+      for (std::size_t d = 0; d < n && open > 0; ++d) {
+        const git_diff_delta* delta = git_diff_get_delta(diff.get(), d);
+        for (const char* path : {delta->old_file.path, delta->new_file.path}) {
+          if (path == nullptr) continue;
+          if (auto it = by_path.find(path); it != by_path.end()) answer(it->second, LastWriter::other);
+        }
+      }
+    }
+    if (boundary) break;
+    commit = std::move(parent);
+  }
   return out;
 }
 

@@ -39,4 +39,28 @@ std::vector<std::pair<std::string, std::string>> parse_trailers(const char* mess
 // in a shallow clone it ends at the boundary.
 Expected<std::vector<LogEntry>> cairn_log_since(Repo& repo, std::chrono::system_clock::time_point since);
 
+// A campaign file whose last writer last_writers() is asked for.
+struct WatchedFile {
+  std::string path;      // repo-relative, '/'-separated: "campaigns/c1/WORKFLOW.md"
+  std::string campaign;  // the `Cairn-Campaign` that cairn's commits to it carry
+};
+
+enum class LastWriter {
+  unknown,  // no commit within the walk changed it (too far back, or past a shallow boundary)
+  tick,     // a tick's commit (it carries `Cairn-Tick-Id`)
+  other,    // anything else: a human's commit, `cairn clear`, a merged pull request
+};
+
+// Who made the last commit that changed each of `files` (the answer at the same index),
+// walking HEAD's first-parent chain once for all of them: a commit carrying
+// `Cairn-Tick-Id` is a tick's and changed only the file of its `Cairn-Campaign` (no diff
+// is read); any other commit is diffed against its first parent's tree (untouched
+// subtrees cost nothing; a merge counts what it brought in, a root commit everything it
+// adds). The walk stops once every file is answered, or after `max_commits` commits;
+// in a shallow clone it ends at the boundary, whose commit only a tick's trailers can
+// answer for. An unborn HEAD answers unknown for all. Fails (exit 3) when history
+// cannot be read.
+Expected<std::vector<LastWriter>> last_writers(Repo& repo, const std::vector<WatchedFile>& files,
+                                               int max_commits = 1000);
+
 }  // namespace cairn::gitstore
