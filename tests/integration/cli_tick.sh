@@ -76,7 +76,7 @@ git diff --quiet && ok "dry run left the tree clean" || bad "dry run changed fil
 # A crash between submit and commit: the next tick adopts the job instead of running it twice.
 CAIRN_FAULT_INJECT=exit-after-submit:1 "$CAIRN" tick --force >"$T/out" 2>&1 && bad "fault injection did not fire" || ok "tick died between submit and commit"
 [ "$(git rev-list --count $base..HEAD)" = 2 ] && ok "only pending -> ready and the intent were committed" || bad "unexpected commits: $(git log --oneline $base..HEAD)"
-grep -qx "Cairn-Intent: submit cairn.c1.smoke.1" <<<"$(git log -1 --format=%B | git interpret-trailers --parse)" \
+grep -qxE "Cairn-Intent: submit cairn\.([0-9a-f]{8}\.)?c1\.smoke\.1" <<<"$(git log -1 --format=%B | git interpret-trailers --parse)" \
   && ok "the intent names the job key" || bad "no intent trailer in: $(git log -1 --format=%B)"
 sleep 1
 expect_rc 0 "tick after the crash" "$CAIRN" tick --force

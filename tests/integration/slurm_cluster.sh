@@ -232,7 +232,7 @@ held_checks() {
   tick "the tick after the approval"
   [ "$(calls scancel .)" = 1 ] && ok "exactly one scancel" || bad "$(calls scancel .) scancel calls"
   expect_grep "...of the stuck job" "^$held_job\$" "$CALLS/scancel"
-  expect_grep "the stage is resubmitted as attempt 2" "cairn.held-$u.run.2" "$CALLS/sbatch"
+  expect_grep "the stage is resubmitted as attempt 2" "cairn\.([0-9a-f]{8}\.)?held-$u\.run\.2" "$CALLS/sbatch"
   expect_grep "the offer is marked done" "^- \\[x\\] cairn cancel: job $held_job \\(run\\) cancelled at" \
     "campaigns/held-$u/WORKFLOW.md"
   [ "$(squeue -h -j "$held_job" -o %T 2>/dev/null)" = PENDING ] && bad "job $held_job still pending" ||
@@ -252,7 +252,7 @@ tick_section() {
     chmod +x "$WRAP/$p"
   done
   # The held and stalled campaigns' jobs are held at submit, as an admin's hold would.
-  printf '#!/bin/sh\necho "$*" >>"%s/sbatch"\ncase "$*" in *--job-name=cairn.held-*.run.1\ *|*--job-name=cairn.stall-*) exec %s --hold "$@" ;; esac\nexec %s "$@"\n' \
+  printf '#!/bin/sh\necho "$*" >>"%s/sbatch"\ncase "$*" in *--job-name=cairn.*held-*.run.1\ *|*--job-name=cairn.*stall-*) exec %s --hold "$@" ;; esac\nexec %s "$@"\n' \
     "$CALLS" "$(command -v sbatch)" "$(command -v sbatch)" >"$WRAP/sbatch"
   mkdir -p "$T/repo" && cd "$T/repo" && git init -q
   "$CAIRN" init >/dev/null
@@ -303,7 +303,7 @@ deploy:
     n=$(in_flight)
     tick "tick $i"
     [ "$n" = 0 ] || status_calls_ok "tick $i" "$n"
-    [ -n "$retry" ] || retry=$(grep -- "--job-name=cairn.arr-$u.run.2" "$CALLS/sbatch" 2>/dev/null || true)
+    [ -n "$retry" ] || retry=$(grep -E -- "--job-name=cairn\.([0-9a-f]{8}\.)?arr-$u\.run\.2" "$CALLS/sbatch" 2>/dev/null || true)
     settled && break
     sleep 5
   done

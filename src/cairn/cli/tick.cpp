@@ -16,11 +16,13 @@
 #include <cairn/cli/forge_step.hpp>
 #include <cairn/cli/table.hpp>
 #include <cairn/cli/verbs.hpp>
+#include <cairn/engine/facts.hpp>
 #include <cairn/engine/tick.hpp>
 #include <cairn/gitstore/log.hpp>
 #include <cairn/gitstore/remote.hpp>
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/gitstore/store.hpp>
+#include <cairn/parse/workflow_file.hpp>
 #include <cairn/sched/workspace.hpp>
 #include <cairn/util/time.hpp>
 
@@ -213,6 +215,41 @@ std::vector<engine::HistoryEvent> recent_history(gitstore::Repo& repo, const eng
   return out;
 }
 
+// DESIGN §4.5: a campaign a human changed since cairn last wrote it (a hand edit, `cairn
+// clear`, a merged pull request: a last commit without `Cairn-Tick-Id`) is due at once.
+// Asked only about the campaigns the tick would skip by their cadence, in one walk of
+// history for all of them; a tick where every campaign is due (or --force) reads none.
+// Unreadable history costs only this shortcut: the campaigns wait for their cadence.
+void mark_changed_by_human(gitstore::Repo& repo, std::vector<engine::CampaignInput>& campaigns,
+                           engine::TimePoint now, const std::string& only) {
+  std::vector<gitstore::WatchedFile> files;
+  std::vector<std::size_t> watched;
+  engine::TickOptions by_cadence;
+  by_cadence.only = only;
+  std::vector<engine::CampaignInput> one(1);
+  for (std::size_t i = 0; i < campaigns.size(); ++i) {
+    auto peek = parse::peek_schedule(campaigns[i].text);
+    if (!peek || (!only.empty() && peek->campaign != only)) continue;  // parsed in full, or not worked
+    // engine::any_due owns "due by its cadence"; the text is lent to it, not copied.
+    std::swap(one.front().text, campaigns[i].text);
+    const bool due = engine::any_due(one, now, by_cadence);
+    std::swap(one.front().text, campaigns[i].text);
+    if (due) continue;
+    files.push_back({campaigns[i].path, peek->campaign});
+    watched.push_back(i);
+  }
+  if (files.empty()) return;
+  auto writers = gitstore::last_writers(repo, files);
+  if (!writers) {
+    std::fprintf(stderr, "cairn tick: warning: cannot tell which campaigns a human changed: %s\n",
+                 writers.error().message.c_str());
+    return;
+  }
+  for (std::size_t k = 0; k < watched.size(); ++k) {
+    campaigns[watched[k]].changed_by_human = (*writers)[k] == gitstore::LastWriter::other;
+  }
+}
+
 int refuse_dirty(gitstore::Repo& repo) {
   auto dirty = repo.dirty_tracked_files();
   if (!dirty) {
@@ -284,6 +321,8 @@ int run_tick(const TickCliOptions& o) {
   options.only = o.only;
   options.identity = {ctx->config.identity_name, ctx->config.identity_email};
   options.run_url = run_url();
+  // Job names carry it: every clone of the repository (and branch) must agree on it.
+  options.repo_id = engine::repo_id(qualifier, ctx->config.branch);
   {
     std::random_device rd;
     options.tick_id = fmt::format("{:08x}{:08x}", rd(), rd());
@@ -326,13 +365,15 @@ int run_tick(const TickCliOptions& o) {
       }
     }
     read_errors.clear();
-    const auto campaigns = load_campaigns(*ctx, read_errors);
+    auto campaigns = load_campaigns(*ctx, read_errors);
+    const auto now = std::chrono::system_clock::now();
+    if (!o.force) mark_changed_by_human(*repo, campaigns, now, o.only);
     // A tick that will work no campaign writes nothing: the (work-tree wide) dirty
     // check only guards writes.
     engine::TickOptions peek_options;
     peek_options.force = o.force;
     peek_options.only = o.only;
-    const bool any_due = engine::any_due(campaigns, std::chrono::system_clock::now(), peek_options);
+    const bool any_due = engine::any_due(campaigns, now, peek_options);
     if (!o.dry_run && !dirty_checked && any_due) {
       if (int rc = refuse_dirty(*repo); rc != 0) return rc;
       dirty_checked = true;
