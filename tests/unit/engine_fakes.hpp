@@ -26,19 +26,26 @@ class FakeClock : public Clock {
 
 class FakeScheduler : public Scheduler {
  public:
+  // Every job ever submitted under the key, ended ones included, as squeue --states=all,
+  // sacct and the local state dir answer.
   Expected<std::optional<std::string>> find(const JobKey& key) override {
     ++m_find_calls;
     auto it = m_by_key.find(key.str());
     if (it == m_by_key.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
   }
+  // As the real schedulers do: a key already known (pending, running or ended) returns
+  // its job instead of submitting a second copy. The job's working directory is the
+  // request's (remote_dir on a cluster, else the campaign dir of the submitting clone).
   Expected<std::string> submit(const SubmitRequest& request) override {
     if (!m_submit_error.message.empty()) return m_submit_error;
+    if (auto it = m_by_key.find(request.key.str()); it != m_by_key.end()) return it->second;
     const std::string id = std::to_string(m_next_id++);
     m_submitted.push_back(request);
     m_by_key[request.key.str()] = id;
     m_jobs[id].job_id = id;
     m_jobs[id].state = JobState::pending;
+    m_jobs[id].work_dir = request.remote_dir.empty() ? request.campaign_dir : request.remote_dir;
     return id;
   }
   Expected<std::map<std::string, JobStatus>> status(const std::vector<std::string>& ids) override {
@@ -138,7 +145,8 @@ class FakeStore : public Store {
 // directories were asked about. A directory listed in `m_gone` does not exist.
 class FakeWorkspace : public Workspace {
  public:
-  Expected<std::vector<ProbeAnswer>> probe(const std::string& dir, const std::vector<Probe>& probes) override {
+  Expected<std::vector<ProbeAnswer>> probe(const std::string& dir,
+                                           const std::vector<Probe>& probes) override {
     m_probed_dirs.push_back(dir);
     if (m_gone.count(dir) != 0) return fail("directory " + dir + " does not exist", ExitCode::findings);
     if (m_unreachable) return fail("ssh: connect to host login: Connection refused", ExitCode::unreachable);
@@ -172,12 +180,12 @@ class FakeWorkspace : public Workspace {
     auto it = m_dirs.find(dir);
     return it == m_dirs.end() ? m_files : it->second;
   }
-  std::map<std::string, int> m_files;  // glob -> match count
+  std::map<std::string, int> m_files;                        // glob -> match count
   std::map<std::string, std::map<std::string, int>> m_dirs;  // dir -> glob -> match count
   std::set<std::string> m_gone;
   bool m_unreachable = false;
   std::map<std::string, TimePoint> m_mtimes;  // glob -> newest modification time
-  std::map<std::string, int> m_exit;   // command -> exit code
+  std::map<std::string, int> m_exit;          // command -> exit code
   std::vector<std::string> m_commands;
   std::vector<std::string> m_probed_dirs;
 };
@@ -225,7 +233,8 @@ class FakeCatalog : public Catalog {
       FixPlan p{{{"stages." + spec.name + ".resources.time", buf}},
                 "resources.time " + spec.resources.time_text + " -> " + buf};
       if (ceilings.time_seconds && t > *ceilings.time_seconds) {
-        p.beyond_ceiling = std::string("resources.time ") + buf + " is above the ceiling " + ceilings.time_text;
+        p.beyond_ceiling =
+            std::string("resources.time ") + buf + " is above the ceiling " + ceilings.time_text;
       }
       return p;
     }

@@ -38,17 +38,23 @@ std::string workflow(const std::string& campaign, const std::vector<StageRow>& r
                      const std::string& extra_frontmatter = "", const std::string& failures = "",
                      const std::string& cap = "0", const std::string& spent = "0") {
   // The upkeep fields as cairn keeps them: from the first stage not done.
-  const auto open = std::find_if(rows.begin(), rows.end(), [](const StageRow& r) { return r.status != "done"; });
+  const auto open =
+      std::find_if(rows.begin(), rows.end(), [](const StageRow& r) { return r.status != "done"; });
   const std::string status = open == rows.end() ? "done" : open->status;
   const std::string current = open == rows.end() ? rows.back().name : open->name;
   std::string s = "---\ncampaign: " + campaign +
-                  "\nproject: demo\ncreated: 2026-05-05\nlast_tick: \"\"\nstatus: " + status + "\n"
-                  "current_stage: " + current +
+                  "\nproject: demo\ncreated: 2026-05-05\nlast_tick: \"\"\nstatus: " + status +
+                  "\n"
+                  "current_stage: " +
+                  current +
                   "\nescalation_required: false\nescalation_reason: \"\"\n"
-                  "budget: {backend: local, cap_usd: " + cap + ", spent_usd: " + spent + "}\n"
+                  "budget: {backend: local, cap_usd: " +
+                  cap + ", spent_usd: " + spent +
+                  "}\n"
                   "notify: {on_advance: false, on_escalate: true}\nstages:\n";
   for (const auto& r : rows) {
-    s += "  " + r.name + ":\n    run: jobs/" + r.name + ".sh\n    resources: {time: \"00:30:00\"}\n    expect: 20m\n";
+    s += "  " + r.name + ":\n    run: jobs/" + r.name +
+         ".sh\n    resources: {time: \"00:30:00\"}\n    expect: 20m\n";
   }
   s += extra_frontmatter;
   s += "---\n\n# Demo\n\n## Stages\n\n"
@@ -86,13 +92,15 @@ class TickTest : public ::testing::Test {
   }
 
   void add(const std::string& campaign, std::string text) {
-    m_inputs.push_back({"campaigns/" + campaign + "/WORKFLOW.md", "/repo/campaigns/" + campaign, std::move(text)});
+    m_inputs.push_back(
+        {"campaigns/" + campaign + "/WORKFLOW.md", "/repo/campaigns/" + campaign, std::move(text)});
   }
 
   // Campaign c1 whose stage smoke ran job 7 until it ended NODE_FAIL on `nodes`; with
   // `exclude`, the catalog's fix for that is "exclude node" (not "resubmit").
   void add_node_failure(const std::string& nodes, bool exclude) {
-    if (exclude) m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
+    if (exclude)
+      m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"node_fail", cls("node-failure", "exclude node")});
     add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
     m_sched.finish("7", JobState::node_fail, 1, "", "NODE_FAIL");
     m_sched.job("7").nodes = nodes;
@@ -123,7 +131,8 @@ class TickTest : public ::testing::Test {
 
   std::vector<std::string> subjects() const {
     std::vector<std::string> out;
-    for (const auto& c : m_store.m_commits) out.push_back(c.request.message.substr(0, c.request.message.find('\n')));
+    for (const auto& c : m_store.m_commits)
+      out.push_back(c.request.message.substr(0, c.request.message.find('\n')));
     return out;
   }
 
@@ -143,11 +152,13 @@ TEST_F(TickTest, PendingBecomesReadyAndIsSubmittedInOneTick) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0"}}));
   auto r = run();
   ASSERT_EQ(r.campaigns.size(), 1u);
-  EXPECT_EQ(subjects(), (std::vector<std::string>{"c1: smoke pending -> ready", "c1: smoke intent: submit cairn.c1.smoke.1",
+  EXPECT_EQ(subjects(), (std::vector<std::string>{"c1: smoke pending -> ready",
+                                                  "c1: smoke intent: submit cairn.c1.smoke.1",
                                                   "c1: smoke ready -> running"}));
   // The intent was published (after its commit, before the submit).
   EXPECT_EQ(m_store.m_publishes, (std::vector<std::size_t>{2}));
-  EXPECT_NE(m_store.m_commits[1].request.message.find("Cairn-Intent: submit cairn.c1.smoke.1\n"), std::string::npos);
+  EXPECT_NE(m_store.m_commits[1].request.message.find("Cairn-Intent: submit cairn.c1.smoke.1\n"),
+            std::string::npos);
   ASSERT_EQ(m_sched.submitted().size(), 1u);
   EXPECT_EQ(m_sched.submitted()[0].key.str(), "cairn.c1.smoke.1");
   EXPECT_EQ(m_sched.submitted()[0].campaign_dir, "/repo/campaigns/c1");
@@ -185,7 +196,8 @@ TEST_F(TickTest, StillRunningIsAHeartbeatThatChangesNoStatus) {
 }
 
 TEST_F(TickTest, CompletionAdvancesToTheNextStageInTheSameTick) {
-  add("c1", workflow("c1", {{"smoke", "always", "exit=0, `out.dat` exists, no FATAL in log", "running", "7", "2026-05-05 19:50Z"},
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0, `out.dat` exists, no FATAL in log", "running", "7",
+                             "2026-05-05 19:50Z"},
                             {"prod", "stage smoke done", "exit=0"}}));
   m_sched.finish("7", JobState::completed, 0, "all good\n");
   m_ws.m_files["out.dat"] = 1;
@@ -208,7 +220,8 @@ TEST_F(TickTest, LastStageDoneFinishesTheCampaign) {
 }
 
 TEST_F(TickTest, ExitConditionNotMetFailsTheStage) {
-  add("c1", workflow("c1", {{"smoke", "always", "exit=0, no NaN in log", "running", "7", "2026-05-05 19:50Z"}}));
+  add("c1",
+      workflow("c1", {{"smoke", "always", "exit=0, no NaN in log", "running", "7", "2026-05-05 19:50Z"}}));
   m_sched.finish("7", JobState::completed, 0, "step 100 energy NaN\n");
   run();
   // NaN is catalogued as destructive: failed, then escalated.
@@ -234,7 +247,8 @@ TEST_F(TickTest, WalltimeFailureAppliesTheCataloguedFixOnce) {
   EXPECT_EQ(w.failures[0].result, "RETRYING");
   EXPECT_FALSE(w.escalation_required);
   // The failure commit carries the failure-log row.
-  EXPECT_NE(m_store.m_commits[0].request.message.find("| 2026-05-05 | smoke | walltime-exceeded |"), std::string::npos);
+  EXPECT_NE(m_store.m_commits[0].request.message.find("| 2026-05-05 | smoke | walltime-exceeded |"),
+            std::string::npos);
 
   // Next tick resubmits as attempt 2.
   run();
@@ -264,7 +278,8 @@ TEST_F(TickTest, ResolvedFailureIsMarkedAndBecomesALesson) {
   EXPECT_EQ(w.stages[0].status, doc::Status::done);
   ASSERT_EQ(w.failures.size(), 1u);
   EXPECT_EQ(w.failures[0].result, "RESOLVED");
-  EXPECT_NE(w.lessons.find("smoke: walltime-exceeded resolved by walltime x2 (resources.time 00:30:00 -> 01:00:00)"),
+  EXPECT_NE(w.lessons.find(
+                "smoke: walltime-exceeded resolved by walltime x2 (resources.time 00:30:00 -> 01:00:00)"),
             std::string::npos)
       << w.lessons;
   EXPECT_EQ(w.lessons.find("(none yet)"), std::string::npos);
@@ -315,8 +330,9 @@ TEST_F(TickTest, AFixAlreadyUsedAtTheStageEscalates) {
 }
 
 TEST_F(TickTest, PausedCampaignSubmitsNothingButStillPolls) {
-  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"},
-                            {"prod", "stage 0 done", "exit=0"}},
+  add("c1", workflow("c1",
+                     {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"},
+                      {"prod", "stage 0 done", "exit=0"}},
                      "paused: true\n"));
   m_sched.finish("7", JobState::completed, 0);
   const TickReport r = run();
@@ -328,7 +344,8 @@ TEST_F(TickTest, PausedCampaignSubmitsNothingButStillPolls) {
 
 TEST_F(TickTest, TwoConsecutiveSameErrorsEscalate) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "8", "2026-05-05 19:50Z", "1"}}, "",
-                     "| 2026-05-05 | smoke | walltime-exceeded | job 7: timeout | walltime x2, resubmit | RETRYING |\n"));
+                     "| 2026-05-05 | smoke | walltime-exceeded | job 7: timeout | walltime x2, resubmit | "
+                     "RETRYING |\n"));
   m_sched.finish("8", JobState::timeout, -1);
   run();
   EXPECT_EQ(subjects().back(), "c1: smoke failed -> escalated [walltime-exceeded]");
@@ -381,7 +398,8 @@ TEST_F(TickTest, CostCapExceededEscalatesBeforeSubmitting) {
 }
 
 TEST_F(TickTest, SpendIsAccountedFromCpuHours) {
-  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}, "", "", "100", "1"));
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}, "", "",
+                     "100", "1"));
   m_sched.finish("7", JobState::completed, 0);
   m_sched.job("7").cpu_hours = 4;
   TickOptions o;
@@ -442,17 +460,22 @@ TEST_F(TickTest, AnApprovedCancelOfAStuckJobCancelsItOnceAndResubmits) {
   run();  // nothing happens while escalated, and nothing is cancelled unasked
   EXPECT_TRUE(m_sched.cancelled().empty());
 
+  // The stage keeps its job while escalated: a clear polls it again.
+  EXPECT_EQ(wf().stages[0].status, doc::Status::running);
+  EXPECT_EQ(wf().stages[0].job_id, "7");
   // The human ticks the offer and clears the escalation (as `cairn clear` does).
   auto& text = m_inputs[0].text;
   text.replace(text.find("- [ ] cairn cancel: job 7 "), 5, "- [x]");
   text.replace(text.find("escalation_required: true"), 25, "escalation_required: false");
-  text.replace(text.find("| escalated "), 12, "| ready     ");
   run();
   ASSERT_EQ(m_sched.cancelled(), std::vector<std::string>{"7"});
   ASSERT_EQ(m_sched.submitted().size(), 1u);
   EXPECT_EQ(m_sched.submitted()[0].key.attempt, 2);  // a new key: adoption does not find job 7
   EXPECT_EQ(wf().stages[0].retries, 1);
   EXPECT_NE(wf().stages[0].job_id, "7");
+  ASSERT_EQ(wf().failures.size(), 1u);  // the cancelled attempt is recorded
+  EXPECT_EQ(wf().failures[0].error_class, "stuck");
+  EXPECT_EQ(wf().failures[0].message, "job 7: cancelled as approved in the action queue");
   const std::vector<doc::ActionItem> after = wf().actions;
   const auto done = std::find_if(after.begin(), after.end(), [](const doc::ActionItem& a) {
     return a.text.rfind("cairn cancel: job 7 (smoke) cancelled at ", 0) == 0;
@@ -580,7 +603,8 @@ TEST_F(TickTest, NotDueCampaignsAreLeftAlone) {
 TEST_F(TickTest, OneBatchedStatusQueryForAllCampaigns) {
   for (int i = 0; i < 5; ++i) {
     const std::string c = "c" + std::to_string(i);
-    add(c, workflow(c, {{"smoke", "always", "exit=0", "running", std::to_string(100 + i), "2026-05-05 19:50Z"}}));
+    add(c, workflow(
+               c, {{"smoke", "always", "exit=0", "running", std::to_string(100 + i), "2026-05-05 19:50Z"}}));
     m_sched.set_running(std::to_string(100 + i));
   }
   run();
@@ -617,7 +641,8 @@ TEST_F(TickTest, OnlyLimitsTheTickToOneCampaign) {
 }
 
 TEST_F(TickTest, GateStageWithoutRunIsDoneWhenApproved) {
-  std::string text = workflow("c1", {{"smoke", "always", "exit=0", "done"}, {"review", "stage 0 done", "approved"}});
+  std::string text =
+      workflow("c1", {{"smoke", "always", "exit=0", "done"}, {"review", "stage 0 done", "approved"}});
   // Drop the review stage's spec: it is a gate, not a job.
   const auto at = text.find("  review:");
   text.erase(at, text.find("---", at) - at);
@@ -640,9 +665,10 @@ TEST_F(TickTest, CommitsAreAttributedAndCarryTrailers) {
   EXPECT_EQ(c.identity.name, "cairn-bot");
   EXPECT_EQ(c.request.path, "campaigns/c1/WORKFLOW.md");
   const std::string& m = c.request.message;
-  for (const char* trailer : {"Cairn-Campaign: c1\n", "Cairn-Stage: smoke\n", "Cairn-Transition: ready -> running\n",
-                              "Cairn-Job: 4242\n", "Cairn-Attempt: 1\n", "Cairn-Tick: 2026-05-05T20:00:00Z\n",
-                              "Cairn-Run-URL: https://ci.example/run/42\n", "Cairn-Tick-Id: 00c0ffee00c0ffee\n"}) {
+  for (const char* trailer :
+       {"Cairn-Campaign: c1\n", "Cairn-Stage: smoke\n", "Cairn-Transition: ready -> running\n",
+        "Cairn-Job: 4242\n", "Cairn-Attempt: 1\n", "Cairn-Tick: 2026-05-05T20:00:00Z\n",
+        "Cairn-Run-URL: https://ci.example/run/42\n", "Cairn-Tick-Id: 00c0ffee00c0ffee\n"}) {
     EXPECT_NE(m.find(trailer), std::string::npos) << trailer << " in\n" << m;
   }
 }
@@ -684,8 +710,13 @@ TEST(Cadence, FollowsTheSeedTable) {
 
 HistoryEvent event(std::string campaign, std::string stage, std::string from, std::string to, std::string job,
                    std::string error_class, TimePoint time) {
-  return {std::move(campaign), std::move(stage), std::move(from), std::move(to), std::move(error_class),
-          std::move(job), time};
+  return {std::move(campaign),
+          std::move(stage),
+          std::move(from),
+          std::move(to),
+          std::move(error_class),
+          std::move(job),
+          time};
 }
 
 TickOptions with_scan() {
@@ -696,8 +727,9 @@ TickOptions with_scan() {
 
 // Whether the campaign's action queue has an item starting with `prefix` (ticked or not).
 bool has_action(const doc::Workflow& w, const std::string& prefix, bool checked = false) {
-  return std::any_of(w.actions.begin(), w.actions.end(),
-                     [&](const doc::ActionItem& a) { return a.text.rfind(prefix, 0) == 0 && a.checked == checked; });
+  return std::any_of(w.actions.begin(), w.actions.end(), [&](const doc::ActionItem& a) {
+    return a.text.rfind(prefix, 0) == 0 && a.checked == checked;
+  });
 }
 
 const FakeStore::Commit* commit_with_subject(const FakeStore& store, const std::string& subject) {
@@ -744,14 +776,16 @@ TEST_F(TickTest, AnAnomalyIsActedOnOnceWhileItPersists) {
   run(with_scan());
   run(with_scan());
   int anomaly_commits = 0;
-  for (const auto& c : m_store.m_commits) anomaly_commits += c.request.message.find("Cairn-Anomaly:") != std::string::npos;
+  for (const auto& c : m_store.m_commits)
+    anomaly_commits += c.request.message.find("Cairn-Anomaly:") != std::string::npos;
   EXPECT_EQ(anomaly_commits, 1);
 }
 
 TEST_F(TickTest, SystemicErrorEscalatesOneCampaignAndPausesTheOthers) {
   const TimePoint now = m_clock.now();
   for (const std::string c : {"c1", "c2", "c3"}) {
-    m_history.push_back(event(c, "smoke", "running", "failed", c + "-job", "gpu-oom", now - std::chrono::hours(1)));
+    m_history.push_back(
+        event(c, "smoke", "running", "failed", c + "-job", "gpu-oom", now - std::chrono::hours(1)));
   }
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z", "1"}}));
   add("c2", workflow("c2", {{"smoke", "always", "exit=0", "ready", "—", "—", "1"}}));
@@ -760,7 +794,8 @@ TEST_F(TickTest, SystemicErrorEscalatesOneCampaignAndPausesTheOthers) {
   run(with_scan());
 
   EXPECT_TRUE(wf(0).escalation_required);
-  EXPECT_NE(wf(0).escalation_reason.find("gpu-oom hit 3 campaigns"), std::string::npos) << wf(0).escalation_reason;
+  EXPECT_NE(wf(0).escalation_reason.find("gpu-oom hit 3 campaigns"), std::string::npos)
+      << wf(0).escalation_reason;
   EXPECT_NE(wf(0).escalation_reason.find("c1, c2, c3"), std::string::npos);
   EXPECT_EQ(wf(0).stages[0].status, doc::Status::running);  // its job stays tracked
   EXPECT_EQ(wf(0).stages[0].job_id, "7");
@@ -819,7 +854,8 @@ TEST_F(TickTest, WithoutTheScanNothingIsNoted) {
   m_sched.finish("7", JobState::running, 0, "FATAL: x\n");
   run();
   EXPECT_FALSE(wf().paused);
-  for (const auto& c : m_store.m_commits) EXPECT_EQ(c.request.message.find("Cairn-Anomaly:"), std::string::npos);
+  for (const auto& c : m_store.m_commits)
+    EXPECT_EQ(c.request.message.find("Cairn-Anomaly:"), std::string::npos);
 }
 
 // ---- fixes with conditions: ceilings, checkpoints ----------------------------------
@@ -832,10 +868,12 @@ TEST_F(TickTest, AFixBeyondACeilingEscalatesWithTheProposedChange) {
   o.ceilings.time_text = "00:45:00";
   run(o);
   EXPECT_TRUE(wf().escalation_required);
-  EXPECT_NE(wf().escalation_reason.find("above the ceiling 00:45:00"), std::string::npos) << wf().escalation_reason;
+  EXPECT_NE(wf().escalation_reason.find("above the ceiling 00:45:00"), std::string::npos)
+      << wf().escalation_reason;
   EXPECT_NE(wf().escalation_reason.find("resources.time 00:30:00 -> 01:00:00"), std::string::npos);
   ASSERT_FALSE(wf().failures.empty());
-  EXPECT_EQ(wf().failures.back().action, "escalated; proposed walltime x2 (resources.time 00:30:00 -> 01:00:00)");
+  EXPECT_EQ(wf().failures.back().action,
+            "escalated; proposed walltime x2 (resources.time 00:30:00 -> 01:00:00)");
   EXPECT_EQ(wf().spec("smoke")->resources.time_text, "00:30:00");  // not applied
   EXPECT_TRUE(m_sched.submitted().empty());
 }
@@ -889,7 +927,8 @@ TEST_F(TickTest, AnArrayRetryResubmitsOnlyTheFailedTasks) {
   job.job_id = "7";
   for (const char* i : {"1", "2", "3", "4"}) {
     const bool bad = std::string(i) == "2" || std::string(i) == "4";
-    job.tasks.push_back({i, bad ? JobState::node_fail : JobState::completed, bad ? std::optional<int>() : 0, ""});
+    job.tasks.push_back(
+        {i, bad ? JobState::node_fail : JobState::completed, bad ? std::optional<int>() : 0, ""});
   }
   summarize_tasks(job);
   ASSERT_EQ(job.state, JobState::node_fail);
@@ -971,7 +1010,8 @@ TEST_F(TickTest, AFirstArraySubmitRunsTheWholeArray) {
 TEST_F(TickTest, SpecEditingFixesAreWrittenIntoTheStageSpec) {
   // gpus +1 and priority=LOW as catalog/fix plans them: the tick applies their edits.
   m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"CUDA out of memory", cls("gpu-oom", "gpus +1")});
-  m_catalog.m_rules.insert(m_catalog.m_rules.begin(), {"Insufficient", cls("insufficient-gpu", "priority=LOW")});
+  m_catalog.m_rules.insert(m_catalog.m_rules.begin(),
+                           {"Insufficient", cls("insufficient-gpu", "priority=LOW")});
   m_catalog.m_plans["gpus +1"] = FixPlan{{{"stages.smoke.resources.gpus", "2"}}, "resources.gpus 1 -> 2"};
   m_catalog.m_plans["priority=LOW"] = FixPlan{{{"stages.prod.priority", "LOW"}}, "priority NORMAL -> LOW"};
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"},
@@ -988,6 +1028,238 @@ TEST_F(TickTest, SpecEditingFixesAreWrittenIntoTheStageSpec) {
   EXPECT_EQ(wf(0).stages[0].status, doc::Status::ready);
   EXPECT_EQ(wf(1).spec("prod")->priority, "LOW");
   EXPECT_EQ(wf(1).failures.back().action, "priority=LOW (priority NORMAL -> LOW)");
+}
+
+}  // namespace
+}  // namespace cairn::engine
+
+// ---- attempts, resumes, where checks run, when a campaign is due -----------------------
+
+namespace cairn::engine {
+namespace {
+
+// What a human does to resume (the same edit whichever door: `cairn clear`, a merged
+// clear-escalation PR, a hand edit on the branch): the flag down, the stage ready.
+void clear_by_hand(std::string& text) {
+  text.replace(text.find("escalation_required: true"), 25, "escalation_required: false");
+  if (const auto at = text.find("| escalated |"); at != std::string::npos) text.replace(at, 13, "| ready |");
+}
+
+class AttemptTest : public TickTest {
+ protected:
+  // c1's smoke submitted by a first tick, then ended with `log` (exit 3).
+  void first_attempt_fails(const std::string& log) {
+    add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
+    run();
+    ASSERT_EQ(m_sched.submitted().size(), 1u);
+    m_first = wf().stages[0].job_id;
+    m_sched.finish(m_first, JobState::failed, 3, log);
+    run();
+  }
+  std::string m_first;
+};
+
+TEST_F(AttemptTest, AClearedUnknownFailureRunsTheStageAgainAsANewAttempt) {
+  first_attempt_fails("frobnicator exploded\n");
+  ASSERT_TRUE(wf().escalation_required);
+  ASSERT_EQ(wf().failures.size(), 1u);
+  clear_by_hand(m_inputs[0].text);
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 2u) << "the cleared stage must run again, not adopt job " << m_first;
+  EXPECT_EQ(m_sched.submitted()[1].key.attempt, 2);
+  EXPECT_NE(wf().stages[0].job_id, m_first);
+  EXPECT_EQ(wf().stages[0].status, doc::Status::running);
+  EXPECT_EQ(wf().stages[0].retries, 0);  // a clear counts no retry and resets nothing
+  for (const auto& c : m_store.m_commits) EXPECT_EQ(c.request.message.find("Adopted"), std::string::npos);
+  // The fixed job completes: the campaign finishes, with one row for the one failure.
+  m_sched.finish(wf().stages[0].job_id, JobState::completed, 0);
+  run();
+  EXPECT_EQ(wf().status, doc::Status::done);
+  EXPECT_EQ(wf().failures.size(), 1u);
+  EXPECT_NE(m_store.m_commits.back().request.message.find("Cairn-Attempt: 2"), std::string::npos)
+      << m_store.m_commits.back().request.message;
+}
+
+TEST_F(AttemptTest, ASecondClearRunsAThirdAttemptAndRetriesStayAsLearned) {
+  first_attempt_fails("frobnicator exploded\n");
+  clear_by_hand(m_inputs[0].text);
+  run();
+  m_sched.finish(wf().stages[0].job_id, JobState::failed, 3, "frobnicator exploded again\n");
+  run();
+  ASSERT_TRUE(wf().escalation_required);
+  EXPECT_EQ(wf().failures.size(), 2u);
+  clear_by_hand(m_inputs[0].text);
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 3u);
+  EXPECT_EQ(m_sched.submitted()[2].key.attempt, 3);
+}
+
+TEST_F(AttemptTest, ATransientFailureRunsTheJobAgainOnce) {
+  first_attempt_fails("error: Socket timed out on send/recv operation\n");
+  EXPECT_FALSE(wf().escalation_required);
+  EXPECT_EQ(wf().stages[0].status, doc::Status::ready);
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 2u) << "the transient retry must not adopt the ended job";
+  EXPECT_EQ(m_sched.submitted()[1].key.attempt, 2);
+  m_sched.finish(wf().stages[0].job_id, JobState::completed, 0);
+  run();
+  EXPECT_EQ(wf().status, doc::Status::done);
+  ASSERT_EQ(wf().failures.size(), 1u);
+  EXPECT_EQ(wf().failures[0].result, "RESOLVED");
+  EXPECT_EQ(m_sched.submitted().size(), 2u);
+}
+
+TEST_F(AttemptTest, AJobSubmittedByATickThatDiedBeforeRecordingItIsAdopted) {
+  // The crash window: the intent landed and the job was submitted under attempt 1,
+  // but the tick died before its commit; the file still says ready.
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
+  m_sched.adopt_existing("cairn.c1.smoke.1", "555");
+  run();
+  EXPECT_TRUE(m_sched.submitted().empty());
+  EXPECT_EQ(wf().stages[0].job_id, "555");
+  EXPECT_NE(m_store.m_commits.back().request.message.find("Adopted job 555"), std::string::npos);
+}
+
+TEST_F(AttemptTest, AnEndedJobTheFileRecordsIsNeverAdoptedEvenWithoutItsFailureRow) {
+  // A human deleted the failure row but the JobID still names job 555, attempt 1.
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready", "555", "2026-05-05 19:00Z"}}));
+  m_sched.adopt_existing("cairn.c1.smoke.1", "555");
+  m_sched.finish("555", JobState::failed, 3, "boom\n");
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.attempt, 2);
+  EXPECT_NE(wf().stages[0].job_id, "555");
+}
+
+TEST_F(AttemptTest, JobNamesCarryTheRepositoryId) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
+  m_sched.adopt_existing("cairn.c1.smoke.1", "999");  // another repository's job, unqualified
+  TickOptions o;
+  o.repo_id = "ab12cd34";
+  run(o);
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.str(), "cairn.ab12cd34.c1.smoke.1");
+  EXPECT_NE(wf().stages[0].job_id, "999");
+}
+
+TEST_F(AttemptTest, ConditionsAreCheckedInTheJobsOwnDirectory) {
+  // Another clone submitted the job; it wrote out.txt in its own campaign dir.
+  add("c1", workflow("c1", {{"smoke", "always", "`out.txt` exists", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::completed, 0);
+  m_sched.job("7").work_dir = "/other-clone/campaigns/c1";
+  m_ws.m_dirs["/other-clone/campaigns/c1"]["out.txt"] = 1;
+  m_ws.m_dirs["/repo/campaigns/c1"] = {};  // not in this checkout
+  run();
+  EXPECT_EQ(wf().stages[0].status, doc::Status::done) << wf().escalation_reason;
+  ASSERT_FALSE(m_ws.m_probed_dirs.empty());
+  EXPECT_EQ(m_ws.m_probed_dirs.back(), "/other-clone/campaigns/c1");
+}
+
+TEST_F(AttemptTest, AllClausesOfAConditionAreOneProbe) {
+  add("c1", workflow("c1", {{"smoke", "always",
+                             "exit=0, `a.txt` exists, `test -s b` exits 0, 2× `out/*.dcd` exists", "running",
+                             "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::completed, 0);
+  m_ws.m_files = {{"a.txt", 1}, {"out/*.dcd", 2}};
+  m_ws.m_exit["test -s b"] = 0;
+  run();
+  EXPECT_EQ(wf().stages[0].status, doc::Status::done) << wf().escalation_reason;
+  EXPECT_EQ(m_ws.m_probed_dirs.size(), 1u);
+}
+
+TEST_F(AttemptTest, AJobDirectoryThatIsGoneEscalatesSayingSoAndKeepsTheJob) {
+  add("c1", workflow("c1", {{"smoke", "always", "`out.txt` exists", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::completed, 0);
+  m_sched.job("7").work_dir = "/scratch/gone";
+  m_ws.m_gone.insert("/scratch/gone");
+  run();
+  ASSERT_TRUE(wf().escalation_required);
+  EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [workdir-missing]");
+  EXPECT_NE(wf().escalation_reason.find("directory /scratch/gone does not exist"), std::string::npos)
+      << wf().escalation_reason;
+  EXPECT_EQ(wf().stages[0].status, doc::Status::running);  // a clear checks it again
+  EXPECT_TRUE(wf().failures.empty());
+}
+
+// A scheduler whose jobs' directories live on another machine (a cluster over ssh).
+class RemoteScheduler : public testing::FakeScheduler {
+ public:
+  Workspace* workspace() override { return &m_remote; }
+  testing::FakeWorkspace m_remote;
+};
+
+TEST_F(AttemptTest, ARemoteJobsConditionsAndCheckpointAreProbedOnItsMachine) {
+  RemoteScheduler cluster;
+  m_backends.m_map["slurm"] = &cluster;
+  std::string text =
+      workflow("c1", {{"prod", "always", "`restart.xsc` exists", "running", "41", "2026-05-05 19:50Z"}},
+               "deploy: {remote_dir: /scratch/u/c1}\n");
+  text.replace(text.find("backend: local"), 14, "backend: slurm");
+  add("c1", text);
+  cluster.finish("41", JobState::completed, 0);
+  cluster.job("41").work_dir = "/scratch/u/c1";
+  cluster.m_remote.m_files["restart.xsc"] = 1;
+  run();
+  EXPECT_EQ(wf().stages[0].status, doc::Status::done) << wf().escalation_reason;
+  EXPECT_EQ(cluster.m_remote.m_probed_dirs, std::vector<std::string>{"/scratch/u/c1"});
+  EXPECT_TRUE(m_ws.m_probed_dirs.empty());  // never the tick's checkout
+}
+
+// A scheduler whose jobs leave no files (OSMO).
+class ObjectStoreScheduler : public testing::FakeScheduler {
+ public:
+  bool outputs_are_files() const override { return false; }
+};
+
+TEST_F(AttemptTest, AFileClauseOnABackendWithoutFilesSaysSo) {
+  ObjectStoreScheduler osmo;
+  m_backends.m_map["osmo"] = &osmo;
+  std::string text =
+      workflow("c1", {{"train", "always", "`model.pt` exists", "running", "w-1", "2026-05-05 19:50Z"}});
+  text.replace(text.find("backend: local"), 14, "backend: osmo");
+  add("c1", text);
+  osmo.finish("w-1", JobState::completed, 0);
+  run();
+  ASSERT_TRUE(wf().escalation_required);
+  EXPECT_NE(wf().escalation_reason.find("leave no files"), std::string::npos) << wf().escalation_reason;
+  EXPECT_TRUE(m_ws.m_probed_dirs.empty());
+}
+
+TEST_F(AttemptTest, ACampaignAHumanChangedIsDueAtOnce) {
+  std::string text = workflow("c1", {{"smoke", "always", "exit=0", "escalated"}});
+  text.replace(text.find("escalation_required: false"), 26, "escalation_required: true");
+  text.replace(text.find("last_tick: \"\""), 13, "last_tick: 2026-05-05T19:59:00Z");
+  add("c1", text);
+  m_no_force = true;
+  auto r = run();
+  EXPECT_TRUE(m_store.m_commits.empty());
+  EXPECT_NE(r.campaigns[0].note.find("not due"), std::string::npos);
+  clear_by_hand(m_inputs[0].text);  // status: escalated still in the frontmatter
+  m_inputs[0].changed_by_human = true;
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+}
+
+TEST_F(AttemptTest, AHandClearedEscalationIsDueFromItsFrontmatterAlone) {
+  std::string text = workflow("c1", {{"smoke", "always", "exit=0", "escalated"}});
+  text.replace(text.find("last_tick: \"\""), 13, "last_tick: 2026-05-05T19:59:00Z");
+  add("c1", text);  // escalation_required false, status escalated: cleared by hand
+  m_no_force = true;
+  run();
+  EXPECT_EQ(m_sched.submitted().size(), 1u);
+}
+
+TEST_F(AttemptTest, APendingGateIsCheckedEveryTickWithoutACommitUntilItHolds) {
+  std::string text = workflow("c1", {{"smoke", "approved", "exit=0", "pending"}});
+  text.replace(text.find("last_tick: \"\""), 13, "last_tick: 2026-05-05T19:59:00Z");
+  add("c1", text);
+  m_no_force = true;
+  run();
+  EXPECT_TRUE(m_store.m_commits.empty());
+  auto& t = m_inputs[0].text;
+  t.replace(t.find("- [ ] Check the smoke output by hand."), 37, "- [x] approve smoke");
+  run();
+  EXPECT_EQ(m_sched.submitted().size(), 1u);
 }
 
 }  // namespace

@@ -340,6 +340,10 @@ std::optional<HistoryEvent> history_event_from_trailers(
       e.error_class = value;
     } else if (key == "Cairn-Job") {
       e.job = value;
+    } else if (key == "Cairn-Attempt") {
+      if (!value.empty() && value.size() < 7 && value.find_first_not_of("0123456789") == std::string::npos) {
+        e.attempt = std::stoi(value);
+      }
     } else if (key == "Cairn-Intent" || key == "Cairn-Anomaly") {
       return std::nullopt;
     } else if (key == "Cairn-Tick") {

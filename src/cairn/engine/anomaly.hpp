@@ -65,6 +65,7 @@ struct HistoryEvent {
   std::string error_class;  // Cairn-Error-Class; empty when none
   std::string job;          // Cairn-Job; empty when none
   TimePoint time{};         // Cairn-Tick (else the commit's time)
+  int attempt = 0;          // Cairn-Attempt; 0 when none
 };
 
 // Reads a HistoryEvent from a commit's trailers (gitstore::LogEntry::trailers), the time

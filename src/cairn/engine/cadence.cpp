@@ -13,6 +13,7 @@ std::int64_t campaign_cadence(const doc::Workflow& wf) {
   if (wf.escalation_required) return kIdleCadence;
   const doc::Stage* stage = wf.first_open_stage();
   if (stage == nullptr) return kIdleCadence;
+  if (wf.status == doc::Status::escalated) return 0;  // cleared by hand: resume now
   switch (stage->status) {
     case doc::Status::running: {
       const doc::StageSpec* spec = wf.spec(stage->name);
@@ -24,11 +25,10 @@ std::int64_t campaign_cadence(const doc::Workflow& wf) {
     }
     case doc::Status::ready:
     case doc::Status::failed:
-      return 0;  // work waiting: due now
-    case doc::Status::pending:
-    case doc::Status::done:
-    case doc::Status::escalated:
-      break;
+    case doc::Status::pending:    // an entry condition (approval, a file) is checked every tick
+    case doc::Status::escalated:  // a stage still escalated once the flag was cleared
+      return 0;                   // work waiting: due now
+    case doc::Status::done: break;
   }
   return kIdleCadence;
 }
@@ -38,10 +38,10 @@ std::int64_t schedule_cadence(const parse::Schedule& s) {
   switch (s.status) {
     case doc::Status::running: return cadence_for_expect(s.expect_seconds.value_or(0));
     case doc::Status::ready:
-    case doc::Status::failed: return 0;
+    case doc::Status::failed:
     case doc::Status::pending:
-    case doc::Status::done:
-    case doc::Status::escalated: break;
+    case doc::Status::escalated: return 0;  // as campaign_cadence
+    case doc::Status::done: break;
   }
   return kIdleCadence;
 }

@@ -16,7 +16,9 @@ inline constexpr std::int64_t kIdleCadence = 12 * 3600;
 std::int64_t cadence_for_expect(std::int64_t expect_seconds);
 
 // The cadence of a whole campaign: from its running stage's `expect` (else its
-// walltime, else "short"); 12 h when idle, done or escalated.
+// walltime, else "short"); 0 (due now) when work waits without a job: a stage ready,
+// failed or pending (its entry condition is checked every tick, without a commit while
+// it does not hold), or an escalation a human cleared; 12 h when done or escalated.
 std::int64_t campaign_cadence(const doc::Workflow& wf);
 
 // The same from the frontmatter alone (status, escalation_required and the current

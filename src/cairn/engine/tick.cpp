@@ -21,6 +21,9 @@ using doc::Status;
 constexpr std::string_view kActionPrefix = "cairn:";
 constexpr std::string_view kIntentWord = "submitting";
 constexpr int kMaxRetries = 2;
+// Adoption skips keys whose jobs the file records as ended; past this many the file and
+// the scheduler disagree too much to guess.
+constexpr int kMaxSkippedAttempts = 16;
 constexpr int kConditionLogLines = 20000;
 
 // The backend a stage runs on: its own, else the campaign's budget backend, else local.
@@ -94,16 +97,18 @@ struct Decision {
   std::string reason;  // escalation reason / human summary
   std::string fix;
   std::vector<SpecEdit> edits;
-  std::string summary;  // what the fix changes ("resources.time 00:30:00 -> 01:00:00")
-  std::string message;  // one-line evidence for the failure log
+  std::string summary;   // what the fix changes ("resources.time 00:30:00 -> 01:00:00")
+  std::string message;   // one-line evidence for the failure log
   std::string proposal;  // an escalation's fix that was not applied (beyond a ceiling), with its change
   bool excludes_nodes = false;  // `exclude-node`: the retry avoids the nodes the row names
 
   // The failure log's "Action taken": what was tried, with the values it changed, so
   // the row alone says what resolved a failure later.
   std::string action() const {
-    if (kind == Kind::escalate) return proposal.empty() ? "escalated" : fmt::format("escalated; proposed {}", proposal);
-    if (fix.empty() || fix == "resubmit") return kind == Kind::transient_retry ? "resubmit (transient)" : "resubmit";
+    if (kind == Kind::escalate)
+      return proposal.empty() ? "escalated" : fmt::format("escalated; proposed {}", proposal);
+    if (fix.empty() || fix == "resubmit")
+      return kind == Kind::transient_retry ? "resubmit (transient)" : "resubmit";
     return summary.empty() ? fix : fmt::format("{} ({})", fix, summary);
   }
 };
@@ -135,9 +140,9 @@ struct AnomalyAction {
 
 class CampaignTick {
  public:
-  CampaignTick(Ports& ports, const TickOptions& options, const CampaignInput& input,
-               parse::WorkflowFile file, const StatusCache& statuses, TimePoint now,
-               const std::vector<AnomalyAction>& anomalies, CampaignReport& report)
+  CampaignTick(Ports& ports, const TickOptions& options, const CampaignInput& input, parse::WorkflowFile file,
+               const StatusCache& statuses, TimePoint now, const std::vector<AnomalyAction>& anomalies,
+               const std::vector<HistoryEvent>& history, CampaignReport& report)
       : m_ports(ports),
         m_options(options),
         m_input(input),
@@ -145,6 +150,7 @@ class CampaignTick {
         m_statuses(statuses),
         m_now(now),
         m_anomalies(anomalies),
+        m_history(history),
         m_report(report) {}
 
   void run() {
@@ -170,8 +176,10 @@ class CampaignTick {
   bool step() {
     const doc::Stage* open = wf().first_open_stage();
     if (open == nullptr) {
-      if (wf().status != Status::done) finish_campaign();
-      else note("done");
+      if (wf().status != Status::done)
+        finish_campaign();
+      else
+        note("done");
       return false;
     }
     // A copy: every edit re-derives the workflow, so references into it do not last.
@@ -225,10 +233,12 @@ class CampaignTick {
         if (!check(m_file.set_optional_scalar("paused", "true"))) return false;
         std::vector<Anomaly> mine;
         for (const auto& other : m_anomalies) mine.push_back(*other.anomaly);
-        also.push_back({sibling_path(kOrchestrationCheck), render_orchestration_check(wf().campaign, mine, m_now)});
-        t.body.push_back(fmt::format("Paused (`paused: true`): no new submissions until a human sets `paused: "
-                                     "false`; see {} in the campaign directory.",
-                                     kOrchestrationCheck));
+        also.push_back(
+            {sibling_path(kOrchestrationCheck), render_orchestration_check(wf().campaign, mine, m_now)});
+        t.body.push_back(
+            fmt::format("Paused (`paused: true`): no new submissions until a human sets `paused: "
+                        "false`; see {} in the campaign directory.",
+                        kOrchestrationCheck));
       } else {
         t.body.push_back("Noted in the action queue; nothing else changes.");
       }
@@ -240,7 +250,8 @@ class CampaignTick {
   // The repo-relative path of `name` next to this campaign's WORKFLOW.md.
   std::string sibling_path(std::string_view name) const {
     const auto slash = m_input.path.rfind('/');
-    return slash == std::string::npos ? std::string(name) : m_input.path.substr(0, slash + 1) + std::string(name);
+    return slash == std::string::npos ? std::string(name)
+                                      : m_input.path.substr(0, slash + 1) + std::string(name);
   }
 
   // ---- transitions --------------------------------------------------------------
@@ -254,8 +265,9 @@ class CampaignTick {
       return false;
     }
     auto met = evaluate(stage, stage.entry_condition, nullptr);
-    if (!met) {
-      note(fmt::format("{} waits: {}", stage.name, met.error().message));
+    if (!met) return unchecked(stage, "entry", met.error());
+    if (!met->empty()) {
+      note(fmt::format("{} waits: {}", stage.name, *met));
       return false;
     }
     const std::string name = stage.name;
@@ -285,8 +297,9 @@ class CampaignTick {
     if (spec == nullptr || spec->run.empty()) {
       // A gate stage: nothing to run, done when its exit condition holds.
       auto met = evaluate(stage, stage.exit_condition, nullptr);
-      if (!met) {
-        note(fmt::format("{} (no run:) waits: {}", name, met.error().message));
+      if (!met) return unchecked(stage, "exit", met.error());
+      if (!met->empty()) {
+        note(fmt::format("{} (no run:) waits: {}", name, *met));
         return false;
       }
       Transition t = transition(stage, "ready", "done");
@@ -302,7 +315,8 @@ class CampaignTick {
     return submit(stage, *spec, "ready");
   }
 
-  bool submit(const doc::Stage& stage, doc::StageSpec spec, std::string_view from) {  // a copy: edits re-derive the workflow
+  bool submit(const doc::Stage& stage, doc::StageSpec spec,
+              std::string_view from) {  // a copy: edits re-derive the workflow
     const std::string name = stage.name;
     const std::string backend = backend_of(wf(), &spec);
     Scheduler* sched = m_ports.backends.get(backend);
@@ -311,50 +325,41 @@ class CampaignTick {
                fmt::format("backend `{}` is not configured (cairn.yaml `backends:`)", backend), {});
       return false;
     }
-    // A cancel a human approved (the stuck escalation's offer): that one job goes, and the
-    // stage is resubmitted as a new attempt, so adoption does not find the old job.
-    const std::string to_cancel = approved_cancel(stage);
-    const int retries = stage.retries + (to_cancel.empty() ? 0 : 1);
-    const JobKey key{wf().campaign, name, retries + 1};
+    JobKey key = key_for(stage, next_attempt(stage));
     if (m_options.dry_run) {
       Transition t = transition(stage, std::string(from), "running");
       t.attempt = key.attempt;
-      if (!to_cancel.empty()) t.body.push_back(fmt::format("Would cancel job {} (approved).", to_cancel));
       t.body.push_back(fmt::format("Would submit {} on {} as {}.", spec.run, backend, key.str()));
       m_report.transitions.push_back(std::move(t));
       m_stop = true;
       return false;
     }
-    if (!to_cancel.empty()) {
-      // Cancelling an ended job is a no-op for the schedulers, so a tick that dies after
-      // this and before its intent commit can safely cancel again.
-      auto cancelled = sched->cancel(to_cancel);
-      if (!cancelled && cancelled.error().exit == ExitCode::unreachable)
-        return infrastructure(backend, cancelled.error());
-      if (!cancelled) {
-        escalate(stage, "cancel-failed",
-                 fmt::format("cancelling job {} failed: {}", to_cancel, cancelled.error().message), {});
-        return false;
-      }
-      if (!edit_cell(name, doc::Column::retries, std::to_string(retries))) return false;
-      if (!check(m_file.upsert_action(cancel_offer_prefix(to_cancel),
-                                      fmt::format("{}({}) {} {} as approved; resubmitted as attempt {}",
-                                                  cancel_offer_prefix(to_cancel), name, kCancelledWord,
-                                                  util::clock_time(m_now), key.attempt),
-                                      true))) {
-        return false;
-      }
-    }
+    // A job found under the key is adopted only while its outcome is not recorded (a
+    // tick that died between submit and commit); a job the file already records as
+    // ended (the JobID of a stage that is not running, a failure-log row) is an earlier
+    // attempt, so the next key is tried.
     std::string job;
+    for (int skipped = 0;; ++skipped) {
+      auto existing = sched->find(key);
+      if (!existing) return infrastructure(backend, existing.error());
+      if (!*existing || !recorded_job(stage, **existing)) {
+        if (*existing) job = **existing;
+        break;
+      }
+      if (skipped >= kMaxSkippedAttempts) {
+        escalate(stage, "attempt-keys-exhausted",
+                 fmt::format("jobs under {} and the {} keys before it are all recorded as ended; the stage's "
+                             "failure log and JobID disagree with the scheduler",
+                             key.str(), kMaxSkippedAttempts),
+                 {});
+        return false;
+      }
+      ++key.attempt;
+    }
+    const bool adopted = !job.empty();
     std::string only_tasks;  // a retry of an array's failed tasks
     std::string not_on;      // a retry away from the nodes it failed on
-    bool adopted = false;
-    auto existing = sched->find(key);
-    if (!existing) return infrastructure(backend, existing.error());
-    if (*existing) {
-      job = **existing;
-      adopted = true;
-    } else {
+    if (!adopted) {
       if (!announce_submit(stage, key)) return false;
       SubmitRequest request = request_for(key, spec);
       if (!spec.array.empty()) request.array = only_tasks = retry_indices(stage);
@@ -375,27 +380,90 @@ class CampaignTick {
     Transition t = transition(stage, std::string(from), "running");
     t.job = job;
     t.attempt = key.attempt;
-    if (!to_cancel.empty()) {
-      t.body.push_back(
-          fmt::format("Cancelled job {}, as approved in the action queue (retry {}).", to_cancel, retries));
-    }
     t.body.push_back(
-        adopted ? fmt::format("Adopted job {} ({}) already known to {}.", job, key.str(), backend)
-                : fmt::format("Submitted {} to {} as job {} ({}){}{}.", spec.run, backend, job, key.str(),
-                              only_tasks.empty() ? "" : fmt::format(", array tasks {} only", only_tasks),
-                              not_on.empty() ? "" : fmt::format(", not on {}", not_on)));
+        adopted
+            ? fmt::format("Adopted job {} ({}) already known to {}: submitted by a tick that stopped before "
+                          "recording it.",
+                          job, key.str(), backend)
+            : fmt::format("Submitted {} to {} as job {} ({}, attempt {}){}{}.", spec.run, backend, job,
+                          key.str(), key.attempt,
+                          only_tasks.empty() ? "" : fmt::format(", array tasks {} only", only_tasks),
+                          not_on.empty() ? "" : fmt::format(", not on {}", not_on)));
     if (!edit_cell(name, doc::Column::job_id, job)) return false;
     if (!edit_cell(name, doc::Column::started, util::table_time(m_now))) return false;
     if (!edit_cell(name, doc::Column::status, "running")) return false;
     const std::int64_t cadence = cadence_for_expect(expected_seconds(spec));
-    if (!upsert_action(fmt::format("{} job {} ({}) submitted {}; next check ≈ {}", kActionPrefix, job,
-                                   name, util::clock_time(m_now),
-                                   util::clock_time(m_now + std::chrono::seconds(cadence))),
-                       false)) {
+    if (!upsert_action(
+            fmt::format("{} job {} ({}) submitted {}; next check ≈ {}", kActionPrefix, job, name,
+                        util::clock_time(m_now), util::clock_time(m_now + std::chrono::seconds(cadence))),
+            false)) {
       return false;
     }
     commit(std::move(t));
     return false;  // a job just submitted is polled next tick
+  }
+
+  // ---- attempts -------------------------------------------------------------------
+
+  JobKey key_for(const doc::Stage& stage, int attempt) const {
+    return JobKey{wf().campaign, stage.name, attempt, m_options.repo_id};
+  }
+
+  // The attempt a job id names when it is one of cairn's keys for this stage (the local
+  // backend's ids are keys): "cairn.<repo>.c1.smoke.3" -> 3.
+  std::optional<int> key_attempt(const doc::Stage& stage, const std::string& job_id) const {
+    const std::string tail = fmt::format(".{}.{}.", wf().campaign, stage.name);
+    if (job_id.rfind("cairn.", 0) != 0) return std::nullopt;
+    const auto at = job_id.rfind(tail);
+    if (at == std::string::npos) return std::nullopt;
+    const std::string number = job_id.substr(at + tail.size());
+    if (number.empty() || number.find_first_not_of("0123456789") != std::string::npos || number.size() > 6) {
+      return std::nullopt;
+    }
+    return std::stoi(number);
+  }
+
+  // How many of the stage's attempts the file records as ended: its failure-log rows,
+  // the attempt its JobID names when it is not running, and what cairn's recent commits
+  // say about ended attempts (the history window). Never the Retries cell, which a
+  // human clear leaves alone and a transient retry does not count.
+  int recorded_attempts(const doc::Stage& stage) const {
+    int n = static_cast<int>(std::count_if(wf().failures.begin(), wf().failures.end(),
+                                           [&](const doc::FailureRow& r) { return r.stage == stage.name; }));
+    if (stage.status != Status::running) {
+      if (auto a = key_attempt(stage, stage.job_id)) n = std::max(n, *a);
+    }
+    for (const auto& e : m_history) {
+      if (e.campaign == wf().campaign && e.stage == stage.name && e.attempt > 0 && e.from == "running" &&
+          e.to != "running") {
+        n = std::max(n, e.attempt);
+      }
+    }
+    return n;
+  }
+
+  // The attempt a new submit of the stage makes: one past every recorded one.
+  int next_attempt(const doc::Stage& stage) const { return recorded_attempts(stage) + 1; }
+
+  // The attempt of the stage's current job (for `Cairn-Attempt`): its key's, else one
+  // past the failures recorded before it.
+  int current_attempt(const doc::Stage& stage) const {
+    if (auto a = key_attempt(stage, stage.job_id)) return *a;
+    const std::string mine = fmt::format("job {}:", stage.job_id);
+    const int before = static_cast<int>(
+        std::count_if(wf().failures.begin(), wf().failures.end(), [&](const doc::FailureRow& r) {
+          return r.stage == stage.name && (stage.job_id.empty() || r.message.rfind(mine, 0) != 0);
+        }));
+    return before + 1;
+  }
+
+  // Whether the file already records `job` as an ended attempt of the stage.
+  bool recorded_job(const doc::Stage& stage, const std::string& job) const {
+    if (job == stage.job_id && stage.status != Status::running) return true;
+    const std::string mine = fmt::format("job {}:", job);
+    return std::any_of(wf().failures.begin(), wf().failures.end(), [&](const doc::FailureRow& r) {
+      return r.stage == stage.name && r.message.rfind(mine, 0) == 0;
+    });
   }
 
   // What the scheduler is asked to run (and later to bring back) for one attempt.
@@ -415,16 +483,67 @@ class CampaignTick {
     return fmt::format("{}", fmt::join(failed, ","));
   }
 
-  // The stage's job, when a human ticked cairn's offer to cancel it and it is not done yet.
-  std::string approved_cancel(const doc::Stage& stage) const {
-    if (stage.job_id.empty()) return {};
+  // Whether a human ticked cairn's offer to cancel the stage's job and it is not done yet.
+  bool approved_cancel(const doc::Stage& stage) const {
+    if (stage.job_id.empty()) return false;
     const std::string prefix = cancel_offer_prefix(stage.job_id);
-    for (const auto& a : wf().actions) {
-      if (a.checked && a.text.rfind(prefix, 0) == 0 && a.text.find(kCancelledWord) == std::string::npos) {
-        return stage.job_id;
-      }
+    return std::any_of(wf().actions.begin(), wf().actions.end(), [&](const doc::ActionItem& a) {
+      return a.checked && a.text.rfind(prefix, 0) == 0 && a.text.find(kCancelledWord) == std::string::npos;
+    });
+  }
+
+  // The one cancel cairn makes: a human approved it (the stuck escalation's offer,
+  // ticked, and the escalation cleared). The job's attempt ends as a failure-log row,
+  // so the stage's next submit is a new attempt and adoption never finds this job.
+  bool cancel_approved(const doc::Stage& stage, const std::string& backend) {
+    const std::string name = stage.name;
+    const std::string job = stage.job_id;
+    Transition t = transition(stage, "running", "ready");
+    t.error_class = "stuck";
+    if (m_options.dry_run) {
+      t.body.push_back(fmt::format("Would cancel job {} (approved) and submit the stage anew.", job));
+      m_report.transitions.push_back(std::move(t));
+      m_stop = true;
+      return false;
     }
-    return {};
+    Scheduler* sched = m_ports.backends.get(backend);
+    if (sched == nullptr) {
+      escalate(stage, "unknown-backend",
+               fmt::format("backend `{}` is not configured (cairn.yaml `backends:`)", backend), {});
+      return false;
+    }
+    // Cancelling an ended job is a no-op for the schedulers, so a tick that dies after
+    // this and before its commit can safely cancel again.
+    auto cancelled = sched->cancel(job);
+    if (!cancelled && cancelled.error().exit == ExitCode::unreachable)
+      return infrastructure(backend, cancelled.error());
+    if (!cancelled) {
+      escalate(stage, "cancel-failed",
+               fmt::format("cancelling job {} failed: {}", job, cancelled.error().message), {});
+      return false;
+    }
+    const int retries = stage.retries + 1;
+    t.body.push_back(
+        fmt::format("Cancelled job {}, as approved in the action queue (retry {}); the stage is "
+                    "submitted anew.",
+                    job, retries));
+    doc::FailureRow row{util::date(m_now),
+                        name,
+                        "stuck",
+                        cell_text(fmt::format("job {}: cancelled as approved in the action queue", job)),
+                        "cancel (approved), resubmit",
+                        std::string(kRetrying)};
+    t.failure = row;
+    if (!append_failure(row)) return false;
+    if (!edit_cell(name, doc::Column::retries, std::to_string(retries))) return false;
+    if (!edit_cell(name, doc::Column::status, "ready")) return false;
+    if (!check(m_file.upsert_action(cancel_offer_prefix(job),
+                                    fmt::format("{}({}) {} {} as approved", cancel_offer_prefix(job), name,
+                                                kCancelledWord, util::clock_time(m_now)),
+                                    true))) {
+      return false;
+    }
+    return commit(std::move(t));
   }
 
   // The stage's latest failure-log row when it is being retried (Result RETRYING): what
@@ -464,7 +583,8 @@ class CampaignTick {
   std::string retry_excluded_nodes(const doc::Stage& stage) const {
     const doc::FailureRow* row = retrying_row(stage);
     if (row == nullptr || row->action.rfind("exclude-node", 0) != 0) return {};
-    return row_note(row->message, kNodesWord, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.[],");
+    return row_note(row->message, kNodesWord,
+                    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.[],");
   }
 
   bool on_running(const doc::Stage& stage) {
@@ -479,9 +599,10 @@ class CampaignTick {
       return submit(stage, *spec, "running");
     }
     const std::string backend = backend_of(wf(), spec);
+    if (approved_cancel(stage)) return cancel_approved(stage, backend);
     if (m_statuses.failed_backends.count(backend) != 0) {
-      note(fmt::format("{}: status of job {} unknown ({} unreachable); retry next tick", name,
-                       stage.job_id, backend));
+      note(fmt::format("{}: status of job {} unknown ({} unreachable); retry next tick", name, stage.job_id,
+                       backend));
       return false;
     }
     const JobStatus* status = m_statuses.find(backend, stage.job_id);
@@ -494,8 +615,9 @@ class CampaignTick {
     // spend edit, after which `spec` would dangle).
     if (status->state == JobState::completed && spec != nullptr && !spec->sync.empty()) {
       auto synced = m_ports.backends.get(backend)->sync_outputs(
-          stage.job_id, request_for({wf().campaign, name, stage.retries + 1}, *spec));
-      if (!synced && synced.error().exit == ExitCode::unreachable) return infrastructure(backend, synced.error());
+          stage.job_id, request_for(key_for(stage, current_attempt(stage)), *spec));
+      if (!synced && synced.error().exit == ExitCode::unreachable)
+        return infrastructure(backend, synced.error());
       if (!synced) return fail_stage(stage, *status, synced.error().message);
     }
 
@@ -509,18 +631,19 @@ class CampaignTick {
         return false;
       }
       auto met = evaluate(stage, stage.exit_condition, status);
-      if (met) {
+      if (!met) return unchecked(stage, "exit", met.error());
+      if (met->empty()) {
         Transition t = transition(stage, "running", "done");
         t.job = stage.job_id;
-        t.body.push_back(fmt::format("Job {} completed; exit condition \"{}\" holds.", stage.job_id,
-                                     stage.exit));
+        t.body.push_back(
+            fmt::format("Job {} completed; exit condition \"{}\" holds.", stage.job_id, stage.exit));
         if (!record_learning(stage, backend, *status)) return false;
         if (!resolve_failures(stage, t)) return false;
         if (!edit_cell(name, doc::Column::completed, util::table_time(m_now))) return false;
         if (!edit_cell(name, doc::Column::status, "done")) return false;
         return commit(std::move(t));
       }
-      return fail_stage(stage, *status, met.error().message);
+      return fail_stage(stage, *status, *met);
     }
     return fail_stage(stage, *status, "");
   }
@@ -580,12 +703,14 @@ class CampaignTick {
               false))) {
         return false;
       }
-      escalate(
-          stage, "stuck", why,
-          {fmt::format("Job {} is left as it is. Release, fix or cancel it, then clear the escalation: a "
-                       "job still queued or running is adopted again. Or tick `{} job {}` in the action "
-                       "queue before clearing: cairn then cancels that one job and resubmits the stage.",
-                       stage.job_id, kCancelPrefix, stage.job_id)});
+      // The stage keeps its job: once cleared, the job is polled again.
+      escalate(stage, "stuck", why,
+               {fmt::format(
+                   "Job {} is left as it is and stays the stage's job. Release, fix or cancel it, then "
+                   "clear the escalation: the next tick polls it again. Or tick `{} job {}` in the action "
+                   "queue before clearing: cairn then cancels that one job and submits the stage anew.",
+                   stage.job_id, kCancelPrefix, stage.job_id)},
+               /*keep_stage=*/true);
       return false;
     }
     const std::string name = stage.name;
@@ -594,8 +719,8 @@ class CampaignTick {
     t.job = stage.job_id;
     t.body.push_back(fmt::format("Job {} still {} at {}.", stage.job_id, to_string(status.state),
                                  util::clock_time(m_now)));
-    if (!upsert_action(fmt::format("{} job {} ({}) {} at {}; next check ≈ {}", kActionPrefix,
-                                   stage.job_id, name, to_string(status.state), util::clock_time(m_now),
+    if (!upsert_action(fmt::format("{} job {} ({}) {} at {}; next check ≈ {}", kActionPrefix, stage.job_id,
+                                   name, to_string(status.state), util::clock_time(m_now),
                                    util::clock_time(m_now + std::chrono::seconds(cadence))),
                        false)) {
       return false;
@@ -675,9 +800,9 @@ class CampaignTick {
       if (!check(m_file.set_failure_result(i, kResolved))) return false;
     }
     for (const auto& row : resolved) {
-      const std::string lesson = fmt::format("{}: {} resolved by {} ({}, job {} done {})", stage.name,
-                                             row.error_class, row.action, row.date, stage.job_id,
-                                             util::date(m_now));
+      const std::string lesson =
+          fmt::format("{}: {} resolved by {} ({}, job {} done {})", stage.name, row.error_class, row.action,
+                      row.date, stage.job_id, util::date(m_now));
       if (!check(m_file.append_lesson(lesson))) return false;
       t.body.push_back(fmt::format("Resolved: {} ({}).", row.error_class, row.action));
     }
@@ -716,7 +841,8 @@ class CampaignTick {
     if (!r.time_text.empty()) parts.push_back("time=" + r.time_text);
     if (r.cpus) parts.push_back(fmt::format("cpus={}", *r.cpus));
     if (!r.mem_text.empty()) parts.push_back("mem=" + r.mem_text);
-    if (r.gpus) parts.push_back(fmt::format("gpus={}{}", *r.gpus, r.gpu_type.empty() ? "" : ":" + r.gpu_type));
+    if (r.gpus)
+      parts.push_back(fmt::format("gpus={}{}", *r.gpus, r.gpu_type.empty() ? "" : ":" + r.gpu_type));
     return fmt::format("{}", fmt::join(parts, " "));
   }
 
@@ -777,22 +903,23 @@ class CampaignTick {
     const doc::StageSpec* spec = wf().spec(stage.name);
     auto plan = m_ports.catalog.plan_fix(cls->fix, spec != nullptr ? *spec : empty_spec, m_options.ceilings);
     if (!plan) {
-      d.reason = fmt::format("{}: fix \"{}\" cannot apply: {}", cls->error_class, cls->fix,
-                             plan.error().message);
+      d.reason =
+          fmt::format("{}: fix \"{}\" cannot apply: {}", cls->error_class, cls->fix, plan.error().message);
       return d;
     }
     if (!plan->beyond_ceiling.empty()) {
       // Proposed, never applied: a human raises the ceiling or applies it by hand.
       d.proposal = fmt::format("{} ({})", cls->fix, plan->summary);
-      d.reason = fmt::format("{}: fix \"{}\" would set {}: {} (cairn.yaml `ceilings:`); not applied", cls->error_class,
-                             cls->fix, plan->summary, plan->beyond_ceiling);
+      d.reason = fmt::format("{}: fix \"{}\" would set {}: {} (cairn.yaml `ceilings:`); not applied",
+                             cls->error_class, cls->fix, plan->summary, plan->beyond_ceiling);
       return d;
     }
     if (plan->needs_checkpoint) {
       const std::string& checkpoint = spec != nullptr ? spec->checkpoint : empty_spec.checkpoint;
       auto advanced = checkpoint_advanced(stage, checkpoint, &status);
       if (!advanced) {
-        d.reason = fmt::format("{}: fix \"{}\" not applied: {}", cls->error_class, cls->fix, advanced.error().message);
+        d.reason = fmt::format("{}: fix \"{}\" not applied: {}", cls->error_class, cls->fix,
+                               advanced.error().message);
         return d;
       }
     }
@@ -812,15 +939,18 @@ class CampaignTick {
   // Whether `checkpoint` (a glob in the campaign dir) was written after the attempt
   // started: otherwise resubmitting "from the checkpoint" would restart from zero or
   // repeat the same attempt. Fails with the reason.
-  Expected<void> checkpoint_advanced(const doc::Stage& stage, const std::string& checkpoint, const JobStatus* status) {
+  Expected<void> checkpoint_advanced(const doc::Stage& stage, const std::string& checkpoint,
+                                     const JobStatus* status) {
     const auto started = util::parse_time(stage.started);
-    if (!started) return fail(fmt::format("the attempt's start time is unknown (Started `{}`)", stage.started));
+    if (!started)
+      return fail(fmt::format("the attempt's start time is unknown (Started `{}`)", stage.started));
     auto newest = newest_checkpoint(stage, checkpoint, status);
     if (!newest) return newest.error();
     if (!*newest) return fail(fmt::format("checkpoint `{}` does not exist", checkpoint));
     if (**newest < *started) {
-      return fail(fmt::format("checkpoint `{}` did not advance during the attempt (last written {}, attempt started {})",
-                              checkpoint, util::iso8601(**newest), stage.started));
+      return fail(fmt::format(
+          "checkpoint `{}` did not advance during the attempt (last written {}, attempt started {})",
+          checkpoint, util::iso8601(**newest), stage.started));
     }
     return {};
   }
@@ -828,10 +958,12 @@ class CampaignTick {
   // How often a fix for `error_class` was applied at this stage: its failure-log rows
   // that were retried (still RETRYING, or RESOLVED by a later success of the stage).
   int fixes_used(const doc::Stage& stage, const std::string& error_class) const {
-    return static_cast<int>(std::count_if(wf().failures.begin(), wf().failures.end(), [&](const doc::FailureRow& r) {
-      return r.stage == stage.name && r.error_class == error_class && (r.result == kRetrying || r.result == kResolved) &&
-             r.message.find(fmt::format("job {}:", stage.job_id)) == std::string::npos;
-    }));
+    return static_cast<int>(
+        std::count_if(wf().failures.begin(), wf().failures.end(), [&](const doc::FailureRow& r) {
+          return r.stage == stage.name && r.error_class == error_class &&
+                 (r.result == kRetrying || r.result == kResolved) &&
+                 r.message.find(fmt::format("job {}:", stage.job_id)) == std::string::npos;
+        }));
   }
 
   // Two consecutive same-error failures at one stage: the latest earlier row for the
@@ -860,10 +992,10 @@ class CampaignTick {
     t.error_class = d.error_class;
     t.job = stage.job_id;
     const int retries = d.kind == Decision::Kind::retry ? stage.retries + 1 : stage.retries;
-    t.body.push_back(d.kind == Decision::Kind::retry
-                         ? fmt::format("Action: {}; stage back to ready (retry {} of {}).", d.reason,
-                                       retries, kMaxRetries)
-                         : fmt::format("Action: {}.", d.reason));
+    t.body.push_back(
+        d.kind == Decision::Kind::retry
+            ? fmt::format("Action: {}; stage back to ready (retry {} of {}).", d.reason, retries, kMaxRetries)
+            : fmt::format("Action: {}.", d.reason));
     for (const auto& e : d.edits) {
       if (!m_file.set_scalar(e.key, e.value)) {
         escalate(stage, d.error_class,
@@ -887,8 +1019,9 @@ class CampaignTick {
     t.job = stage.job_id;
     t.body.push_back(fmt::format("Escalated: {}.", reason));
     for (const auto& e : extra) t.body.push_back(e);
-    t.body.push_back("Resume by setting `escalation_required: false` (cairn clear, or merge the "
-                     "clear-escalation PR).");
+    t.body.push_back(
+        "Resume by setting `escalation_required: false` (cairn clear, or merge the "
+        "clear-escalation PR).");
     if (!keep_stage && !edit_cell(name, doc::Column::status, "escalated")) return;
     if (!set_scalar("escalation_required", "true")) return;
     if (!set_scalar("escalation_reason", cell_text(reason, 200))) return;
@@ -903,16 +1036,46 @@ class CampaignTick {
 
   // ---- conditions ---------------------------------------------------------------
 
-  // Ok when every clause holds; otherwise the first clause that does not, and why.
-  Expected<void> evaluate(const doc::Stage& stage, const doc::Condition& cond, const JobStatus* job) {
+  // "" when every clause holds; otherwise the first clause that does not, and why.
+  // Fails when the clauses cannot be checked at all: the job's directory is gone
+  // (findings) or cannot be reached (unreachable), or its backend's outputs are not
+  // files. The file and command clauses are asked in one probe of the job's directory.
+  Expected<std::string> evaluate(const doc::Stage& stage, const doc::Condition& cond, const JobStatus* job) {
+    using K = doc::Clause::Kind;
+    std::vector<Probe> probes;
     for (const auto& c : cond.clauses) {
-      auto held = clause_holds(stage, c, job);
-      if (!held) return held.error();
-      if (!*held) return fail(fmt::format("`{}` does not hold", c.text));
+      if (c.kind == K::file_exists) probes.push_back({Probe::Kind::count, c.operand});
+      if (c.kind == K::command_ok) probes.push_back({Probe::Kind::command, c.operand});
     }
-    return {};
+    std::vector<ProbeAnswer> answers;
+    if (!probes.empty()) {
+      Scheduler* sched = m_ports.backends.get(backend_of(wf(), wf().spec(stage.name)));
+      if (job != nullptr && sched != nullptr && !sched->outputs_are_files()) {
+        return fail(
+            fmt::format("`{}` cannot be checked: the jobs of backend `{}` leave no files cairn can look "
+                        "at; check them with `exit=N` or `no WORD in log`",
+                        probes.front().arg, backend_of(wf(), wf().spec(stage.name))));
+      }
+      answers = CAIRN_TRY(probe(stage, job, probes));
+    }
+    std::size_t next = 0;
+    for (const auto& c : cond.clauses) {
+      bool held = false;
+      switch (c.kind) {
+        case K::file_exists: held = answers.at(next++).count >= std::max(1, c.count); break;
+        case K::command_ok: held = answers.at(next++).exit == 0; break;
+        default: {
+          auto h = clause_holds(stage, c, job);
+          if (!h) return h.error().message;  // not a fault of the job's directory: the clause does not hold
+          held = *h;
+        }
+      }
+      if (!held) return fmt::format("`{}` does not hold", c.text);
+    }
+    return std::string();
   }
 
+  // The clauses that need no probe of the job's directory.
   Expected<bool> clause_holds(const doc::Stage& stage, const doc::Clause& c, const JobStatus* job) {
     using K = doc::Clause::Kind;
     switch (c.kind) {
@@ -931,19 +1094,9 @@ class CampaignTick {
         }
         return job->exit_code.value_or(-1) == c.exit_code;
       }
-      case K::file_exists: {
-        auto n = probe_one(stage, job, {Probe::Kind::count, c.operand});
-        if (!n) return n.error();
-        return n->count >= std::max(1, c.count);
-      }
       case K::no_word_in_log: {
         if (job == nullptr) return fail(fmt::format("`{}` needs a job log", c.text));
         return log_tail(stage, kConditionLogLines).find(c.operand) == std::string::npos;
-      }
-      case K::command_ok: {
-        auto rc = probe_one(stage, job, {Probe::Kind::command, c.operand});
-        if (!rc) return rc.error();
-        return rc->exit == 0;
       }
       case K::approved: {
         const std::string stage_name = lower(stage.name);
@@ -954,7 +1107,24 @@ class CampaignTick {
                  text.find(stage_name) != std::string::npos;
         });
       }
+      case K::file_exists:
+      case K::command_ok: break;  // probed by evaluate()
     }
+    return false;
+  }
+
+  // A condition that could not be checked: a directory that cannot be reached is
+  // retried next tick; one that is gone, or outputs that are not files, escalate with
+  // the reason. Returns false (the campaign stops here).
+  bool unchecked(const doc::Stage& stage, const std::string& which, const Error& e) {
+    if (e.exit == ExitCode::unreachable) {
+      return infrastructure(backend_of(wf(), wf().spec(stage.name)), e);
+    }
+    const bool gone = e.message.rfind("directory ", 0) == 0;
+    escalate(stage, gone ? "workdir-missing" : "condition-not-checkable",
+             fmt::format("{} condition \"{}\" cannot be checked: {}", which,
+                         which == "entry" ? stage.entry : stage.exit, e.message),
+             {}, /*keep_stage=*/true);
     return false;
   }
 
@@ -963,7 +1133,8 @@ class CampaignTick {
   // workspace that reaches that directory.
   std::pair<Workspace*, std::string> job_dir(const doc::Stage& stage, const JobStatus* job) {
     Scheduler* sched = m_ports.backends.get(backend_of(wf(), wf().spec(stage.name)));
-    Workspace* ws = sched != nullptr && sched->workspace() != nullptr ? sched->workspace() : &m_ports.workspace;
+    Workspace* ws =
+        sched != nullptr && sched->workspace() != nullptr ? sched->workspace() : &m_ports.workspace;
     if (job != nullptr && !job->work_dir.empty()) return {ws, job->work_dir};
     if (auto it = wf().deploy.find("remote_dir"); it != wf().deploy.end() && !it->second.empty()) {
       return {ws, it->second};
@@ -971,19 +1142,23 @@ class CampaignTick {
     return {&m_ports.workspace, m_input.dir};
   }
 
-  Expected<ProbeAnswer> probe_one(const doc::Stage& stage, const JobStatus* job, Probe probe) {
+  // Asks the workspace of the job's directory every probe at once; one answer each.
+  Expected<std::vector<ProbeAnswer>> probe(const doc::Stage& stage, const JobStatus* job,
+                                           const std::vector<Probe>& probes) {
     auto [ws, dir] = job_dir(stage, job);
-    auto answers = ws->probe(dir, {std::move(probe)});
-    if (!answers) return answers.error();
-    if (answers->empty()) return fail("the workspace answered no probe");
-    return answers->front();
+    auto answers = CAIRN_TRY(ws->probe(dir, probes));
+    if (answers.size() != probes.size()) {
+      return fail(
+          fmt::format("the workspace of {} answered {} of {} probes", dir, answers.size(), probes.size()),
+          ExitCode::unreachable);
+    }
+    return answers;
   }
 
   Expected<std::optional<TimePoint>> newest_checkpoint(const doc::Stage& stage, const std::string& glob,
                                                        const JobStatus* job) {
-    auto a = probe_one(stage, job, {Probe::Kind::newest, glob});
-    if (!a) return a.error();
-    return a->newest;
+    auto a = CAIRN_TRY(probe(stage, job, {{Probe::Kind::newest, glob}}));
+    return a.front().newest;
   }
 
   std::string log_tail(const doc::Stage& stage, int lines) {
@@ -1026,7 +1201,7 @@ class CampaignTick {
     t.from = std::move(from);
     t.to = std::move(to);
     t.job = stage.job_id;
-    t.attempt = stage.retries + 1;
+    t.attempt = current_attempt(stage);
     t.tick = util::iso8601(m_now);
     t.run_url = m_options.run_url;
     t.tick_id = m_options.tick_id;
@@ -1054,14 +1229,17 @@ class CampaignTick {
         return false;
       }
     }
-    Transition t = transition(stage, std::string(to_string(stage.status)), std::string(to_string(stage.status)));
+    Transition t =
+        transition(stage, std::string(to_string(stage.status)), std::string(to_string(stage.status)));
     t.attempt = key.attempt;
     t.intent = "submit " + key.str();
-    t.body.push_back(fmt::format("Intent to submit {}; published before the scheduler is called so that only "
-                                 "one tick submits it.",
-                                 key.str()));
-    if (!upsert_action(fmt::format("{} {} {} since {}", kActionPrefix, kIntentWord, key.str(), util::iso8601(m_now)),
-                       false)) {
+    t.body.push_back(
+        fmt::format("Intent to submit {}; published before the scheduler is called so that only "
+                    "one tick submits it.",
+                    key.str()));
+    if (!upsert_action(
+            fmt::format("{} {} {} since {}", kActionPrefix, kIntentWord, key.str(), util::iso8601(m_now)),
+            false)) {
       return false;
     }
     if (!commit(std::move(t))) return false;
@@ -1073,7 +1251,8 @@ class CampaignTick {
       return false;
     }
     if (!*landed) {
-      note(fmt::format("lost the race to publish the intent for {}; another tick got there first", key.str()));
+      note(
+          fmt::format("lost the race to publish the intent for {}; another tick got there first", key.str()));
       m_lost_race = true;
       m_stop = true;
       return false;
@@ -1152,6 +1331,7 @@ class CampaignTick {
   const StatusCache& m_statuses;
   TimePoint m_now;
   const std::vector<AnomalyAction>& m_anomalies;
+  const std::vector<HistoryEvent>& m_history;
   CampaignReport& m_report;
   bool m_stop = false;
   std::map<std::pair<std::string, int>, std::string> m_logs;
@@ -1170,8 +1350,8 @@ class CampaignTick {
   static std::string describe_decision(const doc::Stage& stage, const Decision& d) {
     switch (d.kind) {
       case Decision::Kind::retry:
-        return fmt::format("Action: {}; stage back to ready (retry {} of {}).", d.reason,
-                           stage.retries + 1, kMaxRetries);
+        return fmt::format("Action: {}; stage back to ready (retry {} of {}).", d.reason, stage.retries + 1,
+                           kMaxRetries);
       case Decision::Kind::transient_retry: return fmt::format("Action: {}.", d.reason);
       case Decision::Kind::escalate: break;
     }
@@ -1229,15 +1409,16 @@ CampaignSnapshot snapshot_of(Ports& ports, const doc::Workflow& wf, const Status
   snap.job_state = std::string(to_string(job->state));
   if (job->state == JobState::running) {
     if (Scheduler* sched = ports.backends.get(backend)) {
-      if (auto tail = sched->log_tail(stage->job_id, kRunningLogLines)) snap.running_log_tail = std::move(*tail);
+      if (auto tail = sched->log_tail(stage->job_id, kRunningLogLines))
+        snap.running_log_tail = std::move(*tail);
     }
   }
   return snap;
 }
 
 // Which campaign does what about each anomaly (AnomalyAction).
-std::map<std::string, std::vector<AnomalyAction>> plan_anomaly_actions(const std::vector<Anomaly>& anomalies,
-                                                                      const std::vector<CampaignSnapshot>& snapshots) {
+std::map<std::string, std::vector<AnomalyAction>> plan_anomaly_actions(
+    const std::vector<Anomaly>& anomalies, const std::vector<CampaignSnapshot>& snapshots) {
   auto escalated = [&](const std::string& campaign) {
     return std::any_of(snapshots.begin(), snapshots.end(), [&](const CampaignSnapshot& s) {
       return s.campaign == campaign && s.status == Status::escalated;
@@ -1281,7 +1462,7 @@ bool any_due(const std::vector<CampaignInput>& campaigns, TimePoint now, const T
     auto peek = parse::peek_schedule(input.text);
     if (!peek) return true;
     if (!options.only.empty() && peek->campaign != options.only) continue;
-    if (peek_wait(*peek, now) == 0) return true;
+    if (input.changed_by_human || peek_wait(*peek, now) == 0) return true;
   }
   return false;
 }
@@ -1307,7 +1488,7 @@ TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const 
     if (!options.force) {
       if (auto peek = parse::peek_schedule(input.text)) {
         if (!options.only.empty() && peek->campaign != options.only) continue;
-        if (const std::int64_t wait = peek_wait(*peek, now); wait > 0) {
+        if (const std::int64_t wait = peek_wait(*peek, now); wait > 0 && !input.changed_by_human) {
           r.campaign = peek->campaign;
           r.note = fmt::format("not due for {}", util::human_duration(wait));
           r.status = std::string(to_string(peek->escalation_required ? Status::escalated : peek->status));
@@ -1328,7 +1509,9 @@ TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const 
     const auto& wf = file->workflow();
     r.campaign = wf.campaign;
     if (!options.only.empty() && wf.campaign != options.only) continue;
-    const std::int64_t wait = seconds_until_due(wf, now);
+    // A human's edit (a clear, a merged pull request, a ticked approval) is acted on at
+    // once, whatever the cadence.
+    const std::int64_t wait = input.changed_by_human ? 0 : seconds_until_due(wf, now);
     const bool due = options.force || wait == 0;
     r.worked = due;
     if (!due) r.note = fmt::format("not due for {}", util::human_duration(wait));
@@ -1354,8 +1537,8 @@ TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const 
     auto answer = sched->status(jobs);
     if (!answer) {
       statuses.failed_backends.insert(backend);
-      report.errors.push_back(fmt::format("backend {}: status query failed: {}", backend,
-                                          answer.error().message));
+      report.errors.push_back(
+          fmt::format("backend {}: status query failed: {}", backend, answer.error().message));
       continue;
     }
     statuses.by_backend[backend] = std::move(*answer);
@@ -1378,7 +1561,7 @@ TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const 
     if (p.due && !report.lost_race) {
       auto acts = anomaly_actions.find(p.file->workflow().campaign);
       CampaignTick run(ports, options, *p.input, std::move(*p.file), statuses, now,
-                       acts != anomaly_actions.end() ? acts->second : kNoAnomalies, r);
+                       acts != anomaly_actions.end() ? acts->second : kNoAnomalies, history, r);
       run.run();
       for (auto& e : run.m_errors) report.errors.push_back(std::move(e));
       // Another writer moved the branch: everything after this builds on a stale tip.
@@ -1397,7 +1580,8 @@ TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const 
 
   report.next_tick_seconds = kIdleCadence;
   for (const auto& r : report.campaigns) {
-    if (!r.campaign.empty()) report.next_tick_seconds = std::min(report.next_tick_seconds, r.next_due_seconds);
+    if (!r.campaign.empty())
+      report.next_tick_seconds = std::min(report.next_tick_seconds, r.next_due_seconds);
   }
   // Work still waiting (ready/failed) is due now; cron's own period is the floor.
   report.next_tick_seconds = std::max<std::int64_t>(report.next_tick_seconds, 60);
