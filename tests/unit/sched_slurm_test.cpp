@@ -56,7 +56,8 @@ std::string program_of(const std::vector<std::string>& argv) {
 
 engine::TimePoint epoch(std::int64_t seconds) { return engine::TimePoint(std::chrono::seconds(seconds)); }
 
-// Canned answers per program (program_of), consumed in order; records every call.
+// Canned answers per program (program_of), consumed in order; records every call. Like
+// a real login node, `id -un` names a user ("tester") unless told otherwise.
 class FakeRunner : public CommandRunner {
  public:
   struct Shared {
@@ -68,7 +69,7 @@ class FakeRunner : public CommandRunner {
                               std::chrono::milliseconds) override {
     m_s->calls.push_back(argv);
     auto& q = m_s->answers[program_of(argv)];
-    if (q.empty()) return ok_out("");
+    if (q.empty()) return ok_out(argv == std::vector<std::string>{"id", "-un"} ? "tester\n" : "");
     auto r = q.front();
     q.pop_front();
     return r;
@@ -457,15 +458,18 @@ TEST_F(SlurmFake, SubmitBuildsArgvAndParsesClusterSuffix) {
   auto id = s.submit(request());
   ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(*id, "4242");
-  ASSERT_EQ(shared->calls.size(), 4u);  // squeue, sacct (find), mkdir, sbatch
-  EXPECT_EQ(shared->calls[0], (std::vector<std::string>{"squeue", "--noheader", "--states=all", "--name=cairn.c1.smoke.2", "-o", "%i"}));
-  EXPECT_EQ(shared->calls[1].at(0), "sacct");
-  EXPECT_EQ(shared->calls[2], (std::vector<std::string>{"mkdir", "-p", "--", "/home/u/camp/c1/.cairn"}));
-  EXPECT_EQ(shared->calls[3],
-            (std::vector<std::string>{"sbatch", "--parsable", "--job-name=cairn.c1.smoke.2", "--chdir=/home/u/camp/c1",
-                                      "--output=/home/u/camp/c1/.cairn/slurm-%x-%j.out", "--time=00:30:00",
-                                      "--cpus-per-task=4", "--mem=8192M", "--gres=gpu:1", "--partition=gpu",
-                                      "/home/u/camp/c1/jobs/smoke.sh"}));
+  ASSERT_EQ(shared->calls.size(), 5u);  // squeue, id, sacct (find), mkdir, sbatch
+  EXPECT_EQ(shared->calls[0], (std::vector<std::string>{"squeue", "--noheader", "--me", "--states=all",
+                                                        "--name=cairn.c1.smoke.2", "-o", "%i"}));
+  EXPECT_EQ(shared->calls[1], (std::vector<std::string>{"id", "-un"}));
+  EXPECT_EQ(shared->calls[2].at(0), "sacct");
+  EXPECT_EQ(arg_with(shared->calls[2], "--user="), "--user=tester");
+  EXPECT_EQ(shared->calls[3], (std::vector<std::string>{"mkdir", "-p", "--", "/home/u/camp/c1/.cairn"}));
+  EXPECT_EQ(shared->calls[4],
+            (std::vector<std::string>{
+                "sbatch", "--parsable", "--job-name=cairn.c1.smoke.2", "--chdir=/home/u/camp/c1",
+                "--output=/home/u/camp/c1/.cairn/slurm-%x-%j.out", "--time=00:30:00", "--cpus-per-task=4",
+                "--mem=8192M", "--gres=gpu:1", "--partition=gpu", "/home/u/camp/c1/jobs/smoke.sh"}));
 }
 
 TEST_F(SlurmFake, SubmitArrayRetryUsesOnlyFailedIndicesAndOutputDir) {
@@ -506,8 +510,8 @@ TEST_F(SlurmFake, SubmitAdoptsAnExistingJob) {
   ASSERT_TRUE(id);
   EXPECT_EQ(*id, "901");
   EXPECT_EQ(count("sbatch"), 0);
-  EXPECT_EQ(arg_with(shared->calls[1], "--name="), "--name=cairn.c1.smoke.2");
-  EXPECT_EQ(arg_with(shared->calls[1], "now-"), "now-30days");
+  EXPECT_EQ(arg_with(shared->calls[2], "--name="), "--name=cairn.c1.smoke.2");
+  EXPECT_EQ(arg_with(shared->calls[2], "now-"), "now-30days");
 
   shared->calls.clear();
   shared->answers["squeue"].push_back(ok_out("555_1\n555_2\n"));
@@ -554,7 +558,7 @@ TEST_F(SlurmFake, SubmitChoosesPartitionWithSinfoOnce) {
   ASSERT_TRUE(s.submit(req));
   EXPECT_EQ(arg_with(shared->calls.back(), "--partition="), "--partition=debug");
   EXPECT_EQ(count("sinfo"), 1);
-  EXPECT_EQ(shared->calls[2], (std::vector<std::string>{"sinfo", "--noheader", "-o", "%P|%a|%l|%G|%D|%t"}));
+  EXPECT_EQ(shared->calls[3], (std::vector<std::string>{"sinfo", "--noheader", "-o", "%P|%a|%l|%G|%D|%t"}));
 
   req.key.attempt = 4;
   req.spec.resources.gpus = 8;
@@ -575,7 +579,7 @@ TEST_F(SlurmFake, StatusIsOneSqueueAndOneSacct) {
   EXPECT_EQ(shared->calls[0],
             (std::vector<std::string>{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--array",
                                       "--states=all", "--jobs=1250,7,2,3,12,4000", "-o",
-                                      "%i|%T|%r|%V|%S|%e|%P|%N"}));
+                                      "%i|%T|%r|%V|%S|%e|%P|%N|%Z"}));
   EXPECT_EQ(arg_with(shared->calls[1], "SLURM_TIME_FORMAT="), "SLURM_TIME_FORMAT=%s");
   EXPECT_EQ(shared->calls[1].back(),
             "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,Submit,Start,End,Partition,WorkDir");
@@ -717,7 +721,7 @@ TEST_F(SlurmFake, SubmitRunsInRemoteDir) {
   auto req = request();
   req.remote_dir = "/scratch/u/c1";
   ASSERT_TRUE(s.submit(req));
-  EXPECT_EQ(shared->calls[2], (std::vector<std::string>{"mkdir", "-p", "--", "/scratch/u/c1/.cairn"}));
+  EXPECT_EQ(shared->calls[3], (std::vector<std::string>{"mkdir", "-p", "--", "/scratch/u/c1/.cairn"}));
   const auto& sb = shared->calls.back();
   EXPECT_EQ(arg_with(sb, "--chdir="), "--chdir=/scratch/u/c1");
   EXPECT_EQ(arg_with(sb, "--output="), "--output=/scratch/u/c1/.cairn/slurm-%x-%j.out");
@@ -843,9 +847,123 @@ TEST_F(SlurmFake, SshHostWrapsEveryCommand) {
   const auto& c = shared->calls[0];
   EXPECT_EQ(c.at(0), "ssh");
   EXPECT_NE(std::find(c.begin(), c.end(), "alpine-login"), c.end());
-  EXPECT_EQ(c.back(), "'%i|%T|%r|%V|%S|%e|%P|%N'");
+  EXPECT_EQ(c.back(), "'%i|%T|%r|%V|%S|%e|%P|%N|%Z'");
   shared->answers["ssh"].push_back(err_out(255, "ssh: Could not resolve hostname alpine-login\n"));
   auto down = s.status({"7"});
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().exit, ExitCode::unreachable);
+}
+
+// Job identity is per user: squeue --me, and sacct (which has no --me and, run as root,
+// lists everyone's jobs) --user= the user the commands run as, asked once.
+TEST_F(SlurmFake, FindLooksOnlyAtTheUsersOwnJobs) {
+  shared->answers["id"].push_back(ok_out("alice\n"));
+  shared->answers["sacct"].push_back(ok_out("70|COMPLETED\n"));
+  auto s = make();
+  const JobKey key{"c1", "smoke", 1, "r0a1b2c3"};
+  auto found = s.find(key);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->value_or(""), "70");
+  ASSERT_EQ(shared->calls.size(), 3u);
+  EXPECT_EQ(arg_with(shared->calls[0], "--me"), "--me");
+  EXPECT_EQ(arg_with(shared->calls[0], "--name="), "--name=cairn.r0a1b2c3.c1.smoke.1");
+  EXPECT_EQ(shared->calls[1], (std::vector<std::string>{"id", "-un"}));
+  EXPECT_EQ(arg_with(shared->calls[2], "--user="), "--user=alice");
+  EXPECT_EQ(arg_with(shared->calls[2], "--name="), "--name=cairn.r0a1b2c3.c1.smoke.1");
+  ASSERT_TRUE(s.find(JobKey{"c1", "smoke", 2, "r0a1b2c3"}));
+  EXPECT_EQ(count("id"), 1);  // asked once per scheduler
+  EXPECT_EQ(count("sacct"), 2);
+
+  // No user, no lookup: an unrestricted sacct could adopt someone else's job.
+  shared->calls.clear();
+  shared->answers["id"].push_back(err_out(1, "id: cannot find name for user ID 4242\n"));
+  auto s2 = make();
+  auto none = s2.find(key);
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().exit, ExitCode::unreachable);
+  EXPECT_NE(none.error().message.find("cannot find name for user ID 4242"), std::string::npos)
+      << none.error().message;
+  EXPECT_EQ(count("sacct"), 0);
+  EXPECT_EQ(count("sbatch"), 0);
+}
+
+// Through ssh the user is whoever ssh logs in as: `id -un` runs there too.
+TEST_F(SlurmFake, FindThroughSshAsksTheRemoteUser) {
+  shared->answers["ssh"].push_back(ok_out(""));              // squeue --me
+  shared->answers["ssh"].push_back(ok_out("bob\n"));         // id -un
+  shared->answers["ssh"].push_back(ok_out("81|RUNNING\n"));  // sacct
+  auto s = make(config([](SlurmConfig& c) { c.ssh_host = "login1"; }));
+  auto found = s.find(JobKey{"c1", "smoke", 1, "r0a1b2c3"});
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(found->value_or(""), "81");
+  ASSERT_EQ(shared->calls.size(), 3u);
+  EXPECT_EQ(shared->calls[1].back(), "-un");
+  EXPECT_EQ(arg_with(shared->calls[2], "--user="), "--user=bob");
+}
+
+TEST_F(SlurmFake, StatusReportsTheWorkDirFromTheSamePass) {
+  // Queued: squeue's %Z (last, so a '|' or a space in it survives); finished: sacct's WorkDir.
+  shared->answers["squeue"].push_back(
+      ok_out("7|RUNNING|None|1795442900|1795443000|1795446600|debug|c07|/scratch/u/a b|c\n"
+             "9_1|COMPLETED|None|1795442900|1795443000|1795443100|debug|c07|/scratch/u/arr\n"
+             "9_2|RUNNING|None|1795442900|1795443000|1795446600|debug|c08|/scratch/u/arr\n"));
+  shared->answers["sacct"].push_back(
+      ok_out("12|cairn.r1.c.s.1|COMPLETED|0:0|None|00:00:03|1|c07|1795442985|1795442986|1795442989|debug|/"
+             "home/u/camp/c\n"));
+  auto s = make();
+  auto st = s.status({"7", "9", "12"});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(count("squeue"), 1);
+  EXPECT_EQ(count("sacct"), 1);
+  EXPECT_EQ((*st)["7"].work_dir, "/scratch/u/a b|c");
+  EXPECT_EQ((*st)["7"].nodes, "c07");
+  EXPECT_EQ((*st)["9"].work_dir, "/scratch/u/arr");
+  EXPECT_EQ((*st)["12"].work_dir, "/home/u/camp/c");
+  // Nothing reported (an older squeue without %Z, a job visible nowhere yet): unknown.
+  shared->answers["squeue"].push_back(ok_out("8|PENDING|Priority\n"));
+  auto old = s.status({"8", "4000"});
+  ASSERT_TRUE(old);
+  EXPECT_EQ((*old)["8"].work_dir, "");
+  EXPECT_EQ((*old)["4000"].work_dir, "");
+}
+
+TEST_F(SlurmFake, AWorkspaceOnlyThroughSshAndItIsOneCall) {
+  auto plain = make();
+  EXPECT_EQ(plain.workspace(), nullptr);  // the jobs' dirs are this machine's
+  EXPECT_TRUE(plain.outputs_are_files());
+
+  auto s = make(config([](SlurmConfig& c) { c.ssh_host = "login1", c.ssh_control_path = "/tmp/cm-%C"; }));
+  engine::Workspace* ws = s.workspace();
+  ASSERT_NE(ws, nullptr);
+  shared->answers["ssh"].push_back(ok_out(
+      "cairn-probe dir\ncairn-probe 0 count 1\ncairn-probe 1 command 0\ncairn-probe 2 newest 1 1795442985\n"
+      "cairn-probe end\n"));
+  const std::vector<engine::Probe> probes = {{engine::Probe::Kind::count, "out.txt"},
+                                             {engine::Probe::Kind::command, "grep -q ok out.txt"},
+                                             {engine::Probe::Kind::newest, "restart*.chk"}};
+  auto a = ws->probe("/scratch/u/c1", probes);
+  ASSERT_TRUE(a) << a.error().message;
+  ASSERT_EQ(shared->calls.size(), 1u);
+  const auto& c = shared->calls[0];
+  EXPECT_EQ(c.at(0), "ssh");
+  EXPECT_NE(std::find(c.begin(), c.end(), "ControlPath=/tmp/cm-%C"), c.end());  // the shared connection
+  auto dashes = std::find(c.begin(), c.end(), "--");
+  ASSERT_NE(dashes, c.end());
+  EXPECT_EQ(std::vector<std::string>(dashes + 1, c.end()).size(), 6u + 2 * probes.size());
+  EXPECT_EQ(*(dashes + 1), "sh");
+  EXPECT_EQ(*(dashes + 5), "/scratch/u/c1");
+  EXPECT_EQ(c.back(), "'restart*.chk'");
+  EXPECT_EQ((*a)[0].count, 1);
+  EXPECT_EQ((*a)[1].exit, 0);
+  EXPECT_EQ((*a)[2].newest, epoch(1795442985));
+
+  shared->answers["ssh"].push_back(ok_out("cairn-probe nodir\n"));
+  auto gone = ws->probe("/scratch/u/gone", probes);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().exit, ExitCode::findings);
+  EXPECT_EQ(gone.error().message.rfind("directory /scratch/u/gone does not exist", 0), 0u);
+  shared->answers["ssh"].push_back(err_out(255, "ssh: connect to host login1 port 22: Connection refused\n"));
+  auto down = ws->probe("/scratch/u/c1", probes);
   ASSERT_FALSE(down);
   EXPECT_EQ(down.error().exit, ExitCode::unreachable);
 }
@@ -1000,6 +1118,19 @@ TEST_F(SlurmReal, RemoteDirAndSyncBack) {
   ASSERT_EQ(st.state, JobState::completed) << st.reason;
   EXPECT_TRUE(fs::exists(remote / "restart.coor"));
   EXPECT_TRUE(fs::exists(remote / ".cairn"));  // the job's log went there too
+  // Where conditions are checked: Slurm's WorkDir, through the backend's workspace (over
+  // ssh when there is one), never the campaign dir.
+  EXPECT_EQ(st.work_dir, remote.string());
+  LocalWorkspace here;
+  engine::Workspace* ws = s.workspace() != nullptr ? s.workspace() : &here;
+  EXPECT_EQ(s.workspace() != nullptr, ssh_run());
+  auto probe = ws->probe(st.work_dir, {{engine::Probe::Kind::count, "results/*.txt"},
+                                       {engine::Probe::Kind::command, "grep -q r restart.coor"},
+                                       {engine::Probe::Kind::newest, "restart.coor"}});
+  ASSERT_TRUE(probe) << probe.error().message;
+  EXPECT_EQ((*probe)[0].count, 2);
+  EXPECT_EQ((*probe)[1].exit, 0);
+  EXPECT_TRUE((*probe)[2].newest.has_value());
   auto ok = s.sync_outputs(*id, req);
   ASSERT_TRUE(ok) << ok.error().message;
   std::ifstream in(local / "results/b.txt");
@@ -1089,6 +1220,58 @@ TEST_F(SlurmReal, FindAdoptsAndCancelEndsOneJob) {
     ASSERT_TRUE(after);
     EXPECT_EQ(after->value_or(""), *first);
   }
+}
+
+// Job identity is per user: another user's job under the very same name (a clone of
+// the same repository ticked by someone else) is found neither while it is queued
+// (squeue --me) nor once only accounting knows it (sacct --user), although root sees
+// every user's jobs by default.
+TEST_F(SlurmReal, AnotherUsersJobUnderTheSameNameIsNotAdopted) {
+  if (::geteuid() != 0) GTEST_SKIP() << "submitting as another user needs root";
+  auto s = sched();
+  auto req = request("otheruser", "ok.sh");
+  const std::string name = req.key.str();
+  ProcessRunner here;
+  auto run = [&](const std::vector<std::string>& argv) {
+    auto r = here.run(argv, "", std::chrono::seconds(30));
+    return r ? *r : CommandResult{-1, "", r.error().message};
+  };
+  auto other = run({"runuser", "-u", "nobody", "--", "sbatch", "--parsable", "--partition=debug",
+                    "--job-name=" + name, "--chdir=/tmp", "--output=/dev/null", "--wrap=sleep 3"});
+  ASSERT_EQ(other.exit, 0) << other.err;
+  const std::string other_id = other.out.substr(0, other.out.find_first_of(";\n"));
+  const auto queued = [&] {
+    return run({"squeue", "--noheader", "--states=all", "--name=" + name, "-o", "%i"}).out.find(other_id) !=
+           std::string::npos;
+  };
+  const auto accounted = [&] {
+    return run({"sacct", "--noheader", "-X", "--parsable2", "--allusers", "--name=" + name, "-S", "now-1days",
+                "-o", "JobID"})
+               .out.find(other_id) != std::string::npos;
+  };
+  ASSERT_TRUE(queued()) << "the other user's job is not in the queue";
+  auto while_queued = s.find(req.key);
+  ASSERT_TRUE(while_queued) << while_queued.error().message;
+  EXPECT_FALSE(while_queued->has_value())
+      << "adopted another user's queued job " << while_queued->value_or("");
+  if (have_sacct()) {
+    // Past MinJobAge the controller forgets it: then only sacct could name it.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    while ((queued() || !accounted()) && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    ASSERT_FALSE(queued()) << "job " << other_id << " still queued";
+    ASSERT_TRUE(accounted()) << "job " << other_id << " not in accounting";
+    auto accounted_only = s.find(req.key);
+    ASSERT_TRUE(accounted_only) << accounted_only.error().message;
+    EXPECT_FALSE(accounted_only->has_value())
+        << "adopted another user's ended job " << accounted_only->value_or("");
+  }
+  auto mine = s.submit(req);
+  ASSERT_TRUE(mine) << mine.error().message;
+  EXPECT_NE(*mine, other_id);
+  auto st = wait_final(s, *mine, std::chrono::seconds(60));
+  EXPECT_EQ(st.state, JobState::completed) << st.reason;
 }
 
 TEST_F(SlurmReal, StatusOfManyJobsIsOneSqueueAndAtMostOneSacct) {

@@ -196,6 +196,7 @@ void add_placement(const std::vector<const SlurmRecord*>& rows, JobStatus& js) {
       if (auto t = parse_slurm_time(r->end); t && (!js.ended || *t > *js.ended)) js.ended = t;
     }
     if (!r->partition.empty()) add_unique(partitions, r->partition);
+    if (js.work_dir.empty()) js.work_dir = r->work_dir;  // every task has the job's --chdir
   }
   if (!is_final(js.state)) js.ended.reset();
   js.pool = join(partitions, ",");
@@ -310,6 +311,11 @@ std::vector<SlurmRecord> parse_squeue(std::string_view text) {
       r.partition = std::string(trim(f[6]));
     }
     if (f.size() >= 8) r.node_list = std::string(trim(f[7]));
+    if (f.size() >= 9) {
+      // The rest is %Z (the working directory), whatever it holds.
+      const auto at = static_cast<std::size_t>(f[8].data() - line.data());
+      r.work_dir = std::string(line.substr(at));
+    }
     out.push_back(std::move(r));
   }
   return out;
@@ -491,6 +497,7 @@ SlurmScheduler::SlurmScheduler(std::unique_ptr<CommandRunner> runner, SlurmConfi
     o.config_file = m_config.ssh_config;
     m_ssh = o;
     m_runner = std::make_unique<SshRunner>(std::move(m_runner), std::move(o));
+    m_workspace = std::make_unique<RemoteWorkspace>(*m_runner, m_config.ssh_host, m_config.timeout);
   }
 }
 
@@ -508,17 +515,37 @@ const std::string& SlurmScheduler::work_dir(const engine::SubmitRequest& request
   return request.remote_dir.empty() ? request.campaign_dir : request.remote_dir;
 }
 
+Expected<std::string> SlurmScheduler::login_user() {
+  if (!m_user.empty()) return m_user;
+  auto r = CAIRN_TRY(call({"id", "-un"}));
+  const auto ls = lines_of(r.out);
+  if (r.exit != 0 || ls.size() != 1 || ls.front().find_first_of(" \t,") != std::string_view::npos) {
+    return fail("cannot tell which user runs the Slurm commands: `id -un` said " + first_error_line(r),
+                ExitCode::unreachable);
+  }
+  m_user = std::string(ls.front());
+  return m_user;
+}
+
+engine::Workspace* SlurmScheduler::workspace() {
+  return m_workspace.get();
+}
+
 Expected<std::optional<std::string>> SlurmScheduler::find(const engine::JobKey& key) {
   const std::string name = key.str();
   // All states: a job that just ended is still the controller's for MinJobAge, while
-  // slurmdbd may not have its name yet.
-  auto q = CAIRN_TRY(call({m_config.squeue, "--noheader", "--states=all", "--name=" + name, "-o", "%i"}));
+  // slurmdbd may not have its name yet. Only this user's (the one ssh logs in as):
+  // another user's job under the same name is not ours to adopt.
+  auto q =
+      CAIRN_TRY(call({m_config.squeue, "--noheader", "--me", "--states=all", "--name=" + name, "-o", "%i"}));
   if (q.exit != 0) return classify_slurm_error("squeue", q);
   auto ids = lines_of(q.out);
   if (!ids.empty()) return std::optional<std::string>(split_job_id(ids.back()).first);
 
-  auto a = CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--name=" + name,
-                           "-S", m_config.sacct_window, "-o", "JobID,State"}));
+  // sacct has no --me, and as root it lists every user's jobs: name the user.
+  const std::string user = CAIRN_TRY(login_user());
+  auto a = CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--user=" + user,
+                           "--name=" + name, "-S", m_config.sacct_window, "-o", "JobID,State"}));
   if (a.exit != 0) {
     // Without accounting there is nothing more to ask: the job is not queued.
     if (contains(a.err, "accounting storage is disabled")) return std::optional<std::string>();
@@ -605,7 +632,7 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
   // Times as epoch seconds: the login node's time zone and the user's own
   // SLURM_TIME_FORMAT (e.g. "relative") would make them unreadable.
   auto q = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.squeue, "--noheader", "--array",
-                           "--states=all", "--jobs=" + list, "-o", "%i|%T|%r|%V|%S|%e|%P|%N"}));
+                           "--states=all", "--jobs=" + list, "-o", "%i|%T|%r|%V|%S|%e|%P|%N|%Z"}));
   // squeue fails the whole call when the only ids it is given have left the
   // controller; that is an answer ("none queued"), not an outage.
   if (q.exit != 0 && !contains(q.err, "Invalid job id specified")) {

@@ -15,6 +15,7 @@
 
 #include <cairn/engine/ports.hpp>
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/workspace.hpp>
 
 namespace cairn::sched {
 
@@ -57,8 +58,9 @@ struct SlurmRecord {
   std::string start;
   std::string end;
   std::string partition;  // "debug"; a pending job's "a,b" when it named several
-  std::string work_dir;   // sacct WorkDir; empty in the placeholder row slurmdbd shows
-                          // before the job's start record arrives (name "allocation")
+  // squeue %Z / sacct WorkDir: the job's --chdir. Empty in the placeholder row slurmdbd
+  // shows before the job's start record arrives (name "allocation").
+  std::string work_dir;
 };
 
 struct PartitionInfo {
@@ -91,8 +93,9 @@ engine::JobState map_slurm_state(std::string_view state);
 // "None", "N/A" and anything else.
 std::optional<engine::TimePoint> parse_slurm_time(std::string_view text);
 
-// Rows of `squeue --noheader -o '%i|%T|%r|%V|%S|%e|%P'` (the order SlurmScheduler asks
-// for; the fields after %r may be missing). Lines of fewer than three fields are skipped.
+// Rows of `squeue --noheader -o '%i|%T|%r|%V|%S|%e|%P|%N|%Z'` (the order SlurmScheduler
+// asks for; the fields after %r may be missing; %Z last, so a '|' in it survives). Lines
+// of fewer than three fields are skipped.
 std::vector<SlurmRecord> parse_squeue(std::string_view text);
 // Rows of `sacct --noheader --parsable2 -o JobID,JobName,State,ExitCode,Reason,Elapsed,
 // AllocCPUS,NodeList,Submit,Start,End,Partition,WorkDir` (the order SlurmScheduler asks
@@ -102,7 +105,8 @@ std::vector<SlurmRecord> parse_sacct(std::string_view text);
 // into one JobStatus (tasks listed; any running -> running, else any pending ->
 // pending, else the worst final state; exit_code = first non-zero task exit;
 // submitted = the earliest submit, started = the earliest start of a task that ran,
-// ended = the latest end once the job is final; pool = the partitions the rows name).
+// ended = the latest end once the job is final; pool = the partitions the rows name;
+// work_dir = the first row's that has one).
 // Requested ids with no row are left out.
 std::map<std::string, engine::JobStatus> aggregate(const std::vector<SlurmRecord>& records,
                                                    const std::vector<std::string>& job_ids);
@@ -129,8 +133,10 @@ class SlurmScheduler : public engine::Scheduler {
   // config.ssh_host is set.
   SlurmScheduler(std::unique_ptr<CommandRunner> runner, SlurmConfig config);
 
-  // The job named `key` (squeue, then sacct over config.sacct_window); the most recent
-  // one when several carry the name. Fails with ExitCode::unreachable when the query fails.
+  // The job named `key` among this user's jobs (`squeue --me`, then `sacct --user=USER`
+  // over config.sacct_window, USER being `id -un` where the commands run, asked once);
+  // the most recent one when several carry the name. Fails with ExitCode::unreachable
+  // when a query fails or the user cannot be told.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
   // Adopts the job found under the key, else creates the output dir and runs sbatch with
   // the spec's resources in work_dir(request) (the script is `run` there). Returns the
@@ -138,7 +144,8 @@ class SlurmScheduler : public engine::Scheduler {
   // fits or request.remote_dir is not an absolute path (e.g. a template's `<user>`).
   Expected<std::string> submit(const engine::SubmitRequest& request) override;
   // One squeue (all states) for all ids, then one sacct for those squeue no longer shows
-  // or shows finished (for exit codes, CPU time, submit/start/end times and partition),
+  // or shows finished (for exit codes, CPU time, submit/start/end times, partition and
+  // the working directory, squeue's %Z while queued and sacct's WorkDir after),
   // both asked for epoch times (`env SLURM_TIME_FORMAT=%s`). A job seen by neither is pending
   // (just submitted); a job gone from squeue whose accounting record is still the
   // placeholder is left out (unknown: retry next tick). Fails with
@@ -165,11 +172,16 @@ class SlurmScheduler : public engine::Scheduler {
   // ssh_host, globs are expanded here (no remote shell or rsync does it). Never fails.
   std::vector<std::string> rsync_argv(const engine::SubmitRequest& request) const;
 
+  // With ssh_host, a RemoteWorkspace over the same ssh connection (the login node sees
+  // the jobs' WorkDir); nullptr without: the jobs' directories are this machine's.
+  engine::Workspace* workspace() override;
+
   // Why the last submit without a configured partition went where it did ("" if none).
   const std::string& last_partition_choice() const { return m_choice_reason; }
 
  private:
   Expected<CommandResult> call(const std::vector<std::string>& argv);
+  Expected<std::string> login_user();
   Expected<std::string> pick_partition(const doc::Resources& resources);
   std::string output_dir_for(const std::string& work_dir) const;
 
@@ -179,6 +191,8 @@ class SlurmScheduler : public engine::Scheduler {
   SlurmConfig m_config;
   std::optional<std::vector<PartitionInfo>> m_partitions;  // sinfo, asked once
   std::string m_choice_reason;
+  std::string m_user;  // `id -un` where the commands run, once asked
+  std::unique_ptr<RemoteWorkspace> m_workspace;
 };
 
 }  // namespace cairn::sched
