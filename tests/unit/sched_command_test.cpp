@@ -5,6 +5,7 @@
 
 #include <cairn/sched/command.hpp>
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/names.hpp>
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -44,7 +45,7 @@ CommandResult err_out(int exit, std::string err) {
 }
 
 // Canned answers per program (argv[0]), consumed in order; records every call and
-// what it was fed on stdin.
+// what it was fed on stdin. Like a real machine, `id -un` names a user ("alice").
 class FakeRunner : public CommandRunner {
  public:
   struct Shared {
@@ -65,7 +66,7 @@ class FakeRunner : public CommandRunner {
     m_s->calls.push_back(argv);
     m_s->inputs.emplace_back(input);
     auto& q = m_s->answers[argv.at(0)];
-    if (q.empty()) return ok_out("");
+    if (q.empty()) return ok_out(argv == std::vector<std::string>{"id", "-un"} ? "alice\n" : "");
     auto r = q.front();
     q.pop_front();
     return r;
@@ -441,6 +442,9 @@ TEST(CommandPbs, QstatJsonStates) {
   EXPECT_NEAR(*st["4101.pbs01"].cpu_hours, 903.0 / 3600 * 4, 1e-9);
   EXPECT_EQ(jobs->front().name, "cairn.mol-screen.smoke.1");
   EXPECT_EQ(jobs->front().log_path, "/home/alice/camp/mol-screen/.cairn/cairn.mol-screen.smoke.1.out");
+  // The job works in $CAIRN_DIR (it starts in $HOME, PBS_O_WORKDIR is where qsub ran).
+  EXPECT_EQ(st["4101.pbs01"].work_dir, "/home/alice/camp/mol-screen");
+  EXPECT_EQ(st["4102.pbs01"].work_dir, "");  // no Variable_List: unknown
 }
 
 TEST(CommandPbs, ArraySubjobsBecomeTasks) {
@@ -484,8 +488,10 @@ TEST(CommandPbs, SubmitFindStatusLogsCancel) {
   auto id = h.sched->submit(req);
   ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(*id, "4101.pbs01");
+  // Only this user's jobs: qselect lists everyone's by default.
   EXPECT_EQ(h.shared->calls_to("qselect").at(0),
-            (std::vector<std::string>{"qselect", "-x", "-N", "cairn.mol-screen.smoke.1"}));
+            (std::vector<std::string>{"qselect", "-x", "-u", "alice", "-N", "cairn.mol-screen.smoke.1"}));
+  EXPECT_EQ(h.shared->calls_to("id").size(), 1u);
   EXPECT_EQ(h.shared->calls_to("mkdir").at(0),
             (std::vector<std::string>{"mkdir", "-p", "--", "/home/alice/camp/mol screen/.cairn"}));
   EXPECT_EQ(h.shared->calls_to("qsub").at(0),
@@ -557,6 +563,8 @@ TEST(CommandLsf, BjobsJsonStates) {
     EXPECT_EQ(st[id].exit_code, exit) << id;
   }
   EXPECT_NE(st["73002"].reason.find("waiting for scheduling"), std::string::npos);
+  EXPECT_EQ(st["73001"].work_dir, "/home/alice/camp/mol screen");  // EXEC_CWD (bsub -cwd)
+  EXPECT_EQ(st["73002"].work_dir, "");                             // "-": not started
   EXPECT_NEAR(*st["73001"].cpu_hours, 3610.4 / 3600, 1e-9);
   for (const auto& j : *jobs) {
     if (j.status.job_id == "73003") {
@@ -633,6 +641,7 @@ TEST(CommandKubernetes, JobListStates) {
   EXPECT_NE(st["cairn-mol-screen-held-1"].reason.find("suspended"), std::string::npos);
   EXPECT_TRUE(st["cairn-mol-screen-prep-1"].ended.has_value());
   EXPECT_EQ(jobs->front().name, "cairn.mol-screen.smoke.1");  // the annotation, not the DNS name
+  EXPECT_EQ(st["cairn-mol-screen-smoke-1"].work_dir, "/work/camp/mol-screen");  // the container's workingDir
 }
 
 TEST(CommandKubernetes, SubmitSendsAManifestAndFindsByKey) {
@@ -648,15 +657,21 @@ TEST(CommandKubernetes, SubmitSendsAManifestAndFindsByKey) {
   ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(*id, "cairn-mol-screen-smoke-1");
   ASSERT_EQ(h.shared->calls.size(), 2u);
+  // find: by the key's label (hashed: the key has a space and a ';'), matched by annotation.
   EXPECT_EQ(h.shared->calls[0],
             (std::vector<std::string>{"kubectl", "--namespace", "research", "get", "jobs", "-l",
-                                      "app.kubernetes.io/managed-by=cairn", "-o", "json"}));
+                                      "app.kubernetes.io/managed-by=cairn,cairn.dev/key=" +
+                                          label_value("cairn.Mol_Screen x;y.smoke.1"),
+                                      "-o", "json"}));
   EXPECT_EQ(h.shared->calls[1], (std::vector<std::string>{"kubectl", "--namespace", "research", "create",
                                                           "-f", "-", "-o", "name"}));
   auto manifest = nlohmann::json::parse(h.shared->inputs[1]);
   EXPECT_EQ(manifest["kind"], "Job");
   EXPECT_EQ(manifest["metadata"]["name"], "cairn-mol-screen-x-y-smoke-1");
   EXPECT_EQ(manifest["metadata"]["annotations"]["cairn.dev/key"], "cairn.Mol_Screen x;y.smoke.1");
+  EXPECT_EQ(manifest["metadata"]["labels"]["cairn.dev/key"], label_value("cairn.Mol_Screen x;y.smoke.1"));
+  EXPECT_EQ(manifest["metadata"]["labels"]["app.kubernetes.io/managed-by"], "cairn");
+  EXPECT_EQ(manifest["spec"]["template"]["metadata"]["labels"].count("cairn.dev/key"), 0u);
   EXPECT_EQ(manifest["spec"]["activeDeadlineSeconds"], 5400);
   EXPECT_EQ(manifest["spec"]["backoffLimit"], 0);
   const auto& c = manifest["spec"]["template"]["spec"]["containers"][0];
@@ -689,6 +704,118 @@ TEST(CommandKubernetes, SubmitSendsAManifestAndFindsByKey) {
   Harness plain(Settings{{"preset", "kubernetes"}, {"image", "busybox"}});
   ASSERT_TRUE(plain.sched->cancel("j"));
   EXPECT_EQ(plain.shared->calls.back(), (std::vector<std::string>{"kubectl", "delete", "job", "j"}));
+}
+
+// Job identity is per repository: keys of two repositories that share a campaign name
+// differ in their repo part, and find adopts only the one whose whole key matches, also
+// when the key is too long (or has characters) for a label and the label is a hash.
+TEST(CommandKubernetes, FindMatchesTheWholeKeyOfItsRepository) {
+  const std::string campaign = "cnt-hydrogenation-300k-ensemble-with-a-very-long-descriptive-name";
+  const JobKey mine{campaign, "prod", 3, "a1b2c3d4e5f6"};
+  const JobKey theirs{campaign, "prod", 3, "f6e5d4c3b2a1"};
+  const std::string label = label_value(mine.str());
+  ASSERT_GT(mine.str().size(), 63u);
+  EXPECT_LE(label.size(), 63u);
+  EXPECT_NE(label, label_value(theirs.str()));
+  auto job = [&](const std::string& name, const JobKey& key) {
+    return nlohmann::json{
+        {"kind", "Job"},
+        {"metadata",
+         {{"name", name},
+          {"labels", {{"cairn.dev/key", label_value(key.str())}}},
+          {"annotations", {{"cairn.dev/key", key.str()}}}}},
+        {"spec", {{"template", {{"spec", {{"containers", {{{"workingDir", "/w/" + name}}}}}}}}}},
+        {"status", {{"active", 1}, {"ready", 1}}}};
+  };
+  // A selector that matched more than it should (or a hash collision) is still checked
+  // against the annotation: the other repository's job is never adopted.
+  const nlohmann::json list = {{"kind", "List"},
+                               {"items", {job("cairn-theirs", theirs), job("cairn-mine", mine)}}};
+  Harness h(Settings{{"preset", "kubernetes"}, {"image", "busybox"}});
+  h.answer("kubectl", ok_out(list.dump()));
+  auto found = h.sched->find(mine);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(*found, std::optional<std::string>("cairn-mine"));
+  EXPECT_EQ(h.shared->calls.back().at(4), "app.kubernetes.io/managed-by=cairn,cairn.dev/key=" + label);
+  const nlohmann::json only_theirs = {{"kind", "List"}, {"items", {job("cairn-theirs", theirs)}}};
+  h.answer("kubectl", ok_out(only_theirs.dump()));
+  auto none = h.sched->find(mine);
+  ASSERT_TRUE(none) << none.error().message;
+  EXPECT_FALSE(none->has_value());
+
+  // The submitted Job carries that label, a DNS-label name and the whole key.
+  h.answer("kubectl", ok_out(R"({"kind": "List", "items": []})"));
+  h.answer("kubectl", ok_out("job.batch/x\n"));
+  SubmitRequest req = request(campaign, "prod");
+  req.key = mine;
+  ASSERT_TRUE(h.sched->submit(req));
+  auto manifest = nlohmann::json::parse(h.shared->inputs.back());
+  EXPECT_EQ(manifest["metadata"]["labels"]["cairn.dev/key"], label);
+  EXPECT_EQ(manifest["metadata"]["annotations"]["cairn.dev/key"], mine.str());
+  EXPECT_LE(manifest["metadata"]["name"].get<std::string>().size(), 63u);
+}
+
+TEST(CommandGeneric, FindAndWorkDirOfTheJsonLinesProtocol) {
+  auto settings = kGeneric;
+  settings.erase("find");
+  Harness h(settings);
+  h.answer(
+      "mysched",
+      ok_out(
+          "{\"id\": \"j-1\", \"state\": \"running\", \"name\": \"cairn.r2.c.s.1\", \"work_dir\": \"/b\"}\n"
+          "{\"id\": \"j-2\", \"state\": \"running\", \"name\": \"cairn.r1.c.s.1\", \"work_dir\": \"/a\"}\n"));
+  auto id = h.sched->find(JobKey{"c", "s", 1, "r1"});
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, std::optional<std::string>("j-2"));
+  h.answer("mysched", ok_out("{\"id\": \"j-2\", \"state\": \"completed\", \"work_dir\": \"/scratch/a b\"}\n"
+                             "{\"id\": \"j-3\", \"state\": \"completed\"}\n"));
+  auto st = h.sched->status({"j-2", "j-3"});
+  ASSERT_TRUE(st) << st.error().message;
+  EXPECT_EQ(st->at("j-2").work_dir, "/scratch/a b");
+  EXPECT_EQ(st->at("j-3").work_dir, "");
+}
+
+// Where conditions look: through ssh when commands run there; nowhere for jobs whose
+// files no workspace reaches.
+TEST(CommandBackend, WorkspaceAndWhetherOutputsAreFiles) {
+  Harness plain(kGeneric);
+  EXPECT_EQ(plain.sched->workspace(), nullptr);
+  EXPECT_TRUE(plain.sched->outputs_are_files());
+  EXPECT_TRUE(Harness(Settings{{"preset", "pbs"}}).sched->outputs_are_files());
+  EXPECT_TRUE(Harness(Settings{{"preset", "lsf"}}).sched->outputs_are_files());
+  EXPECT_FALSE(
+      Harness(Settings{{"preset", "vastai"}, {"offer", "1"}, {"image", "i"}}).sched->outputs_are_files());
+  EXPECT_FALSE(Harness(Settings{{"preset", "kubernetes"}, {"image", "i"}}).sched->outputs_are_files());
+  EXPECT_TRUE(Harness(Settings{{"preset", "kubernetes"}, {"image", "i"}, {"pvc", "camp"}})
+                  .sched->outputs_are_files());
+
+  auto settings = Settings{{"preset", "pbs"}, {"ssh_host", "login1"}};
+  Harness h(settings);
+  engine::Workspace* ws = h.sched->workspace();
+  ASSERT_NE(ws, nullptr);
+  h.answer("ssh",
+           ok_out("cairn-probe dir\ncairn-probe 0 count 2\ncairn-probe 1 command 7\ncairn-probe end\n"));
+  auto a = ws->probe("/home/alice/camp/mol screen",
+                     {{engine::Probe::Kind::count, "out/*.dcd"}, {engine::Probe::Kind::command, "exit 7"}});
+  ASSERT_TRUE(a) << a.error().message;
+  EXPECT_EQ((*a)[0].count, 2);
+  EXPECT_EQ((*a)[1].exit, 7);
+  ASSERT_EQ(h.shared->calls.size(), 1u);
+  EXPECT_EQ(h.shared->calls[0].at(0), "ssh");
+  EXPECT_NE(std::find(h.shared->calls[0].begin(), h.shared->calls[0].end(), "login1"),
+            h.shared->calls[0].end());
+
+  // {user} through ssh is the remote login's, asked once.
+  h.answer("ssh", ok_out("bob\n"));
+  h.answer("ssh", ok_out(""));
+  h.answer("ssh", ok_out(""));
+  ASSERT_TRUE(h.sched->find(JobKey{"c", "s", 1, "r1"}));
+  ASSERT_TRUE(h.sched->find(JobKey{"c", "s", 2, "r1"}));
+  ASSERT_EQ(h.shared->calls.size(), 4u);
+  EXPECT_EQ(h.shared->calls[1].back(), "-un");
+  const auto& q = h.shared->calls[3];
+  EXPECT_EQ(std::vector<std::string>(q.end() - 5, q.end()),
+            (std::vector<std::string>{"-x", "-u", "bob", "-N", "cairn.r1.c.s.2"}));
 }
 
 // --- Vast.ai -----------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 // through a recording runner, and once end to end through a fake `osmo` script on disk.
 
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/names.hpp>
 #include <cairn/sched/osmo.hpp>
 
 #include <gtest/gtest.h>
@@ -349,6 +350,28 @@ TEST_F(OsmoTest, FindByLabel) {
   ASSERT_TRUE(found);
   EXPECT_EQ(found->value_or(""), "gr00t-train-7");
   EXPECT_FALSE(*make().find(JobKey{"gr00t", "train", 1}));  // no label, no state file seen
+}
+
+// The label carries the whole key (repository included) while it is a valid label
+// value, else its stable hash form; submit and find use the same one.
+TEST_F(OsmoTest, ALongKeysLabelIsItsHashFormInSubmitAndFind) {
+  write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
+  answer("workflow list", ok_out(R"({"workflows": []})"));
+  answer("workflow submit", ok_out(R"({"name": "gr00t-train-3"})"));
+  OsmoConfig c;
+  c.pool = "h100-east";
+  c.label_key = "cairn-job";
+  auto s = make(c);
+  auto req = request();
+  req.key = JobKey{"gr00t-n1-finetune-on-the-long-horizon-kitchen-tasks", "train", 1, "a1b2c3d4e5f6"};
+  ASSERT_GT(req.key.str().size(), 63u);
+  auto id = s.submit(req);
+  ASSERT_TRUE(id) << id.error().message;
+  const std::string label = "cairn-job=" + label_value(req.key.str());
+  EXPECT_LE(label.size() - std::string("cairn-job=").size(), 63u);
+  EXPECT_EQ(calls()[0].at(4), label);
+  EXPECT_NE(std::find(calls()[1].begin(), calls()[1].end(), label), calls()[1].end());
+  EXPECT_FALSE(s.outputs_are_files());  // containers and object storage: no Workspace reaches them
 }
 
 TEST_F(OsmoTest, CapacityValidationErrorIsAFindingWithTheServiceMessage) {

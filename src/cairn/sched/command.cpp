@@ -13,6 +13,7 @@
 #include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
+#include <cairn/sched/names.hpp>
 #include <cairn/util/fs.hpp>
 #include <cairn/util/time.hpp>
 
@@ -97,9 +98,9 @@ void for_each_placeholder(std::string_view element, F f) {
 
 const std::set<std::string, std::less<>>& builtin_placeholders() {
   static const std::set<std::string, std::less<>> k = {
-      "key",      "campaign",  "stage",        "attempt",      "run",        "dir",     "job_id",
-      "job_ids",  "time",      "time_minutes", "time_seconds", "cpus",       "mem_mb",  "gpus",
-      "gpu_type", "partition", "array",        "lines",        "pbs_select", "k8s_name"};
+      "key",   "campaign",     "stage",        "attempt",  "run",       "dir",  "job_id",   "job_ids",
+      "time",  "time_minutes", "time_seconds", "cpus",     "mem_mb",    "gpus", "gpu_type", "partition",
+      "array", "lines",        "pbs_select",   "k8s_name", "key_label", "user"};
   return k;
 }
 
@@ -204,31 +205,6 @@ bool partial_answer(std::string_view preset, const CommandResult& r) {
   return false;
 }
 
-// Job names Kubernetes accepts (a DNS label: [a-z0-9-], at most 63, alphanumeric ends);
-// a long key keeps a hash of itself so two keys never share a truncated name.
-std::string k8s_name(const std::string& key) {
-  std::string out;
-  for (char c : lower(key)) {
-    const bool ok = std::isalnum(static_cast<unsigned char>(c)) != 0;
-    if (ok) {
-      out += c;
-    } else if (!out.empty() && out.back() != '-') {
-      out += '-';
-    }
-  }
-  while (!out.empty() && out.back() == '-') out.pop_back();
-  if (out.size() > 63) {
-    std::uint32_t h = 2166136261u;
-    for (char c : key) h = (h ^ static_cast<unsigned char>(c)) * 16777619u;
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%08x", h);
-    out = out.substr(0, 54);
-    while (!out.empty() && out.back() == '-') out.pop_back();
-    out += "-" + std::string(hex);
-  }
-  return out.empty() ? "cairn" : out;
-}
-
 // --- status parsers ----------------------------------------------------------------------
 
 void fold(std::vector<CommandJob>& jobs, std::map<std::string, std::vector<CommandJob>>& by_id,
@@ -302,6 +278,7 @@ Expected<std::vector<CommandJob>> parse_json_lines(std::string_view text) {
     job.status.cpu_hours = json_double(j, "cpu_hours");
     job.name = json_str(j, "name");
     job.log_path = json_str(j, "log");
+    job.status.work_dir = json_str(j, "work_dir");
     add_row(by_id, order, std::move(job), json_str(j, "task"));
   }
   std::vector<CommandJob> jobs;
@@ -357,6 +334,11 @@ Expected<std::vector<CommandJob>> parse_pbs(std::string_view text) {
       job.status.job_id = id.substr(0, lb + 1) + id.substr(rb);
     }
     job.name = json_str(j, "Job_Name");
+    // The preset's jobs start in $HOME and work in $CAIRN_DIR (qsub -v): that is the
+    // job's directory. PBS_O_WORKDIR is only where qsub ran.
+    if (auto vars = j.find("Variable_List"); vars != j.end() && vars->is_object()) {
+      job.status.work_dir = json_str(*vars, "CAIRN_DIR");
+    }
     const std::string path = json_str(j, "Output_Path");
     job.log_path = path.substr(path.find(':') == std::string::npos ? 0 : path.find(':') + 1);
     const std::string st = json_str(j, "job_state");
@@ -483,6 +465,8 @@ Expected<std::vector<CommandJob>> parse_lsf(std::string_view text) {
     for (std::size_t p; (p = out.find("%I")) != std::string::npos;)
       out.replace(p, 2, task.empty() ? "0" : task);
     job.log_path = out == "-" ? "" : out;
+    // Where it runs (bsub -cwd); "-" or absent until it has started.
+    if (const std::string cwd = json_str(r, "EXEC_CWD"); cwd != "-") job.status.work_dir = cwd;
     add_row(by_id, order, std::move(job), task);
   }
   fold(jobs, by_id, order);
@@ -550,6 +534,13 @@ Expected<std::vector<CommandJob>> parse_kubernetes(std::string_view text) {
     if (state == JobState::completed) job.status.exit_code = 0;
     if (auto t = util::parse_time(json_str(st, "startTime"))) job.status.started = *t;
     if (auto t = util::parse_time(json_str(st, "completionTime"))) job.status.ended = *t;
+    // The first container's workingDir (the campaign dir on the preset's volume).
+    if (auto tpl = spec.find("template"); tpl != spec.end() && tpl->is_object()) {
+      const json pod = tpl->value("spec", json::object());
+      if (auto cs = pod.find("containers"); cs != pod.end() && cs->is_array() && !cs->empty()) {
+        job.status.work_dir = json_str(cs->front(), "workingDir");
+      }
+    }
     out.push_back(std::move(job));
   }
   return out;
@@ -679,7 +670,7 @@ CommandBackendConfig command_preset(std::string_view preset) {
         t("qsub -N {key} -j oe -o {dir}/.cairn/{key}.out -v CAIRN_DIR={dir} [ -l walltime={time} ] "
           "-l select={pbs_select} [ -q {partition} ] [ -J {array} ] {run}");
     c.status = t("qstat -x -t -F json -f {job_ids}");
-    c.find = t("qselect -x -N {key}");
+    c.find = t("qselect -x -u {user} -N {key}");
     c.cancel = t("qdel {job_id}");
   } else if (preset == "lsf") {
     c.submit =
@@ -687,7 +678,7 @@ CommandBackendConfig command_preset(std::string_view preset) {
           "[ -R rusage[mem={mem_mb}] ] [ -gpu num={gpus} ] [ -q {partition} ] {run}");
     c.status =
         t("bjobs -a -json -o \"jobid stat exit_code job_name exit_reason pend_reason cpu_used run_time "
-          "output_file\" {job_ids}");
+          "output_file exec_cwd\" {job_ids}");
     c.find = t("bjobs -a -json -o \"jobid stat job_name\" -J {key}");
     c.cancel = t("bkill {job_id}");
   } else if (preset == "kubernetes") {
@@ -695,6 +686,10 @@ CommandBackendConfig command_preset(std::string_view preset) {
     c.submit = t("kubectl [ --namespace {namespace} ] create -f - -o name");
     c.status =
         t("kubectl [ --namespace {namespace} ] get jobs -l app.kubernetes.io/managed-by=cairn -o json");
+    c.find =
+        t("kubectl [ --namespace {namespace} ] get jobs -l "
+          "app.kubernetes.io/managed-by=cairn,cairn.dev/key={key_label} "
+          "-o json");
     c.cancel = t("kubectl [ --namespace {namespace} ] delete job {job_id}");
     c.logs = t("kubectl [ --namespace {namespace} ] logs job/{job_id} --tail={lines} --all-containers=true");
   } else if (preset == "vastai") {
@@ -886,7 +881,33 @@ CommandScheduler::CommandScheduler(std::unique_ptr<CommandRunner> runner, Comman
     o.host = m_config.ssh_host;
     o.control_path = "/tmp/cairn-ssh-%C";
     m_runner = std::make_unique<SshRunner>(std::move(m_runner), std::move(o));
+    m_workspace = std::make_unique<RemoteWorkspace>(*m_runner, m_config.ssh_host, m_config.timeout);
   }
+}
+
+engine::Workspace* CommandScheduler::workspace() {
+  return m_workspace.get();
+}
+
+bool CommandScheduler::outputs_are_files() const {
+  if (m_config.preset == "vastai") return false;
+  if (m_config.preset == "kubernetes") {
+    auto pvc = m_config.vars.find("pvc");
+    return pvc != m_config.vars.end() && !pvc->second.empty();
+  }
+  return true;
+}
+
+Expected<std::string> CommandScheduler::login_user() {
+  if (!m_user.empty()) return m_user;
+  auto r = CAIRN_TRY(m_runner->run({"id", "-un"}, "", m_config.timeout));
+  const auto ls = numbered_lines(r.out);
+  if (r.exit != 0 || ls.size() != 1 || ls.front().second.find_first_of(" \t,") != std::string_view::npos) {
+    return fail("cannot tell which user runs the commands: `id -un` said " + first_error_line(r),
+                ExitCode::unreachable);
+  }
+  m_user = std::string(ls.front().second);
+  return m_user;
 }
 
 engine::TimePoint CommandScheduler::now() const {
@@ -899,6 +920,9 @@ Expected<CommandResult> CommandScheduler::call(std::string_view what, const Comm
                                                std::string_view input) {
   std::map<std::string, std::string> all = m_config.vars;
   for (const auto& [k, v] : values) all[k] = v;
+  bool wants_user = false;
+  for (const auto& e : tmpl) for_each_placeholder(e, [&](std::string_view p) { wants_user |= p == "user"; });
+  if (wants_user) all["user"] = CAIRN_TRY(login_user());
   auto argv = expand_command_template(tmpl, all, job_ids);
   if (!argv) return fail(std::string(what) + " template: " + argv.error().message, ExitCode::usage);
   if (argv->empty() || argv->front().empty())
@@ -919,13 +943,15 @@ Expected<std::vector<CommandJob>> CommandScheduler::query(const std::vector<std:
 Expected<std::optional<std::string>> CommandScheduler::find(const engine::JobKey& key) {
   const std::string name = key.str();
   std::optional<std::string> found;
-  if (m_config.find.empty() || m_config.preset == "lsf") {
+  // bjobs and kubectl answer a find in their status format; the rest print ids.
+  if (m_config.find.empty() || m_config.preset == "lsf" || m_config.preset == "kubernetes") {
     std::vector<CommandJob> jobs;
     if (m_config.find.empty()) {
       jobs = CAIRN_TRY(query({}));
     } else {
       auto r = CAIRN_TRY(call("find", m_config.find,
                               {{"key", name},
+                               {"key_label", label_value(name)},
                                {"campaign", key.campaign},
                                {"stage", key.stage},
                                {"attempt", std::to_string(key.attempt)}}));
@@ -940,6 +966,7 @@ Expected<std::optional<std::string>> CommandScheduler::find(const engine::JobKey
   }
   auto r = CAIRN_TRY(call("find", m_config.find,
                           {{"key", name},
+                           {"key_label", label_value(name)},
                            {"campaign", key.campaign},
                            {"stage", key.stage},
                            {"attempt", std::to_string(key.attempt)}}));
@@ -977,7 +1004,8 @@ Expected<std::string> CommandScheduler::submit(const engine::SubmitRequest& requ
       {"array", request.array.empty() ? request.spec.array : request.array},
       {"gpu_type", res.gpu_type},
       {"partition", res.partition},
-      {"k8s_name", k8s_name(key)},
+      {"k8s_name", dns_label(key)},
+      {"key_label", label_value(key)},
   };
   if (res.time_seconds) {
     v["time"] = format_hms(*res.time_seconds);
@@ -1032,12 +1060,16 @@ Expected<std::string> CommandScheduler::submit(const engine::SubmitRequest& requ
     }
     pod["containers"].push_back(container);
     json labels = {{"app.kubernetes.io/managed-by", "cairn"}};
+    // find() selects by this label (a valid label value, hashed when the key is not one)
+    // and then matches the full key in the annotation.
+    json job_labels = labels;
+    job_labels["cairn.dev/key"] = v["key_label"];
     json job = {
         {"apiVersion", "batch/v1"},
         {"kind", "Job"},
         {"metadata",
          {{"name", v["k8s_name"]},
-          {"labels", labels},
+          {"labels", job_labels},
           {"annotations",
            {{"cairn.dev/key", key},
             {"cairn.dev/campaign", request.key.campaign},

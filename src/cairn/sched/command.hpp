@@ -20,6 +20,7 @@
 
 #include <cairn/engine/ports.hpp>
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/workspace.hpp>
 
 namespace cairn::sched {
 
@@ -81,15 +82,17 @@ std::optional<engine::JobState> parse_command_state(std::string_view text);
 struct CommandJob {
   std::string name;      // job name / label (cairn's job key), "" if the tool did not say
   std::string log_path;  // where its output goes, "" if the tool did not say
-  engine::JobStatus status;
+  engine::JobStatus status;  // status.work_dir: where the tool says the job works, else ""
 };
 
 // Parses status output in `preset`'s format: JSON lines for "" (fields id, state,
-// exit_code, reason, cost_usd, cpu_hours, optional name, log, task), `qstat -x -t -F json
-// -f` for pbs, `bjobs -json -o ...` for lsf, `kubectl get jobs -o json` for kubernetes,
-// `vastai show instances --raw` for vastai (`now` prices the running time). Records of
-// one id with tasks are folded with summarize_tasks. Fails (ExitCode::findings) naming
-// the line (JSON lines) or what is malformed.
+// exit_code, reason, cost_usd, cpu_hours, optional name, log, task, work_dir), `qstat -x
+// -t -F json -f` for pbs, `bjobs -json -o ...` for lsf, `kubectl get jobs -o json` for
+// kubernetes, `vastai show instances --raw` for vastai (`now` prices the running time).
+// The working directory comes from the JSON line's `work_dir`, PBS's Variable_List
+// CAIRN_DIR, LSF's EXEC_CWD and the Job's first container's workingDir; Vast.ai has none.
+// Records of one id with tasks are folded with summarize_tasks. Fails
+// (ExitCode::findings) naming the line (JSON lines) or what is malformed.
 Expected<std::vector<CommandJob>> parse_command_status(std::string_view preset, std::string_view text,
                                                        engine::TimePoint now);
 
@@ -105,9 +108,13 @@ class CommandScheduler : public engine::Scheduler {
   // is set.
   CommandScheduler(std::unique_ptr<CommandRunner> runner, CommandBackendConfig config);
 
-  // The job named `key`: the `find` template (job ids one a line, the newest last, or
-  // JSON lines; presets parse their own format), else the status command with no ids
-  // matched by name. Fails per classify_command_error.
+  // The job named `key` (the full key, repository included): the `find` template (job
+  // ids one a line, the newest last, or JSON lines whose `name` must be the key; the lsf
+  // and kubernetes presets' answers are parsed as status and matched by name, so a
+  // hashed {key_label} never adopts another key's job), else the status command with no
+  // ids matched by name. The pbs preset's find is this user's jobs (`qselect -u
+  // {user}`). Fails per classify_command_error, or (unreachable) when a template needs
+  // {user} and `id -un` does not answer.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
   // Adopts the job found under the key, else runs the submit template and returns the
   // id it printed. Fails per classify_command_error, when no id can be read, or
@@ -122,16 +129,25 @@ class CommandScheduler : public engine::Scheduler {
   Expected<std::string> log_tail(const std::string& job_id, int lines) override;
   // Runs the cancel template for one id. Fails per classify_command_error.
   Expected<void> cancel(const std::string& job_id) override;
+  // With ssh_host, a RemoteWorkspace over the same connection; else nullptr (this
+  // machine's filesystem).
+  engine::Workspace* workspace() override;
+  // False for jobs whose files live where no Workspace reaches: Vast.ai instances, and
+  // Kubernetes pods without a `pvc` holding the campaign dir.
+  bool outputs_are_files() const override;
 
  private:
   Expected<CommandResult> call(std::string_view what, const CommandTemplate& tmpl,
                                const std::map<std::string, std::string>& values,
                                const std::vector<std::string>& job_ids = {}, std::string_view input = "");
   Expected<std::vector<CommandJob>> query(const std::vector<std::string>& job_ids);
+  Expected<std::string> login_user();
   engine::TimePoint now() const;
 
   std::unique_ptr<CommandRunner> m_runner;
   CommandBackendConfig m_config;
+  std::string m_user;  // {user}: `id -un` where the commands run, once asked
+  std::unique_ptr<RemoteWorkspace> m_workspace;
 };
 
 }  // namespace cairn::sched

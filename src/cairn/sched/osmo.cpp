@@ -16,6 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cairn/sched/names.hpp>
+
 namespace cairn::sched {
 
 using engine::JobState;
@@ -546,8 +548,9 @@ std::optional<std::string> read_state(const std::string& path) {
 }  // namespace
 
 Expected<std::optional<std::string>> OsmoScheduler::find_by_label(const engine::JobKey& key) {
-  auto r = CAIRN_TRY(call({m_config.osmo, "workflow", "list", "--label", m_config.label_key + "=" + key.str(),
-                           "--count", "1", "--order", "desc", "--format-type", "json"}));
+  auto r = CAIRN_TRY(
+      call({m_config.osmo, "workflow", "list", "--label", m_config.label_key + "=" + label_value(key.str()),
+            "--count", "1", "--order", "desc", "--format-type", "json"}));
   if (r.exit != 0) return fail(classify_osmo_error("osmo workflow list", r).message, ExitCode::unreachable);
   auto j = CAIRN_TRY(parse_json(r.out, "osmo workflow list"));
   auto ws = j.find("workflows");
@@ -617,7 +620,7 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   }
   if (!m_config.label_key.empty()) {
     argv.push_back("--label");
-    argv.push_back(m_config.label_key + "=" + key.str());
+    argv.push_back(m_config.label_key + "=" + label_value(key.str()));
   }
   argv.push_back("--format-type");
   argv.push_back("json");

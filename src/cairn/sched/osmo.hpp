@@ -41,7 +41,9 @@ struct OsmoConfig {
   // OSMO expert's "after 3 failures, ask the user".
   int max_attempts = 3;
   // Non-empty: submit with `--label KEY=<job key>` and let find() ask
-  // `osmo workflow list --label KEY=<job key>` (needs an OSMO release with labels).
+  // `osmo workflow list --label KEY=<job key>` (needs an OSMO release with labels). The
+  // value is label_value(job key): the key itself while it is a valid Kubernetes label
+  // value, else a prefix and a hash of it (names.hpp).
   std::string label_key;
   std::chrono::milliseconds timeout{120000};  // per command
 };
@@ -164,6 +166,9 @@ class OsmoScheduler : public engine::Scheduler {
   // `osmo workflow cancel <id>`. Fails per classify_osmo_error, also when the CLI
   // prints "cancelation failed" with exit 0.
   Expected<void> cancel(const std::string& job_id) override;
+  // False: a workflow's outputs are in its containers and object storage, never files
+  // a Workspace can look at (file and command clauses then fail precisely).
+  bool outputs_are_files() const override { return false; }
 
   // Why the last submit without a pool went where it did ("" if none).
   const std::string& last_pool_choice() const { return m_choice_reason; }
