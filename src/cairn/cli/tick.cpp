@@ -16,6 +16,7 @@
 #include <cairn/cli/forge_step.hpp>
 #include <cairn/cli/table.hpp>
 #include <cairn/cli/verbs.hpp>
+#include <cairn/cli/watch.hpp>
 #include <cairn/engine/facts.hpp>
 #include <cairn/engine/tick.hpp>
 #include <cairn/gitstore/log.hpp>
@@ -35,6 +36,8 @@ struct TickCliOptions {
   bool force = false;
   bool json = false;
   std::string only;
+  bool watch = false;
+  std::int64_t max_sleep = 0;  // --watch: longest sleep between ticks, seconds (0: the cadence's)
 };
 
 std::string env(const char* name) {
@@ -272,7 +275,7 @@ void backoff(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt + jitter(rd)));
 }
 
-int run_tick(const TickCliOptions& o) {
+int run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   auto ctx = load_context(fs::current_path());
   if (!ctx) {
     std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
@@ -298,11 +301,10 @@ int run_tick(const TickCliOptions& o) {
     return static_cast<int>(ExitCode::unreachable);
   }
   const gitstore::RemoteBranch where{*remote_name, ctx->config.branch};
-  if (!where.remote.empty()) {
-    auto current = repo->current_branch();
-    if (!current || *current != where.branch) {
-      std::fprintf(stderr, "cairn tick: ticks act on branch `%s` (cairn.yaml `branch`), but `%s` is checked out\n",
-                   where.branch.c_str(), current ? current->c_str() : "?");
+  if (!where.remote.empty()) {  // CI's detached HEAD at the branch tip is that branch (gitstore::attach_head)
+    auto refused = gitstore::attach_head(*repo, where);
+    if (!refused || !refused->empty()) {
+      std::fprintf(stderr, "cairn tick: %s\n", refused ? refused->c_str() : refused.error().message.c_str());
       return static_cast<int>(ExitCode::unreachable);
     }
   }
@@ -434,6 +436,7 @@ int run_tick(const TickCliOptions& o) {
     print_human(report, o.dry_run);
   }
   if (!o.dry_run) write_github_outputs(report);
+  if (next_tick != nullptr) *next_tick = report.next_tick_seconds;
   if (report.infrastructure_failed() || forge_rc == static_cast<int>(ExitCode::unreachable)) {
     return static_cast<int>(ExitCode::unreachable);
   }
@@ -450,7 +453,15 @@ void define_tick(CLI::App& sub, Runner& run) {
   sub.add_flag("--force", o->force, "Work every campaign now, due or not");
   sub.add_option("--only", o->only, "Work only this campaign");
   sub.add_flag("--json", o->json, "Print the transitions and cadence as JSON");
-  run = [o] { return run_tick(*o); };
+  sub.add_flag("--watch", o->watch,
+               "Keep ticking: sleep until the next tick is due (SIGHUP ticks at once; SIGTERM stops after the "
+               "current tick)");
+  sub.add_option("--max-sleep", o->max_sleep, "With --watch: sleep at most this many seconds between ticks")
+      ->check(CLI::PositiveNumber);
+  run = [o] {
+    if (!o->watch) return run_tick(*o);
+    return watch_loop([o](std::int64_t& next) { return run_tick(*o, &next); }, o->max_sleep);
+  };
 }
 
 }  // namespace cairn::cli

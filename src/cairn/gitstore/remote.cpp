@@ -218,6 +218,58 @@ Expected<std::string> tick_remote(Repo& repo) {
   return chosen;
 }
 
+Expected<std::string> attach_head(Repo& repo, const RemoteBranch& where) {
+  const std::string current = CAIRN_TRY(repo.current_branch());
+  if (current == where.branch) return std::string();
+  if (!current.empty()) {
+    return fmt::format("ticks act on branch `{}` (cairn.yaml `branch`), but `{}` is checked out", where.branch,
+                       current);
+  }
+  const auto head = CAIRN_TRY(repo.head_oid());
+  if (!head) return fmt::format("HEAD is detached and unborn; ticks act on branch `{}`", where.branch);
+  const std::string ci_branch = env("CI_COMMIT_BRANCH");
+  if (!ci_branch.empty() && ci_branch != where.branch) {
+    return fmt::format("this checkout is a pipeline of branch `{}` (CI_COMMIT_BRANCH); ticks act on `{}` "
+                       "(cairn.yaml `branch`): run the tick job only for that branch",
+                       ci_branch, where.branch);
+  }
+  const std::string tracking = fmt::format("refs/remotes/{}/{}", where.remote, where.branch);
+  git_oid tracked{};
+  const bool at_tip = git_reference_name_to_id(&tracked, repo.raw(), tracking.c_str()) == 0 && hex(tracked) == *head;
+  if (ci_branch.empty() && !at_tip) {
+    return fmt::format("HEAD is detached at {}, which is not the tip of {}/{}; ticks act on branch `{}` (cairn.yaml "
+                       "`branch`): check it out, or set CI_COMMIT_BRANCH={} when this is that branch's pipeline",
+                       head->substr(0, 12), where.remote, where.branch, where.branch, where.branch);
+  }
+  const std::string local_ref = "refs/heads/" + where.branch;
+  git_oid local{};
+  const bool have_local = git_reference_name_to_id(&local, repo.raw(), local_ref.c_str()) == 0;
+  if (!have_local) {
+    git_oid at{};
+    git_oid_fromstr(&at, head->c_str());
+    git_reference* raw_ref = nullptr;
+    if (int rc = git_reference_create(&raw_ref, repo.raw(), local_ref.c_str(), &at, 0, "cairn: attach detached HEAD");
+        rc != 0) {
+      return git_failure("creating " + local_ref, rc);
+    }
+    ReferencePtr ref(raw_ref);
+  }
+  if (int rc = git_repository_set_head(repo.raw(), local_ref.c_str()); rc != 0) {
+    return git_failure("checking out " + where.branch, rc);
+  }
+  if (have_local && hex(local) != *head) {
+    // A runner that reuses its clone keeps the branch of an earlier tick: the work tree
+    // follows it (a tree with changes refuses), then the usual sync brings it to the tip.
+    git_checkout_options checkout;
+    git_checkout_options_init(&checkout, GIT_CHECKOUT_OPTIONS_VERSION);
+    checkout.checkout_strategy = GIT_CHECKOUT_SAFE;
+    if (int rc = git_checkout_head(repo.raw(), &checkout); rc != 0) {
+      return git_failure("checking out " + where.branch, rc);
+    }
+  }
+  return std::string();
+}
+
 Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where) {
   auto remote = CAIRN_TRY(open_remote(repo, where.remote));
   Auth auth = auth_for(repo, remote.url);

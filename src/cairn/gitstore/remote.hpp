@@ -23,6 +23,15 @@ struct RemoteBranch {
 // empty when the repository has none (the embedded default: commit locally only).
 Expected<std::string> tick_remote(Repo& repo);
 
+// CI runners check out a detached HEAD (GitLab always, at the pipeline's commit). When
+// that checkout is `where.branch` — $CI_COMMIT_BRANCH names it, or HEAD equals
+// refs/remotes/<remote>/<branch> — puts HEAD on refs/heads/<branch> (created at HEAD when
+// missing, else checked out over a clean tree), so the tick commits and pushes that
+// branch. Returns "" when HEAD is (now) on the branch, else why the tick must not run
+// here (another branch checked out, a pipeline of another branch, a detached HEAD
+// elsewhere). Fails (exit 3) when git cannot read or move HEAD.
+Expected<std::string> attach_head(Repo& repo, const RemoteBranch& where);
+
 // Fetches `where.branch` (depth as the clone has it) into refs/remotes/<remote>/<branch>
 // and returns the remote tip (hex), or "" when the remote has no such branch yet.
 // Credentials: $CAIRN_TOKEN, else $GITHUB_TOKEN / $CI_JOB_TOKEN for https remotes; the
