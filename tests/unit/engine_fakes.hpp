@@ -34,6 +34,16 @@ class FakeScheduler : public Scheduler {
     if (it == m_by_key.end()) return std::optional<std::string>();
     return std::optional<std::string>(it->second);
   }
+  // One call for every key, as Slurm's `squeue --name=k1,k2,...` answers.
+  Expected<std::map<std::string, std::string>> find_all(const std::vector<JobKey>& keys) override {
+    ++m_find_all_calls;
+    if (m_unreachable) return fail("connection refused", ExitCode::unreachable);
+    std::map<std::string, std::string> out;
+    for (const auto& key : keys) {
+      if (auto it = m_by_key.find(key.str()); it != m_by_key.end()) out.emplace(key.str(), it->second);
+    }
+    return out;
+  }
   // As the real schedulers do: a key already known (pending, running or ended) returns
   // its job instead of submitting a second copy. The job's working directory is the
   // request's (remote_dir on a cluster, else the campaign dir of the submitting clone).
@@ -90,6 +100,7 @@ class FakeScheduler : public Scheduler {
   bool m_unreachable = false;
   Error m_submit_error;
   int m_find_calls = 0;
+  int m_find_all_calls = 0;
 
  private:
   int m_next_id = 4242;

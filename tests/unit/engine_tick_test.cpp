@@ -1264,3 +1264,35 @@ TEST_F(AttemptTest, APendingGateIsCheckedEveryTickWithoutACommitUntilItHolds) {
 
 }  // namespace
 }  // namespace cairn::engine
+
+namespace cairn::engine {
+namespace {
+
+TEST_F(TickTest, EverySubmitOfATickIsOneLookupAndOnePublishOfTheIntents) {
+  for (int i = 0; i < 5; ++i) {
+    const std::string c = "c" + std::to_string(i);
+    add(c, workflow(c, {{"smoke", "always", "exit=0", "ready"}}));
+  }
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 5u);
+  EXPECT_EQ(m_sched.m_find_all_calls, 1);
+  EXPECT_EQ(m_sched.m_find_calls, 0);
+  // One publish, after the five intent commits and before any submit's commit.
+  ASSERT_EQ(m_store.m_publishes.size(), 1u);
+  EXPECT_EQ(m_store.m_publishes[0], 5u);
+  EXPECT_EQ(m_store.m_commits.size(), 10u);
+}
+
+TEST_F(TickTest, ALostPublishOfTheBatchSubmitsNothingAtAll) {
+  for (int i = 0; i < 3; ++i) {
+    const std::string c = "c" + std::to_string(i);
+    add(c, workflow(c, {{"smoke", "always", "exit=0", "ready"}}));
+  }
+  m_store.m_lose_publishes = 1;
+  auto r = run();
+  EXPECT_TRUE(r.lost_race);
+  EXPECT_TRUE(m_sched.submitted().empty());
+}
+
+}  // namespace
+}  // namespace cairn::engine

@@ -56,17 +56,17 @@ struct SubmitRequest {
 };
 
 enum class JobState {
-  pending,     // queued, configuring, not yet visible after submit
-  running,     // running, completing, suspended
-  completed,   // finished; see exit_code
-  failed,      // finished with a non-zero exit or a signal
-  timeout,     // hit its wall-clock limit
+  pending,    // queued, configuring, not yet visible after submit
+  running,    // running, completing, suspended
+  completed,  // finished; see exit_code
+  failed,     // finished with a non-zero exit or a signal
+  timeout,    // hit its wall-clock limit
   out_of_memory,
   node_fail,
   preempted,
   cancelled,
   boot_fail,
-  unknown,     // the scheduler could not say (query failed): retry next tick
+  unknown,  // the scheduler could not say (query failed): retry next tick
 };
 std::string_view to_string(JobState s);
 // True for states after which the job will not change again.
@@ -89,7 +89,7 @@ struct JobStatus {
   // never be met, a partition down, a request past the partition's limits), as opposed
   // to waiting its turn. The engine calls such a job stuck after 3x the stage's expect.
   bool blocked = false;
-  std::vector<TaskStatus> tasks;       // empty for a single job
+  std::vector<TaskStatus> tasks;  // empty for a single job
   std::optional<double> cpu_hours;
   std::optional<double> cost_usd;
   std::optional<TimePoint> submitted;  // when the scheduler accepted the job (queue wait)
@@ -125,9 +125,9 @@ struct Probe {
 };
 
 struct ProbeAnswer {
-  int count = 0;                   // Kind::count
+  int count = 0;                    // Kind::count
   std::optional<TimePoint> newest;  // Kind::newest; nullopt for no match
-  int exit = 0;                    // Kind::command
+  int exit = 0;                     // Kind::command
 };
 
 // Filesystem checks used by conditions, in a job's working directory.
@@ -137,7 +137,8 @@ class Workspace {
   // Answers `probes` about `dir`, in order. Fails with ExitCode::findings and a message
   // that starts "directory DIR does not exist" when `dir` is gone; with
   // ExitCode::unreachable when the machine holding it cannot be asked.
-  virtual Expected<std::vector<ProbeAnswer>> probe(const std::string& dir, const std::vector<Probe>& probes) = 0;
+  virtual Expected<std::vector<ProbeAnswer>> probe(const std::string& dir,
+                                                   const std::vector<Probe>& probes) = 0;
 };
 
 class Scheduler {
@@ -146,8 +147,22 @@ class Scheduler {
   // The job already submitted under `key`, if any (pending, running or finished).
   // Fails only when the scheduler cannot be asked (exit 3).
   virtual Expected<std::optional<std::string>> find(const JobKey& key) = 0;
-  // Submits and returns the job id. Implementations look the key up first and return
-  // the existing job's id instead of submitting twice.
+  // The jobs already submitted under `keys`, by key string (a key with no job is absent),
+  // in as few scheduler calls as the backend allows: the tick asks once per backend for
+  // every submit it plans. Fails only when the scheduler cannot be asked (exit 3). This
+  // default asks find() per key; backends whose lookups are remote calls override it.
+  virtual Expected<std::map<std::string, std::string>> find_all(const std::vector<JobKey>& keys) {
+    std::map<std::string, std::string> out;
+    for (const auto& key : keys) {
+      auto job = find(key);
+      if (!job) return job.error();
+      if (*job) out.emplace(key.str(), **job);
+    }
+    return out;
+  }
+  // Submits and returns the job id. The tick has looked the key up (find_all) and
+  // published its intent, so only it submits this key; an implementation whose submit is
+  // idempotent by itself (the local backend's run directory) may still adopt.
   virtual Expected<std::string> submit(const SubmitRequest& request) = 0;
   // One batched query for every listed job. A job absent from the answer is unknown.
   virtual Expected<std::map<std::string, JobStatus>> status(const std::vector<std::string>& job_ids) = 0;

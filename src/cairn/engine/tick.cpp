@@ -1,6 +1,7 @@
 #include <cairn/engine/tick.hpp>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <set>
 #include <variant>
@@ -168,83 +169,121 @@ class CampaignRun {
     }
   }
 
-  // Adopts the job found under the stage's key while the file does not record it as
-  // ended, else publishes the intent and submits a new attempt.
-  void submit(const Submit& s) {
-    Scheduler* sched = m_ports.backends.get(s.backend);
-    JobKey key = s.request.key;
+  // ---- submission, in phases across every campaign of the tick ------------------
+
+ public:
+  // The submit the plan decided, waiting for the tick's batched phases; null when none.
+  const Submit* pending() const { return m_pending ? &*m_pending : nullptr; }
+  Scheduler* pending_scheduler() const {
+    return m_pending ? m_ports.backends.get(m_pending->backend) : nullptr;
+  }
+
+  // Phase 2, with the batched lookup's answer for the first key (`found`: the job under
+  // it, if any). Adopts a job the file does not record (a tick that died between submit
+  // and commit); skips keys whose jobs the file records as ended (looked up one by one:
+  // rare). Returns true when a new attempt must be announced and submitted under
+  // key() — the intent is then committed, to be published with every other campaign's.
+  bool resolve(std::optional<std::string> found) {
+    const Submit& s = *m_pending;
+    Scheduler* sched = pending_scheduler();
     const doc::Stage* stage = wf().stage(s.stage);
-    if (m_options.dry_run || sched == nullptr || stage == nullptr) {
-      Transition t = submitted(wf(), s, "", key, false, m_now).transition;
-      t.tick = util::iso8601(m_now);
-      t.body = {fmt::format("Would submit {} on {} as {}.", s.request.spec.run, s.backend, key.str())};
-      m_report.transitions.push_back(std::move(t));
-      return;
-    }
-    std::string job;
-    for (int skipped = 0;; ++skipped) {
-      auto existing = sched->find(key);
-      if (!existing) return infrastructure(s.backend, existing.error().message);
-      if (!*existing || s.recorded_jobs.count(**existing) == 0) {
-        if (*existing) job = **existing;
-        break;
-      }
+    m_key = s.request.key;
+    for (int skipped = 0; found && s.recorded_jobs.count(*found) != 0; ++skipped) {
       if (skipped >= kMaxSkippedAttempts) {
         commit(
             escalation(wf(), *stage, "attempt-keys-exhausted",
                        fmt::format("jobs under {} and the {} keys before it are all recorded as ended; the "
                                    "stage's failure log and JobID disagree with the scheduler",
-                                   key.str(), kMaxSkippedAttempts),
+                                   m_key.str(), kMaxSkippedAttempts),
                        {}, false, m_now));
-        return;
+        m_pending.reset();
+        return false;
       }
-      ++key.attempt;
-    }
-    const bool adopted = !job.empty();
-    if (!adopted) {
-      if (!announce(*stage, key)) return;
-      SubmitRequest request = s.request;
-      request.key = key;
-      auto id = sched->submit(request);
-      if (!id) {
-        if (id.error().exit == ExitCode::unreachable) return infrastructure(s.backend, id.error().message);
-        commit(
-            escalation(wf(), *wf().stage(s.stage), "submit-failed",
-                       fmt::format("submit of {} failed: {}{}", s.request.spec.run, id.error().message,
-                                   s.not_on.empty() ? "" : fmt::format(" (the retry excluded {})", s.not_on)),
-                       {}, false, m_now));
-        return;
+      ++m_key.attempt;
+      auto next = sched->find(m_key);
+      if (!next) {
+        infrastructure(s.backend, next.error().message);
+        m_pending.reset();
+        return false;
       }
-      job = *id;
+      found = *next;
     }
-    commit(submitted(wf(), s, job, key, adopted, m_now));
-  }
-
-  // Exactly-once submission (DESIGN §4.5): commit and publish an intent naming the job
-  // key before calling the scheduler; only the tick whose publish lands goes on. An
-  // intent for the same key already in the file is a racing tick's (or one that died
-  // between intent and submit): wait for it, and take it over only once it is stale,
-  // again through a published intent, so two ticks never take over together.
-  bool announce(const doc::Stage& stage, const JobKey& key) {
-    if (auto since = announced_since(wf(), key); since && m_now - *since < m_options.intent_grace) {
-      note(fmt::format("{} is being submitted by another tick (intent at {}); waiting", key.str(),
+    if (found) {
+      commit(submitted(wf(), s, *found, m_key, /*adopted=*/true, m_now));
+      m_pending.reset();
+      return false;
+    }
+    // Exactly-once submission (DESIGN §4.5): an intent for the same key already in the
+    // file is a racing tick's (or one that died between intent and submit): wait for it,
+    // and take it over only once it is stale, again through a published intent, so two
+    // ticks never take over together.
+    if (auto since = announced_since(wf(), m_key); since && m_now - *since < m_options.intent_grace) {
+      note(fmt::format("{} is being submitted by another tick (intent at {}); waiting", m_key.str(),
                        util::clock_time(*since)));
+      m_pending.reset();
       return false;
     }
-    if (!commit(intent(wf(), stage, key, m_now))) return false;
-    auto landed = m_ports.store.publish();
-    if (!landed) {
-      m_errors.push_back(fmt::format("{}: publishing the intent for {} failed: {}", wf().campaign, key.str(),
-                                     landed.error().message));
-      return false;
-    }
-    if (!*landed) {
-      note(
-          fmt::format("lost the race to publish the intent for {}; another tick got there first", key.str()));
-      m_lost_race = true;
+    if (!commit(intent(wf(), *stage, m_key, m_now))) {
+      m_pending.reset();
       return false;
     }
     return true;
+  }
+
+  // The batched lookup failed: nothing is submitted this tick.
+  void unreachable(const std::string& message) {
+    infrastructure(m_pending->backend, message);
+    m_pending.reset();
+  }
+
+  // The publish of the intents did not land (`lost`: another writer moved the branch).
+  void not_published(bool lost, const std::string& message) {
+    if (lost) {
+      note(fmt::format("lost the race to publish the intent for {}; another tick got there first",
+                       m_key.str()));
+      m_lost_race = true;
+    } else {
+      m_errors.push_back(
+          fmt::format("{}: publishing the intent for {} failed: {}", wf().campaign, m_key.str(), message));
+    }
+    m_pending.reset();
+  }
+
+  // Phase 3, once the intent landed: submits under key() and records the job.
+  void submit_now() {
+    const Submit s = *m_pending;
+    m_pending.reset();
+    SubmitRequest request = s.request;
+    request.key = m_key;
+    auto id = pending_scheduler_for(s)->submit(request);
+    if (!id) {
+      if (id.error().exit == ExitCode::unreachable) return infrastructure(s.backend, id.error().message);
+      commit(
+          escalation(wf(), *wf().stage(s.stage), "submit-failed",
+                     fmt::format("submit of {} failed: {}{}", s.request.spec.run, id.error().message,
+                                 s.not_on.empty() ? "" : fmt::format(" (the retry excluded {})", s.not_on)),
+                     {}, false, m_now));
+      return;
+    }
+    commit(submitted(wf(), s, *id, m_key, /*adopted=*/false, m_now));
+  }
+
+ private:
+  Scheduler* pending_scheduler_for(const Submit& s) const { return m_ports.backends.get(s.backend); }
+
+  // Phase 1 ends here for a campaign that submits: the plan's Submit waits for the
+  // tick's batched lookup, intents and publish. A dry run only says what it would do.
+  void submit(const Submit& s) {
+    const doc::Stage* stage = wf().stage(s.stage);
+    if (m_options.dry_run || pending_scheduler_for(s) == nullptr || stage == nullptr) {
+      Transition t = submitted(wf(), s, "", s.request.key, false, m_now).transition;
+      t.tick = util::iso8601(m_now);
+      t.body = {
+          fmt::format("Would submit {} on {} as {}.", s.request.spec.run, s.backend, s.request.key.str())};
+      m_report.transitions.push_back(std::move(t));
+      return;
+    }
+    m_pending = s;
   }
 
   // The one cancel cairn makes. Cancelling an ended job is a no-op for the schedulers,
@@ -303,7 +342,46 @@ class CampaignRun {
   Policy m_policy;
   CommitContext m_context;
   CampaignReport& m_report;
+  std::optional<Submit> m_pending;
+  JobKey m_key;
 };
+
+// Phases 2 and 3 of a tick (DESIGN §4.5), over every campaign whose plan submits: one
+// adoption lookup per backend for all first keys, the intents committed (one commit per
+// campaign) and published in one push, then the submits, each recorded in a commit.
+// Only keys whose intent landed are submitted; a lost race submits nothing.
+void submit_all(Ports& ports, std::vector<std::unique_ptr<CampaignRun>>& runs, TickReport& report) {
+  std::map<Scheduler*, std::vector<CampaignRun*>> by_backend;
+  for (auto& run : runs) {
+    if (run->pending() != nullptr) by_backend[run->pending_scheduler()].push_back(run.get());
+  }
+  std::vector<CampaignRun*> announced;
+  for (auto& [sched, waiting] : by_backend) {
+    std::vector<JobKey> keys;
+    for (CampaignRun* run : waiting) keys.push_back(run->pending()->request.key);
+    auto found = sched->find_all(keys);
+    for (CampaignRun* run : waiting) {
+      if (!found) {
+        run->unreachable(found.error().message);
+        continue;
+      }
+      auto it = found->find(run->pending()->request.key.str());
+      if (run->resolve(it == found->end() ? std::nullopt : std::optional<std::string>(it->second))) {
+        announced.push_back(run);
+      }
+    }
+  }
+  if (announced.empty()) return;
+  auto landed = ports.store.publish();
+  for (CampaignRun* run : announced) {
+    if (!landed || !*landed) {
+      run->not_published(landed.has_value(), landed ? std::string() : landed.error().message);
+    } else {
+      run->submit_now();
+    }
+  }
+  if (landed && !*landed) report.lost_race = true;
+}
 
 // Seconds until a peeked campaign is due; 0 when due now or its last tick is unknown.
 std::int64_t peek_wait(const parse::Schedule& peek, TimePoint now) {
@@ -501,14 +579,24 @@ TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const 
   }
   static const std::vector<AnomalyAction> kNoAnomalies;
 
-  // 4. Each campaign on its own; one failing never stops the others.
+  // 4. Each campaign on its own up to its submit; one failing never stops the others.
+  std::vector<std::unique_ptr<CampaignRun>> runs;
+  for (auto& p : parsed) {
+    if (!p.due) continue;
+    auto acts = anomaly_actions.find(p.file->workflow().campaign);
+    runs.push_back(std::make_unique<CampaignRun>(ports, options, *p.input, std::move(*p.file), statuses, now,
+                                                 acts != anomaly_actions.end() ? acts->second : kNoAnomalies,
+                                                 history, report.campaigns[p.report_index]));
+    runs.back()->run();
+  }
+  // 5. Every submit of the tick: one lookup per backend, one publish of the intents.
+  submit_all(ports, runs, report);
+
+  std::size_t next_run = 0;
   for (auto& p : parsed) {
     CampaignReport& r = report.campaigns[p.report_index];
-    if (p.due && !report.lost_race) {
-      auto acts = anomaly_actions.find(p.file->workflow().campaign);
-      CampaignRun run(ports, options, *p.input, std::move(*p.file), statuses, now,
-                      acts != anomaly_actions.end() ? acts->second : kNoAnomalies, history, r);
-      run.run();
+    if (p.due) {
+      CampaignRun& run = *runs[next_run++];
       for (auto& e : run.m_errors) report.errors.push_back(std::move(e));
       // Another writer moved the branch: everything after this builds on a stale tip.
       report.lost_race = report.lost_race || run.m_lost_race;
