@@ -15,9 +15,18 @@
 #     is ticked and the escalation cleared, cancelled (one scancel) and resubmitted; the
 #     other, with a long one, is noted by the anomaly scan as stalled
 #     (`stall_after: 15s`) while the rest advance, then released with scontrol.
+#     Conditions are checked where the job ran: a job with `deploy.remote_dir` (and no
+#     `sync:`) writes out.txt only there, and its exit condition `out.txt` exists (and
+#     a `grep` check command) passes in Slurm's WorkDir, over ssh for `ssh_host`, while
+#     the checkout never holds the file. A clear re-runs: the stage that escalated on an
+#     unknown error (exit 3) gets its script fixed, `cairn clear`, and a plain tick (no
+#     --force) submits a new Slurm job that finishes it.
+#     Job identity is per repository: two repositories with a campaign of the same name
+#     each run their own job (two job ids, two names, each output in its own dir).
 #  3. Through ssh: sshd on 127.0.0.1 with a throwaway key; a few SlurmReal cases (one
-#     running in a remote dir and rsyncing its outputs back) and one campaign with
-#     `ssh_host` + `ssh_config`, `deploy.remote_dir` and `sync:` run through it.
+#     running in a remote dir, probed through the ssh workspace and rsyncing its outputs
+#     back) and campaigns with `ssh_host` + `ssh_config` and `deploy.remote_dir` run
+#     through it (one with `sync:`, one checked in place).
 #  4. Alone at the end: the node set DOWN under a running job (SlurmReal.NodeDown*).
 # Exit 77 (ctest: skipped) with the reason when no cluster can be started.
 source "$(dirname "$0")/lib.sh"
@@ -182,6 +191,10 @@ status_calls_ok() {  # status_calls_ok TICK JOBS: the status pass is one squeue,
   fi
 }
 
+jobid_of() {  # jobid_of CAMPAIGN: the JobID cell of its stage 0, digits only ("" when none)
+  awk -F'|' '$2 ~ /^ *0 *$/ { gsub(/ /, "", $7); print $7 }' "campaigns/$1/WORKFLOW.md" | grep -E '^[0-9]+$' || true
+}
+
 tick_until_done() {  # tick_until_done CAMPAIGN WHY: up to 6 ticks 4 s apart, until it is done
   local n
   for n in 1 2 3 4 5 6; do
@@ -195,8 +208,9 @@ tick_until_done() {  # tick_until_done CAMPAIGN WHY: up to 6 ticks 4 s apart, un
 # The two held jobs: stuck (escalated, the job left alone) and stalled (noted once).
 held_checks() {
   local u=$1 held_job stall_job
-  held_job=$(sed -n 's/^| 0 | run .*| escalated *| *\([0-9][0-9]*\) *|.*/\1/p' "campaigns/held-$u/WORKFLOW.md")
-  stall_job=$(sed -n 's/^| 0 | run .*| running *| *\([0-9][0-9]*\) *|.*/\1/p' "campaigns/stall-$u/WORKFLOW.md")
+  # The JobID cell whatever the Status cell says (a stuck job is still in flight).
+  held_job=$(jobid_of "held-$u")
+  stall_job=$(jobid_of "stall-$u")
   expect_grep "a held job past 3x its expect is escalated as stuck" '^escalation_required: true' \
     "campaigns/held-$u/WORKFLOW.md"
   expect_grep "the escalation says it cannot start, and why" \
@@ -267,7 +281,7 @@ backends:
 anomaly: {stall_after: 15s}
 YAML
   # Job keys are cluster-wide and sacct remembers them (adoption): names unique per run.
-  local n u jobs=8
+  local n u jobs=9
   u=$(date +%s)
   for n in 1 2 3 4; do campaign "ok$n-$u" 'sleep 8; echo done > ok.out' "" 'exit=0, `ok.out` exists'; done
   campaign "fail-$u" 'sleep 8; echo about to fail; exit 3' "" 'exit=0'
@@ -277,6 +291,12 @@ if [ "$SLURM_ARRAY_TASK_ID" = 2 ] && [ ! -e retried ]; then touch retried; echo 
     '    array: "1-3"' 'exit=0'
   EXPECT=10s campaign "held-$u" 'echo released' "" 'exit=0'
   EXPECT=1h campaign "stall-$u" 'echo released' "" 'exit=0'
+  # deploy.remote_dir without sync: out.txt exists only where the job ran, so only a
+  # check in Slurm's WorkDir passes the exit condition.
+  local wd_cond='exit=0, `out.txt` exists, `grep -q done out.txt` exits 0'
+  campaign "wd-$u" 'sleep 8; echo done > out.txt' "deploy:
+  remote_dir: $T/remote/wd-$u" "$wd_cond"
+  mkdir -p "$T/remote/wd-$u" && cp -r "campaigns/wd-$u/jobs" "$T/remote/wd-$u/"
   if [ "$have_ssh" = 1 ]; then
     # The job runs in deploy.remote_dir (put there by the user's own deploy step: here a
     # copy) and `ok.out` holds locally only once `sync:` brought it back.
@@ -284,18 +304,22 @@ if [ "$SLURM_ARRAY_TASK_ID" = 2 ] && [ ! -e retried ]; then touch retried; echo 
 deploy:
   remote_dir: $T/remote/ssh-$u" 'exit=0, `ok.out` exists' login
     mkdir -p "$T/remote/ssh-$u" && cp -r "campaigns/ssh-$u/jobs" "$T/remote/ssh-$u/"
-    jobs=9
+    # The same without sync: checked on the login node, through the ssh workspace.
+    campaign "ssh-wd-$u" 'sleep 8; echo done > out.txt' "deploy:
+  remote_dir: $T/remote/ssh-wd-$u" "$wd_cond" login
+    mkdir -p "$T/remote/ssh-wd-$u" && cp -r "campaigns/ssh-wd-$u/jobs" "$T/remote/ssh-wd-$u/"
+    jobs=11
   fi
   printf '.cairn/\nok.out\nretried\n' >.gitignore
   git add -A && git commit -qm "slurm campaigns"
   expect_rc 0 "cairn validate" "$CAIRN" validate
 
   tick "tick 1 submits $jobs stages"
-  [ "$(calls sbatch .)" = 8 ] && ok "eight local sbatch calls" || bad "$(calls sbatch .) local sbatch calls"
+  [ "$(calls sbatch .)" = 9 ] && ok "nine local sbatch calls" || bad "$(calls sbatch .) local sbatch calls"
   expect_grep "the array is submitted" "arr-$u: run ready -> running" "$T/tick.out"
   [ "$have_ssh" = 0 ] || expect_grep "the ssh_host stage is submitted" "ssh-$u: run ready -> running" "$T/tick.out"
   tick "tick 2 polls $jobs jobs in flight"
-  status_calls_ok "tick 2" 8
+  status_calls_ok "tick 2" 9
   [ "$(calls sbatch .)" = 0 ] && ok "tick 2 submits nothing" || bad "tick 2 called sbatch"
   sleep 12  # every job ends; past MinJobAge (5 s) squeue forgets them and sacct answers
   local i retry=""
@@ -322,6 +346,15 @@ deploy:
       bad "the ssh_host job did not run in deploy.remote_dir ($T/remote/ssh-$u)"
     fi
   fi
+  # Checked where the job ran: Slurm's WorkDir here, the login node through ssh.
+  for n in wd ssh-wd; do
+    [ "$n" = wd ] || [ "$have_ssh" = 1 ] || continue
+    expect_grep "$n: the exit condition passed in deploy.remote_dir" '^\| 0 \| run .*\| done ' "campaigns/$n-$u/WORKFLOW.md"
+    [ -e "$T/remote/$n-$u/out.txt" ] && ok "$n: the job wrote out.txt in deploy.remote_dir" ||
+      bad "$n: no out.txt in $T/remote/$n-$u"
+    [ ! -e "campaigns/$n-$u/out.txt" ] && ok "$n: out.txt is not in the checkout (not where it was checked)" ||
+      bad "$n: out.txt is in the checkout, so the check proves nothing"
+  done
   # Learnings: Slurm's submit/start/end times give the queue wait and run time.
   expect_grep "a Learnings row has Slurm's queue wait and run time" \
     '^\| [0-9-]+ +\| run +\| slurm +\| [^|]+\| [0-9]+[smhd][0-9a-z]* +\| [0-9]+[smhd][0-9a-z]* +\|' \
@@ -350,6 +383,86 @@ deploy:
     *--array=2\ * | *--array=2) ok "the retry resubmitted task 2 alone" ;;
     *) bad "the retry's sbatch: '${retry:-none}'" ;;
   esac
+  clear_checks "$u"
+  cd "$T"
+}
+
+# A clear re-runs the job: fail-$u escalated on an unknown error (exit 3) after one job.
+# Its script fixed and the escalation cleared, a plain tick (no --force: the human's
+# change makes it due) submits a new Slurm job, never adopting the failed one.
+clear_checks() {
+  local u=$1 old_job new_job
+  old_job=$(jobid_of "fail-$u")
+  [ -n "$old_job" ] && ok "fail-$u escalated after job $old_job" || bad "fail-$u has no JobID"
+  printf '#!/bin/bash
+sleep 2
+echo fixed
+' >"campaigns/fail-$u/jobs/run.sh"
+  git commit -qam "fail-$u: fix the script"
+  expect_rc 0 "cairn clear fail-$u" "$CAIRN" clear "fail-$u" --reason "script fixed"
+  rm -f "$CALLS"/*
+  expect_rc 0 "a plain tick after the clear" env PATH="$WRAP:$PATH" "$CAIRN" tick
+  cp "$T/out" "$T/tick.out"
+  new_job=$(jobid_of "fail-$u")
+  if [ -n "$new_job" ] && [ "$new_job" != "$old_job" ] && [ "$(calls sbatch .)" = 1 ]; then
+    ok "the clear re-ran the stage as a new Slurm job ($old_job -> $new_job)"
+  else
+    bad "after the clear: JobID '${new_job}' (was $old_job), $(calls sbatch .) sbatch call(s)"
+    sed 's/^/    /' "$T/tick.out"
+  fi
+  expect_grep "...as a new attempt" "--job-name=cairn\.([0-9a-f]{8}\.)?fail-$u\.run\.2 " "$CALLS/sbatch"
+  tick_until_done "fail-$u" "the clear"
+  expect_grep "the cleared stage finishes" '^\| 0 \| run .*\| done ' "campaigns/fail-$u/WORKFLOW.md"
+  expect_grep "...and the campaign" '^status: done$' "campaigns/fail-$u/WORKFLOW.md"
+}
+
+# Two repositories (think: two groups' repos) each hold a campaign of the same name.
+# Each tick runs its own job: two job ids, two job names, each output in its own dir;
+# neither adopts the other's job.
+twin_section() {
+  local u r ids=() names=()
+  u=$(date +%s)
+  for r in twin-a twin-b; do
+    mkdir -p "$T/$r" && cd "$T/$r" && git init -q
+    "$CAIRN" init >/dev/null
+    cat >cairn.yaml <<YAML
+root: campaigns
+identity: {name: cairn-bot, email: cairn-bot@users.noreply.example}
+catalogs: [catalogs/failure-catalog.md]
+backends:
+  slurm: {partition: debug}
+YAML
+    campaign "same-$u" 'sleep 4; echo "$SLURM_JOB_ID" > mine.txt' "" 'exit=0, `mine.txt` exists'
+    printf '.cairn/
+mine.txt
+' >.gitignore
+    git add -A && git commit -qm "a campaign named same-$u"
+    tick "$r: tick 1 submits same-$u"
+    ids+=("$(jobid_of "same-$u")")
+    names+=("$(sed -n 's/.*--job-name=\([^ ]*\).*/\1/p' "$CALLS/sbatch" 2>/dev/null | head -1)")
+    [ "$(calls sbatch .)" = 1 ] && ok "$r submitted its own job (${ids[-1]}, ${names[-1]})" ||
+      bad "$r made $(calls sbatch .) sbatch calls (adopted ${ids[-1]:-nothing})"
+  done
+  if [ -n "${ids[0]}" ] && [ -n "${ids[1]}" ] && [ "${ids[0]}" != "${ids[1]}" ]; then
+    ok "two repositories, one campaign name: two Slurm jobs (${ids[0]}, ${ids[1]})"
+  else
+    bad "two repositories, one campaign name: job ids '${ids[0]}' and '${ids[1]}'"
+  fi
+  [ -n "${names[0]}" ] && [ "${names[0]}" != "${names[1]}" ] &&
+    ok "their job names differ by repository (${names[0]}, ${names[1]})" ||
+    bad "job names '${names[0]}' and '${names[1]}' do not tell the repositories apart"
+  local i=0
+  for r in twin-a twin-b; do
+    cd "$T/$r"
+    tick_until_done "same-$u" "$r's job"
+    expect_grep "$r: same-$u done" '^status: done$' "campaigns/same-$u/WORKFLOW.md"
+    if [ "$(cat "campaigns/same-$u/mine.txt" 2>/dev/null)" = "${ids[$i]}" ] && [ -n "${ids[$i]}" ]; then
+      ok "$r: its own job ${ids[$i]} wrote mine.txt in its own campaign dir"
+    else
+      bad "$r: mine.txt holds '$(cat "campaigns/same-$u/mine.txt" 2>&1)', wanted its job '${ids[$i]}'"
+    fi
+    i=$((i + 1))
+  done
   cd "$T"
 }
 
@@ -358,6 +471,7 @@ t1=$SECONDS
 gtest_run main 'SlurmReal.*:-SlurmReal.NodeDown*' &
 main_pid=$!
 tick_section
+twin_section
 echo "cairn tick cases took $((SECONDS - t1)) s"
 if [ "$have_ssh" = 1 ]; then
   gtest_run ssh 'SlurmReal.CompletedExitZeroWithLogTail:SlurmReal.FailedWithExitCode:SlurmReal.ArrayWithOneFailingTask:SlurmReal.FindAdoptsAndCancelEndsOneJob:SlurmReal.HeldJobStaysPendingAndIsAdopted:SlurmReal.RemoteDirAndSyncBack' \
