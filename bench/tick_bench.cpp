@@ -34,6 +34,8 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
+// A campaign whose first stage is `status`: "running" (job 41, polled by its cadence: an
+// idle tick's campaign) or "ready" (submitted by the next tick).
 std::string campaign_text(int i, const std::string& last_tick, const std::string& status) {
   std::string s = fmt::format(
       "---\ncampaign: c{0:05}\nproject: bench\ncreated: 2026-05-05\nlast_tick: {1}\nstatus: {2}\n"
@@ -49,8 +51,10 @@ std::string campaign_text(int i, const std::string& last_tick, const std::string
        "| # | Name | Entry condition | Exit condition | Status | JobID | Started | Completed | Retries |\n"
        "|---|------|-----------------|----------------|--------|-------|---------|-----------|---------|\n";
   for (int k = 0; k < stages; ++k) {
-    s += fmt::format("| {} | s{} | {} | exit=0, `out/s{}.dat` exists, no NaN in log | pending | — | — | — | 0 |\n", k, k,
-                     k == 0 ? "always" : fmt::format("stage {} done", k - 1), k);
+    const bool first = k == 0;
+    s += fmt::format("| {} | s{} | {} | exit=0, `out/s{}.dat` exists, no NaN in log | {} | {} | {} | — | 0 |\n", k, k,
+                     first ? "always" : fmt::format("stage {} done", k - 1), k, first ? status : "pending",
+                     first && status == "running" ? "41" : "—", first && status == "running" ? "2026-05-05 19:00Z" : "—");
   }
   s += "\n## Action queue\n\n- [ ] human note\n\n## Failure log\n\n"
        "| Date | Stage | Error class | Error msg | Action taken | Result |\n"
@@ -112,8 +116,8 @@ void engine_bench(int n) {
   std::vector<engine::CampaignInput> fresh;
   for (int i = 0; i < n; ++i) {
     const std::string dir = fmt::format("campaigns/c{:05}", i);
-    idle.push_back({dir + "/WORKFLOW.md", "/bench/" + dir, campaign_text(i, "2026-05-05T19:59:00Z", "pending")});
-    fresh.push_back({dir + "/WORKFLOW.md", "/bench/" + dir, campaign_text(i, "\"\"", "pending")});
+    idle.push_back({dir + "/WORKFLOW.md", "/bench/" + dir, campaign_text(i, "2026-05-05T19:59:00Z", "running")});
+    fresh.push_back({dir + "/WORKFLOW.md", "/bench/" + dir, campaign_text(i, "\"\"", "ready")});
   }
   InstantScheduler sched;
   OneBackend backends(&sched);
@@ -151,7 +155,7 @@ void end_to_end(int n, const char* cairn_binary) {
   for (int i = 0; i < n; ++i) {
     const fs::path c = dir / "campaigns" / fmt::format("c{:05}", i);
     fs::create_directories(c);
-    std::ofstream(c / "WORKFLOW.md") << campaign_text(i, now, "pending");
+    std::ofstream(c / "WORKFLOW.md") << campaign_text(i, now, "running");
   }
   std::ofstream(dir / "cairn.yaml") << "root: campaigns\n";
   const std::string git = fmt::format("cd {} && ", dir.string());
