@@ -141,6 +141,10 @@ Expected<ClearedEscalation> clear_escalation(parse::WorkflowFile& file, TimePoin
   return done;
 }
 
+std::string cancel_offer_prefix(const std::string& job_id) {
+  return fmt::format("{} job {} ", kCancelPrefix, job_id);
+}
+
 std::string format_failure_note(std::string_view job, std::string_view tasks, std::string_view nodes,
                                 std::string_view message) {
   std::string out = fmt::format("job {}: ", job);

@@ -81,8 +81,7 @@ inline constexpr std::string_view kAnomalyPrefix = "cairn anomaly:";
 inline constexpr std::string_view kCancelPrefix = "cairn cancel:";
 
 // The start of the cancel offer for job `job_id`: "cairn cancel: job 750 " (with the
-// trailing space, so job 75 never matches job 750's item). Defined with the tick
-// (engine/tick.cpp) until it moves here; declared in tick.hpp too.
+// trailing space, so job 75 never matches job 750's item).
 std::string cancel_offer_prefix(const std::string& job_id);
 
 // ---- the failure note -------------------------------------------------------------

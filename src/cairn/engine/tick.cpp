@@ -476,10 +476,6 @@ bool TickReport::has_invalid_files() const {
                      [](const CampaignReport& c) { return doc::has_errors(c.diagnostics); });
 }
 
-std::string cancel_offer_prefix(const std::string& job_id) {
-  return fmt::format("{} job {} ", kCancelPrefix, job_id);
-}
-
 bool any_due(const std::vector<CampaignInput>& campaigns, TimePoint now, const TickOptions& options) {
   if (options.force) return true;
   for (const auto& input : campaigns) {

@@ -90,10 +90,6 @@ struct Ports {
 // tick will change nothing, so callers can skip work that only matters before writes.
 bool any_due(const std::vector<CampaignInput>& campaigns, TimePoint now, const TickOptions& options);
 
-// The start of the action item a stuck escalation adds ("cairn cancel: job 750 "):
-// ticked by a human before clearing, the next tick cancels that one job and resubmits.
-std::string cancel_offer_prefix(const std::string& job_id);
-
 // Runs one tick over `campaigns`. Never throws for a bad file or a failing backend:
 // those end up in the report, and other campaigns go on. `history` is what cairn's
 // recent commits say (the anomaly scan's window; see gitstore::cairn_log_since).
