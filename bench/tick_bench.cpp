@@ -3,7 +3,10 @@
 //     over 1,000 and 10,000 generated campaigns, with in-memory ports;
 //  2. end to end: `cairn tick` on a real git repository of 10,000 campaigns with nothing
 //     due, against `git status` on the same repository as the floor.
-// Target: no-op tick at 10,000 campaigns <= 0.5 s on a 2-core machine.
+//  3. the commit floor: libgit2 (gitstore::GitStore, as bench/commit_bench does it) writing
+//     as many commits as the 10,000-campaign full tick made, of the same sizes.
+// Targets: no-op tick at 10,000 campaigns <= 0.5 s on a 2-core machine; full tick at
+// 10,000 campaigns <= 2x the commit floor, peak RSS <= 250 MB.
 
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,6 +24,8 @@
 #include <fmt/format.h>
 
 #include <cairn/engine/tick.hpp>
+#include <cairn/gitstore/handles.hpp>
+#include <cairn/gitstore/store.hpp>
 #include <cairn/util/time.hpp>
 
 namespace fs = std::filesystem;
@@ -88,11 +93,19 @@ struct OneBackend : engine::Backends {
 struct MemoryStore : engine::Store {
   std::size_t commits = 0;
   std::size_t bytes = 0;
+  std::vector<engine::CommitRequest> samples;  // the first commits, for the floor
   Expected<std::string> commit(const engine::CommitRequest& r, const engine::Identity&) override {
     ++commits;
     bytes += r.content.size() + r.message.size();
+    if (samples.size() < 64) samples.push_back(r);
     return std::string("x");
   }
+};
+
+struct FullTick {
+  double seconds = 0;
+  std::size_t commits = 0;
+  std::vector<engine::CommitRequest> samples;
 };
 
 struct NoWorkspace : engine::Workspace {
@@ -111,7 +124,7 @@ struct NoCatalog : engine::Catalog {
   }
 };
 
-void engine_bench(int n) {
+FullTick engine_bench(int n) {
   std::vector<engine::CampaignInput> idle;
   std::vector<engine::CampaignInput> fresh;
   for (int i = 0; i < n; ++i) {
@@ -139,6 +152,41 @@ void engine_bench(int n) {
              "full tick {:8.3f} s ({} transitions, {} submits)\n",
              n, noop, noop * 1e6 / n, worked, full, store.commits, sched.submitted);
   (void)r2;
+  return {full, store.commits, std::move(store.samples)};
+}
+
+// libgit2 writing `count` commits the way bench/commit_bench does (GitStore: commit each,
+// then flush), into a repository of 10 campaigns, each commit a tick's sampled file and
+// message made unique. Returns wall seconds, or -1.
+double commit_floor(std::size_t count, const std::vector<engine::CommitRequest>& samples) {
+  if (samples.empty()) return -1;
+  const fs::path dir = fs::temp_directory_path() / fmt::format("cairn-tick-bench-floor-{}", getpid());
+  constexpr int kCampaigns = 10;
+  auto path_of = [](std::size_t k) { return fmt::format("campaigns/c{:05}/WORKFLOW.md", k % kCampaigns); };
+  for (int c = 0; c < kCampaigns; ++c) {
+    fs::create_directories(dir / fs::path(path_of(c)).parent_path());
+    std::ofstream(dir / path_of(c)) << samples[static_cast<std::size_t>(c) % samples.size()].content;
+  }
+  const std::string git = fmt::format("cd {} && ", dir.string());
+  if (std::system((git + "git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm init").c_str()) != 0) {
+    return -1;
+  }
+  double seconds = -1;
+  {
+    const engine::Identity bot{"cairn-bot", "cairn-bot@users.noreply.example"};
+    const auto t0 = Clock::now();
+    auto store = gitstore::GitStore::open(dir.string());
+    bool ok = static_cast<bool>(store);
+    for (std::size_t k = 0; ok && k < count; ++k) {
+      const auto& sample = samples[k % samples.size()];
+      std::string content = sample.content;
+      content += fmt::format("<!-- {} -->\n", k);
+      ok = static_cast<bool>((*store)->commit({path_of(k), std::move(content), sample.message}, bot));
+    }
+    if (ok && (*store)->flush()) seconds = seconds_since(t0);
+  }
+  { std::error_code ec; fs::remove_all(dir, ec); }
+  return seconds;
 }
 
 // Runs a command, returns wall seconds (or -1 when it fails).
@@ -181,11 +229,23 @@ void end_to_end(int n, const char* cairn_binary) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  gitstore::LibGit2 libgit2;
   engine_bench(1000);
-  engine_bench(10000);
+  const FullTick full = engine_bench(10000);
   struct rusage ru {};
   getrusage(RUSAGE_SELF, &ru);
-  fmt::print("peak RSS {:.1f} MB\n", static_cast<double>(ru.ru_maxrss) / 1024.0);
+  const double rss = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  fmt::print("peak RSS {:.1f} MB (engine benches; target <= 250 MB)\n", rss);
+  const double floor = commit_floor(full.commits, full.samples);
+  if (floor > 0) {
+    const double ratio = full.seconds / floor;
+    fmt::print("floor   {:>6} commits through GitStore (commit + flush, as commit_bench) {:.3f} s ({:.3f} ms/commit); "
+               "full tick {:.3f} s = {:.2f}x the floor; target <= 2.00x {}\n",
+               full.commits, floor, floor * 1e3 / static_cast<double>(full.commits), full.seconds, ratio,
+               ratio <= 2.0 && rss <= 250 ? "OK" : "OVER TARGET");
+  } else {
+    fmt::print("floor: could not write the commits; skipped\n");
+  }
   const char* cairn_binary = argc > 1 ? argv[1] : CAIRN_BINARY;
   end_to_end(10000, cairn_binary);
   return 0;

@@ -6,6 +6,8 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <type_traits>
+#include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -673,6 +675,180 @@ TEST(WorkflowFileUpkeep, WarnsWhenStatusWouldDelayWaitingWork) {
   auto g = WorkflowFile::parse("demo/WORKFLOW.md", fresh);
   ASSERT_TRUE(g);
   EXPECT_TRUE(g->diagnostics().empty()) << doc::format(g->diagnostics().front());
+}
+
+}  // namespace
+}  // namespace cairn::parse
+
+namespace cairn::parse {
+namespace {
+
+// ---------------------------------------------------------------------------------
+// Batches: WorkflowFile::apply gives the bytes of the same edits made one by one.
+
+// `edits` one by one through the single-edit calls (the reference).
+Expected<void> one_by_one(WorkflowFile& f, const std::vector<Edit>& edits) {
+  for (const Edit& e : edits) {
+    Expected<void> r = std::visit(
+        [&](const auto& x) -> Expected<void> {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, edit::Scalar>) {
+            auto done = x.optional_key ? f.set_optional_scalar(x.key, x.value) : f.set_scalar(x.key, x.value);
+            return !done && x.best_effort ? Expected<void>() : done;
+          } else if constexpr (std::is_same_v<T, edit::Cell>) {
+            return f.set_cell(x.stage, x.column, x.value);
+          } else if constexpr (std::is_same_v<T, edit::Failure>) {
+            return f.append_failure(x.row);
+          } else if constexpr (std::is_same_v<T, edit::FailureResult>) {
+            return f.set_failure_result(x.row, x.result);
+          } else if constexpr (std::is_same_v<T, edit::Learning>) {
+            return f.append_learning(x.row);
+          } else if constexpr (std::is_same_v<T, edit::Action>) {
+            return f.upsert_action(x.prefix, x.text, x.checked);
+          } else {
+            return f.append_lesson(x.text);
+          }
+        },
+        e);
+    if (!r) return r;
+  }
+  return {};
+}
+
+doc::LearningRow learning_row(std::string stage) {
+  return {"2026-05-05", std::move(stage), "slurm", "gpu", "3m", "1h 02m", "4 cpu, 8G", "4242"};
+}
+
+// Edits a transition writes, and edits that interact (the same cell twice, a value set
+// and set back, an item the batch appends and then rewrites, a section it creates and
+// appends to again, two lessons on a placeholder).
+std::vector<std::pair<std::string, std::vector<Edit>>> batch_cases() {
+  const auto fail_row = failure("2026-05-05", "smoke", "oom", "Killed", "mem x2", "RETRYING");
+  return {
+      {"submit",
+       {edit::Scalar{"status", "running"}, edit::Cell{"smoke", doc::Column::status, "running"},
+        edit::Cell{"smoke", doc::Column::job_id, "cairn.r.c.smoke.1"},
+        edit::Cell{"smoke", doc::Column::started, "2026-05-05 20:00Z"},
+        edit::Action{"cairn:", "cairn: submitting cairn.r.c.smoke.1 since 2026-05-05 20:00Z", false},
+        edit::Scalar{"last_tick", "2026-05-05T20:00:00Z", false, true}}},
+      {"fail_and_retry",
+       {edit::Cell{"smoke", doc::Column::status, "ready"}, edit::Cell{"smoke", doc::Column::retries, "1"},
+        edit::Failure{fail_row}, edit::Failure{failure("05-05", "smoke", "x", "a | b", "", "FAILED")},
+        edit::Action{"cairn:", "cairn: retrying smoke", false}, edit::Action{"other:", "other: second item", true}}},
+      {"done_with_everything",
+       {edit::Scalar{"status", "done"}, edit::Scalar{"paused", "false", true},
+        edit::Cell{"smoke", doc::Column::status, "done"}, edit::Cell{"smoke", doc::Column::completed, "2026-05-05"},
+        edit::FailureResult{0, "RESOLVED"}, edit::Lesson{"2026-05-05 smoke: mem x2 was enough."},
+        edit::Learning{learning_row("smoke")}, edit::Action{"cairn:", "cairn: campaign done", true}}},
+      {"same_cell_twice", {edit::Cell{"smoke", doc::Column::job_id, "osmo-wf-20260505-abcdef-long"},
+                           edit::Cell{"smoke", doc::Column::job_id, "7"}}},
+      {"set_and_set_back",
+       {edit::Scalar{"status", "running"}, edit::Cell{"smoke", doc::Column::status, "running"},
+        edit::Scalar{"status", "ready"}}},
+      {"append_then_rewrite_item",
+       {edit::Action{"zz:", "zz: one", false}, edit::Action{"zz:", "zz: two", true}}},
+      {"new_table_twice", {edit::Failure{fail_row}, edit::Failure{fail_row}, edit::FailureResult{0, "RESOLVED"}}},
+      {"two_lessons", {edit::Lesson{"first lesson"}, edit::Lesson{"second lesson"}, edit::Learning{learning_row("a")}}},
+      {"two_learnings", {edit::Learning{learning_row("a")}, edit::Learning{learning_row("b")}}},
+      {"optional_key_twice", {edit::Scalar{"paused", "true", true}, edit::Scalar{"paused", "false", true}}},
+      {"best_effort_skips", {edit::Scalar{"no_such_key", "x", false, true}, edit::Scalar{"last_tick", "now"}}},
+  };
+}
+
+TEST(WorkflowFileBatch, SameBytesAsOneByOne) {
+  for (const char* before : {"template", "flow", "crlf"}) {
+    const std::string text = slurp(kGolden / (std::string(before) + ".before.md"));
+    const std::string path = std::string("golden-") + (std::string(before) == "template" ? "demo" : before) +
+                             "/WORKFLOW.md";
+    for (const auto& [name, edits] : batch_cases()) {
+      WorkflowFile a = parse_ok(path, text);
+      WorkflowFile b = parse_ok(path, text);
+      const auto ra = one_by_one(a, edits);
+      const auto rb = b.apply(edits);
+      ASSERT_EQ(static_cast<bool>(ra), static_cast<bool>(rb)) << before << " " << name;
+      if (!ra) continue;
+      EXPECT_EQ(b.text(), a.text()) << before << " " << name;
+      EXPECT_EQ(b.workflow().failures.size(), a.workflow().failures.size());
+      EXPECT_EQ(b.workflow().actions.size(), a.workflow().actions.size());
+    }
+  }
+}
+
+// Every subset (in order) of a pool of edits, on each golden file: the batch never
+// differs from the one-by-one edits, whichever edits meet in one transition.
+TEST(WorkflowFileBatch, EverySubsetOfAPoolMatchesOneByOne) {
+  const std::vector<Edit> pool = {
+      edit::Scalar{"status", "failed"},
+      edit::Cell{"smoke", doc::Column::status, "failed"},
+      edit::Cell{"smoke", doc::Column::job_id, "4242"},
+      edit::Failure{failure("2026-05-05", "smoke", "oom", "Killed", "mem x2", "RETRYING")},
+      edit::FailureResult{0, "RESOLVED"},
+      edit::Lesson{"a lesson"},
+      edit::Learning{learning_row("smoke")},
+      edit::Action{"cairn:", "cairn: job 4242 failed", false},
+      edit::Action{"new:", "new: item", false},
+      edit::Scalar{"paused", "true", true},
+  };
+  int compared = 0;
+  for (const char* before : {"template", "flow", "crlf"}) {
+    const std::string text = slurp(kGolden / (std::string(before) + ".before.md"));
+    const std::string path = std::string("golden-") + (std::string(before) == "template" ? "demo" : before) +
+                             "/WORKFLOW.md";
+    const WorkflowFile parsed = parse_ok(path, text);
+    for (unsigned mask = 1; mask < (1U << pool.size()); ++mask) {
+      std::vector<Edit> edits;
+      for (std::size_t i = 0; i < pool.size(); ++i) {
+        if ((mask & (1U << i)) != 0) edits.push_back(pool[i]);
+      }
+      WorkflowFile a = parsed;
+      WorkflowFile b = parsed;
+      const auto ra = one_by_one(a, edits);
+      const auto rb = b.apply(edits);
+      ASSERT_EQ(static_cast<bool>(ra), static_cast<bool>(rb)) << before << " mask " << mask;
+      if (!ra) continue;
+      ASSERT_EQ(b.text(), a.text()) << before << " mask " << mask;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 1000);
+}
+
+// The multi-edit golden cases, as one batch, give the golden bytes.
+TEST(WorkflowFileBatch, MatchesTheGoldenFiles) {
+  struct Case {
+    const char* name;
+    const char* before;
+    const char* path;
+    std::vector<Edit> edits;
+  };
+  const std::vector<Case> cases = {
+      {"set_scalar_block", "template", "golden-demo/WORKFLOW.md",
+       {edit::Scalar{"status", "running"}, edit::Scalar{"budget.spent_usd", "12.50"},
+        edit::Scalar{"last_tick", "2026-05-05T20:40:00Z"}, edit::Scalar{"stages.production.resources.time", "08:00:00"}}},
+      {"set_scalar_flow", "flow", "golden-flow/WORKFLOW.md",
+       {edit::Scalar{"budget.spent_usd", "3.25"}, edit::Scalar{"escalation_reason", "walltime exceeded: twice"},
+        edit::Scalar{"escalation_required", "true"}, edit::Scalar{"stages.smoke.resources.time", "01:00:00"},
+        edit::Scalar{"stages.smoke.resources.mem", "16G"}, edit::Scalar{"last_tick", "2026-05-05T20:40:00Z"}}},
+      {"crlf_edits", "crlf", "golden-crlf/WORKFLOW.md",
+       {edit::Cell{"smoke", doc::Column::status, "running"}, edit::Cell{"smoke", doc::Column::job_id, "17"},
+        edit::Scalar{"status", "running"},
+        edit::Failure{failure("2026-05-05", "smoke", "oom", "Killed", "mem x2", "RETRYING")}}},
+  };
+  for (const auto& c : cases) {
+    WorkflowFile f = parse_ok(c.path, slurp(kGolden / (std::string(c.before) + ".before.md")));
+    ok(f.apply(c.edits));
+    EXPECT_EQ(f.text(), slurp(kGolden / (std::string(c.name) + ".after.md"))) << c.name;
+  }
+}
+
+// A batch the file cannot take leaves it unchanged and says which edit.
+TEST(WorkflowFileBatch, ARefusedEditLeavesTheFileUnchanged) {
+  const std::string text = slurp(kGolden / "template.before.md");
+  WorkflowFile f = parse_ok("golden-demo/WORKFLOW.md", text);
+  const auto r = f.apply({edit::Scalar{"status", "running"}, edit::Cell{"nope", doc::Column::status, "done"}});
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("no stage `nope`"), std::string::npos) << r.error().message;
+  EXPECT_EQ(f.text(), text);
 }
 
 }  // namespace

@@ -702,7 +702,14 @@ Expected<void> WorkflowFile::replace(std::size_t begin, std::size_t end, std::st
   return {};
 }
 
-Expected<void> WorkflowFile::insert_block(int after, const std::vector<std::string>& block) {
+namespace {
+
+// What Replacement::creates names: an edit that adds a structure other edits append to.
+enum Creates : int { kNothing = 0, kFailureTable, kLearnings, kActionList, kLessonList, kFrontmatterKey };
+
+}  // namespace
+
+Expected<WorkflowFile::Planned> WorkflowFile::plan_block(int after, const std::vector<std::string>& block) const {
   const md::LineIndex lines(m_text);
   const std::string_view eol = lines.crlf() ? "\r\n" : "\n";
   std::string bytes(eol);
@@ -712,10 +719,11 @@ Expected<void> WorkflowFile::insert_block(int after, const std::vector<std::stri
   }
   if (after + 1 < lines.count() && !is_blank(lines.line(m_text, after + 1))) bytes += eol;
   const std::size_t at = lines.content_end(after);
-  return replace(at, at, bytes);
+  return Planned(Replacement{at, at, std::move(bytes)});
 }
 
-Expected<void> WorkflowFile::set_cell(std::string_view stage, doc::Column column, std::string_view value) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_cell(std::string_view stage, doc::Column column,
+                                                        std::string_view value) const {
   if (value.find_first_of("|\r\n") != std::string_view::npos) {
     return fail(fmt::format("{}: cell value `{}` holds `|` or a line break", m_path, value));
   }
@@ -727,10 +735,11 @@ Expected<void> WorkflowFile::set_cell(std::string_view stage, doc::Column column
   const md::LineIndex lines(m_text);
   const int line = m_spans->stage_rows[index];
   const auto cells = md::split_row(m_text, lines.begin(line), lines.content_end(line));
-  return replace_cell(cells[static_cast<std::size_t>(column)], value);
+  return plan_replace_cell(cells[static_cast<std::size_t>(column)], value);
 }
 
-Expected<void> WorkflowFile::replace_cell(const md::CellSpan& cell, std::string_view value) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_replace_cell(const md::CellSpan& cell,
+                                                                std::string_view value) const {
   if (value.find_first_of("|\r\n") != std::string_view::npos) {
     return fail(fmt::format("{}: cell value `{}` holds `|` or a line break", m_path, value));
   }
@@ -744,12 +753,12 @@ Expected<void> WorkflowFile::replace_cell(const md::CellSpan& cell, std::string_
   } else {
     trail = (old.back() == ' ' || old.back() == '\t') ? 1 : 0;
   }
-  const std::string cell_bytes = padded_cell(shown, md::display_width(old), lead, trail);
-  if (cell_bytes == old) return {};
-  return replace(cell.begin, cell.end, cell_bytes);
+  std::string cell_bytes = padded_cell(shown, md::display_width(old), lead, trail);
+  if (cell_bytes == old) return Planned();
+  return Planned(Replacement{cell.begin, cell.end, std::move(cell_bytes)});
 }
 
-Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string_view value) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_scalar(std::string_view dotted_key, std::string_view value) const {
   const md::LineIndex lines(m_text);
   // The YAML text runs from line 1 to the closing fence; locate() already succeeded.
   int fence = 0;
@@ -760,7 +769,7 @@ Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string
   if (!span) return fail(fmt::format("{}: {}", m_path, span.error().message));
   std::string bytes = fm::render_scalar(value, *span);
   if (span->insert) bytes.insert(0, " ");
-  if (!span->insert && yaml.compare(span->begin, span->end - span->begin, bytes) == 0) return {};
+  if (!span->insert && yaml.compare(span->begin, span->end - span->begin, bytes) == 0) return Planned();
   std::string edited = yaml;
   edited.replace(span->begin, span->end - span->begin, bytes);
   // An edit must read back as exactly the value written (guards against plain
@@ -769,96 +778,277 @@ Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string
   if (!back || *back != value) {
     return fail(fmt::format("{}: cannot set `{}` to `{}` in place", m_path, dotted_key, value));
   }
-  return replace(bounds->yaml_begin + span->begin, bounds->yaml_begin + span->end, bytes);
+  return Planned(Replacement{bounds->yaml_begin + span->begin, bounds->yaml_begin + span->end, std::move(bytes)});
 }
 
-Expected<void> WorkflowFile::set_optional_scalar(std::string_view key, std::string_view value) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_optional_scalar(std::string_view key,
+                                                                   std::string_view value) const {
   const md::LineIndex lines(m_text);
   int fence = 0;
   auto bounds = fm::locate(m_text, lines, &fence);
   if (!bounds) return fail(fmt::format("{}: {}", m_path, bounds.error().message));
   const std::string yaml = m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin);
-  if (key.find('.') != std::string_view::npos || !fm::lacks_top_level_key(yaml, key)) return set_scalar(key, value);
+  if (key.find('.') != std::string_view::npos || !fm::lacks_top_level_key(yaml, key)) return plan_scalar(key, value);
   // Absent: a new last line of the frontmatter.
-  const std::string line = fmt::format("{}: {}{}", key, fm::render_scalar(value, {}), lines.crlf() ? "\r\n" : "\n");
+  std::string line = fmt::format("{}: {}{}", key, fm::render_scalar(value, {}), lines.crlf() ? "\r\n" : "\n");
   const auto back = fm::read_scalar(yaml + line, key);
   if (!back || *back != value) return fail(fmt::format("{}: cannot add `{}: {}` to the frontmatter", m_path, key, value));
-  return replace(bounds->yaml_end, bounds->yaml_end, line);
+  return Planned(Replacement{bounds->yaml_end, bounds->yaml_end, std::move(line), kFrontmatterKey});
 }
 
-Expected<void> WorkflowFile::append_failure(const doc::FailureRow& row) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_failure(const doc::FailureRow& row) const {
   if (!m_spans->failures.section.present()) return fail(fmt::format("{}: no `## Failure log` section", m_path));
-  return append_log_row(m_spans->failures,
-                        {row.date, row.stage, row.error_class, row.message, row.action, row.result},
-                        {"Date", "Stage", "Error class", "Error msg", "Action taken", "Result"});
+  return plan_log_row(m_spans->failures, {row.date, row.stage, row.error_class, row.message, row.action, row.result},
+                      {"Date", "Stage", "Error class", "Error msg", "Action taken", "Result"});
 }
 
-Expected<void> WorkflowFile::set_failure_result(std::size_t row, std::string_view result) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_failure_result(std::size_t row, std::string_view result) const {
   if (row >= m_spans->failures.rows.size()) return fail(fmt::format("{}: no failure-log row {}", m_path, row + 1));
   const md::LineIndex lines(m_text);
   const int line = m_spans->failures.rows[row];
   const auto cells = md::split_row(m_text, lines.begin(line), lines.content_end(line));
   if (cells.size() < 6) return fail(fmt::format("{}:{}: failure-log row has no Result cell", m_path, line + 1));
-  return replace_cell(cells[5], result);
+  return plan_replace_cell(cells[5], result);
 }
 
-Expected<void> WorkflowFile::append_learning(const doc::LearningRow& row) {
-  const std::vector<std::string> values = {row.date,     row.stage,    row.backend,   row.pool,
+Expected<WorkflowFile::Planned> WorkflowFile::plan_learning(const doc::LearningRow& row) const {
+  const std::vector<std::string> values = {row.date,       row.stage,    row.backend,   row.pool,
                                            row.queue_wait, row.run_time, row.resources, row.job};
   const std::vector<std::string> header = {"Date",       "Stage",    "Backend",   "Pool / partition",
                                            "Queue wait", "Run time", "Resources", "Job"};
-  if (m_spans->learnings.section.present()) return append_log_row(m_spans->learnings, values, header);
+  if (m_spans->learnings.section.present()) {
+    auto p = plan_log_row(m_spans->learnings, values, header);
+    if (p && *p && (*p)->creates != kNothing) (*p)->creates = kLearnings;
+    return p;
+  }
   // No section yet: add one after Lessons learned (else at the end of the file).
   const int after = m_spans->lessons.present() ? m_spans->lessons.last_content : md::LineIndex(m_text).count() - 1;
   std::vector<std::string> block = {"## Learnings", ""};
   for (auto& l : new_table(header, values)) block.push_back(std::move(l));
-  return insert_block(after, block);
+  auto p = plan_block(after, block);
+  if (p && *p) (*p)->creates = kLearnings;
+  return p;
 }
 
-Expected<void> WorkflowFile::append_log_row(const detail::LogTable& table, const std::vector<std::string>& values,
-                                            const std::vector<std::string>& header) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_log_row(const detail::LogTable& table,
+                                                           const std::vector<std::string>& values,
+                                                           const std::vector<std::string>& header) const {
   const md::LineIndex lines(m_text);
   if (table.last_row < 0) {
-    return insert_block(table.section.last_content, new_table(header, values));
+    auto p = plan_block(table.section.last_content, new_table(header, values));
+    if (p && *p) (*p)->creates = kFailureTable;
+    return p;
   }
   std::vector<std::size_t> widths = table.widths;
   widths.resize(std::max(widths.size(), values.size()), 0);
   const std::size_t at = lines.content_end(table.last_row);
-  return replace(at, at, std::string(lines.crlf() ? "\r\n" : "\n") + table_line(values, widths));
+  return Planned(Replacement{at, at, std::string(lines.crlf() ? "\r\n" : "\n") + table_line(values, widths)});
 }
 
-Expected<void> WorkflowFile::upsert_action(std::string_view prefix, std::string_view text, bool checked) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_action(std::string_view prefix, std::string_view text,
+                                                          bool checked) const {
   if (!m_spans->actions.present()) return fail(fmt::format("{}: no `## Action queue` section", m_path));
   const md::LineIndex lines(m_text);
-  const std::string item = std::string(checked ? "[x] " : "[ ] ") + one_line(text);
+  std::string item = std::string(checked ? "[x] " : "[ ] ") + one_line(text);
   for (std::size_t i = 0; i < m_workflow.actions.size(); ++i) {
     if (m_workflow.actions[i].text.compare(0, prefix.size(), prefix) != 0) continue;
     const auto& span = m_spans->action_items[i];
     const std::size_t end = lines.content_end(span.last);
-    if (std::string_view(m_text).substr(span.text_begin, end - span.text_begin) == item) return {};
-    return replace(span.text_begin, end, item);
+    if (std::string_view(m_text).substr(span.text_begin, end - span.text_begin) == item) return Planned();
+    return Planned(Replacement{span.text_begin, end, std::move(item)});
   }
   if (m_spans->action_last_line >= 0) {
     const std::size_t at = lines.content_end(m_spans->action_last_line);
-    return replace(at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->action_bullet + item);
+    return Planned(Replacement{at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->action_bullet + item});
   }
-  return insert_block(m_spans->actions.last_content, {"- " + item});
+  auto p = plan_block(m_spans->actions.last_content, {"- " + item});
+  if (p && *p) (*p)->creates = kActionList;
+  return p;
 }
 
-Expected<void> WorkflowFile::append_lesson(std::string_view text) {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_lesson(std::string_view text) const {
   if (!m_spans->lessons.present()) return fail(fmt::format("{}: no `## Lessons learned` section", m_path));
   const md::LineIndex lines(m_text);
   const std::string bullet_text = one_line(text);
   if (m_spans->lessons_placeholder >= 0) {
     const int l = m_spans->lessons_placeholder;
     const std::size_t b = lines.begin(l) + md::leading_blanks(lines.line(m_text, l));
-    return replace(b, lines.content_end(l), "- " + bullet_text);
+    return Planned(Replacement{b, lines.content_end(l), "- " + bullet_text, kLessonList});
   }
   if (m_spans->lessons_last_line >= 0) {
     const std::size_t at = lines.content_end(m_spans->lessons_last_line);
-    return replace(at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->lessons_bullet + bullet_text);
+    return Planned(Replacement{at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->lessons_bullet + bullet_text});
   }
-  return insert_block(m_spans->lessons.last_content, {"- " + bullet_text});
+  auto p = plan_block(m_spans->lessons.last_content, {"- " + bullet_text});
+  if (p && *p) (*p)->creates = kLessonList;
+  return p;
+}
+
+Expected<void> WorkflowFile::apply_planned(Expected<Planned> planned) {
+  if (!planned) return std::move(planned.error());
+  if (!*planned) return {};
+  const Replacement& r = **planned;
+  return replace(r.begin, r.end, r.bytes);
+}
+
+Expected<void> WorkflowFile::set_cell(std::string_view stage, doc::Column column, std::string_view value) {
+  return apply_planned(plan_cell(stage, column, value));
+}
+Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string_view value) {
+  return apply_planned(plan_scalar(dotted_key, value));
+}
+Expected<void> WorkflowFile::set_optional_scalar(std::string_view key, std::string_view value) {
+  return apply_planned(plan_optional_scalar(key, value));
+}
+Expected<void> WorkflowFile::append_failure(const doc::FailureRow& row) { return apply_planned(plan_failure(row)); }
+Expected<void> WorkflowFile::set_failure_result(std::size_t row, std::string_view result) {
+  return apply_planned(plan_failure_result(row, result));
+}
+Expected<void> WorkflowFile::append_learning(const doc::LearningRow& row) {
+  return apply_planned(plan_learning(row));
+}
+Expected<void> WorkflowFile::upsert_action(std::string_view prefix, std::string_view text, bool checked) {
+  return apply_planned(plan_action(prefix, text, checked));
+}
+Expected<void> WorkflowFile::append_lesson(std::string_view text) { return apply_planned(plan_lesson(text)); }
+
+Expected<void> WorkflowFile::apply_each(const std::vector<Edit>& edits) {
+  for (const Edit& e : edits) {
+    Expected<void> r = std::visit(
+        [&](const auto& x) -> Expected<void> {
+          using T = std::decay_t<decltype(x)>;
+          if constexpr (std::is_same_v<T, edit::Scalar>) {
+            auto done = x.optional_key ? set_optional_scalar(x.key, x.value) : set_scalar(x.key, x.value);
+            if (!done && x.best_effort) return {};
+            return done;
+          } else if constexpr (std::is_same_v<T, edit::Cell>) {
+            return set_cell(x.stage, x.column, x.value);
+          } else if constexpr (std::is_same_v<T, edit::Failure>) {
+            return append_failure(x.row);
+          } else if constexpr (std::is_same_v<T, edit::FailureResult>) {
+            return set_failure_result(x.row, x.result);
+          } else if constexpr (std::is_same_v<T, edit::Learning>) {
+            return append_learning(x.row);
+          } else if constexpr (std::is_same_v<T, edit::Action>) {
+            return upsert_action(x.prefix, x.text, x.checked);
+          } else {
+            return append_lesson(x.text);
+          }
+        },
+        e);
+    CAIRN_TRY(r);
+  }
+  return {};
+}
+
+Expected<void> WorkflowFile::apply(const std::vector<Edit>& edits) {
+  if (edits.empty()) return {};
+  if (edits.size() == 1) return apply_each(edits);
+  struct Placed {
+    Replacement r;
+    std::size_t seq = 0;
+  };
+  std::vector<Placed> placed;
+  placed.reserve(edits.size());
+  // What the batch appends that a later edit of the same kind would see one by one.
+  bool created[kFrontmatterKey + 1] = {};
+  bool lessons_touched = false;
+  std::vector<std::string> appended_actions;  // item texts, in order
+  // A cell, scalar or row edited twice: the second edit would see the first one's bytes
+  // (its padding, its quoting), even when it writes back what the file had.
+  std::vector<std::string> targets;
+  auto twice = [&](std::string target) {
+    if (std::find(targets.begin(), targets.end(), target) != targets.end()) return true;
+    targets.push_back(std::move(target));
+    return false;
+  };
+  bool one_by_one = false;
+  for (std::size_t i = 0; i < edits.size() && !one_by_one; ++i) {
+    const Edit& e = edits[i];
+    Expected<Planned> p = Planned();
+    if (const auto* sc = std::get_if<edit::Scalar>(&e)) {
+      if (twice("s" + sc->key)) {
+        one_by_one = true;
+        break;
+      }
+      p = sc->optional_key ? plan_optional_scalar(sc->key, sc->value) : plan_scalar(sc->key, sc->value);
+      if (!p && sc->best_effort) continue;
+    } else if (const auto* ce = std::get_if<edit::Cell>(&e)) {
+      if (ce->column == doc::Column::name ||
+          twice(fmt::format("c{}\n{}", static_cast<int>(ce->column), ce->stage))) {
+        one_by_one = true;
+      }
+      p = plan_cell(ce->stage, ce->column, ce->value);
+    } else if (const auto* fa = std::get_if<edit::Failure>(&e)) {
+      if (created[kFailureTable]) one_by_one = true;
+      p = plan_failure(fa->row);
+    } else if (const auto* fr = std::get_if<edit::FailureResult>(&e)) {
+      // A row the batch appended has no index in the file as it was.
+      if (fr->row >= m_spans->failures.rows.size() || twice(fmt::format("r{}", fr->row))) one_by_one = true;
+      p = plan_failure_result(fr->row, fr->result);
+    } else if (const auto* le = std::get_if<edit::Learning>(&e)) {
+      if (created[kLearnings]) one_by_one = true;
+      p = plan_learning(le->row);
+    } else if (const auto* ac = std::get_if<edit::Action>(&e)) {
+      if (created[kActionList]) one_by_one = true;
+      for (const auto& t : appended_actions) {
+        if (t.compare(0, ac->prefix.size(), ac->prefix) == 0) one_by_one = true;
+      }
+      std::size_t item = 0;
+      while (item < m_workflow.actions.size() &&
+             m_workflow.actions[item].text.compare(0, ac->prefix.size(), ac->prefix) != 0) {
+        ++item;
+      }
+      if (item < m_workflow.actions.size()) {
+        if (twice(fmt::format("a{}", item))) one_by_one = true;
+      } else {
+        appended_actions.push_back(one_line(ac->text));
+      }
+      p = plan_action(ac->prefix, ac->text, ac->checked);
+    } else if (const auto* ls = std::get_if<edit::Lesson>(&e)) {
+      // The first lesson may replace the placeholder or create the list; the next one
+      // would append to what it wrote.
+      if (lessons_touched && (created[kLessonList] || m_spans->lessons_placeholder >= 0)) one_by_one = true;
+      lessons_touched = true;
+      p = plan_lesson(ls->text);
+    }
+    if (one_by_one) break;
+    if (!p) return std::move(p.error());
+    if (!*p) continue;
+    created[(*p)->creates] = true;
+    placed.push_back({std::move(**p), i});
+  }
+  if (!one_by_one) {
+    std::stable_sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) { return a.r.begin < b.r.begin; });
+    for (std::size_t k = 1; k < placed.size() && !one_by_one; ++k) {
+      const Replacement& a = placed[k - 1].r;
+      const Replacement& b = placed[k].r;
+      // Overlapping spans, or an insertion at the start of a rewritten span: the one-by-one
+      // edits would see each other's bytes.
+      if (b.begin < a.end || (b.begin == a.begin && (a.end > a.begin || b.end > b.begin))) one_by_one = true;
+    }
+  }
+  if (!one_by_one) {
+    if (placed.empty()) return {};
+    std::size_t size = m_text.size();
+    for (const auto& p : placed) size += p.r.bytes.size() - (p.r.end - p.r.begin);
+    std::string out;
+    out.reserve(size);
+    std::size_t at = 0;
+    for (const auto& p : placed) {
+      out.append(m_text, at, p.r.begin - at);
+      out += p.r.bytes;
+      at = p.r.end;
+    }
+    out.append(m_text, at, std::string::npos);
+    auto reparsed = parse(m_path, std::move(out));
+    if (reparsed) {
+      *this = std::move(*reparsed);
+      return {};
+    }
+    // The one-by-one edits report which edit broke the file (and best-effort ones skip it).
+  }
+  return apply_each(edits);
 }
 
 std::optional<Schedule> peek_schedule(std::string_view text) {

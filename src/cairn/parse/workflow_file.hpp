@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include <cairn/doc/diagnostic.hpp>
@@ -46,6 +47,41 @@ struct Schedule {
 // outside the fast reader's subset, or lacks a readable `status`: the caller then
 // parses the whole file, which also reports what is wrong.
 std::optional<Schedule> peek_schedule(std::string_view text);
+
+// The edits of WorkflowFile, as values, for WorkflowFile::apply (one batch, parsed once).
+namespace edit {
+struct Scalar {  // set_scalar, or set_optional_scalar when `optional_key`
+  std::string key;
+  std::string value;
+  bool optional_key = false;
+  bool best_effort = false;  // an edit the file cannot take is skipped, not a failure
+};
+struct Cell {  // set_cell
+  std::string stage;
+  doc::Column column = doc::Column::status;
+  std::string value;
+};
+struct Failure {  // append_failure
+  doc::FailureRow row;
+};
+struct FailureResult {  // set_failure_result
+  std::size_t row = 0;
+  std::string result;
+};
+struct Learning {  // append_learning
+  doc::LearningRow row;
+};
+struct Action {  // upsert_action
+  std::string prefix;
+  std::string text;
+  bool checked = false;
+};
+struct Lesson {  // append_lesson
+  std::string text;
+};
+}  // namespace edit
+using Edit = std::variant<edit::Scalar, edit::Cell, edit::Failure, edit::FailureResult, edit::Learning,
+                          edit::Action, edit::Lesson>;
 
 class WorkflowFile {
  public:
@@ -103,20 +139,54 @@ class WorkflowFile {
   // Appends a bullet to `## Lessons learned` (replacing a `(none yet)` placeholder).
   Expected<void> append_lesson(std::string_view text);
 
+  // Applies `edits` as one batch and parses the file once: the same bytes as calling the
+  // edits above one by one in order. Each edit's bytes are computed against the file as
+  // it was before the batch (stages by their names then, Failure-log rows by their index
+  // then, action items by prefix among the items then and those the batch appends), and
+  // the replacements are spliced in together: appends at the same place land in edit
+  // order. A batch whose edits interact beyond that (two edits of one cell or scalar, a
+  // row or item the batch itself added and then edits, a section the batch creates and
+  // then appends to again, a renamed stage) and a batch whose result does not parse are
+  // applied one by one instead, so the bytes are always those of the one-by-one edits.
+  // Fails with the first edit the file cannot take (best-effort scalars are skipped);
+  // the file is then unchanged, or partly edited when the one-by-one path failed.
+  Expected<void> apply(const std::vector<Edit>& edits);
+
  private:
   WorkflowFile() = default;
+  // Where an edit writes: bytes [begin, end) of text() become `bytes`.
+  struct Replacement {
+    std::size_t begin = 0;
+    std::size_t end = 0;
+    std::string bytes;
+    int creates = 0;  // a structure the edit adds (the Creates enum in the .cpp), 0 = none
+  };
+  // What one edit would write against text() as it is; nullopt when it changes nothing.
+  using Planned = std::optional<Replacement>;
+  Expected<Planned> plan_cell(std::string_view stage, doc::Column column, std::string_view value) const;
+  Expected<Planned> plan_scalar(std::string_view dotted_key, std::string_view value) const;
+  Expected<Planned> plan_optional_scalar(std::string_view key, std::string_view value) const;
+  Expected<Planned> plan_failure(const doc::FailureRow& row) const;
+  Expected<Planned> plan_failure_result(std::size_t row, std::string_view result) const;
+  Expected<Planned> plan_learning(const doc::LearningRow& row) const;
+  Expected<Planned> plan_action(std::string_view prefix, std::string_view text, bool checked) const;
+  Expected<Planned> plan_lesson(std::string_view text) const;
+  // `lines` as a new Markdown block after 0-based line `after`, separated by a blank line
+  // (and followed by one when the next line is not blank).
+  Expected<Planned> plan_block(int after, const std::vector<std::string>& lines) const;
+  // One table cell rewritten, keeping its padding when the value fits.
+  Expected<Planned> plan_replace_cell(const md::CellSpan& cell, std::string_view value) const;
+  // `values` as a row of `table`, creating the table (with `header`) under the section's
+  // heading when it has none.
+  Expected<Planned> plan_log_row(const detail::LogTable& table, const std::vector<std::string>& values,
+                                 const std::vector<std::string>& header) const;
+  // Applies one planned edit (parsing the result).
+  Expected<void> apply_planned(Expected<Planned> planned);
+  // Applies the edits one by one.
+  Expected<void> apply_each(const std::vector<Edit>& edits);
   // Re-reads spans after an edit; an edit that would make the file unparsable is
   // rolled back and reported.
   Expected<void> replace(std::size_t begin, std::size_t end, std::string_view bytes);
-  // Inserts `lines` as a new Markdown block after 0-based line `after`, separated by a
-  // blank line (and followed by one when the next line is not blank).
-  Expected<void> insert_block(int after, const std::vector<std::string>& lines);
-  // Rewrites one table cell, keeping its padding when the value fits.
-  Expected<void> replace_cell(const md::CellSpan& cell, std::string_view value);
-  // Appends `values` as a row of `table`, creating the table (with `header`) under the
-  // section's heading when it has none.
-  Expected<void> append_log_row(const detail::LogTable& table, const std::vector<std::string>& values,
-                                const std::vector<std::string>& header);
 
   std::string m_path;
   std::string m_text;
