@@ -887,6 +887,48 @@ TEST_F(SlurmFake, FindLooksOnlyAtTheUsersOwnJobs) {
   EXPECT_EQ(count("sbatch"), 0);
 }
 
+// The tick's one adoption lookup for every key it will submit: one squeue, and one
+// sacct (with the user, asked once) for the keys the queue does not show.
+TEST_F(SlurmFake, FindAllIsOneSqueueAndAtMostOneSacct) {
+  const JobKey a{"c1", "smoke", 1, "r0a1b2c3"};
+  const JobKey b{"c2", "smoke", 1, "r0a1b2c3"};
+  const JobKey c{"c3", "prod", 2, "r0a1b2c3"};
+  shared->answers["squeue"].push_back(
+      ok_out("501_1|cairn.r0a1b2c3.c1.smoke.1\n501_[2-4]|cairn.r0a1b2c3.c1.smoke.1\n"));
+  shared->answers["sacct"].push_back(
+      ok_out("480|cairn.r0a1b2c3.c2.smoke.1\n490|cairn.r0a1b2c3.c2.smoke.1\n"
+             "491|cairn.other.c2.smoke.1\n"));
+  auto s = make();
+  auto found = s.find_all({a, b, c, a});
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_EQ(*found, (std::map<std::string, std::string>{{a.str(), "501"}, {b.str(), "490"}}));
+  EXPECT_EQ(count("squeue"), 1);
+  EXPECT_EQ(count("id"), 1);
+  EXPECT_EQ(count("sacct"), 1);
+  EXPECT_EQ(shared->calls[0],
+            (std::vector<std::string>{"squeue", "--noheader", "--me", "--states=all",
+                                      "--name=" + a.str() + "," + b.str() + "," + c.str(), "-o", "%i|%j"}));
+  EXPECT_EQ(arg_with(shared->calls[2], "--user="), "--user=tester");
+  EXPECT_EQ(arg_with(shared->calls[2], "--name="),
+            "--name=" + b.str() + "," + c.str());  // not the queued one
+
+  // All queued: no sacct; nothing asked: no call.
+  shared->calls.clear();
+  shared->answers["squeue"].push_back(ok_out("77|" + c.str() + "\n"));
+  auto queued = s.find_all({c});
+  ASSERT_TRUE(queued);
+  EXPECT_EQ(queued->at(c.str()), "77");
+  EXPECT_EQ(count("sacct"), 0);
+  ASSERT_TRUE(s.find_all({}));
+  EXPECT_EQ(shared->calls.size(), 1u);
+
+  // A failed lookup is an outage, never "not found".
+  shared->answers["squeue"].push_back(err_out(1, fixture("squeue_socket_timeout.err")));
+  auto down = s.find_all({a});
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().exit, ExitCode::unreachable);
+}
+
 // Through ssh the user is whoever ssh logs in as: `id -un` runs there too.
 TEST_F(SlurmFake, FindThroughSshAsksTheRemoteUser) {
   shared->answers["ssh"].push_back(ok_out(""));              // squeue --me
@@ -1211,14 +1253,29 @@ TEST_F(SlurmReal, FindAdoptsAndCancelEndsOneJob) {
   auto found = s.find(req.key);
   ASSERT_TRUE(found);
   EXPECT_EQ(found->value_or(""), *first);
+  JobKey never = req.key;
+  never.stage = "never-submitted";
+  auto all = s.find_all({req.key, never});
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_EQ(*all, (std::map<std::string, std::string>{{req.key.str(), *first}}));
 
   ASSERT_TRUE(s.cancel(*first));
   auto st = wait_final(s, *first, std::chrono::seconds(30));
   EXPECT_EQ(st.state, JobState::cancelled) << st.reason;
   if (have_sacct()) {
-    auto after = s.find(req.key);  // gone from squeue, still known to sacct
+    // Gone from squeue past MinJobAge: only sacct still knows it.
+    for (int i = 0; i < 40; ++i) {
+      auto q = ProcessRunner().run({"squeue", "--noheader", "--states=all", "--jobs=" + *first, "-o", "%i"},
+                                   "", std::chrono::seconds(30));
+      if (q && q->out.find(*first) == std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    auto after = s.find(req.key);
     ASSERT_TRUE(after);
     EXPECT_EQ(after->value_or(""), *first);
+    auto after_all = s.find_all({req.key, never});
+    ASSERT_TRUE(after_all) << after_all.error().message;
+    EXPECT_EQ(*after_all, (std::map<std::string, std::string>{{req.key.str(), *first}}));
   }
 }
 

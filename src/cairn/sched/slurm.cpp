@@ -559,6 +559,52 @@ Expected<std::optional<std::string>> SlurmScheduler::find(const engine::JobKey& 
   return found;
 }
 
+Expected<std::map<std::string, std::string>> SlurmScheduler::find_all(
+    const std::vector<engine::JobKey>& keys) {
+  std::map<std::string, std::string> out;
+  // squeue and sacct split --name on commas: a key holding one is asked on its own.
+  std::vector<std::string> names;
+  for (const auto& key : keys) {
+    const std::string name = key.str();
+    if (name.find(',') != std::string::npos) {
+      if (auto id = CAIRN_TRY(find(key))) out[name] = *id;
+    } else if (std::find(names.begin(), names.end(), name) == names.end()) {
+      names.push_back(name);
+    }
+  }
+  if (names.empty()) return out;
+  // "id|name" rows; a name may hold '|', an id never does. The last row of a name wins,
+  // as in find().
+  auto take = [&](std::string_view text) {
+    for (auto line : lines_of(text)) {
+      const auto bar = line.find('|');
+      if (bar == std::string_view::npos) continue;
+      const std::string name(line.substr(bar + 1));
+      const std::string id = split_job_id(line.substr(0, bar)).first;
+      if (!id.empty() && std::find(names.begin(), names.end(), name) != names.end()) out[name] = id;
+    }
+  };
+  auto q = CAIRN_TRY(call(
+      {m_config.squeue, "--noheader", "--me", "--states=all", "--name=" + join(names, ","), "-o", "%i|%j"}));
+  if (q.exit != 0) return classify_slurm_error("squeue", q);
+  take(q.out);
+  std::vector<std::string> missing;
+  for (const auto& n : names) {
+    if (!out.count(n)) missing.push_back(n);
+  }
+  if (missing.empty()) return out;
+  const std::string user = CAIRN_TRY(login_user());
+  auto a =
+      CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--user=" + user,
+                      "--name=" + join(missing, ","), "-S", m_config.sacct_window, "-o", "JobID,JobName"}));
+  if (a.exit != 0) {
+    if (contains(a.err, "accounting storage is disabled")) return out;
+    return fail(classify_slurm_error("sacct", a).message, ExitCode::unreachable);
+  }
+  take(a.out);
+  return out;
+}
+
 Expected<std::string> SlurmScheduler::pick_partition(const doc::Resources& resources) {
   if (!resources.partition.empty()) return resources.partition;
   if (!m_config.partition.empty()) return m_config.partition;

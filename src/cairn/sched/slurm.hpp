@@ -138,6 +138,11 @@ class SlurmScheduler : public engine::Scheduler {
   // the most recent one when several carry the name. Fails with ExitCode::unreachable
   // when a query fails or the user cannot be told.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
+  // find() for every key at once: one `squeue --me --name=K1,K2,...`, then (for the
+  // keys it does not show) one `id -un` at most per scheduler and one `sacct
+  // --user=USER --name=...`. A key holding a comma (squeue splits --name on commas) is
+  // asked alone. Fails like find().
+  Expected<std::map<std::string, std::string>> find_all(const std::vector<engine::JobKey>& keys) override;
   // Adopts the job found under the key, else creates the output dir and runs sbatch with
   // the spec's resources in work_dir(request) (the script is `run` there). Returns the
   // job id. Fails per classify_slurm_error, or with ExitCode::findings when no partition
