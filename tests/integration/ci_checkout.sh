@@ -51,4 +51,40 @@ expect_rc 3 "a pipeline of another branch (CI_COMMIT_BRANCH=feature) is refused"
   env CI_COMMIT_BRANCH=feature "$CAIRN" tick
 expect_grep "the refusal names the pipeline's branch" 'branch .feature. \(CI_COMMIT_BRANCH\)' "$T/err"
 
+# A depth-1 clone sees the anomaly window and `cairn log`'s history: five submissions of
+# c2's stage within the last hours (trailers as ticks write them), then a human commit on
+# top, so the clone's single commit carries none of them.
+cd "$T/seed" && git pull -q origin main
+campaign "$T/seed" c2
+git add -A && git commit -qm "c2"
+for i in 1 2 3 4 5; do
+  git commit -q --allow-empty -m "c2: run ready -> running" -m "Cairn-Campaign: c2
+Cairn-Stage: run
+Cairn-Transition: ready -> running
+Cairn-Job: 90$i
+Cairn-Attempt: $i
+Cairn-Tick: $(date -u -d "-$((6 - i)) hours" +%Y-%m-%dT%H:%M:%SZ)
+Cairn-Tick-Id: feed000$i"
+done
+git commit -q --allow-empty -m "a human's note"
+git push -q origin main
+git clone -q --depth 1 "$url" "$T/shallow" 2>/dev/null
+cd "$T/shallow"
+[ "$(git rev-list --count HEAD)" = 1 ] && ok "a depth-1 clone holds one commit" || bad "the clone holds $(git rev-list --count HEAD) commits"
+expect_rc 0 "tick in the depth-1 clone" "$CAIRN" tick --only c2
+expect_grep "  ... the anomaly scan saw the 5 submissions of c2 in the window" "runaway_resubmits c2 run" campaigns/c2/WORKFLOW.md
+[ "$(git rev-list --count HEAD)" -gt 7 ] && ok "  ... the clone was deepened to the window" || bad "the clone holds $(git rev-list --count HEAD) commits"
+git clone -q --depth 1 "$url" "$T/shallow2" 2>/dev/null
+cd "$T/shallow2"
+expect_rc 0 "cairn log in a depth-1 clone" "$CAIRN" log c2
+[ "$(grep -c "ready -> running" "$T/out")" -ge 5 ] && ok "  ... shows the campaign's whole timeline" ||
+  { bad "  ... shows $(grep -c "ready -> running" "$T/out") of c2's 5 submissions"; sed 's/^/    /' "$T/out" "$T/err"; }
+# A clone whose remote is gone says precisely what it cannot see.
+git clone -q --depth 1 "$url" "$T/shallow3" 2>/dev/null
+mv "$T/remote.git" "$T/remote-gone.git"
+cd "$T/shallow3"
+expect_rc 0 "cairn log in a depth-1 clone whose remote is gone" "$CAIRN" log c2
+expect_grep "  ... names the history it could not see" "history before [0-9T:+-]+ \([0-9a-f]+\) is not in this shallow clone" "$T/err"
+mv "$T/remote-gone.git" "$T/remote.git"
+
 finish

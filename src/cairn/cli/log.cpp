@@ -9,6 +9,7 @@
 #include <cairn/cli/table.hpp>
 #include <cairn/cli/verbs.hpp>
 #include <cairn/gitstore/log.hpp>
+#include <cairn/gitstore/remote.hpp>
 #include <cairn/gitstore/repo.hpp>
 
 namespace cairn::cli {
@@ -34,6 +35,14 @@ int run_log(const LogOptions& o) {
   if (!repo) {
     std::fprintf(stderr, "cairn log: %s\n", repo.error().message.c_str());
     return static_cast<int>(ExitCode::usage);
+  }
+  if (repo->is_shallow()) {  // CI's depth-1 clone: the campaign's history is on the remote
+    auto remote = gitstore::tick_remote(*repo);
+    auto branch = repo->current_branch();
+    const gitstore::RemoteBranch where{remote ? *remote : "", branch && !branch->empty() ? *branch : "main"};
+    if (auto missing = gitstore::deepen(*repo, where, std::nullopt); !missing.empty()) {
+      std::fprintf(stderr, "cairn log: warning: %s\n", missing.c_str());
+    }
   }
   auto entries = gitstore::log_for_campaign(*repo, o.campaign, o.max);
   if (!entries) {

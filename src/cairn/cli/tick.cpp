@@ -350,6 +350,12 @@ int run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
         std::fprintf(stderr, "cairn tick: %s\n", tip.error().message.c_str());
         return static_cast<int>(ExitCode::unreachable);
       }
+      if (attempt == 1 && options.anomaly && repo->is_shallow()) {  // CI's depth-1 clone: fetch the scan's window
+        const auto since = std::chrono::system_clock::now() - options.anomaly->history_span();
+        if (auto missing = gitstore::deepen(*repo, where, since); !missing.empty()) {
+          std::fprintf(stderr, "cairn tick: warning: the anomaly scan sees less: %s\n", missing.c_str());
+        }
+      }
       auto head = repo->head_oid();
       if (!tip->empty() && (!head || !*head || **head != *tip)) {
         if (!dirty_checked) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 
 #include <fmt/format.h>
 
@@ -281,7 +282,9 @@ Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where) {
   const std::string tracking = fmt::format("refs/remotes/{}/{}", where.remote, where.branch);
   const std::string spec = fmt::format("+refs/heads/{}:{}", where.branch, tracking);
   if (repo.is_shallow()) {
-    auto r = CAIRN_TRY(run_git(repo, remote.url, {"fetch", "--quiet", "--depth=1", "--no-tags", where.remote, spec}));
+    // No --depth: that would cut the history deepen() brought back down again; git
+    // fetches only the commits after the local tip.
+    auto r = CAIRN_TRY(run_git(repo, remote.url, {"fetch", "--quiet", "--no-tags", where.remote, spec}));
     if (r.exit != 0) {
       // "couldn't find remote ref": the remote has no such branch yet.
       if (r.err.find("couldn't find remote ref") != std::string::npos) return std::string();
@@ -302,6 +305,44 @@ Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where) {
   git_oid oid{};
   if (git_reference_name_to_id(&oid, repo.raw(), tracking.c_str()) != 0) return std::string();
   return hex(oid);
+}
+
+std::string deepen(Repo& repo, const RemoteBranch& where, std::optional<std::chrono::system_clock::time_point> since) {
+  if (!repo.is_shallow()) return "";
+  auto remote = open_remote(repo, where.remote);
+  std::string why;
+  if (!remote) {
+    why = remote.error().message;
+  } else {
+    const std::string spec = fmt::format("+refs/heads/{0}:refs/remotes/{1}/{0}", where.branch, where.remote);
+    std::vector<std::string> args = {"fetch", "--quiet", "--no-tags"};
+    if (since) {
+      args.push_back(fmt::format("--shallow-since={}", std::chrono::system_clock::to_time_t(*since)));
+    } else {
+      args.push_back("--unshallow");
+    }
+    args.push_back(where.remote);
+    args.push_back(spec);
+    auto r = run_git(repo, remote->url, args);
+    if (!r) {
+      why = r.error().message;
+    } else if (r->exit != 0 && since && r->err.find("no commits selected") != std::string::npos) {
+      return "";  // nothing on the branch is that recent: the window holds no history to fetch
+    } else if (r->exit != 0) {
+      why = util::redact(first_line(r->err));
+    }
+  }
+  if (why.empty() && (since || !repo.is_shallow())) return "";
+  // What stays out of sight: the history behind the shallow boundary.
+  std::string boundary;
+  std::ifstream shallow(repo.path() + "/shallow");
+  std::string first;
+  if (std::getline(shallow, first)) {
+    auto r = run_git(repo, "", {"log", "-1", "--format=%cI (%h)", first});
+    boundary = r && r->exit == 0 ? r->out.substr(0, r->out.find('\n')) : first.substr(0, 12);
+  }
+  return fmt::format("history before {} is not in this shallow clone: {}", boundary,
+                     why.empty() ? "the remote did not send it" : why);
 }
 
 Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::string& tip) {

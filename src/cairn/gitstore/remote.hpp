@@ -5,6 +5,8 @@
 // compare-and-swap — a push the server refuses (non-fast-forward, a hook) is a lost
 // race, never forced.
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,15 @@ Expected<std::string> attach_head(Repo& repo, const RemoteBranch& where);
 // ssh remotes use ssh-agent. Fails (exit 3) with a one-line reason; no token appears
 // in it.
 Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where);
+
+// A shallow clone (CI checks out depth 1) holds too little history for the anomaly
+// scan's window and `cairn log`. Deepens it from the remote: to every commit since
+// `since` (git fetch --shallow-since), or, without it, to the whole history
+// (--unshallow). Returns "" when that history is now here or the clone is not shallow;
+// else, precisely, what stays out of sight: "history before <the shallow boundary's
+// date> (<commit>) is not in this shallow clone: <git's reason>". Never fails: the caller
+// goes on with the history it has.
+std::string deepen(Repo& repo, const RemoteBranch& where, std::optional<std::chrono::system_clock::time_point> since);
 
 // Moves the local branch (checked out, work tree clean) to `tip`: a fast-forward, or
 // dropping local commits the remote lacks when every one of them is cairn's own
