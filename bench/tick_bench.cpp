@@ -230,6 +230,10 @@ void end_to_end(int n, const char* cairn_binary) {
 
 int main(int argc, char** argv) {
   gitstore::LibGit2 libgit2;
+  if (argc > 2 && std::string(argv[1]) == "--engine") {  // one engine bench, for profilers
+    engine_bench(std::atoi(argv[2]));
+    return 0;
+  }
   engine_bench(1000);
   const FullTick full = engine_bench(10000);
   struct rusage ru {};

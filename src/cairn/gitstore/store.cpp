@@ -38,6 +38,8 @@ Error os_failure(const std::string& doing) {
 // and existence checks but has no `refresh` and no `freshen`: libgit2 rescans the pack
 // directory (and touches loose files) before writing every object it cannot find,
 // which for a batch of new objects is pure overhead — they all go to the mempack.
+// Without `refresh` libgit2 never rescans it at all, so reads rescan on a miss
+// themselves (rescanned()).
 struct ReadOnlyBackend {
   git_odb_backend parent;  // first member: libgit2 sees a git_odb_backend*
   git_odb_backend* inner;
@@ -47,18 +49,33 @@ git_odb_backend* inner_of(git_odb_backend* b) {
   return reinterpret_cast<ReadOnlyBackend*>(b)->inner;
 }
 
+// Whether a read that found nothing should be retried after rescanning the pack
+// directory: the object may have moved since the scan (`git gc --auto`, which a large
+// `git commit` starts in the background, packs the loose objects and deletes them while
+// the tick runs). A read of an object that exists is expected to succeed, so this costs
+// a rescan only when something moved; existence checks (made before every write) never
+// rescan.
+bool rescanned(git_odb_backend* in, int rc) {
+  if (rc != GIT_ENOTFOUND || in->refresh == nullptr) return false;
+  git_error_clear();
+  return in->refresh(in) == 0;
+}
+
 int ro_read(void** data, std::size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* id) {
   git_odb_backend* in = inner_of(b);
-  return in->read(data, len, type, in, id);
+  const int rc = in->read(data, len, type, in, id);
+  return rescanned(in, rc) ? in->read(data, len, type, in, id) : rc;
 }
 int ro_read_prefix(git_oid* out, void** data, std::size_t* len, git_object_t* type, git_odb_backend* b,
                    const git_oid* prefix, std::size_t n) {
   git_odb_backend* in = inner_of(b);
-  return in->read_prefix(out, data, len, type, in, prefix, n);
+  const int rc = in->read_prefix(out, data, len, type, in, prefix, n);
+  return rescanned(in, rc) ? in->read_prefix(out, data, len, type, in, prefix, n) : rc;
 }
 int ro_read_header(std::size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* id) {
   git_odb_backend* in = inner_of(b);
-  return in->read_header(len, type, in, id);
+  const int rc = in->read_header(len, type, in, id);
+  return rescanned(in, rc) ? in->read_header(len, type, in, id) : rc;
 }
 int ro_exists(git_odb_backend* b, const git_oid* id) {
   git_odb_backend* in = inner_of(b);
