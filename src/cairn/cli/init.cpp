@@ -1,6 +1,7 @@
 // `cairn init`: scaffolds the current git repository as a campaign repository.
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <memory>
 
@@ -10,6 +11,7 @@
 #include <cairn/cli/verbs.hpp>
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/util/resources.hpp>
+#include <cairn/util/subprocess.hpp>
 
 namespace cairn::cli {
 
@@ -17,6 +19,8 @@ namespace {
 
 struct InitOptions {
   std::string forge;  // override detection: github, gitlab, none
+  bool cron = false;     // print the crontab line and the scrontab entry instead of scaffolding
+  bool install = false;  // with cron: put the line into the user's crontab
 };
 
 // Writes `bytes` to `path` unless it exists; says which.
@@ -51,6 +55,71 @@ std::string detect_forge(const std::vector<std::string>& urls) {
   return "none";
 }
 
+// The command cron runs: in this (dedicated) clone, one tick at a time (flock -n: a tick
+// still running makes the next one a no-op), with an ssh-agent for the deploy key when
+// the remote is ssh (cron has no agent; libgit2 pushes over ssh through one).
+std::string cron_command(const fs::path& top, const std::string& self, bool ssh_remote, const std::string& log) {
+  const std::string tick = fmt::format("cd '{}' && exec flock -n .git/cairn-tick.lock '{}' tick", top.string(), self);
+  if (!ssh_remote) return fmt::format("{} >> '{}' 2>&1", tick, log);
+  return fmt::format("ssh-agent sh -c \"ssh-add -q \\$HOME/.ssh/cairn_deploy; {}\" >> '{}' 2>&1", tick, log);
+}
+
+int run_cron(const InitOptions& o, gitstore::Repo& repo) {
+  const fs::path top = repo.workdir();
+  std::error_code ec;
+  const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
+  auto urls = repo.remote_urls();
+  const bool ssh_remote = urls && !urls->empty() &&
+                          (urls->front().rfind("ssh://", 0) == 0 || urls->front().find("@") < urls->front().find(":"));
+  const char* home = std::getenv("HOME");
+  const std::string state = fmt::format("{}/.local/state/cairn", home != nullptr ? home : "/tmp");
+  const std::string marker = fmt::format("# cairn tick: {}", top.string());
+  const std::string line =
+      fmt::format("*/5 * * * * {} {}", cron_command(top, self.empty() ? "cairn" : self, ssh_remote, state + "/cron.log"),
+                  marker);
+  std::printf("# Run ticks from this clone; keep it for cron alone (git clone the repository again for your own\n"
+              "# work). Campaigns keep their own cadence: a tick every 5 minutes costs nothing when none is due.\n");
+  if (ssh_remote) {
+    std::printf("# The push uses the deploy key ~/.ssh/cairn_deploy (add its .pub as a deploy key with write\n"
+                "# access on the forge); cron has no ssh-agent, so the line starts one for the tick.\n");
+  } else {
+    std::printf("# An https remote: the push needs CAIRN_TOKEN in cron's environment (a line CAIRN_TOKEN=... at the\n"
+                "# top of the crontab, readable only by you), or switch the remote to ssh and a deploy key.\n");
+  }
+  std::printf("\n# crontab -e\n%s\n", line.c_str());
+  std::printf("\n# Slurm sites without cron on the login node: scrontab -e (singleton: one tick at a time)\n"
+              "#SCRON --job-name=cairn-tick --time=00:10:00 --dependency=singleton --output=%s/scron.log "
+              "--open-mode=append\n%s\n",
+              state.c_str(), line.c_str());
+  if (!o.install) return 0;
+  fs::create_directories(state, ec);
+  auto current = util::run_capture({"crontab", "-l"}, "", std::chrono::seconds(30));
+  if (!current) {
+    std::fprintf(stderr, "cairn init --cron --install: cannot run crontab: %s\n", current.error().message.c_str());
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  // `crontab -l` exits 1 with "no crontab for USER" when there is none yet.
+  std::string table = current->exit == 0 ? current->out : "";
+  std::string kept;
+  for (std::size_t at = 0; at < table.size();) {
+    std::size_t nl = table.find('\n', at);
+    if (nl == std::string::npos) nl = table.size();
+    const std::string l = table.substr(at, nl - at);
+    at = nl + 1;
+    const bool ours = l.size() >= marker.size() && l.compare(l.size() - marker.size(), marker.size(), marker) == 0;
+    if (!ours) kept += l + "\n";
+  }
+  kept += line + "\n";
+  auto put = util::run_capture({"crontab", "-"}, kept, std::chrono::seconds(30));
+  if (!put || put->exit != 0) {
+    std::fprintf(stderr, "cairn init --cron --install: crontab refused the table: %s\n",
+                 put ? put->err.c_str() : put.error().message.c_str());
+    return static_cast<int>(ExitCode::unreachable);
+  }
+  std::printf("\ninstalled into your crontab (crontab -l shows it; ticks log to %s/cron.log)\n", state.c_str());
+  return 0;
+}
+
 int run_init(const InitOptions& o) {
   gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(fs::current_path().string());
@@ -59,6 +128,7 @@ int run_init(const InitOptions& o) {
                  repo.error().message.c_str());
     return static_cast<int>(ExitCode::usage);
   }
+  if (o.cron) return run_cron(o, *repo);
   const fs::path top = repo->workdir();
   std::printf("cairn init in %s\n", top.c_str());
   bool ok = place(top, "cairn.yaml", *resources::get("templates/cairn.yaml"), false);
@@ -89,8 +159,7 @@ int run_init(const InitOptions& o) {
     if (has_ci) std::printf("  note     include ci/cairn-tick.gitlab-ci.yml from your .gitlab-ci.yml\n");
   } else {
     std::printf("forge: none detected (no github.com or GitLab remote); no CI template installed.\n"
-                "       run ticks from cron: */5 * * * * cd %s && cairn tick\n",
-                top.c_str());
+                "       run ticks from cron on a login node: cairn init --cron (--install) prints (installs) the line\n");
   }
   std::printf("next: cairn new NAME, then cairn validate\n");
   return ok ? 0 : static_cast<int>(ExitCode::findings);
@@ -102,6 +171,10 @@ void define_init(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<InitOptions>();
   sub.add_option("--forge", o->forge, "Skip detection: github, gitlab or none")
       ->check(CLI::IsMember({"github", "gitlab", "none"}));
+  sub.add_flag("--cron", o->cron,
+               "Print the crontab line (and the Slurm scrontab entry) that ticks from this clone under flock");
+  sub.add_flag("--install", o->install, "With --cron: add the line to your crontab (replacing an earlier one)")
+      ->needs("--cron");
   run = [o] { return run_init(*o); };
 }
 
