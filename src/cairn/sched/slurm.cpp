@@ -79,16 +79,22 @@ std::pair<std::string, std::string> split_job_id(std::string_view id) {
   return {std::string(id.substr(0, p)), std::string(id.substr(p + 1))};
 }
 
-bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+bool contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
 
 bool is_transient_text(std::string_view text) {
-  static constexpr std::array<std::string_view, 9> kTransient = {
-      "Socket timed out",         "Unable to contact slurm controller",
-      "Connection refused",       "Transport endpoint is not connected",
-      "Zero Bytes were transmitted or received",
-      "Connection timed out",     "Slurm backup controller in standby mode",
-      "Communication connection failure", "Slurmctld is not responding"};
-  return std::any_of(kTransient.begin(), kTransient.end(), [&](std::string_view t) { return contains(text, t); });
+  static constexpr std::array<std::string_view, 9> kTransient = {"Socket timed out",
+                                                                 "Unable to contact slurm controller",
+                                                                 "Connection refused",
+                                                                 "Transport endpoint is not connected",
+                                                                 "Zero Bytes were transmitted or received",
+                                                                 "Connection timed out",
+                                                                 "Slurm backup controller in standby mode",
+                                                                 "Communication connection failure",
+                                                                 "Slurmctld is not responding"};
+  return std::any_of(kTransient.begin(), kTransient.end(),
+                     [&](std::string_view t) { return contains(text, t); });
 }
 
 std::string first_error_line(const CommandResult& r) {
@@ -269,26 +275,46 @@ JobState map_slurm_state(std::string_view state) {
   // "CANCELLED by 123", "RUNNING+" (sacct marks requeued/resized jobs)
   state = state.substr(0, state.find_first_of(" +"));
   static const std::map<std::string_view, JobState> kStates = {
-      {"PENDING", JobState::pending},        {"PD", JobState::pending},
-      {"CONFIGURING", JobState::pending},    {"CF", JobState::pending},
-      {"REQUEUED", JobState::pending},       {"RQ", JobState::pending},
-      {"REQUEUE_FED", JobState::pending},    {"REQUEUE_HOLD", JobState::pending},
-      {"RESV_DEL_HOLD", JobState::pending},  {"REVOKED", JobState::cancelled},
-      {"RUNNING", JobState::running},        {"R", JobState::running},
-      {"COMPLETING", JobState::running},     {"CG", JobState::running},
-      {"SUSPENDED", JobState::running},      {"S", JobState::running},
-      {"STOPPED", JobState::running},        {"ST", JobState::running},
-      {"SIGNALING", JobState::running},      {"STAGE_OUT", JobState::running},
-      {"RESIZING", JobState::running},       {"COMPLETED", JobState::completed},
-      {"CD", JobState::completed},           {"FAILED", JobState::failed},
-      {"F", JobState::failed},               {"SPECIAL_EXIT", JobState::failed},
-      {"SE", JobState::failed},              {"CANCELLED", JobState::cancelled},
-      {"CA", JobState::cancelled},           {"TIMEOUT", JobState::timeout},
-      {"TO", JobState::timeout},             {"DEADLINE", JobState::timeout},
-      {"DL", JobState::timeout},             {"OUT_OF_MEMORY", JobState::out_of_memory},
-      {"OOM", JobState::out_of_memory},      {"NODE_FAIL", JobState::node_fail},
-      {"NF", JobState::node_fail},           {"PREEMPTED", JobState::preempted},
-      {"PR", JobState::preempted},           {"BOOT_FAIL", JobState::boot_fail},
+      {"PENDING", JobState::pending},
+      {"PD", JobState::pending},
+      {"CONFIGURING", JobState::pending},
+      {"CF", JobState::pending},
+      {"REQUEUED", JobState::pending},
+      {"RQ", JobState::pending},
+      {"REQUEUE_FED", JobState::pending},
+      {"REQUEUE_HOLD", JobState::pending},
+      {"RESV_DEL_HOLD", JobState::pending},
+      {"REVOKED", JobState::cancelled},
+      {"RUNNING", JobState::running},
+      {"R", JobState::running},
+      {"COMPLETING", JobState::running},
+      {"CG", JobState::running},
+      {"SUSPENDED", JobState::running},
+      {"S", JobState::running},
+      {"STOPPED", JobState::running},
+      {"ST", JobState::running},
+      {"SIGNALING", JobState::running},
+      {"STAGE_OUT", JobState::running},
+      {"RESIZING", JobState::running},
+      {"COMPLETED", JobState::completed},
+      {"CD", JobState::completed},
+      {"FAILED", JobState::failed},
+      {"F", JobState::failed},
+      {"SPECIAL_EXIT", JobState::failed},
+      {"SE", JobState::failed},
+      {"CANCELLED", JobState::cancelled},
+      {"CA", JobState::cancelled},
+      {"TIMEOUT", JobState::timeout},
+      {"TO", JobState::timeout},
+      {"DEADLINE", JobState::timeout},
+      {"DL", JobState::timeout},
+      {"OUT_OF_MEMORY", JobState::out_of_memory},
+      {"OOM", JobState::out_of_memory},
+      {"NODE_FAIL", JobState::node_fail},
+      {"NF", JobState::node_fail},
+      {"PREEMPTED", JobState::preempted},
+      {"PR", JobState::preempted},
+      {"BOOT_FAIL", JobState::boot_fail},
       {"BF", JobState::boot_fail},
   };
   auto it = kStates.find(state);
@@ -368,8 +394,9 @@ std::map<std::string, JobStatus> aggregate(const std::vector<SlurmRecord>& recor
       }
     }
     if (have_cpu) js.cpu_hours = cpu_hours;
-    const bool array = std::any_of(rows.begin(), rows.end(),
-                                   [](const SlurmRecord* r) { return !split_job_id(r->job_id).second.empty(); });
+    const bool array = std::any_of(rows.begin(), rows.end(), [](const SlurmRecord* r) {
+      return !split_job_id(r->job_id).second.empty();
+    });
     if (!array) {
       const TaskStatus t = task_from(*rows.back(), "");
       js.state = t.state;
@@ -423,13 +450,15 @@ std::vector<PartitionInfo> parse_sinfo(std::string_view text) {
     it->gpus_per_node = std::max(it->gpus_per_node, gpus);
     const int n = static_cast<int>(to_int(f[4]).value_or(0));
     std::string st(trim(f[5]));
-    // sinfo appends flags to the state: '*' not responding, '~' powered off, '#', '!', '%', '$', '@', '^', '-'
-    while (!st.empty() && std::string_view("*~#!%$@^-").find(st.back()) != std::string_view::npos) st.pop_back();
+    // sinfo appends flags to the state: '*' not responding, '~' powered off, '#', '!', '%', '$', '@', '^',
+    // '-'
+    while (!st.empty() && std::string_view("*~#!%$@^-").find(st.back()) != std::string_view::npos)
+      st.pop_back();
     it->nodes += n;
     if (st == "idle") it->idle_nodes += n;
-    static const std::set<std::string, std::less<>> kUnusable = {"down", "drain", "drained", "draining", "drng",
-                                                                  "fail", "failing", "maint", "unk", "unknown",
-                                                                  "inval", "boot", "powered_down", "npc"};
+    static const std::set<std::string, std::less<>> kUnusable = {
+        "down",  "drain", "drained", "draining", "drng", "fail",         "failing",
+        "maint", "unk",   "unknown", "inval",    "boot", "powered_down", "npc"};
     if (!kUnusable.count(st) && !st.empty()) it->usable_nodes += n;
   }
   return out;
@@ -446,7 +475,8 @@ Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& par
       why = "not up";
     } else if (p.usable_nodes == 0) {
       why = "no usable nodes";
-    } else if (resources.time_seconds && p.time_limit_seconds && *p.time_limit_seconds < *resources.time_seconds) {
+    } else if (resources.time_seconds && p.time_limit_seconds &&
+               *p.time_limit_seconds < *resources.time_seconds) {
       why = "limit " + p.time_limit_text + " < " + format_walltime(*resources.time_seconds);
     } else if (p.gpus_per_node < gpus) {
       why = std::to_string(p.gpus_per_node) + " GPU(s) per node < " + std::to_string(gpus);
@@ -482,7 +512,8 @@ Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& par
 Error classify_slurm_error(std::string_view what, const CommandResult& result) {
   const std::string line = first_error_line(result);
   const std::string message = std::string(what) + ": " + line;
-  if (is_transient_text(result.err) || is_transient_text(result.out)) return fail(message, ExitCode::unreachable);
+  if (is_transient_text(result.err) || is_transient_text(result.out))
+    return fail(message, ExitCode::unreachable);
   return fail(message, ExitCode::findings);
 }
 
@@ -625,7 +656,9 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   if (request.remote_dir.find_first_of("<>") != std::string::npos) {
     return fail("deploy.remote_dir `" + request.remote_dir + "` still holds a template placeholder");
   }
-  if (auto existing = CAIRN_TRY(find(request.key))) return *existing;
+  // No lookup here: the tick asked find_all() for every key it submits and published its
+  // intent first, so only it submits this key (a second squeue and sacct per submit is
+  // what the controller's admins notice).
   const auto& res = request.spec.resources;
   const std::string partition = CAIRN_TRY(pick_partition(res));
   const std::string array = request.array.empty() ? request.spec.array : request.array;
@@ -637,11 +670,9 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   auto mk = CAIRN_TRY(call({"mkdir", "-p", "--", out_dir}));
   if (mk.exit != 0) return fail("mkdir " + out_dir + ": " + first_error_line(mk));
 
-  std::vector<std::string> argv = {m_config.sbatch,
-                                   "--parsable",
-                                   "--job-name=" + request.key.str(),
-                                   "--chdir=" + dir,
-                                   "--output=" + out_dir + (array.empty() ? "/slurm-%x-%j.out" : "/slurm-%x-%A_%a.out")};
+  std::vector<std::string> argv = {
+      m_config.sbatch, "--parsable", "--job-name=" + request.key.str(), "--chdir=" + dir,
+      "--output=" + out_dir + (array.empty() ? "/slurm-%x-%j.out" : "/slurm-%x-%A_%a.out")};
   if (res.time_seconds) {
     argv.push_back("--time=" + format_walltime(*res.time_seconds));
   } else if (!res.time_text.empty()) {
@@ -650,7 +681,8 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   if (res.cpus) argv.push_back("--cpus-per-task=" + std::to_string(*res.cpus));
   if (res.mem_mb) argv.push_back("--mem=" + std::to_string(*res.mem_mb) + "M");
   if (res.gpus && *res.gpus > 0) {
-    argv.push_back("--gres=gpu:" + (res.gpu_type.empty() ? "" : res.gpu_type + ":") + std::to_string(*res.gpus));
+    argv.push_back("--gres=gpu:" + (res.gpu_type.empty() ? "" : res.gpu_type + ":") +
+                   std::to_string(*res.gpus));
   }
   if (!partition.empty()) argv.push_back("--partition=" + partition);
   if (!array.empty()) argv.push_back("--array=" + array);
@@ -658,7 +690,7 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   // The script is submitted unchanged, by path: sbatch reads it relative to its own
   // working directory, not --chdir, so make the path absolute.
   argv.push_back(!request.spec.run.empty() && request.spec.run.front() == '/' ? request.spec.run
-                                                                             : dir + "/" + request.spec.run);
+                                                                              : dir + "/" + request.spec.run);
 
   auto r = CAIRN_TRY(call(argv));
   if (r.exit != 0) return classify_slurm_error("sbatch", r);
@@ -698,10 +730,11 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
   std::map<std::string, JobStatus> finished;
   std::set<std::string> placeholder;
   if (!ask.empty()) {
-    auto a = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.sacct, "--noheader", "-X", "--parsable2",
-                             "--jobs=" + join(ask, ","), "-o",
-                             "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,Submit,Start,End,"
-                             "Partition,WorkDir"}));
+    auto a =
+        CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.sacct, "--noheader", "-X", "--parsable2",
+                        "--jobs=" + join(ask, ","), "-o",
+                        "JobID,JobName,State,ExitCode,Reason,Elapsed,AllocCPUS,NodeList,Submit,Start,End,"
+                        "Partition,WorkDir"}));
     if (a.exit == 0) {
       // slurmdbd first shows a placeholder row (JobName "allocation", no WorkDir, and
       // for an array one row claiming COMPLETED) until the job's own records arrive:
@@ -725,9 +758,9 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
     // Accounting that lags (placeholder rows, or fewer of an array's tasks than the
     // controller lists) must not pass an array on its first task: the controller's
     // word wins, and without it the job is unknown until the next tick.
-    const bool partial = placeholder.count(id) != 0 ||
-                         (it != finished.end() && q_known != queued.end() &&
-                          it->second.tasks.size() < q_known->second.tasks.size());
+    const bool partial =
+        placeholder.count(id) != 0 || (it != finished.end() && q_known != queued.end() &&
+                                       it->second.tasks.size() < q_known->second.tasks.size());
     if (it != finished.end() && !partial) {
       out[id] = it->second;
     } else if (auto q_it = q_known; q_it != queued.end()) {
@@ -767,9 +800,10 @@ Expected<std::string> SlurmScheduler::log_tail(const std::string& job_id, int li
       placeholder = true;
       continue;
     }
-    const std::string dir = m_config.output_dir.empty()          ? std::string(f[5]) + "/.cairn"
-                            : m_config.output_dir.front() == '/' ? m_config.output_dir
-                                                                 : std::string(f[5]) + "/" + m_config.output_dir;
+    const std::string dir = m_config.output_dir.empty() ? std::string(f[5]) + "/.cairn"
+                            : m_config.output_dir.front() == '/'
+                                ? m_config.output_dir
+                                : std::string(f[5]) + "/" + m_config.output_dir;
     const std::string name(f[1]);
     if (index.empty()) {
       files.push_back(dir + "/slurm-" + name + "-" + base + ".out");
