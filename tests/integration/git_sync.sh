@@ -197,6 +197,31 @@ for b in "${boundaries[@]}"; do
   [ "$b_fired" = "$runs_per" ] && [ "$b_dupes" = 0 ] && [ "$b_lost" = 0 ] &&
     ok "$label ($spec): $runs_per crashes, each recovered: 0 duplicates, 0 lost ($settle_ticks ticks after the crashes, $((SECONDS - b_started)) s)"
 done
+# A tick submits every ready campaign in one batch: all intents in one push, then the
+# submits. Crash after that push (before any submit) and after the second submit of a
+# batch of three: every job still runs exactly once.
+batch_runs=$(( runs_per / 4 > 1 ? runs_per / 4 : 1 ))
+for b in "batch-after-intent-push exit-after-publish:1" "batch-after-some-submits exit-after-submit:2"; do
+  label=${b%% *} spec=${b#* } settle_ticks=0 b_fired=0 b_dupes=0 b_lost=0 b_started=$SECONDS
+  for r in $(seq 1 "$batch_runs"); do
+    names=("$label-$r-a" "$label-$r-b" "$label-$r-c")
+    ( cd "$T/seed" && git pull -q --rebase origin main && for n in "${names[@]}"; do campaign . "$n"; done &&
+      git add -A && git commit --no-verify -qm "three campaigns" && git push -q origin main ) || bad "$label: human push"
+    rc=0
+    CAIRN_FAULT_INJECT=$spec tick_in "$T/clone1" --force >"$T/crash.out" 2>&1 || rc=$?
+    [ "$rc" = 137 ] && b_fired=$((b_fired + 1)) || { bad "$label: the tick did not die at $spec (exit $rc)"; sed 's/^/    /' "$T/crash.out"; }
+    for n in "${names[@]}"; do
+      settle "$T/clone1" "$n" || { unsettled=$((unsettled + 1)); bad "$n: never got quiet"; }
+      c=$(ran "$n")
+      [ "$c" -gt 1 ] && { b_dupes=$((b_dupes + 1)); bad "$n: the job ran $c times"; }
+      [ "$c" -lt 1 ] && { b_lost=$((b_lost + 1)); bad "$n: the job never ran"; }
+    done
+  done
+  crashes=$((crashes + b_fired)) dupes=$((dupes + b_dupes)) lost=$((lost + b_lost))
+  [ "$b_fired" = "$batch_runs" ] && [ "$b_dupes" = 0 ] && [ "$b_lost" = 0 ] &&
+    ok "$label ($spec): $batch_runs crashes in a batch of 3, each recovered: 0 duplicates, 0 lost ($settle_ticks ticks after the crashes, $((SECONDS - b_started)) s)"
+done
+
 # Quiet: a tick over every campaign finds nothing left to do.
 before=$(git -C "$T/clone1" rev-parse HEAD)
 expect_rc 0 "a last tick over every campaign" tick_in "$T/clone1" --force
@@ -225,10 +250,10 @@ for b in "${boundaries[@]}"; do
   done
 done
 [ -z "$(git -C "$T/final" rev-list --merges HEAD)" ] && ok "history is linear" || bad "merge commits in history"
-total=$(( ${#boundaries[@]} * runs_per ))
+total=$(( ${#boundaries[@]} * runs_per + 2 * batch_runs ))
 [ "$crashes" = "$total" ] && [ "$dupes" = 0 ] && [ "$lost" = 0 ] && [ "$unsettled" = 0 ] &&
   ok "every crashed campaign settled on the remote with each transition once"
-echo "figures: crash injection: ${#boundaries[@]} boundaries x $runs_per runs = $crashes crashes, $dupes duplicate submissions, $lost lost transitions, $unsettled never quiet, $((SECONDS - started)) s$reduced"
+echo "figures: crash injection: ${#boundaries[@]} boundaries x $runs_per runs + 2 batch boundaries x $batch_runs runs = $crashes crashes, $dupes duplicate submissions, $lost lost transitions, $unsettled never quiet, $((SECONDS - started)) s$reduced"
 
 # CI checks repositories out shallow (actions/checkout `fetch-depth: 1`): fetch into
 # and push from a depth-1 clone.
