@@ -10,7 +10,7 @@ _cairn() {
   case $verb in
     init) flags+=" --forge --cron --install" ;;
     validate) flags+=" --staged --json" ;;
-    tick) flags+=" --dry-run --force --only --json --watch --max-sleep" ;;
+    tick) flags+=" --dry-run --force --only --json --watch --max-sleep --poll" ;;
     status) flags+=" --json --learnings" ;;
     clear) flags+=" --reason" ;;
     classify) flags+=" --state" ;;

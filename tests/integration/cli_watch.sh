@@ -64,6 +64,22 @@ rc=0; wait $pid || rc=$?
 [ $rc -eq 0 ] && [ $((SECONDS - start)) -le 3 ] && ok "SIGTERM while sleeping: exit 0 at once" ||
   bad "SIGTERM while sleeping: exit $rc after $((SECONDS - start)) s"
 
+# 3. A push to the remote (a merged pull request, a hand edit) wakes a long sleep: the
+# sleep asks the remote every --poll seconds.
+git init -q --bare "$T/remote.git"
+git remote add origin "$T/remote.git" && git push -q origin main
+"$CAIRN" tick --watch --poll 1 >"$T/watch.out" 2>"$T/watch.err" &
+pid=$!
+wait_for 10 grep -q "^watch: sleeping" "$T/watch.out" || bad "no first tick with a remote"
+git clone -q "$T/remote.git" "$T/human" && (cd "$T/human" && git commit -q --allow-empty -m "a human's push" && git push -q origin main)
+if wait_for 10 ticks_at_least 2; then ok "a push to the remote wakes the sleep (--poll 1)"; else
+  bad "the loop slept through a push"; sed 's/^/    /' "$T/watch.out" "$T/watch.err"; fi
+expect_grep "  ... and says why" "^watch: the remote branch moved" "$T/watch.out"
+kill -TERM $pid
+rc=0; wait $pid || rc=$?
+[ $rc -eq 0 ] && ok "  ... SIGTERM: exit 0" || bad "exit $rc"
+git log -1 --format=%s | grep -q "a human's push" && ok "  ... the tick brought the push in" || bad "HEAD is $(git log -1 --format=%s)"
+
 # The systemd user unit template for the loop: systemd's own checker finds nothing in it.
 if command -v systemd-analyze >/dev/null; then
   cp "$CAIRN_SOURCE_DIR/templates/cairn-watch.service" "$T/cairn-watch@-tmp.service"

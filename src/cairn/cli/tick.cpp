@@ -38,7 +38,22 @@ struct TickCliOptions {
   std::string only;
   bool watch = false;
   std::int64_t max_sleep = 0;  // --watch: longest sleep between ticks, seconds (0: the cadence's)
+  std::int64_t poll = 60;      // --watch: how often a sleep asks whether the remote branch moved
 };
+
+// --watch: did someone push to the branch since the last tick's fetch? Unreachable or
+// no remote: no (the next tick, by its cadence, says why).
+bool remote_moved_since_fetch() {
+  auto ctx = load_context(fs::current_path());
+  if (!ctx) return false;
+  gitstore::LibGit2 git;
+  auto repo = gitstore::Repo::discover(ctx->top.string());
+  if (!repo) return false;
+  auto remote = gitstore::tick_remote(*repo);
+  if (!remote || remote->empty()) return false;
+  auto moved = gitstore::remote_moved(*repo, {*remote, ctx->config.branch});
+  return moved && *moved;
+}
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -464,9 +479,12 @@ void define_tick(CLI::App& sub, Runner& run) {
                "current tick)");
   sub.add_option("--max-sleep", o->max_sleep, "With --watch: sleep at most this many seconds between ticks")
       ->check(CLI::PositiveNumber);
+  sub.add_option("--poll", o->poll, "With --watch: ask the remote this often (seconds) whether someone pushed")
+      ->check(CLI::PositiveNumber);
   run = [o] {
     if (!o->watch) return run_tick(*o);
-    return watch_loop([o](std::int64_t& next) { return run_tick(*o, &next); }, o->max_sleep);
+    return watch_loop([o](std::int64_t& next) { return run_tick(*o, &next); }, o->max_sleep,
+                      o->dry_run ? std::function<bool()>() : remote_moved_since_fetch, o->poll);
   };
 }
 

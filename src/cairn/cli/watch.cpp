@@ -71,8 +71,10 @@ void drain() {
   }
 }
 
-// Sleeps up to `seconds`, returning early when a signal arrives.
-void sleep_or_signal(std::int64_t seconds) {
+// Sleeps up to `seconds`, returning early when a signal arrives or the remote moved
+// (asked every `poll_seconds`).
+void sleep_or_signal(std::int64_t seconds, const std::function<bool()>& remote_moved, std::int64_t poll_seconds) {
+  std::int64_t next_poll_ms = poll_seconds * 1000;
   timespec start{};
   clock_gettime(CLOCK_MONOTONIC, &start);
   for (;;) {
@@ -83,6 +85,13 @@ void sleep_or_signal(std::int64_t seconds) {
         (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
     const std::int64_t left_ms = seconds * 1000 - elapsed_ms;
     if (left_ms <= 0) return;
+    if (remote_moved && elapsed_ms >= next_poll_ms) {
+      next_poll_ms = elapsed_ms + poll_seconds * 1000;
+      if (remote_moved()) {
+        std::printf("watch: the remote branch moved; ticking now\n");
+        return;
+      }
+    }
     pollfd p{g_pipe[0], POLLIN, 0};
     // Without the pipe (pipe2 failed) poll just sleeps; the flags are seen at the next pass.
     ::poll(&p, g_pipe[0] >= 0 ? 1 : 0, static_cast<int>(std::min<std::int64_t>(left_ms, 1000)));
@@ -92,7 +101,8 @@ void sleep_or_signal(std::int64_t seconds) {
 
 }  // namespace
 
-int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds) {
+int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds, const std::function<bool()>& remote_moved,
+               std::int64_t poll_seconds) {
   g_stop = 0;
   g_wake = 0;
   SignalScope signals;
@@ -109,7 +119,7 @@ int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds) {
     std::printf("watch: sleeping %s (SIGHUP ticks now, SIGTERM stops)\n",
                 util::human_duration(sleep_for).c_str());
     std::fflush(stdout);
-    sleep_or_signal(sleep_for);
+    sleep_or_signal(sleep_for, remote_moved, std::max<std::int64_t>(1, poll_seconds));
     if (g_stop) break;
   }
   std::printf("watch: stopped by signal after a complete tick\n");

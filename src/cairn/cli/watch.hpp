@@ -14,11 +14,15 @@ using WatchedTick = std::function<int(std::int64_t& next_seconds)>;
 
 // Runs `tick` until SIGTERM or SIGINT. Between ticks sleeps for the tick's next_seconds
 // (capped at `max_sleep_seconds` when > 0; 60 s after a tick that computed none), woken
-// early by SIGHUP. A stop signal during a tick lets it finish (its commits and push
+// early by SIGHUP or a push to the remote. A stop signal during a tick lets it finish (its commits and push
 // complete) and then returns 0; during the sleep it returns 0 at once. Returns a tick's
 // exit code only for a usage error (2), which no later tick can mend; other failures
 // (findings 1, unreachable 3) are printed by the tick and retried at the next wake-up.
 // The signal handlers are installed for the loop's duration and restored after.
-int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds);
+// `remote_moved`, when set, is asked every `poll_seconds` during a sleep: true (someone
+// pushed: a merged pull request, a hand edit) ends the sleep early; a failure is ignored
+// until the next poll.
+int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds,
+               const std::function<bool()>& remote_moved = {}, std::int64_t poll_seconds = 60);
 
 }  // namespace cairn::cli

@@ -345,6 +345,20 @@ std::string deepen(Repo& repo, const RemoteBranch& where, std::optional<std::chr
                      why.empty() ? "the remote did not send it" : why);
 }
 
+Expected<bool> remote_moved(Repo& repo, const RemoteBranch& where) {
+  auto remote = CAIRN_TRY(open_remote(repo, where.remote));
+  auto r = CAIRN_TRY(run_git(repo, remote.url, {"ls-remote", "--heads", where.remote, "refs/heads/" + where.branch}));
+  if (r.exit != 0) {
+    return fail(util::redact(fmt::format("asking {} for {}: {}", remote.url, where.branch, first_line(r.err))),
+                ExitCode::unreachable);
+  }
+  const std::string remote_tip = r.out.substr(0, r.out.find_first_of(" \t\n"));
+  git_oid seen{};
+  const std::string tracking = fmt::format("refs/remotes/{}/{}", where.remote, where.branch);
+  if (git_reference_name_to_id(&seen, repo.raw(), tracking.c_str()) != 0) return !remote_tip.empty();
+  return remote_tip != hex(seen);
+}
+
 Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::string& tip) {
   if (tip.empty()) return 0;
   git_oid target{};

@@ -51,6 +51,11 @@ Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where);
 // goes on with the history it has.
 std::string deepen(Repo& repo, const RemoteBranch& where, std::optional<std::chrono::system_clock::time_point> since);
 
+// Whether the remote's `where.branch` moved away from refs/remotes/<remote>/<branch>
+// (what the last fetch saw), asked with `git ls-remote` (no objects fetched). Fails
+// (exit 3) when the remote cannot be reached; a caller polling it just asks again later.
+Expected<bool> remote_moved(Repo& repo, const RemoteBranch& where);
+
 // Moves the local branch (checked out, work tree clean) to `tip`: a fast-forward, or
 // dropping local commits the remote lacks when every one of them is cairn's own
 // transition commit (it carries a `Cairn-Campaign:` trailer) — they are recomputed.
