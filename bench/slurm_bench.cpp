@@ -65,12 +65,13 @@ Expected<sched::CommandResult> run(const std::vector<std::string>& argv) {
 }
 
 // Submits `jobs` held arrays of `tasks` tasks each, named like cairn keys. Returns the ids.
-std::vector<std::string> submit_held(const fs::path& script, const std::string& campaign, int jobs, int tasks) {
+std::vector<std::string> submit_held(const fs::path& script, const std::string& campaign, int jobs,
+                                     int tasks) {
   std::vector<std::string> ids;
   for (int j = 0; j < jobs; ++j) {
     auto r = run({"sbatch", "--parsable", "--hold", "--partition=debug", "--mem=1M", "--output=/dev/null",
-                  fmt::format("--array=0-{}", tasks - 1), fmt::format("--job-name=cairn.{}.s{}.1", campaign, j),
-                  script.string()});
+                  fmt::format("--array=0-{}", tasks - 1),
+                  fmt::format("--job-name=cairn.{}.s{}.1", campaign, j), script.string()});
     if (!r || r->exit != 0) {
       std::fprintf(stderr, "sbatch failed: %s\n", r ? r->err.c_str() : r.error().message.c_str());
       break;
@@ -121,17 +122,64 @@ bool measure(const fs::path& script, int jobs, int tasks, int passes) {
     if (good) {
       std::sort(walls.begin(), walls.end());
       std::string calls;
-      for (const auto& [prog, n] : meter->calls) calls += fmt::format("{}{}={}", calls.empty() ? "" : " ", prog, n);
-      fmt::print("{:>4} held arrays x {:>4} tasks = {:>5} tasks (submitted in {:.1f} s)\n", jobs, tasks, jobs * tasks,
-                 submit_s);
-      fmt::print("     status(): calls {{{}}}, {} bytes parsed, wall min {:.3f} s / median {:.3f} s / max {:.3f} s "
-                 "over {} passes; {} of {} job(s) pending, {} task rows\n",
-                 calls, meter->bytes, walls.front(), walls[walls.size() / 2], walls.back(), walls.size(), pending,
-                 jobs, seen_tasks);
+      for (const auto& [prog, n] : meter->calls)
+        calls += fmt::format("{}{}={}", calls.empty() ? "" : " ", prog, n);
+      fmt::print("{:>4} held arrays x {:>4} tasks = {:>5} tasks (submitted in {:.1f} s)\n", jobs, tasks,
+                 jobs * tasks, submit_s);
+      fmt::print(
+          "     status(): calls {{{}}}, {} bytes parsed, wall min {:.3f} s / median {:.3f} s / max {:.3f} s "
+          "over {} passes; {} of {} job(s) pending, {} task rows\n",
+          calls, meter->bytes, walls.front(), walls[walls.size() / 2], walls.back(), walls.size(), pending,
+          jobs, seen_tasks);
     }
   }
   cancel_all(ids);
   return good;
+}
+
+// The calls of one tick's submit phase for `n` stages, as the engine makes them: one
+// find_all() over every key, then one submit() each. Jobs are cancelled afterwards.
+bool measure_submits(const fs::path& dir, int n) {
+  auto meter = std::make_shared<Meter>();
+  sched::SlurmScheduler s(std::make_unique<MeteredRunner>(meter), sched::SlurmConfig{});
+  const std::string campaign = fmt::format("subm{}x{}", getpid(), n);
+  std::vector<engine::JobKey> keys;
+  for (int i = 0; i < n; ++i) keys.push_back(engine::JobKey{campaign, fmt::format("s{}", i), 1, "bench"});
+  const auto t0 = Clock::now();
+  auto found = s.find_all(keys);
+  if (!found) {
+    std::fprintf(stderr, "find_all() failed: %s\n", found.error().message.c_str());
+    return false;
+  }
+  std::vector<std::string> ids;
+  for (const auto& key : keys) {
+    engine::SubmitRequest r;
+    r.key = key;
+    r.campaign_dir = dir.string();
+    r.spec.run = "job.sh";
+    r.spec.resources.partition = "debug";
+    r.spec.resources.mem_mb = 1;
+    r.spec.resources.time_seconds = 60;
+    auto id = s.submit(r);
+    if (!id) {
+      std::fprintf(stderr, "submit() failed: %s\n", id.error().message.c_str());
+      cancel_all(ids);
+      return false;
+    }
+    ids.push_back(*id);
+  }
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::string calls;
+  int lookups = 0;
+  for (const auto& [prog, count] : meter->calls) {
+    calls += fmt::format("{}{}={}", calls.empty() ? "" : " ", prog, count);
+    if (prog == "squeue" || prog == "sacct") lookups += count;
+  }
+  fmt::print(
+      "{:>4} submits: calls {{{}}}; squeue+sacct {} (target <= 2), sbatch {} (target <= {}), {:.2f} s\n", n,
+      calls, lookups, meter->calls["sbatch"], n, wall);
+  cancel_all(ids);
+  return true;
 }
 
 }  // namespace
@@ -157,6 +205,8 @@ int main() {
   std::puts("slurm_bench: one SlurmScheduler::status() pass over 1,000 held cairn array tasks");
   bool good = measure(script, 4, 250, 5);
   good = measure(script, 40, 25, 5) && good;
+  std::puts("slurm_bench: one tick's submit phase (find_all over every key, then submit each)");
+  for (const int n : {1, 10, 100}) good = measure_submits(dir, n) && good;
   fs::remove_all(dir);
   return good ? 0 : 1;
 }
