@@ -11,12 +11,12 @@ cairn=$(realpath "${1:-$here/build/cairn}")
 shift || true
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10 100 1000)
-T=$(mktemp -d /tmp/cairn-sync-bench.XXXXXX)
+# lib.sh: a temp dir $T, a git identity, and campaign DIR NAME (one stage, a job that
+# appends to $T/runs.txt).
+CAIRN=$cairn CAIRN_SOURCE_DIR=$here source "$here/tests/integration/lib.sh"
+set +e +o errtrace; trap - ERR
 daemon=""
 trap 'kill $daemon 2>/dev/null || true; rm -rf "$T"' EXIT
-export GIT_CONFIG_GLOBAL=$T/gitconfig
-git config --global user.name bench && git config --global user.email bench@bench.invalid
-git config --global init.defaultBranch main
 
 port=$((20000 + RANDOM % 12000))
 mkdir -p "$T/srv"
@@ -26,43 +26,6 @@ daemon=$!
 sleep 0.5
 
 now() { date +%s.%N; }
-campaign() {  # campaign DIR NAME
-  mkdir -p "$1/campaigns/$2/jobs"
-  printf '#!/bin/sh\nexit 0\n' >"$1/campaigns/$2/jobs/run.sh"
-  chmod +x "$1/campaigns/$2/jobs/run.sh"
-  cat >"$1/campaigns/$2/WORKFLOW.md" <<WF
----
-campaign: $2
-project: bench
-created: 2026-12-02
-last_tick: ""
-status: ready
-current_stage: run
-escalation_required: false
-escalation_reason: ""
-budget: {backend: local, cap_usd: 0, spent_usd: 0}
-stages:
-  run: {run: jobs/run.sh, resources: {time: "00:05:00"}, expect: 1m}
----
-
-# $2
-
-## Stages
-
-| # | Name | Entry condition | Exit condition | Status | JobID | Started | Completed | Retries |
-|---|------|-----------------|----------------|--------|-------|---------|-----------|---------|
-| 0 | run  | always          | exit=0         | ready  | —     | —       | —         | 0       |
-
-## Action queue
-
-## Failure log
-
-| Date | Stage | Error class | Error msg | Action taken | Result |
-|------|-------|-------------|-----------|--------------|--------|
-
-## Lessons learned
-WF
-}
 
 printf '%6s %8s %8s %10s %12s %8s\n' N pushes fetches "tick (s)" "floor (s)" ratio
 for n in "${sizes[@]}"; do

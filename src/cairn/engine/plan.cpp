@@ -172,12 +172,7 @@ class Planner {
                       fmt::format("entry condition not machine checkable: {}",
                                   stage.entry_condition.uncheckable.front().text));
     }
-    auto met = evaluate(stage, stage.entry_condition, nullptr);
-    if (auto* need = std::get_if<Need>(&met)) return *need;
-    if (auto* e = std::get_if<Error>(&met)) return unchecked(stage, "entry", *e);
-    if (const auto& why = std::get<std::string>(met); !why.empty()) {
-      return Wait{fmt::format("{} waits: {}", stage.name, why)};
-    }
+    if (auto held = unless_holds(stage, stage.entry_condition, "entry", stage.name)) return *held;
     Move m = move(stage, "pending", "ready");
     m.transition.body.push_back(fmt::format("Entry condition \"{}\" holds.", stage.entry));
     m.cells.push_back({stage.name, doc::Column::status, "ready"});
@@ -198,12 +193,8 @@ class Planner {
     const doc::StageSpec* s = spec(stage);
     if (s == nullptr || s->run.empty()) {
       // A gate stage: nothing to run, done when its exit condition holds.
-      auto met = evaluate(stage, stage.exit_condition, nullptr);
-      if (auto* need = std::get_if<Need>(&met)) return *need;
-      if (auto* e = std::get_if<Error>(&met)) return unchecked(stage, "exit", *e);
-      if (const auto& why = std::get<std::string>(met); !why.empty()) {
-        return Wait{fmt::format("{} (no run:) waits: {}", stage.name, why)};
-      }
+      if (auto held = unless_holds(stage, stage.exit_condition, "exit", stage.name + " (no run:)"))
+        return *held;
       Move m = move(stage, "ready", "done");
       m.transition.body.push_back(fmt::format("Exit condition \"{}\" holds; stage has no job.", stage.exit));
       m.cells.push_back({stage.name, doc::Column::completed, util::table_time(m_policy.now)});
@@ -794,6 +785,18 @@ class Planner {
       if (!held) return fmt::format("`{}` does not hold", c.text);
     }
     return std::string();
+  }
+
+  // A condition without a job that moves the stage on: nullopt when it holds, else what
+  // waits for it (a Need, an escalation when it cannot be checked, a Wait saying why).
+  std::optional<Action> unless_holds(const doc::Stage& stage, const doc::Condition& cond,
+                                     std::string_view which, const std::string& waiting) const {
+    auto met = evaluate(stage, cond, nullptr);
+    if (auto* need = std::get_if<Need>(&met)) return *need;
+    if (auto* e = std::get_if<Error>(&met)) return unchecked(stage, which, *e);
+    if (const auto& why = std::get<std::string>(met); !why.empty())
+      return Wait{fmt::format("{} waits: {}", waiting, why)};
+    return std::nullopt;
   }
 
   // The clauses that need no probe of the job's directory.
