@@ -125,13 +125,18 @@ struct NoCatalog : engine::Catalog {
 };
 
 FullTick engine_bench(int n) {
-  std::vector<engine::CampaignInput> idle;
-  std::vector<engine::CampaignInput> fresh;
-  for (int i = 0; i < n; ++i) {
-    const std::string dir = fmt::format("campaigns/c{:05}", i);
-    idle.push_back({dir + "/WORKFLOW.md", "/bench/" + dir, campaign_text(i, "2026-05-05T19:59:00Z", "running")});
-    fresh.push_back({dir + "/WORKFLOW.md", "/bench/" + dir, campaign_text(i, "\"\"", "ready")});
-  }
+  // Each tick's inputs exist only while it runs (as in `cairn tick`, which reads them
+  // from one HEAD), so the peak RSS is the full tick's own.
+  auto inputs = [n](const std::string& last_tick, const std::string& status) {
+    std::vector<engine::CampaignInput> out;
+    out.reserve(static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+      const std::string dir = fmt::format("campaigns/c{:05}", i);
+      out.push_back({dir + "/WORKFLOW.md", "/bench/" + dir, campaign_text(i, last_tick, status)});
+    }
+    return out;
+  };
+  std::vector<engine::CampaignInput> idle = inputs("2026-05-05T19:59:00Z", "running");
   InstantScheduler sched;
   OneBackend backends(&sched);
   MemoryStore store;
@@ -143,11 +148,14 @@ FullTick engine_bench(int n) {
   auto t0 = Clock::now();
   auto r1 = engine::tick(ports, idle, {});
   const double noop = seconds_since(t0);
+  std::size_t worked = 0;
+  for (const auto& c : r1.campaigns) worked += c.worked ? 1 : 0;
+  idle = {};
+  r1 = {};
+  const std::vector<engine::CampaignInput> fresh = inputs("\"\"", "ready");
   t0 = Clock::now();
   auto r2 = engine::tick(ports, fresh, {});
   const double full = seconds_since(t0);
-  std::size_t worked = 0;
-  for (const auto& c : r1.campaigns) worked += c.worked ? 1 : 0;
   fmt::print("engine  {:>6} campaigns: no-op tick {:8.3f} s ({:6.1f} us/campaign, {} worked)   "
              "full tick {:8.3f} s ({} transitions, {} submits)\n",
              n, noop, noop * 1e6 / n, worked, full, store.commits, sched.submitted);
