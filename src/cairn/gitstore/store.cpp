@@ -38,45 +38,53 @@ Error os_failure(const std::string& doing) {
 // and existence checks but has no `refresh` and no `freshen`: libgit2 rescans the pack
 // directory (and touches loose files) before writing every object it cannot find,
 // which for a batch of new objects is pure overhead — they all go to the mempack.
-// Without `refresh` libgit2 never rescans it at all, so reads rescan on a miss
-// themselves (rescanned()).
+// Without `refresh` libgit2 never rescans the packs at all, so the view consulted last
+// (loose objects) rescans them itself when a read finds an object nowhere: it may have
+// moved since the scan (`git gc --auto`, which a `git commit` of a few thousand files
+// starts in the background, packs the loose objects and deletes them while a tick
+// runs). A read of an object that exists is expected to succeed, so this costs a rescan
+// only when something moved; existence checks (made before every write) never rescan.
 struct ReadOnlyBackend {
   git_odb_backend parent;  // first member: libgit2 sees a git_odb_backend*
   git_odb_backend* inner;
+  git_odb_backend* rescan = nullptr;  // the pack backend to rescan and read again on a miss
 };
 
 git_odb_backend* inner_of(git_odb_backend* b) {
   return reinterpret_cast<ReadOnlyBackend*>(b)->inner;
 }
 
-// Whether a read that found nothing should be retried after rescanning the pack
-// directory: the object may have moved since the scan (`git gc --auto`, which a large
-// `git commit` starts in the background, packs the loose objects and deletes them while
-// the tick runs). A read of an object that exists is expected to succeed, so this costs
-// a rescan only when something moved; existence checks (made before every write) never
-// rescan.
-bool rescanned(git_odb_backend* in, int rc) {
-  if (rc != GIT_ENOTFOUND || in->refresh == nullptr) return false;
+// The pack backend to read again from when `rc` says the object is nowhere, after a
+// rescan of the pack directory; nullptr when there is nothing to retry.
+git_odb_backend* rescanned(git_odb_backend* b, int rc) {
+  git_odb_backend* packs = reinterpret_cast<ReadOnlyBackend*>(b)->rescan;
+  if (rc != GIT_ENOTFOUND || packs == nullptr || packs->refresh == nullptr) return nullptr;
   git_error_clear();
-  return in->refresh(in) == 0;
+  return packs->refresh(packs) == 0 ? packs : nullptr;
 }
 
 int ro_read(void** data, std::size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* id) {
   git_odb_backend* in = inner_of(b);
   const int rc = in->read(data, len, type, in, id);
-  return rescanned(in, rc) ? in->read(data, len, type, in, id) : rc;
+  git_odb_backend* packs = rescanned(b, rc);
+  return packs != nullptr ? packs->read(data, len, type, packs, id) : rc;
 }
+
 int ro_read_prefix(git_oid* out, void** data, std::size_t* len, git_object_t* type, git_odb_backend* b,
                    const git_oid* prefix, std::size_t n) {
   git_odb_backend* in = inner_of(b);
   const int rc = in->read_prefix(out, data, len, type, in, prefix, n);
-  return rescanned(in, rc) ? in->read_prefix(out, data, len, type, in, prefix, n) : rc;
+  git_odb_backend* packs = rescanned(b, rc);
+  return packs != nullptr ? packs->read_prefix(out, data, len, type, packs, prefix, n) : rc;
 }
+
 int ro_read_header(std::size_t* len, git_object_t* type, git_odb_backend* b, const git_oid* id) {
   git_odb_backend* in = inner_of(b);
   const int rc = in->read_header(len, type, in, id);
-  return rescanned(in, rc) ? in->read_header(len, type, in, id) : rc;
+  git_odb_backend* packs = rescanned(b, rc);
+  return packs != nullptr ? packs->read_header(len, type, packs, id) : rc;
 }
+
 int ro_exists(git_odb_backend* b, const git_oid* id) {
   git_odb_backend* in = inner_of(b);
   return in->exists(in, id);
@@ -96,9 +104,11 @@ void ro_free(git_odb_backend* b) {
 }
 
 // Adds `inner` to `odb` behind a ReadOnlyBackend; takes ownership of `inner` either way.
-int add_read_only(git_odb* odb, git_odb_backend* inner, int priority) {
+// `rescan`: the pack backend a read that finds nothing rescans and retries (not owned).
+int add_read_only(git_odb* odb, git_odb_backend* inner, int priority, git_odb_backend* rescan = nullptr) {
   auto* ro = new ReadOnlyBackend{};
   ro->inner = inner;
+  ro->rescan = rescan;
   git_odb_init_backend(&ro->parent, GIT_ODB_BACKEND_VERSION);
   ro->parent.read = inner->read != nullptr ? ro_read : nullptr;
   ro->parent.read_prefix = inner->read_prefix != nullptr ? ro_read_prefix : nullptr;
@@ -158,7 +168,7 @@ Expected<std::unique_ptr<GitStore>> GitStore::open(const std::string& path) {
     if (int rc = git_odb_backend_loose(&loose, objects.c_str(), -1, 0, 0, 0); rc != 0) {
       return git_failure("opening loose objects", rc);
     }
-    if (int rc = add_read_only(odb.get(), loose, 1); rc != 0)
+    if (int rc = add_read_only(odb.get(), loose, 1, pack); rc != 0)
       return git_failure("attaching loose objects", rc);
     if (int rc = git_repository_set_odb(repo.get(), odb.get()); rc != 0) {
       return git_failure("installing the object database", rc);
