@@ -21,6 +21,7 @@ wait_for() {  # wait_for SECONDS CMD...: polls CMD every 0.1 s
 ticks() { grep -c "^next tick in" "$T/watch.out" 2>/dev/null || true; }
 ticks_at_least() { [ "$(ticks)" -ge "$1" ]; }
 
+rm -f "$T/watch.out" "$T/watch.err"  # truncated here: a background redirection lags
 "$CAIRN" tick --watch --max-sleep 1 --only nothing-here >"$T/watch.out" 2>"$T/watch.err" &
 pid=$!
 wait_for 10 kill -0 $pid 2>/dev/null
@@ -29,6 +30,7 @@ rc=0; wait $pid || rc=$?
 [ $rc -eq 2 ] && ok "--watch ends at once on a usage error (exit 2)" || bad "--watch --only unknown exited $rc, wanted 2"
 
 # 1. Ticks by the timer (every campaign each time: --force), then SIGTERM during a tick.
+rm -f "$T/watch.out" "$T/watch.err"  # truncated here: a background redirection lags
 "$CAIRN" tick --watch --force --max-sleep 1 >"$T/watch.out" 2>"$T/watch.err" &
 pid=$!
 if wait_for 20 ticks_at_least 2; then ok "--watch ticked twice on its own (cadence capped at 1 s)"; else
@@ -52,10 +54,12 @@ expect_grep "  ... the file says done" "^\| 0 \| run .*\| done " campaigns/c1/WO
 git fsck --no-progress >/dev/null 2>&1 && ok "  ... git fsck is clean" || bad "git fsck reports problems"
 
 # 2. SIGHUP wakes a long sleep at once.
+rm -f "$T/watch.out" "$T/watch.err"  # truncated here: a background redirection lags
 "$CAIRN" tick --watch >"$T/watch.out" 2>"$T/watch.err" &
 pid=$!
 wait_for 10 grep -q "^watch: sleeping" "$T/watch.out" || bad "no first tick"
-[ "$(ticks)" -eq 1 ] && ok "--watch without a cap: one tick, then a long sleep" || bad "$(ticks) ticks"
+[ "$(ticks)" -eq 1 ] && ok "--watch without a cap: one tick, then a long sleep" ||
+  { bad "$(ticks) ticks"; sed 's/^/    /' "$T/watch.out" "$T/watch.err"; }
 kill -HUP $pid
 if wait_for 10 ticks_at_least 2; then ok "SIGHUP ticks at once"; else bad "SIGHUP did not wake the loop"; fi
 kill -TERM $pid
@@ -68,6 +72,7 @@ rc=0; wait $pid || rc=$?
 # sleep asks the remote every --poll seconds.
 git init -q --bare "$T/remote.git"
 git remote add origin "$T/remote.git" && git push -q origin main
+rm -f "$T/watch.out" "$T/watch.err"  # truncated here: a background redirection lags
 "$CAIRN" tick --watch --poll 1 >"$T/watch.out" 2>"$T/watch.err" &
 pid=$!
 wait_for 10 grep -q "^watch: sleeping" "$T/watch.out" || bad "no first tick with a remote"
