@@ -73,7 +73,8 @@ void drain() {
 
 // Sleeps up to `seconds`, returning early when a signal arrives or the remote moved
 // (asked every `poll_seconds`).
-void sleep_or_signal(std::int64_t seconds, const std::function<bool()>& remote_moved, std::int64_t poll_seconds) {
+void sleep_or_signal(std::int64_t seconds, const std::function<bool()>& remote_moved,
+                     std::int64_t poll_seconds) {
   std::int64_t next_poll_ms = poll_seconds * 1000;
   timespec start{};
   clock_gettime(CLOCK_MONOTONIC, &start);
@@ -101,8 +102,8 @@ void sleep_or_signal(std::int64_t seconds, const std::function<bool()>& remote_m
 
 }  // namespace
 
-int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds, const std::function<bool()>& remote_moved,
-               std::int64_t poll_seconds) {
+int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds,
+               const std::function<bool()>& remote_moved, std::int64_t poll_seconds) {
   g_stop = 0;
   g_wake = 0;
   SignalScope signals;
