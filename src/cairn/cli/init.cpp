@@ -157,6 +157,12 @@ int run_init(const InitOptions& o) {
                *resources::get("ci/gitlab/cairn-tick.gitlab-ci.yml"), false) &&
          ok;
     if (has_ci) std::printf("  note     include ci/cairn-tick.gitlab-ci.yml from your .gitlab-ci.yml\n");
+  }
+  if (forge == "github" || forge == "gitlab") {
+    // The template cannot know the sha256 of the tarball that holds this very binary.
+    std::printf("  note     pin CAIRN_SHA256 in it to the release's SHA256SUMS line for "
+                "cairn-<version>-linux-x86_64.tar.gz\n"
+                "           (the release also attaches copies already pinned); until then the install step fails\n");
   } else {
     std::printf("forge: none detected (no github.com or GitLab remote); no CI template installed.\n"
                 "       run ticks from cron on a login node: cairn init --cron (--install) prints (installs) the line\n");
