@@ -36,6 +36,9 @@ bool secret_like_key(std::string key) {
   for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   const auto last = key.rfind('.');
   key = last == std::string::npos ? key : key.substr(last + 1);
+  // A bare `key:` is a cache key in both syntaxes (actions/cache `with.key`, GitLab
+  // `cache.key`); `api_key`, `SSH_KEY`, `private-key` still count.
+  if (key == "key") return false;
   for (const char* word : {"token", "secret", "password", "passwd", "key", "credential"}) {
     if (key.find(word) != std::string::npos) return true;
   }
