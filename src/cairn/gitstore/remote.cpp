@@ -21,6 +21,15 @@ std::string env(const char* name) {
   return v != nullptr ? v : "";
 }
 
+// Whether libgit2 reaches `url` through its local transport: file:// or a path, not a
+// scheme://host URL or scp-like `host:path`.
+bool is_local_url(std::string_view url) {
+  if (url.rfind("file://", 0) == 0) return true;
+  if (url.find("://") != std::string_view::npos) return false;
+  const auto colon = url.find(':');
+  return colon == std::string_view::npos || url.find('/') < colon;
+}
+
 // What the credential and header callbacks need; lives for one fetch or push.
 struct Auth {
   std::string user;
@@ -35,6 +44,7 @@ struct Session {
   Auth* auth;
   NetworkDeadline* deadline;
   std::string refused;
+  bool reported = false;  // the server said what became of a ref we pushed
 };
 
 int on_progress(Session* s) {
@@ -72,7 +82,8 @@ Auth auth_for(Repo& repo, const std::string& url) {
           continue;
         }
         const std::string_view prefix = name.substr(5, name.size() - 5 - kSuffix.size());
-        if (url.rfind(prefix, 0) == 0 && e->value != nullptr && *e->value != '\0') a.headers.emplace_back(e->value);
+        if (url.rfind(prefix, 0) == 0 && e->value != nullptr && *e->value != '\0')
+          a.headers.emplace_back(e->value);
       }
       git_config_iterator_free(it);
     }
@@ -111,14 +122,17 @@ void set_callbacks(git_remote_callbacks& c, Session& s) {
                                 void* payload) { return on_progress(static_cast<Session*>(payload)); };
   // libgit2 returns 0 for a ref the server refused; the status arrives here.
   c.push_update_reference = [](const char* /*ref*/, const char* status, void* payload) {
-    if (status != nullptr) static_cast<Session*>(payload)->refused = status;
+    auto* session = static_cast<Session*>(payload);
+    session->reported = true;
+    if (status != nullptr) session->refused = status;
     return 0;
   };
   c.payload = &s;
 }
 
 // The error of a failed network call, one line, secrets removed.
-Error network_failure(std::string_view doing, const std::string& url, int rc, const NetworkDeadline& deadline) {
+Error network_failure(std::string_view doing, const std::string& url, int rc,
+                      const NetworkDeadline& deadline) {
   const git_error* e = git_error_last();
   std::string why = e != nullptr && e->message != nullptr ? e->message : fmt::format("libgit2 error {}", rc);
   if (auto nl = why.find('\n'); nl != std::string::npos) why.resize(nl);
@@ -173,7 +187,8 @@ Expected<util::Captured> run_git(Repo& repo, const std::string& url, std::vector
   opts.env = {"GIT_TERMINAL_PROMPT=0", "GIT_ASKPASS=true", "LC_ALL=C"};
   // The bound libgit2's calls get from NetworkDeadline, for git's http transport (other
   // transports: the 5 minutes below).
-  const auto idle = std::chrono::duration_cast<std::chrono::seconds>(network_timeout() + std::chrono::milliseconds(999));
+  const auto idle =
+      std::chrono::duration_cast<std::chrono::seconds>(network_timeout() + std::chrono::milliseconds(999));
   opts.env.push_back("GIT_HTTP_LOW_SPEED_LIMIT=1");
   opts.env.push_back(fmt::format("GIT_HTTP_LOW_SPEED_TIME={}", idle.count()));
   if (!auth.token.empty() && url.rfind("http", 0) == 0) {
@@ -223,24 +238,27 @@ Expected<std::string> attach_head(Repo& repo, const RemoteBranch& where) {
   const std::string current = CAIRN_TRY(repo.current_branch());
   if (current == where.branch) return std::string();
   if (!current.empty()) {
-    return fmt::format("ticks act on branch `{}` (cairn.yaml `branch`), but `{}` is checked out", where.branch,
-                       current);
+    return fmt::format("ticks act on branch `{}` (cairn.yaml `branch`), but `{}` is checked out",
+                       where.branch, current);
   }
   const auto head = CAIRN_TRY(repo.head_oid());
   if (!head) return fmt::format("HEAD is detached and unborn; ticks act on branch `{}`", where.branch);
   const std::string ci_branch = env("CI_COMMIT_BRANCH");
   if (!ci_branch.empty() && ci_branch != where.branch) {
-    return fmt::format("this checkout is a pipeline of branch `{}` (CI_COMMIT_BRANCH); ticks act on `{}` "
-                       "(cairn.yaml `branch`): run the tick job only for that branch",
-                       ci_branch, where.branch);
+    return fmt::format(
+        "this checkout is a pipeline of branch `{}` (CI_COMMIT_BRANCH); ticks act on `{}` "
+        "(cairn.yaml `branch`): run the tick job only for that branch",
+        ci_branch, where.branch);
   }
   const std::string tracking = fmt::format("refs/remotes/{}/{}", where.remote, where.branch);
   git_oid tracked{};
-  const bool at_tip = git_reference_name_to_id(&tracked, repo.raw(), tracking.c_str()) == 0 && hex(tracked) == *head;
+  const bool at_tip =
+      git_reference_name_to_id(&tracked, repo.raw(), tracking.c_str()) == 0 && hex(tracked) == *head;
   if (ci_branch.empty() && !at_tip) {
-    return fmt::format("HEAD is detached at {}, which is not the tip of {}/{}; ticks act on branch `{}` (cairn.yaml "
-                       "`branch`): check it out, or set CI_COMMIT_BRANCH={} when this is that branch's pipeline",
-                       head->substr(0, 12), where.remote, where.branch, where.branch, where.branch);
+    return fmt::format(
+        "HEAD is detached at {}, which is not the tip of {}/{}; ticks act on branch `{}` (cairn.yaml "
+        "`branch`): check it out, or set CI_COMMIT_BRANCH={} when this is that branch's pipeline",
+        head->substr(0, 12), where.remote, where.branch, where.branch, where.branch);
   }
   const std::string local_ref = "refs/heads/" + where.branch;
   git_oid local{};
@@ -249,7 +267,8 @@ Expected<std::string> attach_head(Repo& repo, const RemoteBranch& where) {
     git_oid at{};
     git_oid_fromstr(&at, head->c_str());
     git_reference* raw_ref = nullptr;
-    if (int rc = git_reference_create(&raw_ref, repo.raw(), local_ref.c_str(), &at, 0, "cairn: attach detached HEAD");
+    if (int rc = git_reference_create(&raw_ref, repo.raw(), local_ref.c_str(), &at, 0,
+                                      "cairn: attach detached HEAD");
         rc != 0) {
       return git_failure("creating " + local_ref, rc);
     }
@@ -288,8 +307,9 @@ Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where) {
     if (r.exit != 0) {
       // "couldn't find remote ref": the remote has no such branch yet.
       if (r.err.find("couldn't find remote ref") != std::string::npos) return std::string();
-      return fail(util::redact(fmt::format("fetching {} from {}: {}", where.branch, remote.url, first_line(r.err))),
-                  ExitCode::unreachable);
+      return fail(
+          util::redact(fmt::format("fetching {} from {}: {}", where.branch, remote.url, first_line(r.err))),
+          ExitCode::unreachable);
     }
   } else {
     char* specs[] = {const_cast<char*>(spec.c_str())};
@@ -307,7 +327,8 @@ Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where) {
   return hex(oid);
 }
 
-std::string deepen(Repo& repo, const RemoteBranch& where, std::optional<std::chrono::system_clock::time_point> since) {
+std::string deepen(Repo& repo, const RemoteBranch& where,
+                   std::optional<std::chrono::system_clock::time_point> since) {
   if (!repo.is_shallow()) return "";
   auto remote = open_remote(repo, where.remote);
   std::string why;
@@ -347,10 +368,12 @@ std::string deepen(Repo& repo, const RemoteBranch& where, std::optional<std::chr
 
 Expected<bool> remote_moved(Repo& repo, const RemoteBranch& where) {
   auto remote = CAIRN_TRY(open_remote(repo, where.remote));
-  auto r = CAIRN_TRY(run_git(repo, remote.url, {"ls-remote", "--heads", where.remote, "refs/heads/" + where.branch}));
+  auto r = CAIRN_TRY(
+      run_git(repo, remote.url, {"ls-remote", "--heads", where.remote, "refs/heads/" + where.branch}));
   if (r.exit != 0) {
-    return fail(util::redact(fmt::format("asking {} for {}: {}", remote.url, where.branch, first_line(r.err))),
-                ExitCode::unreachable);
+    return fail(
+        util::redact(fmt::format("asking {} for {}: {}", remote.url, where.branch, first_line(r.err))),
+        ExitCode::unreachable);
   }
   const std::string remote_tip = r.out.substr(0, r.out.find_first_of(" \t\n"));
   git_oid seen{};
@@ -362,7 +385,8 @@ Expected<bool> remote_moved(Repo& repo, const RemoteBranch& where) {
 Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::string& tip) {
   if (tip.empty()) return 0;
   git_oid target{};
-  if (git_oid_fromstr(&target, tip.c_str()) != 0) return fail("not a commit id: " + tip, ExitCode::unreachable);
+  if (git_oid_fromstr(&target, tip.c_str()) != 0)
+    return fail("not a commit id: " + tip, ExitCode::unreachable);
   const std::string local_ref = "refs/heads/" + where.branch;
   git_oid local{};
   const bool unborn = git_reference_name_to_id(&local, repo.raw(), local_ref.c_str()) != 0;
@@ -379,10 +403,11 @@ Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::stri
       if (record.empty()) continue;
       const std::string id = record.substr(0, record.find('\n'));
       if (record.find("\nCairn-Campaign: ") == std::string::npos) {
-        return fail(fmt::format("local commit {} is not on {}/{}: push it (or rebase it onto the remote) before "
-                                "ticking",
-                                id.substr(0, 12), where.remote, where.branch),
-                    ExitCode::unreachable);
+        return fail(
+            fmt::format("local commit {} is not on {}/{}: push it (or rebase it onto the remote) before "
+                        "ticking",
+                        id.substr(0, 12), where.remote, where.branch),
+            ExitCode::unreachable);
       }
       ++dropped;
     }
@@ -398,15 +423,17 @@ Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::stri
     git_oid oid{};
     while (git_revwalk_next(&oid, walk.get()) == 0) {
       git_commit* raw_commit = nullptr;
-      if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &oid); rc != 0) return git_failure("reading a commit", rc);
+      if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &oid); rc != 0)
+        return git_failure("reading a commit", rc);
       CommitPtr commit(raw_commit);
       if (!is_cairn_commit(commit.get())) {
         const char* summary = git_commit_summary(commit.get());
-        return fail(fmt::format("local commit {} \"{}\" is not on {}/{}: push it (or rebase it onto the remote) "
-                                "before ticking",
-                                hex(oid).substr(0, 12), summary != nullptr ? summary : "", where.remote,
-                                where.branch),
-                    ExitCode::unreachable);
+        return fail(
+            fmt::format("local commit {} \"{}\" is not on {}/{}: push it (or rebase it onto the remote) "
+                        "before ticking",
+                        hex(oid).substr(0, 12), summary != nullptr ? summary : "", where.remote,
+                        where.branch),
+            ExitCode::unreachable);
       }
       ++dropped;
     }
@@ -418,7 +445,8 @@ Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::stri
   ObjectPtr obj(raw_obj);
   if (unborn) {
     git_reference* raw_ref = nullptr;
-    if (int rc = git_reference_create(&raw_ref, repo.raw(), local_ref.c_str(), &target, 1, "cairn: start at remote tip");
+    if (int rc = git_reference_create(&raw_ref, repo.raw(), local_ref.c_str(), &target, 1,
+                                      "cairn: start at remote tip");
         rc != 0) {
       return git_failure("creating " + local_ref, rc);
     }
@@ -448,8 +476,9 @@ Expected<bool> push_branch(Repo& repo, const RemoteBranch& where) {
       if (nl == std::string::npos) break;
       at = nl + 1;
     }
-    return fail(util::redact(fmt::format("pushing {} to {}: {}", where.branch, remote.url, first_line(r.err))),
-                ExitCode::unreachable);
+    return fail(
+        util::redact(fmt::format("pushing {} to {}: {}", where.branch, remote.url, first_line(r.err))),
+        ExitCode::unreachable);
   }
   Auth auth = auth_for(repo, remote.url);
   std::vector<char*> header_storage;
@@ -460,6 +489,7 @@ Expected<bool> push_branch(Repo& repo, const RemoteBranch& where) {
   char* specs[] = {const_cast<char*>(spec.c_str())};
   git_strarray refspecs{specs, 1};
   std::string refused;  // the server's reason, when it refused the update
+  bool reported = false;
   {
     NetworkDeadline deadline;
     Session session{&auth, &deadline, {}};
@@ -476,19 +506,27 @@ Expected<bool> push_branch(Repo& repo, const RemoteBranch& where) {
       return network_failure("pushing " + where.branch + " to", remote.url, rc, deadline);
     }
     refused = session.refused;
+    reported = session.reported;
   }
   if (!refused.empty()) return false;
-  // Not every transport reports a ref the server failed to update (two pushes that
-  // both passed the fast-forward check, one losing the ref lock): believe only the
-  // remote's tip. Our commit is on it, or under a commit someone pushed since.
+  // A smart server (git://, http(s)://, ssh) moves the ref under its lock only from the
+  // old value we sent, and reports each ref: "ok" is final, and costs no second round
+  // trip. libgit2's local transport (a path or file:// remote) reports too, but
+  // overwrites the ref without comparing, so two racing pushes that both passed the
+  // fast-forward check both hear "ok"; and a transport that says nothing proves
+  // nothing. There, believe only the remote's tip: our commit is on it, or under a
+  // commit someone pushed since.
+  if (reported && !is_local_url(remote.url)) return true;
   git_oid pushed{};
-  if (int rc2 = git_reference_name_to_id(&pushed, repo.raw(), ("refs/heads/" + where.branch).c_str()); rc2 != 0) {
+  if (int rc2 = git_reference_name_to_id(&pushed, repo.raw(), ("refs/heads/" + where.branch).c_str());
+      rc2 != 0) {
     return git_failure("resolving the pushed branch", rc2);
   }
   const std::string tip = CAIRN_TRY(fetch_tip(repo, where));
   git_oid remote_tip{};
   if (tip.empty() || git_oid_fromstr(&remote_tip, tip.c_str()) != 0) return false;
-  return git_oid_equal(&remote_tip, &pushed) || git_graph_descendant_of(repo.raw(), &remote_tip, &pushed) == 1;
+  return git_oid_equal(&remote_tip, &pushed) ||
+         git_graph_descendant_of(repo.raw(), &remote_tip, &pushed) == 1;
 }
 
 }  // namespace cairn::gitstore
