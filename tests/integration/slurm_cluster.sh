@@ -366,7 +366,7 @@ deploy:
   fi
   git log --format=%B >"$T/log.txt"
   expect_grep "fail escalated" '^escalation_required: true' "campaigns/fail-$u/WORKFLOW.md"
-  expect_grep "fail classified in the failure log" '^\| [0-9-]+ \| run +\| unclassified +\| job [0-9]+: FAILED' \
+  expect_grep "fail classified in the failure log" '^\| [0-9-]+ \| run +\| unclassified +\| job [0-9]+: (pool [^;]+; )?FAILED' \
     "campaigns/fail-$u/WORKFLOW.md"
   expect_grep "the failure commit names the exit code" "^Job [0-9]+ ended failed with exit code 3 \(FAILED\)" "$T/log.txt"
   expect_grep "the escalation commit names the class" '^Cairn-Error-Class: unclassified$' "$T/log.txt"

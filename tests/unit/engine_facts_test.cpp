@@ -246,6 +246,19 @@ TEST(EngineFacts, ParseFailureNote) {
   EXPECT_EQ(n.job, "9");
   EXPECT_EQ(n.tasks, "1,2");
   EXPECT_EQ(n.nodes, "gpu[1-2]");
+  // The pool and the web page of an OSMO workflow, read back the same way; a pool a
+  // human garbled reads as empty.
+  const std::string osmo = format_failure_note(
+      FailureNote{"oom-train-1", "", "", "h100-east", "https://osmo.example.com/workflows/oom-train-1"},
+      "OOMKilled");
+  EXPECT_EQ(
+      osmo,
+      "job oom-train-1: pool h100-east; link https://osmo.example.com/workflows/oom-train-1; OOMKilled");
+  const FailureNote o = parse_failure_note(osmo);
+  EXPECT_EQ(o.job, "oom-train-1");
+  EXPECT_EQ(o.pool, "h100-east");
+  EXPECT_EQ(o.link, "https://osmo.example.com/workflows/oom-train-1");
+  EXPECT_EQ(parse_failure_note("job x: pool h100 east; y").pool, "");
 }
 
 TEST(EngineFacts, NormalizedRemote) {

@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cairn/engine/facts.hpp>
 #include <cairn/parse/condition.hpp>
 #include <cairn/util/time.hpp>
 
@@ -239,6 +240,53 @@ INSTANTIATE_TEST_SUITE_P(
                            {},
                            [](const Action& a) {
                              EXPECT_NE(as<Wait>(a).note.find("waits"), std::string::npos);
+                           }},
+                      // The OSMO seed's Mode 1 return: where it ran, the web page, the outputs.
+                      Case{"ADoneJobNamesItsPoolLinkAndOutputs",
+                           campaign(stage("run", Status::running, "wf-1")),
+                           [] {
+                             Observed o = with_job(ended(JobState::completed, 0));
+                             o.job->pool = "h100-east";
+                             o.job->link = "https://osmo.example.com/workflows/wf-1";
+                             o.spec = SpecInfo{{"s3://b/out/", "dataset model"}};
+                             return o;
+                           }(),
+                           [](const Action& a) {
+                             const auto& c = as<Commit>(a);
+                             ASSERT_EQ(c.moves.size(), 1u);
+                             const auto& body = c.moves[0].transition.body;
+                             ASSERT_EQ(body.size(), 2u);
+                             EXPECT_EQ(body[0],
+                                       "Job wf-1 completed on h100-east "
+                                       "(https://osmo.example.com/workflows/wf-1); exit "
+                                       "condition \"exit=0\" holds.");
+                             EXPECT_EQ(body[1], "Outputs: s3://b/out/, dataset model.");
+                             ASSERT_TRUE(c.moves[0].learning);
+                             EXPECT_EQ(c.moves[0].learning->pool, "h100-east");
+                             EXPECT_EQ(c.moves[0].learning->job,
+                                       "wf-1 https://osmo.example.com/workflows/wf-1");
+                           }},
+                      Case{"AFailureRowIsAJobReferenceWithPoolAndLink",
+                           campaign(stage("run", Status::running, "wf-1")),
+                           [] {
+                             Observed o = with_job(ended(JobState::timeout, 1), {{200, "timeout"}});
+                             o.job->pool = "h100-east";
+                             o.job->link = "https://osmo.example.com/workflows/wf-1";
+                             return o;
+                           }(),
+                           [](const Action& a) {
+                             const auto& c = as<Commit>(a);
+                             ASSERT_FALSE(c.moves.empty());
+                             ASSERT_EQ(c.moves[0].failures.size(), 1u);
+                             const std::string& msg = c.moves[0].failures[0].message;
+                             EXPECT_EQ(msg.rfind("job wf-1: pool h100-east; link "
+                                                 "https://osmo.example.com/workflows/wf-1; ",
+                                                 0),
+                                       0u)
+                                 << msg;
+                             const FailureNote note = parse_failure_note(msg);
+                             EXPECT_EQ(note.pool, "h100-east");
+                             EXPECT_EQ(note.link, "https://osmo.example.com/workflows/wf-1");
                            }}),
     [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
 

@@ -141,6 +141,37 @@ TEST(OsmoParse, SubmitOutputTextAndJson) {
   EXPECT_FALSE(parse_submit_output("nothing here"));
 }
 
+TEST(OsmoParse, SubmitResponseCarriesTheLinks) {
+  auto r = parse_submit_response(fixture("submit_response.txt"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->id, "gr00t-train-1");
+  EXPECT_EQ(r->overview, "https://osmo.example.com/workflows/gr00t-train-1");
+  EXPECT_EQ(r->dashboard, "https://k8s.example.com/dashboard/gr00t-train-1");
+  auto j =
+      parse_submit_response(R"({"name": "hello-osmo-3", "overview": "https://x/workflows/hello-osmo-3"})");
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->overview, "https://x/workflows/hello-osmo-3");
+  EXPECT_EQ(j->dashboard, "");
+}
+
+TEST(OsmoParse, OutputsTheYamlDeclares) {
+  EXPECT_EQ(workflow_outputs(fixture("workflow_spec_template.yaml")),
+            (std::vector<std::string>{"s3://my-bucket/gr00t-train-1-output/"}));
+  EXPECT_EQ(workflow_outputs(
+                "workflow:\n  name: x\n  tasks:\n  - name: a\n    outputs:\n    - dataset: {name: "
+                "trained-model}\n    - url: s3://b/x/\n  - name: b\n    outputs:\n    - url: s3://b/x/\n"),
+            (std::vector<std::string>{"dataset trained-model", "s3://b/x/"}));
+  EXPECT_TRUE(workflow_outputs("workflow: {name: x, tasks: [{name: a}]}").empty());
+  EXPECT_TRUE(workflow_outputs("workflow: [unclosed").empty());
+}
+
+TEST(OsmoParse, QueryNamesThePoolAndTheOverview) {
+  auto js = parse_workflow_query(fixture("workflow_query_oom.json"));
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->pool, "h100-east");
+  EXPECT_EQ(js->link, "https://osmo.example.com/workflows/oom-train-1");
+}
+
 TEST(OsmoParse, EveryDocumentedStatusMaps) {
   const std::map<std::string, JobState> cases = {
       {"PENDING", JobState::pending},       {"WAITING", JobState::pending},
@@ -307,6 +338,14 @@ TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
                                                   "epochs=10", "--set", "num_gpu=4", "--format-type", "json"}));
   EXPECT_NE(s.last_pool_choice().find("h100-east"), std::string::npos);
   EXPECT_EQ(read(OsmoScheduler::state_file(m_dir.string(), req.key)), "gr00t-train-1\n");
+  // The seed's Mode 1 return, for the submit commit: pool and why, links, outputs.
+  const auto notes = s.submit_notes("gr00t-train-1");
+  ASSERT_EQ(notes.size(), 4u);
+  EXPECT_EQ(notes[0], "Pool: h100-east (chosen: " + s.last_pool_choice() + ")");
+  EXPECT_EQ(notes[1], "Overview: https://osmo.example.com/workflows/gr00t-train-1");
+  EXPECT_EQ(notes[2], "Dashboard: https://k8s.example.com/dashboard/gr00t-train-1");
+  EXPECT_EQ(notes[3], "Outputs: s3://my-bucket/gr00t-train-1-output/");
+  EXPECT_TRUE(s.submit_notes("other-1").empty());
 
   // The key is found again, and a second submit adopts instead of submitting.
   auto found = s.find(req.key);

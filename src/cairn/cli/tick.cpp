@@ -189,6 +189,12 @@ class FaultInjectingScheduler : public engine::Scheduler {
     if (id) m_fault.reached("exit-after-submit");
     return id;
   }
+  std::vector<std::string> submit_notes(const std::string& id) const override {
+    return m_inner.submit_notes(id);
+  }
+  std::optional<engine::SpecInfo> inspect(const engine::SubmitRequest& request) const override {
+    return m_inner.inspect(request);
+  }
   Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& ids) override {
     return m_inner.status(ids);
   }

@@ -147,9 +147,16 @@ std::string cancel_offer_prefix(const std::string& job_id) {
 
 std::string format_failure_note(std::string_view job, std::string_view tasks, std::string_view nodes,
                                 std::string_view message) {
-  std::string out = fmt::format("job {}: ", job);
-  if (!tasks.empty()) out += fmt::format("{} {}; ", kTasksWord, tasks);
-  if (!nodes.empty()) out += fmt::format("{} {}; ", kNodesWord, nodes);
+  return format_failure_note(FailureNote{std::string(job), std::string(tasks), std::string(nodes), {}, {}},
+                             message);
+}
+
+std::string format_failure_note(const FailureNote& note, std::string_view message) {
+  std::string out = fmt::format("job {}: ", note.job);
+  if (!note.tasks.empty()) out += fmt::format("{} {}; ", kTasksWord, note.tasks);
+  if (!note.nodes.empty()) out += fmt::format("{} {}; ", kNodesWord, note.nodes);
+  if (!note.pool.empty()) out += fmt::format("{} {}; ", kPoolWord, note.pool);
+  if (!note.link.empty()) out += fmt::format("{} {}; ", kLinkWord, note.link);
   out += message;
   return out;
 }
@@ -165,6 +172,8 @@ FailureNote parse_failure_note(std::string_view text) {
   }
   note.tasks = row_note(text, kTasksWord, kTaskChars);
   note.nodes = row_note(text, kNodesWord, kNodeChars);
+  note.pool = row_note(text, kPoolWord, kPoolChars);
+  note.link = row_note(text, kLinkWord, kLinkChars);
   return note;
 }
 

@@ -87,16 +87,24 @@ std::string cancel_offer_prefix(const std::string& job_id);
 // ---- the failure note -------------------------------------------------------------
 
 // What a failure-log message says about the failed attempt, ahead of the evidence:
-// "job 41: tasks 3,7; nodes c07; DUE TO TIME LIMIT". A retry reads the tasks back (an
-// array resubmits only those) and, after `exclude-node`, the nodes to avoid.
+// "job 41: tasks 3,7; nodes c07; DUE TO TIME LIMIT", and on OSMO "job oom-train-1: pool
+// h100-east; link https://...; ...". A retry reads the tasks back (an array resubmits
+// only those), after `exclude-node` the nodes to avoid, and the pool it goes back to.
 inline constexpr std::string_view kTasksWord = "tasks";
 inline constexpr std::string_view kNodesWord = "nodes";
+inline constexpr std::string_view kPoolWord = "pool";
+inline constexpr std::string_view kLinkWord = "link";
 // The characters a tasks note may hold (array indices) and a nodes note (hostlist
 // notation, "c[01-03],gpu2"); a note with anything else was edited by hand and reads as
 // empty, so it never reaches a scheduler's command line.
 inline constexpr std::string_view kTaskChars = "0123456789,";
 inline constexpr std::string_view kNodeChars =
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.[],";
+// A pool name (a Kubernetes-style name) and a link (a URL without spaces or ';').
+inline constexpr std::string_view kPoolChars =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+inline constexpr std::string_view kLinkChars =
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~:/?#[]@!$&'()*+,=%";
 
 // "job 41: tasks 3,7; nodes c07; MESSAGE": the notes only when non-empty ("job 41:
 // MESSAGE" for a single job that failed on no node worth naming). Not escaped for a
@@ -108,7 +116,12 @@ struct FailureNote {
   std::string job;    // "41"; empty when the text does not start with "job <id>:"
   std::string tasks;  // "3,7"; empty when absent or holding anything but kTaskChars
   std::string nodes;  // "c07"; empty when absent or holding anything but kNodeChars
+  std::string pool;   // where the attempt ran, when the scheduler said (kPoolChars)
+  std::string link;   // the job's web page, when the scheduler has one (kLinkChars)
 };
+
+// "job ID: tasks T; nodes N; pool P; link URL; MESSAGE", each note only when non-empty.
+std::string format_failure_note(const FailureNote& note, std::string_view message);
 
 // Reads back what format_failure_note() wrote. Tolerant: a note is found after ": " or
 // "; " and ends at the next ';' (a note that ends the text, with no ';' after it, is not

@@ -341,8 +341,11 @@ class Planner {
     if (auto* e = std::get_if<Error>(&met)) return unchecked(stage, "exit", *e);
     if (const auto& why = std::get<std::string>(met); !why.empty()) return fail_stage(stage, status, why);
     Move m = move(stage, "running", "done");
-    m.transition.body.push_back(
-        fmt::format("Job {} completed; exit condition \"{}\" holds.", stage.job_id, stage.exit));
+    m.transition.body.push_back(fmt::format("Job {} completed{}; exit condition \"{}\" holds.", stage.job_id,
+                                            where(status), stage.exit));
+    if (m_seen.spec && !m_seen.spec->outputs.empty()) {
+      m.transition.body.push_back(fmt::format("Outputs: {}.", fmt::join(m_seen.spec->outputs, ", ")));
+    }
     add_spend(m, status);
     m.learning = learning(stage, status);
     resolve_failures(stage, m);
@@ -425,13 +428,14 @@ class Planner {
     }
     const std::int64_t cadence = cadence_for_expect(expect);
     Move m = move(stage, "running", "running");
-    m.transition.body.push_back(fmt::format("Job {} still {} at {}.", stage.job_id, to_string(status.state),
-                                            util::clock_time(m_policy.now)));
-    m.actions.push_back({std::string(kActionPrefix),
-                         fmt::format("{} job {} ({}) {} at {}; next check ≈ {}", kActionPrefix, stage.job_id,
-                                     stage.name, to_string(status.state), util::clock_time(m_policy.now),
-                                     util::clock_time(m_policy.now + std::chrono::seconds(cadence))),
-                         false});
+    m.transition.body.push_back(fmt::format("Job {} still {}{} at {}.", stage.job_id, to_string(status.state),
+                                            where(status), util::clock_time(m_policy.now)));
+    m.actions.push_back(
+        {std::string(kActionPrefix),
+         fmt::format("{} job {} ({}) {}{} at {}; next check ≈ {}", kActionPrefix, stage.job_id, stage.name,
+                     to_string(status.state), where(status), util::clock_time(m_policy.now),
+                     util::clock_time(m_policy.now + std::chrono::seconds(cadence))),
+         false});
     return Commit{{std::move(m)}, false};
   }
 
@@ -450,11 +454,14 @@ class Planner {
     // same node shows), or a fix that avoids them (retry_excluded_nodes).
     const bool node_failure = status.state == JobState::node_fail || status.state == JobState::boot_fail;
     const std::string nodes = !status.nodes.empty() && (node_failure || d.excludes_nodes) ? status.nodes : "";
+    // The pool and the job's web page make the row a job reference a human can follow
+    // (and the pool is where a retry goes back to).
+    const FailureNote note{stage.job_id, failed_task_list(status), nodes, status.pool, status.link};
     doc::FailureRow row{
         util::date(m_policy.now),
         stage.name,
         d.error_class,
-        cell_text(format_failure_note(stage.job_id, failed_task_list(status), nodes, d.message)),
+        cell_text(format_failure_note(note, d.message), 120 + status.pool.size() + status.link.size()),
         cell_text(d.action()),
         d.kind == Decision::Kind::escalate ? "ESCALATED" : std::string(kRetrying)};
     m.transition.failure = row;
@@ -504,6 +511,15 @@ class Planner {
     return m;
   }
 
+  // " on POOL (LINK)": where the scheduler says the job is, for the commit and the
+  // action item; "" when it says nothing.
+  static std::string where(const JobStatus& status) {
+    std::string out;
+    if (!status.pool.empty()) out += fmt::format(" on {}", status.pool);
+    if (!status.link.empty()) out += fmt::format(" ({})", status.link);
+    return out;
+  }
+
   // ---- learning ---------------------------------------------------------------
 
   // The stage is done: its earlier failures that were retried are resolved. Each gets
@@ -527,7 +543,7 @@ class Planner {
     row.date = util::date(m_policy.now);
     row.stage = stage.name;
     row.backend = backend(stage);
-    row.job = stage.job_id;
+    row.job = status.link.empty() ? stage.job_id : fmt::format("{} {}", stage.job_id, status.link);
     if (s != nullptr) {
       row.pool = !s->pool.empty() ? s->pool : s->resources.partition;
       row.resources = resources_text(s->resources);
@@ -957,7 +973,7 @@ std::optional<TimePoint> announced_since(const doc::Workflow& wf, const JobKey& 
 }
 
 Move submitted(const doc::Workflow& wf, const Submit& submit, const std::string& job, const JobKey& key,
-               bool adopted, TimePoint now) {
+               bool adopted, TimePoint now, const std::vector<std::string>& notes) {
   const doc::Stage* stage = wf.stage(submit.stage);
   Move m;
   doc::Stage fallback;
@@ -976,6 +992,7 @@ Move submitted(const doc::Workflow& wf, const Submit& submit, const std::string&
                 job, key.str(), key.attempt,
                 submit.only_tasks.empty() ? "" : fmt::format(", array tasks {} only", submit.only_tasks),
                 submit.not_on.empty() ? "" : fmt::format(", not on {}", submit.not_on)));
+  for (const auto& line : notes) t.body.push_back(line);
   m.cells.push_back({submit.stage, doc::Column::job_id, job});
   m.cells.push_back({submit.stage, doc::Column::started, util::table_time(now)});
   m.cells.push_back({submit.stage, doc::Column::status, "running"});

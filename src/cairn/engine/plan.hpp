@@ -68,6 +68,7 @@ struct Observed {
   bool backend_down = false;      // its batched status query failed this tick
   bool outputs_are_files = true;  // Scheduler::outputs_are_files()
   std::optional<JobStatus> job;   // the stage's job as the status query answered; nullopt: not reported
+  std::optional<SpecInfo> spec;   // what the stage's job spec declares (Scheduler::inspect), if read
   // Answers to the probes a Need asked, by probe (kind, glob or command), about the dir
   // the Need named; or why the dir could not be probed.
   std::map<std::pair<Probe::Kind, std::string>, ProbeAnswer> probes;
@@ -164,9 +165,10 @@ Move intent(const doc::Workflow& wf, const doc::Stage& stage, const JobKey& key,
 // When cairn's action item announces a submit of `key`: since when; nullopt when none.
 std::optional<TimePoint> announced_since(const doc::Workflow& wf, const JobKey& key);
 
-// The transition that records `job` (submitted, or `adopted`) as the stage's job.
+// The transition that records `job` (submitted, or `adopted`) as the stage's job;
+// `notes` (Scheduler::submit_notes: the pool and why, links, outputs) are lines of its body.
 Move submitted(const doc::Workflow& wf, const Submit& submit, const std::string& job, const JobKey& key,
-               bool adopted, TimePoint now);
+               bool adopted, TimePoint now, const std::vector<std::string>& notes = {});
 
 // What the tick does about one anomaly at one campaign: the seed's confidence ladder,
 // except that a systemic error escalates once (its first campaign not yet escalated)

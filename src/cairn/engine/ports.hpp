@@ -96,6 +96,8 @@ struct JobStatus {
   std::optional<TimePoint> started;
   std::optional<TimePoint> ended;
   std::string pool;  // the pool or partition the job ran in, as the scheduler reports it
+  // A web page a human opens for the job (OSMO's workflow overview); empty when none.
+  std::string link;
   // Where it ran, in the scheduler's notation: for a job that ended badly, the nodes of
   // its failed tasks (the ones `exclude-node` avoids); empty when unknown or not yet placed.
   std::string nodes;
@@ -122,6 +124,13 @@ struct Probe {
     command,  // exit status of `/bin/sh -c arg` run in the dir (bounded in time)
   } kind = Kind::count;
   std::string arg;
+};
+
+// What a stage's job spec (the file its `run:` names) declares, as far as a backend reads
+// it: for OSMO, the workflow YAML's outputs. Read from the tick's checkout, which holds
+// the spec the job was submitted from.
+struct SpecInfo {
+  std::vector<std::string> outputs;  // where the job's results go ("s3://bucket/run/", "dataset NAME")
 };
 
 struct ProbeAnswer {
@@ -164,6 +173,13 @@ class Scheduler {
   // published its intent, so only it submits this key; an implementation whose submit is
   // idempotent by itself (the local backend's run directory) may still adopt.
   virtual Expected<std::string> submit(const SubmitRequest& request) = 0;
+  // What the backend's answer to the submit that returned `job_id` said beyond the id,
+  // one line each, for the submit commit (OSMO: the pool and why, the overview and
+  // dashboard links). Empty by default and for a job this object did not submit.
+  virtual std::vector<std::string> submit_notes(const std::string& /*job_id*/) const { return {}; }
+  // What the stage's job spec declares (SpecInfo), read where `request.campaign_dir`
+  // holds it; nullopt for a backend that does not read specs or a spec it cannot read.
+  virtual std::optional<SpecInfo> inspect(const SubmitRequest& /*request*/) const { return std::nullopt; }
   // One batched query for every listed job. A job absent from the answer is unknown.
   virtual Expected<std::map<std::string, JobStatus>> status(const std::vector<std::string>& job_ids) = 0;
   // The last `lines` lines of the job's output (all tasks, concatenated), for

@@ -129,6 +129,14 @@ class CampaignRun {
     seen.backend_down = m_statuses.failed_backends.count(backend) != 0;
     if (!stage->job_id.empty()) {
       if (const JobStatus* job = m_statuses.find(backend, stage->job_id)) seen.job = *job;
+      // What the job's spec declares (OSMO: its outputs), for the commit that ends it.
+      const doc::StageSpec* spec = wf().spec(stage->name);
+      if (sched != nullptr && spec != nullptr && seen.job && is_final(seen.job->state)) {
+        SubmitRequest request;
+        request.campaign_dir = m_place.dir;
+        request.spec = *spec;
+        seen.spec = sched->inspect(request);
+      }
     }
     return seen;
   }
@@ -265,7 +273,8 @@ class CampaignRun {
                      {}, false, m_now));
       return;
     }
-    commit(submitted(wf(), s, *id, m_key, /*adopted=*/false, m_now));
+    commit(submitted(wf(), s, *id, m_key, /*adopted=*/false, m_now,
+                     pending_scheduler_for(s)->submit_notes(*id)));
   }
 
  private:

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <utility>
 
+#include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
 #include <cairn/sched/names.hpp>
@@ -451,30 +452,74 @@ Expected<JobStatus> parse_workflow_query(std::string_view text) {
   js.submitted = parse_time(j.value("submit_time", json()));
   js.started = parse_time(j.value("start_time", json()));
   js.ended = parse_time(j.value("end_time", json()));
+  js.pool = str_of(j, "pool");
+  js.link = str_of(j, "overview");
   return js;
 }
 
-std::optional<std::string> parse_submit_output(std::string_view text) {
+std::optional<OsmoSubmitted> parse_submit_response(std::string_view text) {
+  OsmoSubmitted out;
   if (auto brace = text.find('{'); brace != std::string_view::npos) {
     try {
       auto j = json::parse(text.substr(brace));
       for (const char* key : {"name", "workflow_id", "id"}) {
-        if (auto v = str_of(j, key); !v.empty()) return v;
+        if (out.id.empty()) out.id = str_of(j, key);
       }
+      out.overview = str_of(j, "overview");
+      out.dashboard = str_of(j, "dashboard_url");
+      if (!out.id.empty()) return out;
     } catch (const json::exception&) {
       // not JSON: the text form below
     }
   }
+  // "Workflow ID        - gr00t-train-1": the value follows the first '-' or ':' after
+  // the label (a URL's own ':' comes later).
+  auto value = [](std::string_view line, std::string_view label) -> std::string {
+    if (line.rfind(label, 0) != 0) return {};
+    auto rest = line.substr(label.size());
+    auto sep = rest.find_first_of("-:");
+    if (sep == std::string_view::npos || !trim(rest.substr(0, sep)).empty()) return {};
+    return std::string(trim(rest.substr(sep + 1)));
+  };
   for (auto line : lines_of(text)) {
-    if (line.rfind("Workflow ID", 0) != 0) continue;
-    auto dash = line.find('-');
-    auto colon = line.find(':');
-    auto sep = std::min(dash, colon);
-    if (sep == std::string_view::npos) continue;
-    auto id = trim(line.substr(sep + 1));
-    if (!id.empty()) return std::string(id);
+    if (auto v = value(line, "Workflow ID"); !v.empty()) out.id = v;
+    if (auto v = value(line, "Workflow Overview"); !v.empty()) out.overview = v;
+    if (auto v = value(line, "Workflow Dashboard"); !v.empty()) out.dashboard = v;
   }
-  return std::nullopt;
+  if (out.id.empty()) return std::nullopt;
+  return out;
+}
+
+std::optional<std::string> parse_submit_output(std::string_view text) {
+  auto r = parse_submit_response(text);
+  if (!r) return std::nullopt;
+  return r->id;
+}
+
+std::vector<std::string> workflow_outputs(std::string_view yaml) {
+  std::vector<std::string> out;
+  auto add = [&](std::string v) {
+    if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
+  };
+  try {
+    const YAML::Node root = YAML::Load(std::string(yaml));
+    const YAML::Node tasks = root["workflow"]["tasks"];
+    if (!tasks || !tasks.IsSequence()) return out;
+    for (const auto& task : tasks) {
+      const YAML::Node outputs = task["outputs"];
+      if (!outputs || !outputs.IsSequence()) continue;
+      for (const auto& o : outputs) {
+        if (!o.IsMap()) continue;
+        if (o["url"] && o["url"].IsScalar()) add(o["url"].as<std::string>());
+        const YAML::Node ds = o["dataset"];
+        if (ds && ds.IsMap() && ds["name"] && ds["name"].IsScalar())
+          add("dataset " + ds["name"].as<std::string>());
+      }
+    }
+  } catch (const YAML::Exception&) {
+    return {};
+  }
+  return out;
 }
 
 std::vector<std::string> event_warnings(std::string_view events) {
@@ -533,6 +578,25 @@ std::string OsmoScheduler::state_file(const std::string& campaign_dir, const eng
   return campaign_dir + "/.cairn/osmo/" + key.str();
 }
 
+std::string OsmoScheduler::spec_file(const engine::SubmitRequest& request) {
+  const std::string& run = request.spec.run;
+  return !run.empty() && run.front() == '/' ? run : request.campaign_dir + "/" + run;
+}
+
+std::vector<std::string> OsmoScheduler::submit_notes(const std::string& job_id) const {
+  auto it = m_notes.find(job_id);
+  return it == m_notes.end() ? std::vector<std::string>() : it->second;
+}
+
+std::optional<engine::SpecInfo> OsmoScheduler::inspect(const engine::SubmitRequest& request) const {
+  if (request.spec.run.empty()) return std::nullopt;
+  std::ifstream in(spec_file(request), std::ios::binary);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return engine::SpecInfo{workflow_outputs(text.str())};
+}
+
 namespace {
 
 std::optional<std::string> read_state(const std::string& path) {
@@ -568,9 +632,10 @@ Expected<std::optional<std::string>> OsmoScheduler::find(const engine::JobKey& k
   return std::optional<std::string>();
 }
 
-Expected<std::string> OsmoScheduler::pick_pool(const doc::StageSpec& spec) {
-  if (!spec.pool.empty()) return spec.pool;
-  if (!m_config.pool.empty()) return m_config.pool;
+Expected<std::pair<std::string, std::string>> OsmoScheduler::pick_pool(const doc::StageSpec& spec) {
+  if (!spec.pool.empty()) return std::pair{spec.pool, std::string("the stage's `pool:`")};
+  if (!m_config.pool.empty())
+    return std::pair{m_config.pool, std::string("the osmo backend's `pool:` in cairn.yaml")};
   auto p = CAIRN_TRY(call({m_config.osmo, "pool", "list", "--format-type", "json"}));
   if (p.exit != 0) return classify_osmo_error("osmo pool list", p);
   auto pools = CAIRN_TRY(parse_pool_list(p.out));
@@ -580,7 +645,7 @@ Expected<std::string> OsmoScheduler::pick_pool(const doc::StageSpec& spec) {
   auto choice = CAIRN_TRY(choose_pool(pools, nodes, spec.resources.gpus.value_or(0), spec.resources.gpu_type,
                                       !spec.priority.empty() ? spec.priority : m_config.priority));
   m_choice_reason = choice.reason;
-  return choice.pool;
+  return std::pair{choice.pool, "chosen: " + choice.reason};
 }
 
 Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request) {
@@ -598,13 +663,12 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
                 " exceeds the osmo backend's max_attempts " + std::to_string(m_config.max_attempts) +
                 ": a human should look at the failures before another submit");
   }
-  const std::string& run = request.spec.run;
-  if (run.empty()) return fail("stage " + key.stage + " has no run: workflow YAML for osmo");
-  const std::string file = run.front() == '/' ? run : request.campaign_dir + "/" + run;
+  if (request.spec.run.empty()) return fail("stage " + key.stage + " has no run: workflow YAML for osmo");
+  const std::string file = spec_file(request);
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return fail("workflow spec " + file + " does not exist");
 
-  const std::string pool = CAIRN_TRY(pick_pool(request.spec));
+  const auto [pool, why] = CAIRN_TRY(pick_pool(request.spec));
   // The file goes to the CLI by path and is never opened for writing here: the user's
   // YAML is what runs. Template values travel as --set, like a person would pass them.
   std::vector<std::string> argv = {m_config.osmo, "workflow", "submit", file, "--pool", pool};
@@ -628,8 +692,18 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   if (r.exit != 0 || contains(r.out, "submit failed") || contains(r.out, "ERROR:")) {
     return classify_osmo_error("osmo workflow submit", r);
   }
-  auto id = parse_submit_output(r.out);
-  if (!id) return fail("osmo workflow submit printed no workflow id: " + message_of(r), ExitCode::unreachable);
+  auto answer = parse_submit_response(r.out);
+  if (!answer)
+    return fail("osmo workflow submit printed no workflow id: " + message_of(r), ExitCode::unreachable);
+  const std::string& id = answer->id;
+  // The seed's Mode 1 return: the pool, the web link, what the workflow will produce.
+  std::vector<std::string> notes = {"Pool: " + pool + " (" + why + ")"};
+  if (!answer->overview.empty()) notes.push_back("Overview: " + answer->overview);
+  if (!answer->dashboard.empty()) notes.push_back("Dashboard: " + answer->dashboard);
+  if (auto info = inspect(request); info && !info->outputs.empty()) {
+    notes.push_back("Outputs: " + join(info->outputs, ", "));
+  }
+  m_notes[id] = std::move(notes);
 
   // Recorded before returning so a tick killed before its commit adopts this workflow.
   // A write failure only loses that protection: the workflow runs and the engine still
@@ -637,11 +711,11 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   fs::create_directories(fs::path(state).parent_path(), ec);
   if (!ec) {
     std::ofstream out(state + ".tmp", std::ios::binary | std::ios::trunc);
-    out << *id << "\n";
+    out << id << "\n";
     out.close();
     if (out) fs::rename(state + ".tmp", state, ec);
   }
-  return *id;
+  return id;
 }
 
 Expected<std::map<std::string, JobStatus>> OsmoScheduler::status(const std::vector<std::string>& job_ids) {

@@ -110,9 +110,24 @@ engine::JobState map_osmo_status(std::string_view status);
 // out_of_memory). Fails (ExitCode::unreachable) when the text is not a workflow.
 Expected<engine::JobStatus> parse_workflow_query(std::string_view json);
 
-// The workflow id from `osmo workflow submit` output: the JSON form ({"name": ...}) or
-// the text form ("Workflow ID - NAME"). nullopt when neither is there.
+// What `osmo workflow submit` answers: the workflow id, and the links a human opens.
+struct OsmoSubmitted {
+  std::string id;
+  std::string overview;   // "Workflow Overview - URL" (the OSMO web page); empty when absent
+  std::string dashboard;  // "Workflow Dashboard - URL"; empty when absent
+};
+
+// The answer of `osmo workflow submit`: the JSON form ({"name": ..., "overview": ...,
+// "dashboard_url": ...}) or the text form ("Workflow ID - NAME", "Workflow Overview -
+// URL", "Workflow Dashboard - URL"). nullopt when it names no workflow id.
+std::optional<OsmoSubmitted> parse_submit_response(std::string_view text);
+// parse_submit_response(text)->id.
 std::optional<std::string> parse_submit_output(std::string_view text);
+
+// The outputs an OSMO workflow YAML declares, in order, each once: every task's
+// `outputs:` entry as its `url` ("s3://bucket/run/") or "dataset NAME". Empty for a
+// YAML without outputs or one yaml-cpp cannot read (the service is the judge of that).
+std::vector<std::string> workflow_outputs(std::string_view yaml);
 
 // The Warning lines of `osmo workflow events` text (timestamp, type, reason, message
 // columns), in order, whitespace runs collapsed. Never fails.
@@ -169,22 +184,32 @@ class OsmoScheduler : public engine::Scheduler {
   // False: a workflow's outputs are in its containers and object storage, never files
   // a Workspace can look at (file and command clauses then fail precisely).
   bool outputs_are_files() const override { return false; }
+  // For a workflow submitted by this object: "Pool: NAME (why)", "Overview: URL",
+  // "Dashboard: URL" (when the service printed one), "Outputs: ..." (the YAML's).
+  std::vector<std::string> submit_notes(const std::string& job_id) const override;
+  // The outputs the stage's workflow YAML declares (workflow_outputs); nullopt when the
+  // YAML cannot be read.
+  std::optional<engine::SpecInfo> inspect(const engine::SubmitRequest& request) const override;
 
   // Why the last submit without a pool went where it did ("" if none).
   const std::string& last_pool_choice() const { return m_choice_reason; }
 
   // `<campaign_dir>/.cairn/osmo/<key>`: where submit records the workflow id.
   static std::string state_file(const std::string& campaign_dir, const engine::JobKey& key);
+  // The workflow YAML of a request: its `run:`, relative to the campaign dir unless absolute.
+  static std::string spec_file(const engine::SubmitRequest& request);
 
  private:
   Expected<CommandResult> call(const std::vector<std::string>& argv);
-  Expected<std::string> pick_pool(const doc::StageSpec& spec);
+  // The pool of a submit, and one line saying why it is that one.
+  Expected<std::pair<std::string, std::string>> pick_pool(const doc::StageSpec& spec);
   Expected<std::optional<std::string>> find_by_label(const engine::JobKey& key);
 
   std::unique_ptr<CommandRunner> m_runner;
   OsmoConfig m_config;
   std::vector<std::string> m_campaign_dirs;  // seen by submit(), for find()
   std::string m_choice_reason;
+  std::map<std::string, std::vector<std::string>> m_notes;  // submit_notes, by workflow id
 };
 
 }  // namespace cairn::sched
