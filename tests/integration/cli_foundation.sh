@@ -31,8 +31,10 @@ expect_rc 0 "new from the namd-ensemble template" "$CAIRN" new beta --template n
 expect_rc 2 "unknown template is a usage error" "$CAIRN" new gamma --template nope
 
 # The NAMD template's free-text conditions are reported, each at its line and column,
-# as warnings: the file is valid, and a tick escalates rather than guess.
-expect_rc 0 "validate reports the namd template's free-text conditions" "$CAIRN" validate campaigns/beta
+# as warnings (a tick escalates rather than guess); its `current_stage` names no stage,
+# an error.
+expect_rc 1 "validate reports the namd template's free-text conditions" "$CAIRN" validate campaigns/beta
+expect_grep "and its current_stage that names no stage" "current_stage \`0-dry-run\` names no row.*did you mean \`dry-run\`" "$T/err"
 expect_grep "uncheckable clause at line:col" "campaigns/beta/WORKFLOW.md:[0-9]+:[0-9]+: warning: .*restart written" "$T/err"
 cp campaigns/beta/WORKFLOW.md "$T/beta.before"
 expect_rc 0 "generic campaign validates" "$CAIRN" validate campaigns/alpha

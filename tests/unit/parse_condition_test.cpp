@@ -250,7 +250,7 @@ TEST(ParseConditionRealFiles, OurTemplatesAndStagedFixturesAreFullyCheckable) {
 
 TEST(ParseConditionRealFiles, NamdUpstreamProseIsReportedWithSuggestions) {
   const std::string text =
-      slurp(std::filesystem::path(CAIRN_SOURCE_DIR) / "templates/WORKFLOW.namd-ensemble.md");
+      slurp(std::filesystem::path(CAIRN_SOURCE_DIR) / "tests/fixtures/workflows/WORKFLOW.namd-ensemble.md");
   ASSERT_FALSE(text.empty());
   int uncheckable = 0;
   for (const auto& cell : condition_cells(text)) {

@@ -79,13 +79,16 @@ TEST(ParseConfigAnomaly, EmptyPatternListTurnsTheLogCheckOff) {
   EXPECT_TRUE(p.config->anomaly.log_patterns.empty());
 }
 
-TEST(ParseConfigAnomaly, UnknownKeyIsAWarning) {
-  const auto p = parse("anomaly:\n  max_completions: 12\n  stal_after: 24h\n");
-  ASSERT_TRUE(p.config) << errors_of(p);
-  EXPECT_EQ(p.config->anomaly.max_completions, 12);
-  ASSERT_EQ(p.warnings.size(), 1u);
-  EXPECT_EQ(doc::format(p.warnings[0]),
-            "cairn.yaml:3:3: warning: unknown key `anomaly.stal_after` in cairn.yaml");
+TEST(ParseConfigAnomaly, UnknownKeyIsAnErrorWithADidYouMean) {
+  // `enabeld: false` must not leave the scan on behind a warning.
+  const auto p = parse("anomaly:\n  max_completions: 12\n  stal_after: 24h\n  enabeld: false\n");
+  ASSERT_FALSE(p.config);
+  ASSERT_EQ(p.config.error().size(), 2u) << errors_of(p);
+  EXPECT_EQ(
+      doc::format(p.config.error()[0]),
+      "cairn.yaml:3:3: error: unknown key `anomaly.stal_after` in cairn.yaml; did you mean `stall_after`?");
+  EXPECT_EQ(doc::format(p.config.error()[1]),
+            "cairn.yaml:4:3: error: unknown key `anomaly.enabeld` in cairn.yaml; did you mean `enabled`?");
 }
 
 struct Bad {

@@ -20,6 +20,7 @@
 #include <cairn/gitstore/store.hpp>
 #include <cairn/parse/markdown.hpp>
 #include <cairn/parse/workflow_file.hpp>
+#include <cairn/util/suggest.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::cli {
@@ -34,9 +35,8 @@ struct PromoteOptions {
   std::string to;  // project catalog file; default: the first of cairn.yaml `catalogs:`
 };
 
-int findings(const std::string& message) {
-  std::fprintf(stderr, "cairn catalog promote: %s\n", message.c_str());
-  return static_cast<int>(ExitCode::findings);
+Error findings(std::string message) {
+  return fail(std::move(message), ExitCode::findings);
 }
 
 // "walltime x2 (resources.time 00:30:00 -> 01:00:00)" -> "walltime x2": the fix as a
@@ -129,24 +129,27 @@ std::size_t finding_count(const std::string& path, const std::string& text) {
   return set ? set->diagnostics().size() : set.error().size();
 }
 
-int run_promote(const PromoteOptions& o) {
-  auto ctx = load_context(fs::current_path());
-  if (!ctx) return findings(ctx.error().message);
-  std::vector<doc::Diagnostic> errors;
-  const auto campaigns = load_campaigns(*ctx, errors);
-  std::optional<doc::FailureRow> resolved;
-  for (const auto& c : campaigns) {
-    auto file = parse::WorkflowFile::parse(c.path, c.text);
-    if (!file || file->workflow().campaign != o.campaign) continue;
-    for (const auto& row : file->workflow().failures) {
-      if (row.error_class == o.error_class && row.result == "RESOLVED") resolved = row;
-    }
-    if (!resolved) {
-      return findings(fmt::format("{} has no RESOLVED `{}` row in its failure log: only a fix that worked is promoted",
-                                  o.campaign, o.error_class));
-    }
+Outcome run_promote(const PromoteOptions& o) {
+  auto ctx_value = CAIRN_TRY(load_context(fs::current_path()));
+  const RepoContext* ctx = &ctx_value;
+  const auto c = CAIRN_TRY(find_campaign(*ctx, o.campaign));
+  auto file = parse::WorkflowFile::parse(c.path, c.text);
+  if (!file) {
+    print_diagnostics(file.error());
+    return findings(fmt::format("{} does not parse; fix it first (`cairn validate {}`)", c.path, c.path));
   }
-  if (!resolved) return findings(fmt::format("no campaign named `{}`", o.campaign));
+  std::optional<doc::FailureRow> resolved;
+  std::vector<std::string> logged;  // the classes its failure log names, for a did-you-mean
+  for (const auto& row : file->workflow().failures) {
+    if (row.error_class == o.error_class && row.result == "RESOLVED") resolved = row;
+    if (std::find(logged.begin(), logged.end(), row.error_class) == logged.end())
+      logged.push_back(row.error_class);
+  }
+  if (!resolved) {
+    return findings(
+        fmt::format("{} has no RESOLVED `{}` row in its failure log{}: only a fix that worked is promoted",
+                    o.campaign, o.error_class, util::did_you_mean(o.error_class, logged)));
+  }
 
   const std::string fix_text = fix_of_action(resolved->action);
   const auto fix = catalog::canonical_fix(fix_text);
@@ -156,23 +159,22 @@ int run_promote(const PromoteOptions& o) {
   std::vector<doc::Diagnostic> diagnostics;
   auto set = load_catalog_set(*ctx, diagnostics);
   if (!set) return findings(set.error().message);
-  auto target = target_catalog(*ctx, o.to);
-  if (!target) return findings(target.error().message);
+  auto target = CAIRN_TRY(target_catalog(*ctx, o.to));
 
   const catalog::Entry* source = nullptr;
   for (const auto& e : set->entries()) {
     if (e.error_class != o.error_class) continue;
-    if (e.path == *target && e.fix == *fix) {
-      std::printf("%s:%d already applies `%s` to %s; nothing to promote\n", e.path.c_str(), e.line, fix->c_str(),
-                  o.error_class.c_str());
-      return 0;
+    if (e.path == target && e.fix == *fix) {
+      std::printf("%s:%d already applies `%s` to %s; nothing to promote\n", e.path.c_str(), e.line,
+                  fix->c_str(), o.error_class.c_str());
+      return {};
     }
     if (source == nullptr) source = &e;
   }
   if (source == nullptr) return findings(fmt::format("no catalog entry recognises `{}`", o.error_class));
 
-  std::ifstream in(ctx->top / *target, std::ios::binary);
-  if (!in) return findings(fmt::format("{} cannot be read", *target));
+  std::ifstream in(ctx->top / target, std::ios::binary);
+  if (!in) return findings(fmt::format("{} cannot be read", target));
   std::stringstream ss;
   ss << in.rdbuf();
   std::string text = ss.str();
@@ -180,13 +182,13 @@ int run_promote(const PromoteOptions& o) {
   // end of the project's first catalog table is enough to win over the generic entry.
   int from = 0;
   for (const auto& e : set->entries()) {
-    if (e.path == *target) {
+    if (e.path == target) {
       from = std::max(0, e.line - 3);  // its table's header is two lines above
       break;
     }
   }
   const auto where = table_end(text, from);
-  if (!where) return findings(fmt::format("{} has no catalog table (a table with a `Class` column)", *target));
+  if (!where) return findings(fmt::format("{} has no catalog table (a table with a `Class` column)", target));
   const auto now = std::chrono::system_clock::now();
   const std::string hint = fmt::format("{} Promoted from {} ({}): resolved by {}.", source->hint, o.campaign,
                                        resolved->date, resolved->action);
@@ -195,15 +197,16 @@ int run_promote(const PromoteOptions& o) {
   const bool needs_eol = where->offset == text.size() && !text.empty() && text.back() != '\n';
   text.insert(where->offset, (needs_eol ? "\n" : "") + row + "\n");
   // The catalog must still load, with no new finding about the row just written.
-  if (finding_count(*target, text) > finding_count(*target, before)) {
+  if (finding_count(target, text) > finding_count(target, before)) {
     return findings(fmt::format("the promoted row would not load: {}", row));
   }
 
   gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(ctx->top.string());
-  if (!repo) return findings(repo.error().message);
+  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  CAIRN_TRY(refuse_dirty(*repo, {target}, "promote into " + target));
   auto store = gitstore::GitStore::open(ctx->top.string());
-  if (!store) return findings(store.error().message);
+  if (!store) return fail(store.error().message, ExitCode::unreachable);
   engine::Transition t;
   t.campaign = o.campaign;
   t.stage = resolved->stage;
@@ -212,20 +215,17 @@ int run_promote(const PromoteOptions& o) {
   t.error_class = o.error_class;
   t.tick = util::iso8601(now);
   t.body.push_back(fmt::format("Promote the fix that resolved {} at {} in {} ({}) into {}.", o.error_class,
-                               resolved->stage, o.campaign, resolved->action, *target));
+                               resolved->stage, o.campaign, resolved->action, target));
   t.body.push_back("Row: " + row);
   std::string message = engine::render_commit_message(t);
-  message.replace(0, message.find('\n'), fmt::format("catalog: promote {} ({}) from {}", o.error_class, *fix,
-                                                     o.campaign));
-  auto id = (*store)->commit({*target, text, message}, repo->default_identity());
+  message.replace(0, message.find('\n'),
+                  fmt::format("catalog: promote {} ({}) from {}", o.error_class, *fix, o.campaign));
+  auto id = (*store)->commit({target, text, message}, repo->default_identity());
   if (id && !(*store)->flush()) id = fail("flush failed");
-  if (!id) {
-    std::fprintf(stderr, "cairn catalog promote: %s\n", id.error().message.c_str());
-    return static_cast<int>(ExitCode::unreachable);
-  }
-  std::printf("promoted %s -> `%s` into %s (%s)\n", o.error_class.c_str(), fix->c_str(), target->c_str(),
+  if (!id) return fail(id.error().message, ExitCode::unreachable);
+  std::printf("promoted %s -> `%s` into %s (%s)\n", o.error_class.c_str(), fix->c_str(), target.c_str(),
               id->substr(0, 8).c_str());
-  return 0;
+  return {};
 }
 
 }  // namespace

@@ -28,26 +28,17 @@ struct ClassifyOptions {
   bool json = false;
 };
 
-int run_classify(const ClassifyOptions& o) {
-  auto ctx = load_context(fs::current_path());
-  if (!ctx) {
-    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+Outcome run_classify(const ClassifyOptions& o) {
+  // Outside a campaign repository the built-in catalog answers.
+  auto ctx = CAIRN_TRY(load_context(fs::current_path(), Needs::anywhere));
   std::vector<doc::Diagnostic> diagnostics;
-  auto catalog = load_catalog(*ctx, diagnostics);
+  auto catalog = load_catalog(ctx, diagnostics);
   print_diagnostics(diagnostics);
-  if (!catalog) {
-    std::fprintf(stderr, "cairn classify: %s\n", catalog.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+  if (!catalog) return std::move(catalog).error();
   engine::Evidence ev;
   if (o.log != "-") {
     auto text = util::read_log_tail(o.log, kTailLines, kTailBytes);
-    if (!text) {
-      std::fprintf(stderr, "cairn classify: %s\n", text.error().message.c_str());
-      return static_cast<int>(ExitCode::usage);
-    }
+    if (!text) return fail(text.error().message, ExitCode::usage);
     ev.log_tail = std::move(*text);
   }
   ev.exit_code = o.exit_code;
@@ -69,7 +60,8 @@ int run_classify(const ClassifyOptions& o) {
   } else {
     std::printf("unclassified: no catalog entry matches; a tick would escalate\n");
   }
-  return cls ? 0 : static_cast<int>(ExitCode::findings);
+  if (!cls) return findings_reported();
+  return {};
 }
 
 }  // namespace

@@ -25,57 +25,41 @@ struct ClearOptions {
   std::string reason;
 };
 
-int run_clear(const ClearOptions& o) {
-  auto ctx = load_context(fs::current_path());
-  if (!ctx) {
-    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+Outcome run_clear(const ClearOptions& o) {
+  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+  const auto c = CAIRN_TRY(find_campaign(ctx, o.campaign));
   gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx->top.string());
-  if (!repo) {
-    std::fprintf(stderr, "cairn clear: %s\n", repo.error().message.c_str());
-    return static_cast<int>(ExitCode::usage);
+  auto repo = gitstore::Repo::discover(ctx.top.string());
+  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  CAIRN_TRY(refuse_dirty(*repo, {c.path}, "clear " + o.campaign));
+  auto file = parse::WorkflowFile::parse(c.path, c.text);
+  if (!file) {
+    print_diagnostics(file.error());
+    return fail(fmt::format("{} does not parse; fix it first (`cairn validate {}`)", c.path, c.path),
+                ExitCode::findings);
   }
-  std::vector<doc::Diagnostic> errors;
-  for (const auto& c : load_campaigns(*ctx, errors)) {
-    auto file = parse::WorkflowFile::parse(c.path, c.text);
-    if (!file || file->workflow().campaign != o.campaign) continue;
-    const auto now = std::chrono::system_clock::now();
-    auto cleared = engine::clear_escalation(*file, now, o.reason);
-    if (!cleared) {
-      std::fprintf(stderr, "cairn clear: %s\n", cleared.error().message.c_str());
-      return static_cast<int>(cleared.error().exit);
-    }
-    engine::Transition t;
-    t.campaign = o.campaign;
-    t.stage = cleared->stage;
-    t.from = "escalated";
-    t.to = std::string(doc::to_string(engine::implied_status(file->workflow())));
-    t.tick = util::iso8601(now);
-    t.body.push_back(fmt::format("Escalation cleared by hand: {}", o.reason));
-    t.body.push_back(
-        fmt::format("Was: {}", cleared->reason.empty() ? "(no reason recorded)" : cleared->reason));
-    auto store = gitstore::GitStore::open(ctx->top.string());
-    if (!store) {
-      std::fprintf(stderr, "cairn clear: %s\n", store.error().message.c_str());
-      return static_cast<int>(ExitCode::unreachable);
-    }
-    const engine::Identity me = repo->default_identity();
-    auto id = (*store)->commit({c.path, file->text(), engine::render_commit_message(t)}, me);
-    if (id) id = (*store)->flush().has_value() ? id : Expected<std::string>(fail("flush failed"));
-    if (!id) {
-      std::fprintf(stderr, "cairn clear: %s\n", id.error().message.c_str());
-      return static_cast<int>(ExitCode::unreachable);
-    }
-    const std::string what = cleared->stage_reset ? "back to ready" : "stays " + t.to;
-    std::printf("cleared %s (stage %s %s) as %s <%s>: %s\n", o.campaign.c_str(), t.stage.c_str(),
-                what.c_str(), me.name.c_str(), me.email.c_str(), id->substr(0, 8).c_str());
-    return 0;
-  }
-  std::fprintf(stderr, "cairn clear: no campaign named `%s` under %s\n", o.campaign.c_str(),
-               display_path(ctx->root(), fs::current_path()).c_str());
-  return static_cast<int>(ExitCode::findings);
+  const auto now = std::chrono::system_clock::now();
+  auto cleared = engine::clear_escalation(*file, now, o.reason);
+  if (!cleared) return std::move(cleared).error();
+  engine::Transition t;
+  t.campaign = o.campaign;
+  t.stage = cleared->stage;
+  t.from = "escalated";
+  t.to = std::string(doc::to_string(engine::implied_status(file->workflow())));
+  t.tick = util::iso8601(now);
+  t.body.push_back(fmt::format("Escalation cleared by hand: {}", o.reason));
+  t.body.push_back(
+      fmt::format("Was: {}", cleared->reason.empty() ? "(no reason recorded)" : cleared->reason));
+  auto store = gitstore::GitStore::open(ctx.top.string());
+  if (!store) return fail(store.error().message, ExitCode::unreachable);
+  const engine::Identity me = repo->default_identity();
+  auto id = (*store)->commit({c.path, file->text(), engine::render_commit_message(t)}, me);
+  if (id) id = (*store)->flush().has_value() ? id : Expected<std::string>(fail("flush failed"));
+  if (!id) return fail(id.error().message, ExitCode::unreachable);
+  const std::string what = cleared->stage_reset ? "back to ready" : "stays " + t.to;
+  std::printf("cleared %s (stage %s %s) as %s <%s>: %s\n", o.campaign.c_str(), t.stage.c_str(), what.c_str(),
+              me.name.c_str(), me.email.c_str(), id->substr(0, 8).c_str());
+  return {};
 }
 
 }  // namespace

@@ -13,12 +13,13 @@
 
 #include <fmt/format.h>
 
+#include <cairn/cli/exit_policy.hpp>
 #include <cairn/parse/workflow_file.hpp>
 #include <cairn/util/fs.hpp>
 
 namespace cairn::cli {
 
-Expected<RepoContext> load_context(const fs::path& start) {
+Expected<RepoContext> load_context(const fs::path& start, Needs needs) {
   RepoContext ctx;
   std::error_code ec;
   fs::path dir = fs::absolute(start, ec);
@@ -31,6 +32,7 @@ Expected<RepoContext> load_context(const fs::path& start) {
     }
     if (p == p.parent_path()) break;
   }
+  if (!ctx.is_git && needs == Needs::repository) return not_a_repository();
   const fs::path cfg = ctx.top / "cairn.yaml";
   if (fs::exists(cfg, ec)) {
     std::ifstream in(cfg, std::ios::binary);
@@ -38,9 +40,9 @@ Expected<RepoContext> load_context(const fs::path& start) {
     ss << in.rdbuf();
     auto parsed = parse::parse_config("cairn.yaml", ss.str(), &ctx.config_warnings);
     if (!parsed) {
-      std::string msg;
-      for (const auto& d : parsed.error()) msg += (msg.empty() ? "" : "\n") + doc::format(d);
-      return fail(msg, ExitCode::findings);
+      print_diagnostics(parsed.error());
+      return fail(fmt::format("cairn.yaml is invalid ({} error(s) above)", parsed.error().size()),
+                  ExitCode::findings);
     }
     ctx.config = std::move(*parsed);
   }
@@ -118,6 +120,42 @@ std::vector<engine::CampaignInput> load_campaigns(const RepoContext& ctx, std::v
     out.push_back({rel, fs::absolute(file).parent_path().string(), std::move(*text)});
   }
   return out;
+}
+
+std::vector<std::string> campaign_names(const RepoContext& ctx) {
+  std::vector<std::string> names;
+  for (const auto& file : find_workflows(ctx.root())) names.push_back(file.parent_path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+Expected<engine::CampaignInput> find_campaign(const RepoContext& ctx, std::string_view name) {
+  std::vector<std::string> names;
+  for (const auto& file : find_workflows(ctx.root())) {
+    const std::string dir = file.parent_path().filename().string();
+    if (dir != name) {
+      names.push_back(dir);
+      continue;
+    }
+    auto text = read_workflow(file);
+    const std::string rel = display_path(file, ctx.top);
+    if (!text) return fail(fmt::format("{}: {}", rel, text.error().message), ExitCode::findings);
+    return engine::CampaignInput{rel, fs::absolute(file).parent_path().string(), std::move(*text)};
+  }
+  std::sort(names.begin(), names.end());
+  return unknown_campaign(name, names, display_path(ctx.root(), fs::current_path()));
+}
+
+Expected<void> refuse_dirty(gitstore::Repo& repo, const std::vector<std::string>& only,
+                            std::string_view doing) {
+  auto dirty = repo.dirty_tracked_files();
+  if (!dirty) return fail(dirty.error().message, ExitCode::unreachable);
+  std::vector<std::string> in_the_way;
+  for (const auto& f : *dirty) {
+    if (only.empty() || std::find(only.begin(), only.end(), f) != only.end()) in_the_way.push_back(f);
+  }
+  if (in_the_way.empty()) return {};
+  return dirty_tree(in_the_way, doing);
 }
 
 void print_diagnostics(const std::vector<doc::Diagnostic>& ds) {

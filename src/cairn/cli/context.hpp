@@ -10,6 +10,7 @@
 
 #include <cairn/doc/diagnostic.hpp>
 #include <cairn/engine/tick.hpp>
+#include <cairn/gitstore/repo.hpp>
 #include <cairn/parse/config.hpp>
 #include <cairn/util/expected.hpp>
 
@@ -27,10 +28,23 @@ struct RepoContext {
   fs::path root() const { return top / config.root; }
 };
 
-// Finds the enclosing git work tree of `start` (or uses `start`) and reads its
-// cairn.yaml. Fails when cairn.yaml exists but is invalid (exit 1, diagnostics printed
-// by the caller from the message).
-Expected<RepoContext> load_context(const fs::path& start);
+// Whether a verb needs a git work tree (most do) or also runs outside one.
+enum class Needs { repository, anywhere };
+
+// Finds the enclosing git work tree of `start` and reads its cairn.yaml. Fails with
+// not_a_repository() (usage) outside a work tree unless `needs` is anywhere (then `top`
+// is `start`); fails (findings) when cairn.yaml is invalid, after printing its
+// diagnostics to stderr.
+Expected<RepoContext> load_context(const fs::path& start, Needs needs = Needs::repository);
+
+// The campaign directory names under ctx.root(), sorted: what a campaign name is looked
+// up among.
+std::vector<std::string> campaign_names(const RepoContext& ctx);
+
+// The campaign called `name` (its directory name, which validate holds equal to its
+// `campaign:`). Fails with unknown_campaign() (usage, did-you-mean) when there is none,
+// or (findings) when its file cannot be read.
+Expected<engine::CampaignInput> find_campaign(const RepoContext& ctx, std::string_view name);
 
 // Every `WORKFLOW.md` under `dir`, sorted, not entering hidden directories or
 // following symlinked directories.
@@ -45,6 +59,12 @@ std::string display_path(const fs::path& path, const fs::path& base);
 // The campaigns of the repo: one CampaignInput per WORKFLOW.md under root().
 // Files that cannot be read become diagnostics in `errors`.
 std::vector<engine::CampaignInput> load_campaigns(const RepoContext& ctx, std::vector<doc::Diagnostic>& errors);
+
+// Refuses to `doing` (dirty_tree(): findings, the files listed) when tracked files have
+// uncommitted changes: any tracked file when `only` is empty, else any of the paths in
+// `only` (repo-relative). Fails (unreachable) when the status cannot be read.
+Expected<void> refuse_dirty(gitstore::Repo& repo, const std::vector<std::string>& only,
+                            std::string_view doing);
 
 // Prints diagnostics to stderr, one per line.
 void print_diagnostics(const std::vector<doc::Diagnostic>& ds);

@@ -122,7 +122,7 @@ void check_forge(const RepoContext& ctx, const std::string& remote_url, const Re
          "enable issues, or set `notify: {on_escalate: false}` in the campaigns (pull requests still open)");
 }
 
-int run_doctor() {
+Outcome run_doctor() {
   int problems = 0;
   std::string remote_url;
   auto report = [&](bool ok, const std::string& what, const std::string& fix = "") {
@@ -134,8 +134,9 @@ int run_doctor() {
   };
   auto ctx = load_context(fs::current_path());
   if (!ctx) {
+    if (ctx.error().exit == ExitCode::usage) return std::move(ctx).error();
     report(false, "cairn.yaml parses", ctx.error().message);
-    return static_cast<int>(ExitCode::findings);
+    return findings_reported();
   }
   report(ctx->is_git, fmt::format("git work tree at {}", ctx->top.string()), "run cairn inside a git repository");
   std::error_code ec;
@@ -199,7 +200,8 @@ int run_doctor() {
   }
   check_forge(*ctx, remote_url, report);
   std::printf("%s\n", problems == 0 ? "all checks passed" : fmt::format("{} problem(s)", problems).c_str());
-  return problems == 0 ? 0 : static_cast<int>(ExitCode::findings);
+  if (problems > 0) return findings_reported();
+  return {};
 }
 
 }  // namespace

@@ -168,28 +168,29 @@ forge::RetryPolicy forge_retry_policy() {
   return policy;
 }
 
-int run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStepOptions& o) {
+Outcome run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStepOptions& o) {
   auto urls = repo.remote_urls();
   const std::string url = urls && !urls->empty() ? urls->front() : "";
   const bool configured = !ctx.config.forge.kind.empty();
-  if (ctx.config.forge.kind == "none") return 0;
+  if (ctx.config.forge.kind == "none") return {};
   auto settings = forge::resolve_settings(ctx.config.forge, url);
   if (!settings) {
-    if (!configured && o.quiet_when_unconfigured) return 0;
-    std::fprintf(stderr, "cairn forge: %s\n", settings.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
+    if (!configured && o.quiet_when_unconfigured) return {};
+    return fail(settings.error().message, ExitCode::findings);
   }
   if (settings->token.empty()) {
-    std::fprintf(stderr, "cairn forge: no token in $%s; escalation issues and clear-escalation pull requests are "
-                 "skipped (export it, or set `forge: {kind: none}`)\n", settings->token_env.c_str());
-    return configured ? static_cast<int>(ExitCode::unreachable) : 0;
+    const std::string message = fmt::format(
+        "no token in ${}; escalation issues and clear-escalation pull requests are skipped (export it, or "
+        "set "
+        "`forge: {{kind: none}}`)",
+        settings->token_env);
+    if (configured) return fail(message, ExitCode::unreachable);
+    std::fprintf(stderr, "cairn forge: %s\n", message.c_str());
+    return {};
   }
   forge::CurlHttpClient http(forge_retry_policy(), settings->token);
   auto client = forge::make_forge(*settings, http);
-  if (!client) {
-    std::fprintf(stderr, "cairn forge: %s\n", client.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+  if (!client) return fail(client.error().message, ExitCode::findings);
   GitBranchPublisher publisher(repo, o.remote, {ctx.config.identity_name, ctx.config.identity_email},
                                branch_auth(*settings));
   forge::SyncOptions so;
@@ -200,32 +201,29 @@ int run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStep
   for (const auto& a : report.actions) std::fprintf(o.out, "forge: %s\n", a.c_str());
   for (const auto& n : report.notes) std::fprintf(o.out, "forge: %s\n", n.c_str());
   for (const auto& e : report.errors) std::fprintf(stderr, "cairn forge: %s\n", e.c_str());
-  return report.failed() ? static_cast<int>(ExitCode::unreachable) : 0;
+  if (report.failed())
+    return fail("the forge step did not complete (above); the next tick redoes it", ExitCode::unreachable);
+  return {};
 }
 
 namespace {
 
-int run_forge_verb() {
-  auto ctx = load_context(fs::current_path());
-  if (!ctx) {
-    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+Outcome run_forge_verb() {
+  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
   gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx->top.string());
-  if (!repo) {
-    std::fprintf(stderr, "cairn forge: %s\n", repo.error().message.c_str());
-    return static_cast<int>(ExitCode::unreachable);
-  }
+  auto repo = gitstore::Repo::discover(ctx.top.string());
+  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
   auto remote = gitstore::tick_remote(*repo);
-  if (!remote || remote->empty()) {
-    std::fprintf(stderr, "cairn forge: the repository has no remote to push clear-escalation branches to\n");
-    return static_cast<int>(ExitCode::unreachable);
+  if (!remote) return fail(remote.error().message, ExitCode::unreachable);
+  if (remote->empty()) {
+    return fail(
+        "the repository has no remote to push clear-escalation branches to (git remote add origin URL)",
+        ExitCode::usage);
   }
   ForgeStepOptions o;
   o.remote = *remote;
   o.quiet_when_unconfigured = false;
-  return run_forge_step(*ctx, *repo, o);
+  return run_forge_step(ctx, *repo, o);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include <cairn/cli/context.hpp>
+#include <cairn/cli/exit_policy.hpp>
 #include <cairn/forge/http.hpp>
 #include <cairn/gitstore/repo.hpp>
 
@@ -27,10 +28,11 @@ forge::RetryPolicy forge_retry_policy();
 
 // Runs forge::sync over the campaigns of `ctx` as the work tree has them (the pushed
 // tip), against the forge of cairn.yaml `forge:` (or inferred from the remote URL).
-// Prints one line per action to stdout and problems to stderr. Returns 0 when done or
-// when no forge applies (no forge, or an inferred one without a token: a note), 1 for
-// an invalid `forge:` configuration, 3 when the forge or the remote could not be
-// reached (the campaign stays escalated in git; the next tick redoes the step).
-int run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStepOptions& options);
+// Prints one line per action to `options.out` and problems to stderr. Succeeds when done
+// or when no forge applies (no forge, or an inferred one without a token: a note); fails
+// (findings) for an invalid `forge:` configuration, (unreachable) when the forge or the
+// remote could not be reached (the campaign stays escalated in git; the next tick
+// redoes the step) or a configured forge has no token.
+Outcome run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const ForgeStepOptions& options);
 
 }  // namespace cairn::cli

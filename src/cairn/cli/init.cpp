@@ -64,7 +64,7 @@ std::string cron_command(const fs::path& top, const std::string& self, bool ssh_
   return fmt::format("ssh-agent sh -c \"ssh-add -q \\$HOME/.ssh/cairn_deploy; {}\" >> '{}' 2>&1", tick, log);
 }
 
-int run_cron(const InitOptions& o, gitstore::Repo& repo) {
+Outcome run_cron(const InitOptions& o, gitstore::Repo& repo) {
   const fs::path top = repo.workdir();
   std::error_code ec;
   const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
@@ -87,17 +87,16 @@ int run_cron(const InitOptions& o, gitstore::Repo& repo) {
                 "# top of the crontab, readable only by you), or switch the remote to ssh and a deploy key.\n");
   }
   std::printf("\n# crontab -e\n%s\n", line.c_str());
-  std::printf("\n# Slurm sites without cron on the login node: scrontab -e (singleton: one tick at a time)\n"
-              "#SCRON --job-name=cairn-tick --time=00:10:00 --dependency=singleton --output=%s/scron.log "
-              "--open-mode=append\n%s\n",
-              state.c_str(), line.c_str());
-  if (!o.install) return 0;
+  std::printf(
+      "\n# Slurm sites without cron on the login node: scrontab -e (singleton: one tick at a time)\n"
+      "#SCRON --job-name=cairn-tick --time=00:10:00 --dependency=singleton --output=%s/scron.log "
+      "--open-mode=append\n%s\n",
+      state.c_str(), line.c_str());
+  if (!o.install) return {};
   fs::create_directories(state, ec);
   auto current = util::run_capture({"crontab", "-l"}, "", std::chrono::seconds(30));
-  if (!current) {
-    std::fprintf(stderr, "cairn init --cron --install: cannot run crontab: %s\n", current.error().message.c_str());
-    return static_cast<int>(ExitCode::unreachable);
-  }
+  if (!current)
+    return fail("--install: cannot run crontab: " + current.error().message, ExitCode::unreachable);
   // `crontab -l` exits 1 with "no crontab for USER" when there is none yet.
   std::string table = current->exit == 0 ? current->out : "";
   std::string kept;
@@ -112,22 +111,22 @@ int run_cron(const InitOptions& o, gitstore::Repo& repo) {
   kept += line + "\n";
   auto put = util::run_capture({"crontab", "-"}, kept, std::chrono::seconds(30));
   if (!put || put->exit != 0) {
-    std::fprintf(stderr, "cairn init --cron --install: crontab refused the table: %s\n",
-                 put ? put->err.c_str() : put.error().message.c_str());
-    return static_cast<int>(ExitCode::unreachable);
+    return fail("--install: crontab refused the table: " + (put ? put->err : put.error().message),
+                ExitCode::unreachable);
   }
-  std::printf("\ninstalled into your crontab (crontab -l shows it; ticks log to %s/cron.log)\n", state.c_str());
-  return 0;
+  std::printf("\ninstalled into your crontab (crontab -l shows it; ticks log to %s/cron.log)\n",
+              state.c_str());
+  return {};
 }
 
-int run_init(const InitOptions& o) {
+Outcome run_init(const InitOptions& o) {
+  // Outside a work tree: usage. An invalid cairn.yaml is printed, and kept.
+  if (auto ctx = load_context(fs::current_path()); !ctx && ctx.error().exit == ExitCode::usage) {
+    return std::move(ctx).error();
+  }
   gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(fs::current_path().string());
-  if (!repo) {
-    std::fprintf(stderr, "cairn init: not inside a git repository (run `git init` first): %s\n",
-                 repo.error().message.c_str());
-    return static_cast<int>(ExitCode::usage);
-  }
+  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
   if (o.cron) return run_cron(o, *repo);
   const fs::path top = repo->workdir();
   std::printf("cairn init in %s\n", top.c_str());
@@ -168,7 +167,8 @@ int run_init(const InitOptions& o) {
                 "       run ticks from cron on a login node: cairn init --cron (--install) prints (installs) the line\n");
   }
   std::printf("next: cairn new NAME, then cairn validate\n");
-  return ok ? 0 : static_cast<int>(ExitCode::findings);
+  if (!ok) return findings_reported();
+  return {};
 }
 
 }  // namespace

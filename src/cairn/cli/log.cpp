@@ -29,13 +29,11 @@ std::string trailer(const gitstore::LogEntry& e, const std::string& key) {
   return "";
 }
 
-int run_log(const LogOptions& o) {
+Outcome run_log(const LogOptions& o) {
+  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
   gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(fs::current_path().string());
-  if (!repo) {
-    std::fprintf(stderr, "cairn log: %s\n", repo.error().message.c_str());
-    return static_cast<int>(ExitCode::usage);
-  }
+  auto repo = gitstore::Repo::discover(ctx.top.string());
+  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
   if (repo->is_shallow()) {  // CI's depth-1 clone: the campaign's history is on the remote
     auto remote = gitstore::tick_remote(*repo);
     auto branch = repo->current_branch();
@@ -45,9 +43,12 @@ int run_log(const LogOptions& o) {
     }
   }
   auto entries = gitstore::log_for_campaign(*repo, o.campaign, o.max);
-  if (!entries) {
-    std::fprintf(stderr, "cairn log: %s\n", entries.error().message.c_str());
-    return static_cast<int>(ExitCode::unreachable);
+  if (!entries) return fail(entries.error().message, ExitCode::unreachable);
+  // A campaign removed from the tree still has its history; a name with neither is a typo.
+  if (entries->empty()) {
+    if (auto found = find_campaign(ctx, o.campaign); !found && found.error().exit == ExitCode::usage) {
+      return std::move(found).error();
+    }
   }
   if (o.json) {
     nlohmann::json rows = nlohmann::json::array();
@@ -59,12 +60,14 @@ int run_log(const LogOptions& o) {
                       {"job", trailer(e, "Cairn-Job")}, {"error_class", trailer(e, "Cairn-Error-Class")},
                       {"trailers", trailers}});
     }
-    std::printf("%s\n", nlohmann::json{{"version", 1}, {"campaign", o.campaign}, {"entries", rows}}.dump(2).c_str());
-    return 0;
+    std::printf("%s\n",
+                nlohmann::json{{"version", 1}, {"campaign", o.campaign}, {"entries", rows}}.dump(2).c_str());
+    return {};
   }
   if (entries->empty()) {
-    std::printf("no commits for campaign `%s` (trailer Cairn-Campaign: %s)\n", o.campaign.c_str(), o.campaign.c_str());
-    return 0;
+    std::printf("no commits for campaign `%s` yet (trailer Cairn-Campaign: %s)\n", o.campaign.c_str(),
+                o.campaign.c_str());
+    return {};
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : *entries) {
@@ -72,8 +75,9 @@ int run_log(const LogOptions& o) {
     rows.push_back({e.time_iso, dash(trailer(e, "Cairn-Stage")), dash(trailer(e, "Cairn-Transition")),
                     dash(trailer(e, "Cairn-Job")), dash(trailer(e, "Cairn-Error-Class")), e.commit.substr(0, 8)});
   }
-  std::fputs(render_table({"TIME", "STAGE", "TRANSITION", "JOB", "ERROR CLASS", "COMMIT"}, rows).c_str(), stdout);
-  return 0;
+  std::fputs(render_table({"TIME", "STAGE", "TRANSITION", "JOB", "ERROR CLASS", "COMMIT"}, rows).c_str(),
+             stdout);
+  return {};
 }
 
 }  // namespace

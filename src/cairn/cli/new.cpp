@@ -10,6 +10,7 @@
 #include <cairn/cli/context.hpp>
 #include <cairn/cli/verbs.hpp>
 #include <cairn/util/resources.hpp>
+#include <cairn/util/suggest.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::cli {
@@ -46,52 +47,44 @@ std::string fill(std::string text, std::string_view key, std::string_view value)
   return text.replace(start, end - start, replacement);
 }
 
-int run_new(const NewOptions& o) {
+Outcome run_new(const NewOptions& o) {
   if (!valid_name(o.name)) {
-    std::fprintf(stderr, "cairn new: `%s` is not a campaign name (letters, digits, `-`, `_`, `.`)\n", o.name.c_str());
-    return static_cast<int>(ExitCode::usage);
+    return fail(fmt::format("`{}` is not a campaign name (letters, digits, `-`, `_`, `.`)", o.name),
+                ExitCode::usage);
   }
   const std::string res = o.templ == "generic" ? "templates/WORKFLOW.template.md"
                                                : fmt::format("templates/WORKFLOW.{}.md", o.templ);
   const auto templ = resources::get(res);
   if (!templ) {
-    std::fprintf(stderr, "cairn new: no template `%s` (templates: generic, namd-ensemble)\n", o.templ.c_str());
-    return static_cast<int>(ExitCode::usage);
+    const std::vector<std::string> known = {"generic", "namd-ensemble"};
+    return fail(fmt::format("no template `{}`{} (templates: generic, namd-ensemble)", o.templ,
+                            util::did_you_mean(o.templ, known)),
+                ExitCode::usage);
   }
-  auto ctx = load_context(fs::current_path());
-  if (!ctx) {
-    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
   // Without a cairn.yaml the conventional root is campaigns/.
-  fs::path root = ctx->root();
+  fs::path root = ctx.root();
   std::error_code ec;
-  if (!fs::exists(ctx->top / "cairn.yaml", ec)) root = ctx->top / "campaigns";
+  if (!fs::exists(ctx.top / "cairn.yaml", ec)) root = ctx.top / "campaigns";
   const fs::path dir = root / o.name;
   const fs::path file = dir / "WORKFLOW.md";
   if (fs::exists(file, ec)) {
-    std::fprintf(stderr, "cairn new: %s already exists; not overwritten\n",
-                 display_path(file, fs::current_path()).c_str());
-    return static_cast<int>(ExitCode::findings);
+    return fail(fmt::format("{} already exists; not overwritten", display_path(file, fs::current_path())),
+                ExitCode::findings);
   }
   std::string text(*templ);
   text = fill(std::move(text), "campaign", o.name);
   text = fill(std::move(text), "created", util::date(std::chrono::system_clock::now()));
   fs::create_directories(dir, ec);
-  if (ec) {
-    std::fprintf(stderr, "cairn new: cannot create %s: %s\n", dir.c_str(), ec.message().c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+  if (ec) return fail(fmt::format("cannot create {}: {}", dir.string(), ec.message()), ExitCode::findings);
   std::ofstream out(file, std::ios::binary);
   out << text;
-  if (!out.flush()) {
-    std::fprintf(stderr, "cairn new: cannot write %s\n", file.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
-  std::printf("created %s from template %s\n", display_path(file, fs::current_path()).c_str(), o.templ.c_str());
+  if (!out.flush()) return fail(fmt::format("cannot write {}", file.string()), ExitCode::findings);
+  std::printf("created %s from template %s\n", display_path(file, fs::current_path()).c_str(),
+              o.templ.c_str());
   std::printf("next: edit its stages and jobs, then `cairn validate %s`\n",
               display_path(dir, fs::current_path()).c_str());
-  return 0;
+  return {};
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ struct ErrorSummary {
   std::map<std::string, int> resolved_by;  // action taken -> times it resolved the class
 };
 
-int print_learnings(const std::vector<doc::Workflow>& workflows, bool json) {
+void print_learnings(const std::vector<doc::Workflow>& workflows, bool json) {
   std::map<std::pair<std::string, std::string>, PoolSummary> pools;  // (backend, pool)
   std::map<std::string, ErrorSummary> errors;
   for (const auto& wf : workflows) {
@@ -111,11 +111,11 @@ int print_learnings(const std::vector<doc::Workflow>& workflows, bool json) {
                     {"campaigns", e.campaigns.size()}, {"resolved_by", e.resolved_by}});
     }
     std::printf("%s\n", nlohmann::json{{"version", 1}, {"pools", jp}, {"errors", je}}.dump(2).c_str());
-    return 0;
+    return;
   }
   if (pools.empty() && errors.empty()) {
     std::printf("no learnings yet: completed stages add rows to `## Learnings`\n");
-    return 0;
+    return;
   }
   std::vector<std::vector<std::string>> rows;
   for (const auto& [key, p] : pools) {
@@ -140,17 +140,12 @@ int print_learnings(const std::vector<doc::Workflow>& workflows, bool json) {
         render_table({"ERROR CLASS", "SEEN", "CAMPAIGNS", "RESOLVED", "ESCALATED", "RESOLVED BY"}, rows).c_str(),
         stdout);
   }
-  return 0;
 }
 
-int run_status(const StatusOptions& o) {
-  auto ctx = load_context(fs::current_path());
-  if (!ctx) {
-    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+Outcome run_status(const StatusOptions& o) {
+  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
   std::vector<doc::Diagnostic> errors;
-  const auto campaigns = load_campaigns(*ctx, errors);
+  const auto campaigns = load_campaigns(ctx, errors);
   nlohmann::json rows = nlohmann::json::array();
   std::vector<std::vector<std::string>> table;
   bool invalid = !errors.empty();
@@ -195,18 +190,20 @@ int run_status(const StatusOptions& o) {
   }
   if (o.learnings) {
     print_diagnostics(errors);
-    const int rc = print_learnings(workflows, o.json);
-    return invalid ? static_cast<int>(ExitCode::findings) : rc;
+    print_learnings(workflows, o.json);
+    if (invalid) return findings_reported();
+    return {};
   }
   if (o.json) {
     std::printf("%s\n", nlohmann::json{{"version", 1}, {"campaigns", rows}}.dump(2).c_str());
   } else if (table.empty()) {
-    std::printf("no campaigns under %s\n", display_path(ctx->root(), fs::current_path()).c_str());
+    std::printf("no campaigns under %s\n", display_path(ctx.root(), fs::current_path()).c_str());
   } else {
     std::fputs(render_table({"CAMPAIGN", "STATUS", "STAGE", "JOB", "STARTED", "RETRIES", "ESCALATION"}, table).c_str(),
                stdout);
   }
-  return invalid ? static_cast<int>(ExitCode::findings) : 0;
+  if (invalid) return findings_reported();
+  return {};
 }
 
 }  // namespace

@@ -107,11 +107,15 @@ void print_human(const engine::TickReport& r, bool dry_run) {
               static_cast<long long>(r.next_tick_seconds));
 }
 
-// Under GitHub Actions: `next_tick_seconds` output and a Markdown step summary.
+std::vector<std::string> newly_escalated(const engine::TickReport& r);
+
+// Under GitHub Actions: `next_tick_seconds` and `escalated` (campaigns this tick
+// escalated) outputs and a Markdown step summary.
 void write_github_outputs(const engine::TickReport& r) {
   if (const std::string out = env("GITHUB_OUTPUT"); !out.empty()) {
     std::ofstream f(out, std::ios::app);
     f << "next_tick_seconds=" << r.next_tick_seconds << "\n";
+    f << "escalated=" << newly_escalated(r).size() << "\n";
   }
   if (const std::string summary = env("GITHUB_STEP_SUMMARY"); !summary.empty()) {
     std::ofstream f(summary, std::ios::app);
@@ -274,17 +278,18 @@ void mark_changed_by_human(gitstore::Repo& repo, std::vector<engine::CampaignInp
   }
 }
 
-int refuse_dirty(gitstore::Repo& repo) {
-  auto dirty = repo.dirty_tracked_files();
-  if (!dirty) {
-    std::fprintf(stderr, "cairn tick: %s\n", dirty.error().message.c_str());
-    return static_cast<int>(ExitCode::unreachable);
+// The campaigns this tick escalated (a transition to `escalated`), in report order.
+std::vector<std::string> newly_escalated(const engine::TickReport& r) {
+  std::vector<std::string> out;
+  for (const auto& c : r.campaigns) {
+    for (const auto& t : c.transitions) {
+      if (t.to == "escalated") {
+        out.push_back(c.campaign);
+        break;
+      }
+    }
   }
-  if (dirty->empty()) return 0;
-  std::fprintf(stderr, "cairn tick: refusing to tick: tracked files have uncommitted changes:\n");
-  for (const auto& f : *dirty) std::fprintf(stderr, "  %s\n", f.c_str());
-  std::fprintf(stderr, "commit or stash them first (untracked files are fine)\n");
-  return static_cast<int>(ExitCode::unreachable);
+  return out;
 }
 
 // Lost races are retried from a fresh fetch this many times, with jittered backoff.
@@ -296,38 +301,24 @@ void backoff(int attempt) {
   std::this_thread::sleep_for(std::chrono::milliseconds(100 * attempt + jitter(rd)));
 }
 
-int run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
-  auto ctx = load_context(fs::current_path());
-  if (!ctx) {
-    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
+  auto ctx_value = CAIRN_TRY(load_context(fs::current_path()));
+  const RepoContext* ctx = &ctx_value;
   gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(ctx->top.string());
-  if (!repo) {
-    std::fprintf(stderr, "cairn tick: %s\n", repo.error().message.c_str());
-    return static_cast<int>(ExitCode::unreachable);
-  }
+  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
   std::vector<doc::Diagnostic> diagnostics;
   auto catalog = load_catalog(*ctx, diagnostics);
   print_diagnostics(diagnostics);
-  if (!catalog) {
-    std::fprintf(stderr, "cairn tick: %s\n", catalog.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
+  if (!catalog) return fail(catalog.error().message, ExitCode::findings);
   // A dry run looks at the local checkout only: it changes nothing, the branch included.
   auto remote_name = o.dry_run ? Expected<std::string>(std::string()) : gitstore::tick_remote(*repo);
-  if (!remote_name) {
-    std::fprintf(stderr, "cairn tick: %s\n", remote_name.error().message.c_str());
-    return static_cast<int>(ExitCode::unreachable);
-  }
+  if (!remote_name) return fail(remote_name.error().message, ExitCode::unreachable);
   const gitstore::RemoteBranch where{*remote_name, ctx->config.branch};
   if (!where.remote.empty()) {  // CI's detached HEAD at the branch tip is that branch (gitstore::attach_head)
     auto refused = gitstore::attach_head(*repo, where);
-    if (!refused || !refused->empty()) {
-      std::fprintf(stderr, "cairn tick: %s\n", refused ? refused->c_str() : refused.error().message.c_str());
-      return static_cast<int>(ExitCode::unreachable);
-    }
+    if (!refused) return fail(refused.error().message, ExitCode::unreachable);
+    if (!refused->empty()) return fail(*refused, ExitCode::unreachable);
   }
 
   auto urls = repo->remote_urls();
@@ -367,11 +358,9 @@ int run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   for (int attempt = 1;; ++attempt) {
     if (!where.remote.empty()) {
       auto tip = gitstore::fetch_tip(*repo, where);
-      if (!tip) {
-        std::fprintf(stderr, "cairn tick: %s\n", tip.error().message.c_str());
-        return static_cast<int>(ExitCode::unreachable);
-      }
-      if (attempt == 1 && options.anomaly && repo->is_shallow()) {  // CI's depth-1 clone: fetch the scan's window
+      if (!tip) return fail(tip.error().message, ExitCode::unreachable);
+      if (attempt == 1 && options.anomaly &&
+          repo->is_shallow()) {  // CI's depth-1 clone: fetch the scan's window
         const auto since = std::chrono::system_clock::now() - options.anomaly->history_span();
         if (auto missing = gitstore::deepen(*repo, where, since); !missing.empty()) {
           std::fprintf(stderr, "cairn tick: warning: the anomaly scan sees less: %s\n", missing.c_str());
@@ -380,14 +369,11 @@ int run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
       auto head = repo->head_oid();
       if (!tip->empty() && (!head || !*head || **head != *tip)) {
         if (!dirty_checked) {
-          if (int rc = refuse_dirty(*repo); rc != 0) return rc;
+          CAIRN_TRY(refuse_dirty(*repo, {}, "tick"));
           dirty_checked = true;
         }
         auto dropped = gitstore::sync_to_tip(*repo, where, *tip);
-        if (!dropped) {
-          std::fprintf(stderr, "cairn tick: %s\n", dropped.error().message.c_str());
-          return static_cast<int>(ExitCode::unreachable);
-        }
+        if (!dropped) return fail(dropped.error().message, ExitCode::unreachable);
         if (*dropped > 0) {
           std::printf("dropped %d unpushed cairn commit(s) of an earlier tick; recomputing them\n", *dropped);
         }
@@ -404,14 +390,11 @@ int run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
     peek_options.only = o.only;
     const bool any_due = engine::any_due(campaigns, now, peek_options);
     if (!o.dry_run && !dirty_checked && any_due) {
-      if (int rc = refuse_dirty(*repo); rc != 0) return rc;
+      CAIRN_TRY(refuse_dirty(*repo, {}, "tick"));
       dirty_checked = true;
     }
     auto store = gitstore::GitStore::open(ctx->top.string());
-    if (!store) {
-      std::fprintf(stderr, "cairn tick: %s\n", store.error().message.c_str());
-      return static_cast<int>(ExitCode::unreachable);
-    }
+    if (!store) return fail(store.error().message, ExitCode::unreachable);
     if (!where.remote.empty()) (*store)->set_remote(where);
     FaultInjectingStore faulty(**store, fault);
     engine::Store& sink = fault.at > 0 ? static_cast<engine::Store&>(faulty) : **store;
@@ -423,38 +406,36 @@ int run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
     bool lost = report.lost_race;
     if (!lost && !o.dry_run) {
       auto landed = sink.publish();
-      if (!landed) {
-        std::fprintf(stderr, "cairn tick: %s\n", landed.error().message.c_str());
-        return static_cast<int>(ExitCode::unreachable);
-      }
+      if (!landed) return fail(landed.error().message, ExitCode::unreachable);
       lost = !*landed;
     }
     if (!lost) break;
     if (attempt == kPublishAttempts) {
-      std::fprintf(stderr,
-                   "cairn tick: the push to %s/%s was refused %d times in a row (another writer moved it, or the "
-                   "server refuses pushes); giving up for now (nothing is lost: the next tick redoes the work)\n",
-                   where.remote.c_str(), where.branch.c_str(), attempt);
-      return static_cast<int>(ExitCode::unreachable);
+      return fail(
+          fmt::format("the push to {}/{} was refused {} times in a row (another writer moved it, or the "
+                      "server refuses pushes); giving up for now (nothing is lost: the next tick redoes "
+                      "the work)",
+                      where.remote, where.branch, attempt),
+          ExitCode::unreachable);
     }
     std::printf("lost the race to push %s/%s (attempt %d); starting over from the new tip\n", where.remote.c_str(),
                 where.branch.c_str(), attempt);
     backoff(attempt);
   }
-  if (!o.only.empty() && std::none_of(report.campaigns.begin(), report.campaigns.end(),
-                                      [&](const engine::CampaignReport& c) { return c.campaign == o.only; })) {
-    std::fprintf(stderr, "cairn tick: no campaign named `%s`\n", o.only.c_str());
-    return static_cast<int>(ExitCode::usage);
+  if (!o.only.empty() &&
+      std::none_of(report.campaigns.begin(), report.campaigns.end(),
+                   [&](const engine::CampaignReport& c) { return c.campaign == o.only; })) {
+    return unknown_campaign(o.only, campaign_names(*ctx), display_path(ctx->root(), fs::current_path()));
   }
   // DESIGN §4.7: forge actions after the push, idempotent (issues and clear-escalation
   // pull requests for escalated campaigns, closing the issues of resumed ones).
-  int forge_rc = 0;
+  Outcome forged;
   if (!o.dry_run && !where.remote.empty() && !report.infrastructure_failed()) {
     ForgeStepOptions fo;
     fo.remote = where.remote;
     fo.run_url = options.run_url;
     if (o.json) fo.out = stderr;  // keep --json stdout clean
-    forge_rc = run_forge_step(*ctx, *repo, fo);
+    forged = run_forge_step(*ctx, *repo, fo);
     fault.reached("exit-after-forge");
   }
   if (o.json) {
@@ -464,12 +445,18 @@ int run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   }
   if (!o.dry_run) write_github_outputs(report);
   if (next_tick != nullptr) *next_tick = report.next_tick_seconds;
-  if (report.infrastructure_failed() || forge_rc == static_cast<int>(ExitCode::unreachable)) {
-    return static_cast<int>(ExitCode::unreachable);
+  // A tick that escalated a campaign did its job (exit 0), but a human must act: say so
+  // where a CI log shows it; `escalated=N` in $GITHUB_OUTPUT lets a workflow fail on it.
+  if (const auto escalated = newly_escalated(report); !escalated.empty() && !o.dry_run) {
+    std::string names;
+    for (const auto& n : escalated) names += (names.empty() ? "" : ", ") + n;
+    std::fprintf(stderr, "cairn tick: %zu campaign(s) newly escalated, waiting for a human: %s\n",
+                 escalated.size(), names.c_str());
   }
-  if (forge_rc != 0) return forge_rc;
-  if (report.has_invalid_files() || !read_errors.empty()) return static_cast<int>(ExitCode::findings);
-  return 0;
+  if (report.infrastructure_failed()) return fail("", ExitCode::unreachable);  // the errors are printed above
+  if (!forged) return fail("forge step: " + forged.error().message, forged.error().exit);
+  if (report.has_invalid_files() || !read_errors.empty()) return findings_reported();
+  return {};
 }
 
 }  // namespace
@@ -487,7 +474,7 @@ void define_tick(CLI::App& sub, Runner& run) {
       ->check(CLI::PositiveNumber);
   sub.add_option("--poll", o->poll, "With --watch: ask the remote this often (seconds) whether someone pushed")
       ->check(CLI::PositiveNumber);
-  run = [o] {
+  run = [o]() -> Outcome {
     if (!o->watch) return run_tick(*o);
     return watch_loop([o](std::int64_t& next) { return run_tick(*o, &next); }, o->max_sleep,
                       o->dry_run ? std::function<bool()>() : remote_moved_since_fetch, o->poll);

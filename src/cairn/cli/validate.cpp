@@ -56,27 +56,17 @@ bool validate_text(const std::string& shown, const std::string& text, const fs::
   return bad;
 }
 
-int run_validate(const ValidateOptions& o) {
-  auto ctx = load_context(fs::current_path());
-  if (!ctx) {
-    std::fprintf(stderr, "%s\n", ctx.error().message.c_str());
-    return static_cast<int>(ExitCode::findings);
-  }
-  print_diagnostics(ctx->config_warnings);
+Outcome run_validate(const ValidateOptions& o) {
+  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+  print_diagnostics(ctx.config_warnings);
   int files = 0;
   int bad = 0;
   if (o.staged) {
     gitstore::LibGit2 git;
     auto repo = gitstore::Repo::discover(fs::current_path().string());
-    if (!repo) {
-      std::fprintf(stderr, "cairn validate --staged: %s\n", repo.error().message.c_str());
-      return static_cast<int>(ExitCode::usage);
-    }
+    if (!repo) return fail(repo.error().message, ExitCode::unreachable);
     auto staged = repo->staged_files();
-    if (!staged) {
-      std::fprintf(stderr, "cairn validate --staged: %s\n", staged.error().message.c_str());
-      return static_cast<int>(ExitCode::unreachable);
-    }
+    if (!staged) return fail(staged.error().message, ExitCode::unreachable);
     for (const auto& f : *staged) {
       if (fs::path(f.path).filename() != "WORKFLOW.md") continue;
       ++files;
@@ -90,7 +80,7 @@ int run_validate(const ValidateOptions& o) {
   } else {
     std::vector<fs::path> targets;
     if (o.paths.empty()) {
-      targets = find_workflows(ctx->root());
+      targets = find_workflows(ctx.root());
     } else {
       for (const auto& p : o.paths) {
         std::error_code ec;
@@ -118,7 +108,8 @@ int run_validate(const ValidateOptions& o) {
     }
   }
   if (!o.quiet) std::printf("%d file(s) checked, %d with errors\n", files, bad);
-  return bad > 0 ? static_cast<int>(ExitCode::findings) : 0;
+  if (bad > 0) return findings_reported();
+  return {};
 }
 
 }  // namespace

@@ -1,23 +1,28 @@
 #pragma once
 
 // The subcommands, as a table (ninja's Tool list): each verb defines its options on its
-// CLI11 subcommand and sets `run` to the function that does the work and returns the
-// exit code.
+// CLI11 subcommand and sets `run` to the function that does the work and returns its
+// Outcome; cli::run turns that into the exit code (cli/exit_policy.hpp).
 
 #include <functional>
 #include <string_view>
 
 #include <CLI/CLI.hpp>
 
+#include <cairn/cli/exit_policy.hpp>
+
 namespace cairn::cli {
 
-using Runner = std::function<int()>;
+using Runner = std::function<Outcome()>;
 using DefineVerb = void (*)(CLI::App& sub, Runner& run);
 
 struct Verb {
   std::string_view name;
   std::string_view help;
   DefineVerb define;
+  // What exits 1, 2 and 3 mean for this verb ("1 ...; 2 ...; 3 ..."), for its --help
+  // footer; README's table says the same. Bad flags are 2 for every verb.
+  std::string_view exits = "";
 };
 
 void define_init(CLI::App& sub, Runner& run);

@@ -102,17 +102,18 @@ void sleep_or_signal(std::int64_t seconds, const std::function<bool()>& remote_m
 
 }  // namespace
 
-int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds,
-               const std::function<bool()>& remote_moved, std::int64_t poll_seconds) {
+Outcome watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds,
+                   const std::function<bool()>& remote_moved, std::int64_t poll_seconds) {
   g_stop = 0;
   g_wake = 0;
   SignalScope signals;
   for (;;) {
     g_wake = 0;
     std::int64_t next = -1;
-    const int rc = tick(next);
+    const Outcome ticked = tick(next);
+    const int rc = finish("tick", ticked);  // prints what went wrong
     std::fflush(stdout);
-    if (rc == static_cast<int>(ExitCode::usage)) return rc;
+    if (!ticked && ticked.error().exit == ExitCode::usage) return fail("", ExitCode::usage);
     if (g_stop) break;
     std::int64_t sleep_for = next >= 0 ? next : 60;
     if (max_sleep_seconds > 0) sleep_for = std::min(sleep_for, max_sleep_seconds);
@@ -124,7 +125,7 @@ int watch_loop(const WatchedTick& tick, std::int64_t max_sleep_seconds,
     if (g_stop) break;
   }
   std::printf("watch: stopped by signal after a complete tick\n");
-  return 0;
+  return {};
 }
 
 }  // namespace cairn::cli

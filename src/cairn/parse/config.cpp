@@ -1,12 +1,15 @@
 #include <cairn/parse/config.hpp>
 
 #include <algorithm>
+#include <optional>
+#include <span>
 
 #include <fmt/format.h>
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
 #include <cairn/parse/units.hpp>
+#include <cairn/util/suggest.hpp>
 
 namespace cairn::parse {
 
@@ -22,13 +25,75 @@ doc::Diagnostic at(const std::string& path, const YAML::Node& node, doc::Severit
   return {path, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, sev, std::move(msg)};
 }
 
+// The keys cairn.yaml knows, level by level. An unknown key is an error at the key, with
+// a did-you-mean: a typo must not quietly fall back to a default.
+constexpr std::string_view kTopKeys[] = {"root",     "branch", "identity", "catalogs",
+                                         "backends", "forge",  "anomaly",  "ceilings"};
+constexpr std::string_view kIdentityKeys[] = {"name", "email"};
+constexpr std::string_view kForgeKeys[] = {"kind", "repo", "api", "token_env"};
+constexpr std::string_view kCeilingKeys[] = {"time", "mem", "gpus"};
+constexpr std::string_view kAnomalyKeys[] = {
+    "enabled",     "max_submissions_per_stage", "submissions_window", "max_completions", "completions_window",
+    "stall_after", "systemic_campaigns",        "systemic_window",    "log_patterns"};
+constexpr std::string_view kCommonBackendKeys[] = {"kind", "usd_per_cpu_hour"};
+constexpr std::string_view kLocalKeys[] = {"state_dir"};
+constexpr std::string_view kSlurmKeys[] = {"ssh_host", "partition", "output_dir", "ssh_control_path",
+                                           "ssh_config"};
+constexpr std::string_view kOsmoKeys[] = {"pool",     "osmo",         "label_key",
+                                          "priority", "max_attempts", "timeout_seconds"};
+constexpr std::string_view kCommandKeys[] = {"preset", "submit",       "status",   "cancel", "logs",
+                                             "find",   "submit_regex", "ssh_host", "timeout"};
+
+std::string unknown_key(std::string_view where, const std::string& key,
+                        std::span<const std::string_view> known) {
+  std::string all;
+  for (const auto& k : known) all += fmt::format("{}{}", all.empty() ? "" : ", ", k);
+  const std::string hint = util::did_you_mean(key, known);
+  return fmt::format("unknown key `{}{}` in cairn.yaml{}", where, key,
+                     hint.empty() ? fmt::format(" (known: {})", all) : hint);
+}
+
+bool known(std::span<const std::string_view> keys, const std::string& key) {
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
+}
+
+// Keys of `node` (a mapping) that are not in `keys`, reported as errors.
+void check_keys(const std::string& path, const YAML::Node& node, std::string_view where,
+                std::span<const std::string_view> keys, std::vector<doc::Diagnostic>& errors) {
+  if (!node.IsMap()) return;
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    if (!known(keys, key))
+      errors.push_back(at(path, kv.first, doc::Severity::error, unknown_key(where, key, keys)));
+  }
+}
+
+// A backend setting no backend of its kind reads. A command backend's other settings
+// are its template placeholders, so only a near miss of its own keys is reported there.
+std::optional<std::string> unknown_backend_setting(const BackendConfig& b, const std::string& key) {
+  if (known(kCommonBackendKeys, key)) return std::nullopt;
+  std::vector<std::string_view> keys(std::begin(kCommonBackendKeys), std::end(kCommonBackendKeys));
+  std::span<const std::string_view> own;
+  if (b.kind == "local") own = kLocalKeys;
+  if (b.kind == "slurm") own = kSlurmKeys;
+  if (b.kind == "osmo") own = kOsmoKeys;
+  if (b.kind == "command") own = kCommandKeys;
+  if (known(own, key)) return std::nullopt;
+  keys.insert(keys.end(), own.begin(), own.end());
+  const std::string where = fmt::format("backends.{}.", b.name);
+  if (b.kind == "command") {
+    if (!util::closest(key, keys)) return std::nullopt;  // a placeholder, e.g. {image}
+  }
+  return unknown_key(where, key, keys);
+}
+
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 // The `ceilings:` block: `time` (Slurm walltime), `mem` (a size), `gpus` (a count).
 void parse_ceilings(const std::string& path, const YAML::Node& node, doc::ResourceCeilings& out,
-                    std::vector<doc::Diagnostic>& errors, std::vector<doc::Diagnostic>& warns) {
+                    std::vector<doc::Diagnostic>& errors) {
   if (node.IsNull()) return;
   if (!node.IsMap()) {
     errors.push_back(at(path, node, doc::Severity::error, "`ceilings` must be a mapping (time, mem, gpus)"));
@@ -59,7 +124,7 @@ void parse_ceilings(const std::string& path, const YAML::Node& node, doc::Resour
         errors.push_back(at(path, v, doc::Severity::error, "`ceilings.gpus` must be a whole number >= 1"));
       }
     } else {
-      warns.push_back(at(path, kv.first, doc::Severity::warning, fmt::format("unknown key `ceilings.{}` in cairn.yaml", key)));
+      errors.push_back(at(path, kv.first, doc::Severity::error, unknown_key("ceilings.", key, kCeilingKeys)));
     }
   }
 }
@@ -67,7 +132,7 @@ void parse_ceilings(const std::string& path, const YAML::Node& node, doc::Resour
 // The `anomaly:` block. Errors and warnings are appended; fields not written keep their
 // defaults.
 void parse_anomaly(const std::string& path, const YAML::Node& node, AnomalyConfig& out,
-                   std::vector<doc::Diagnostic>& errors, std::vector<doc::Diagnostic>& warns) {
+                   std::vector<doc::Diagnostic>& errors) {
   if (node.IsNull()) return;
   if (!node.IsMap()) {
     errors.push_back(at(path, node, doc::Severity::error, "`anomaly` must be a mapping"));
@@ -158,8 +223,7 @@ void parse_anomaly(const std::string& path, const YAML::Node& node, AnomalyConfi
       }
       if (ok) out.log_patterns = std::move(patterns);
     } else {
-      warns.push_back(at(path, kv.first, doc::Severity::warning,
-                         fmt::format("unknown key `anomaly.{}` in cairn.yaml", key)));
+      errors.push_back(at(path, kv.first, doc::Severity::error, unknown_key("anomaly.", key, kAnomalyKeys)));
     }
   }
 }
@@ -208,6 +272,7 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
           errors.push_back(at(path, v, doc::Severity::error, "`identity` must be {name: ..., email: ...}"));
           continue;
         }
+        check_keys(path, v, "identity.", kIdentityKeys, errors);
         scalar(v["name"], "identity.name", cfg.identity_name);
         scalar(v["email"], "identity.email", cfg.identity_email);
       } else if (key == "catalogs") {
@@ -256,11 +321,20 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
           }
           if (bc.kind.empty()) bc.kind = bc.name;
           if (!is_kind(bc.kind)) {
-            errors.push_back(at(path, b.first, doc::Severity::error,
-                                fmt::format("backend `{}` has unknown kind `{}`; kinds: local, slurm, osmo, command "
-                                            "(name an instance with `kind:`)",
-                                            bc.name, bc.kind)));
+            const std::string hint = util::did_you_mean(bc.kind, kKnownBackendKinds);
+            errors.push_back(
+                at(path, b.first, doc::Severity::error,
+                   fmt::format("backend `{}` has unknown kind `{}`{} (kinds: local, slurm, osmo, command; "
+                               "name an instance with `kind:`)",
+                               bc.name, bc.kind, hint)));
             continue;
+          }
+          if (s.IsMap()) {
+            for (const auto& setting : s) {
+              if (auto message = unknown_backend_setting(bc, setting.first.Scalar())) {
+                errors.push_back(at(path, setting.first, doc::Severity::error, std::move(*message)));
+              }
+            }
           }
           cfg.backends.push_back(std::move(bc));
         }
@@ -269,16 +343,17 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
           errors.push_back(at(path, v, doc::Severity::error, "`forge` must be a mapping"));
           continue;
         }
+        check_keys(path, v, "forge.", kForgeKeys, errors);
         scalar(v["kind"], "forge.kind", cfg.forge.kind);
         scalar(v["repo"], "forge.repo", cfg.forge.repo);
         scalar(v["api"], "forge.api", cfg.forge.api);
         scalar(v["token_env"], "forge.token_env", cfg.forge.token_env);
       } else if (key == "anomaly") {
-        parse_anomaly(path, v, cfg.anomaly, errors, warns);
+        parse_anomaly(path, v, cfg.anomaly, errors);
       } else if (key == "ceilings") {
-        parse_ceilings(path, v, cfg.ceilings, errors, warns);
+        parse_ceilings(path, v, cfg.ceilings, errors);
       } else {
-        warns.push_back(at(path, kv.first, doc::Severity::warning, fmt::format("unknown key `{}` in cairn.yaml", key)));
+        errors.push_back(at(path, kv.first, doc::Severity::error, unknown_key("", key, kTopKeys)));
       }
     }
   } catch (const YAML::Exception& e) {

@@ -73,7 +73,9 @@ struct RepoConfig {
 inline constexpr std::string_view kKnownBackendKinds[] = {"local", "slurm", "osmo", "command"};
 
 // Parses cairn.yaml text. Fails with `path:line:col` diagnostics for invalid YAML,
-// wrong types, or a backend with an unknown kind; unknown keys are warnings (in `warnings`).
+// wrong types, a backend with an unknown kind, or an unknown key at any level (with a
+// did-you-mean; a command backend's other settings are its template placeholders, so
+// there only a near miss of its own keys is one). `warnings` receives the rest.
 // Under `anomaly:` a count below 1 (below 2 for `systemic_campaigns`), a duration without
 // a unit, or a log pattern RE2 rejects is an error.
 Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::string& path, const std::string& text,

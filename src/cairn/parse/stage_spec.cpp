@@ -4,16 +4,32 @@
 #include <charconv>
 #include <optional>
 #include <set>
+#include <span>
 
 #include <fmt/format.h>
 
 #include <cairn/parse/units.hpp>
+#include <cairn/util/suggest.hpp>
 
 namespace cairn::parse {
 
 namespace {
 
 constexpr int kMaxArrayTasks = 100000;
+
+// What a stage spec may say. Anything else is an error: a misspelt key would otherwise
+// run the stage without what it asks for.
+constexpr std::string_view kSpecKeys[] = {"run",   "backend", "pool",      "priority", "checkpoint",
+                                          "array", "expect",  "resources", "sync",     "set"};
+constexpr std::string_view kResourceKeys[] = {"time", "cpus", "mem", "gpus", "gpu_type", "partition"};
+
+// "; did you mean `x`?" when one is close, else the list of what is known.
+std::string suggestion(const std::string& key, std::span<const std::string_view> known) {
+  if (std::string hint = util::did_you_mean(key, known); !hint.empty()) return hint;
+  std::string all;
+  for (const auto& k : known) all += fmt::format("{}`{}`", all.empty() ? "" : ", ", k);
+  return " (known: " + all + ")";
+}
 
 std::optional<int> to_int(std::string_view s) {
   int v = 0;
@@ -96,7 +112,7 @@ class SpecReader {
           if (auto val = scalar(sv, name, "set." + sk)) spec.set[sk] = *val;
         }
       } else {
-        warning_at_key(v, fmt::format("stage `{}`: unknown key `{}` (kept, ignored)", name, k));
+        error_at_key(v, fmt::format("stage `{}`: unknown key `{}`{}", name, k, suggestion(k, kSpecKeys)));
       }
     }
     if (!has_run)
@@ -222,7 +238,8 @@ class SpecReader {
       } else if (k == "partition") {
         if (auto s = scalar(x, stage, "resources.partition")) r.partition = *s;
       } else {
-        warning_at_key(x, fmt::format("stage `{}`: unknown resource `{}` (kept, ignored)", stage, k));
+        error_at_key(
+            x, fmt::format("stage `{}`: unknown resource `{}`{}", stage, k, suggestion(k, kResourceKeys)));
       }
     }
   }

@@ -12,6 +12,7 @@
 #include <cairn/parse/markdown.hpp>
 #include <cairn/parse/stage_spec.hpp>
 #include <cairn/parse/units.hpp>
+#include <cairn/util/suggest.hpp>
 
 namespace cairn::parse {
 
@@ -190,6 +191,7 @@ class Builder {
     if (!read_frontmatter(yaml)) return;
     read_body(bounds->close_line + 1);
     check_specs();
+    check_stage_names();
     check_upkeep();
   }
 
@@ -273,6 +275,7 @@ class Builder {
           error_at(v, fmt::format("unknown status `{}` (allowed: {})", st, kStatusList));
         }
       } else if (key == "current_stage") {
+        m_current_stage_at = {v.line + m_yaml_line + 1, v.column + 1};
         m_wf.current_stage = scalar(v, key);
       } else if (key == "escalation_required") {
         m_wf.escalation_required = boolean(v, key, false);
@@ -294,8 +297,9 @@ class Builder {
         } else if (v.kind != fm::Value::Kind::null) {
           error_at(v, "`deploy` must be a mapping");
         }
+      } else if (key != "stages") {
+        warn_if_typo(key, v);  // unknown keys are kept as bytes and ignored otherwise
       }
-      // Unknown keys are kept as bytes and ignored here.
     }
     if (const fm::Value* stages = root.find("stages")) {
       if (stages->kind == fm::Value::Kind::map) {
@@ -312,6 +316,31 @@ class Builder {
       check_dirname(*campaign);
     }
     return true;
+  }
+
+  // The seed's schema allows fields of one's own; only one a single edit away from a
+  // field cairn reads is worth a word (`escalation_requried: false` would never clear).
+  void warn_if_typo(const std::string& key, const fm::Value& v) {
+    static constexpr std::string_view kFields[] = {"campaign",
+                                                   "project",
+                                                   "created",
+                                                   "last_tick",
+                                                   "status",
+                                                   "current_stage",
+                                                   "escalation_required",
+                                                   "paused",
+                                                   "escalation_reason",
+                                                   "budget",
+                                                   "notify",
+                                                   "references",
+                                                   "deploy",
+                                                   "stages"};
+    for (const auto& field : kFields) {
+      if (util::edit_distance(key, field) != 1) continue;
+      m_notes.push_back({m_path, v.key_line + m_yaml_line + 1, v.key_column + 1, doc::Severity::warning,
+                         fmt::format("unknown field `{}` (kept, not read); did you mean `{}`?", key, field)});
+      return;
+    }
   }
 
   void check_dirname(const fm::Value& campaign) {
@@ -619,7 +648,42 @@ class Builder {
       if (spec.line >= 1 && spec.line <= m_lines.count()) {
         col = static_cast<int>(md::leading_blanks(m_lines.line(m_text, spec.line - 1))) + 1;
       }
-      error(spec.line, col, fmt::format("stages.{} names no row of the `## Stages` table", spec.name));
+      error(spec.line, col,
+            fmt::format("stages.{} names no row of the `## Stages` table{}", spec.name,
+                        util::did_you_mean(spec.name, stage_names())));
+    }
+  }
+
+  std::vector<std::string> stage_names() const {
+    std::vector<std::string> names;
+    for (const auto& st : m_wf.stages) names.push_back(st.name);
+    return names;
+  }
+
+  // Names a tick looks up in the stage table: `current_stage` and `stage NAME done`.
+  // Errors (validate fails) that leave the file readable: the tick goes by the table.
+  void check_stage_names() {
+    if (m_wf.stages.empty()) return;
+    const std::vector<std::string> names = stage_names();
+    if (!m_wf.current_stage.empty() && m_wf.stage(m_wf.current_stage) == nullptr &&
+        m_current_stage_at.first > 0) {
+      m_notes.push_back({m_path, m_current_stage_at.first, m_current_stage_at.second, doc::Severity::error,
+                         fmt::format("current_stage `{}` names no row of the `## Stages` table{}",
+                                     m_wf.current_stage, util::did_you_mean(m_wf.current_stage, names))});
+    }
+    for (const auto& st : m_wf.stages) {
+      for (const doc::Condition* c : {&st.entry_condition, &st.exit_condition}) {
+        for (const auto& clause : c->clauses) {
+          if (clause.kind != doc::Clause::Kind::stage_done) continue;
+          const bool found = std::any_of(m_wf.stages.begin(), m_wf.stages.end(), [&](const doc::Stage& o) {
+            return o.number == clause.operand || o.name == clause.operand;
+          });
+          if (found) continue;
+          m_notes.push_back({m_path, st.line, clause.column, doc::Severity::error,
+                             fmt::format("`{}`: no stage `{}` in the `## Stages` table{}", clause.text,
+                                         clause.operand, util::did_you_mean(clause.operand, names))});
+        }
+      }
     }
   }
 
@@ -644,6 +708,7 @@ class Builder {
   }
 
   std::pair<int, int> m_status_at{0, 0};
+  std::pair<int, int> m_current_stage_at{0, 0};
   const std::string& m_path;
   const std::string& m_text;
   doc::Workflow& m_wf;
