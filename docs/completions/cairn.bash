@@ -8,8 +8,10 @@ _cairn() {
   fi
   local flags="--help"
   case $verb in
-    init) flags+=" --forge --cron --install" ;;
-    validate) flags+=" --staged --json" ;;
+    init) flags+=" --forge --commit --cron --install" ;;
+    validate) flags+=" --staged --json --quiet" ;;
+    new) flags+=" --template" ;;
+    doctor) flags+=" --json" ;;
     tick) flags+=" --dry-run --force --only --json --watch --max-sleep --poll" ;;
     status) flags+=" --json --learnings" ;;
     clear) flags+=" --reason" ;;

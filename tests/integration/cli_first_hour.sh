@@ -130,4 +130,141 @@ expect_rc 0 "the next tick exits 0" env GITHUB_OUTPUT="$T/gh_out" "$CAIRN" tick 
 expect_grep "  ... with escalated=0 (nothing newly escalated)" "^escalated=0$" "$T/gh_out"
 if grep -q "newly escalated" "$T/err"; then bad "  ... and says nothing"; else ok "  ... and says nothing"; fi
 
+# --- 3. validate says at file:line:col what a tick would hit later ---------------------
+mkdir "$T/checks" && cd "$T/checks" && git init -q
+"$CAIRN" init --forge none --commit >/dev/null
+campaign "$T/checks" c1
+git add -A && git commit -qm "c1"
+wf=campaigns/c1/WORKFLOW.md
+sed -i 's/backend: local, cap_usd/backend: slurmm, cap_usd/' $wf
+expect_rc 1 "validate: a misspelt backend" "$CAIRN" validate
+expect_grep "  ... at the value, with a did-you-mean" \
+  "^$wf:10:19: error: budget.backend: unknown backend \`slurmm\`; did you mean \`slurm\`" "$T/err"
+sed -i 's/backend: slurmm, cap_usd/backend: alpine, cap_usd/' $wf
+expect_rc 1 "validate: a backend cairn.yaml does not configure" "$CAIRN" validate
+expect_grep "  ... says how to configure it" "budget.backend: unknown backend \`alpine\`; configure it in cairn.yaml" "$T/err"
+git checkout -q -- $wf
+sed -i 's|run: {run: jobs/run.sh|run: {run: jobs/rnu.sh|' $wf
+expect_rc 1 "validate: a run: script that does not exist" "$CAIRN" validate
+expect_grep "  ... at the run: value" "^$wf:12:14: error: stages.run.run: \`jobs/rnu.sh\` does not exist" "$T/err"
+git checkout -q -- $wf
+chmod -x campaigns/c1/jobs/run.sh
+expect_rc 0 "validate: a /bin/sh script without the x bit is a warning" "$CAIRN" validate
+expect_grep "  ... saying chmod +x" "^$wf:12:14: warning: stages.run.run: \`jobs/run.sh\` is not executable: chmod \\+x" "$T/err"
+printf '#!/usr/bin/env python3\nprint("hi")\n' > campaigns/c1/jobs/run.sh
+expect_rc 1 "validate: a python script without the x bit is an error (/bin/sh would run it)" "$CAIRN" validate
+git checkout -q -- campaigns/c1/jobs/run.sh
+sed -i 's|run: {run: jobs/run.sh|run: {run: jobs/new.sh|' $wf
+printf '#!/bin/sh\necho new\n' > campaigns/c1/jobs/new.sh && chmod +x campaigns/c1/jobs/new.sh
+expect_rc 1 "validate: a tracked campaign's script that git does not track" "$CAIRN" validate
+expect_grep "  ... says git add" "error: stages.run.run: \`jobs/new.sh\` is not tracked by git: \`git add campaigns/c1/jobs/new.sh\`" "$T/err"
+expect_rc 1 "validate --json" "$CAIRN" validate --json
+if python3 - "$T/out" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["version"] == 1 and j["invalid"] == 1, j
+d = [d for f in j["files"] for d in f["diagnostics"] if "not tracked" in d["message"]][0]
+assert d["severity"] == "error" and d["line"] == 12 and d["column"] == 14, d
+PY
+then ok "  ... diagnostics as objects (path, line, column, severity, message)"; else bad "  ... JSON shape"; cat "$T/out"; fi
+# The pre-commit hook holds the staged WORKFLOW.md to the same rule, and says nothing
+# when all is well.
+git add $wf
+if git commit -qm "uses an unstaged script" 2>"$T/err"; then bad "the hook let a WORKFLOW.md through whose script is not staged"
+else ok "the hook refuses a WORKFLOW.md whose script is not staged"; fi
+expect_grep "  ... naming it" "jobs/new.sh\` is not staged: \`git add campaigns/c1/jobs/new.sh\`" "$T/err"
+git add campaigns/c1/jobs/new.sh
+git commit -m "with its script" >"$T/out" 2>"$T/err" && ok "the hook lets it through once staged" || bad "the hook refused a good commit"
+if grep -q "checked" "$T/out" "$T/err"; then bad "the hook spoke on success: $(cat "$T/out" "$T/err")"; else ok "  ... quietly"; fi
+
+# --- 4. The shipped templates run as shipped -----------------------------------------
+expect_rc 0 "cairn new from the generic template validates what it made" "$CAIRN" new demo
+expect_grep "  ... and says so" "campaign demo from template generic validates" "$T/out"
+for f in WORKFLOW.md jobs/smoke.sh jobs/production.sh jobs/analysis.sh; do
+  [ -e campaigns/demo/$f ] && ok "  ... created $f" || bad "cairn new did not create campaigns/demo/$f"
+done
+git add campaigns/demo && git commit -qm "demo"
+for _ in $(seq 1 40); do
+  "$CAIRN" tick --only demo --force >/dev/null 2>"$T/err" || true
+  grep -q "^status: done" campaigns/demo/WORKFLOW.md && break
+  sleep 1
+done
+grep -q "^status: done" campaigns/demo/WORKFLOW.md && ok "the generic template's campaign runs to done as shipped" ||
+  { bad "the generic campaign did not finish"; grep -A5 "^| #" campaigns/demo/WORKFLOW.md; cat "$T/err"; }
+expect_rc 0 "cairn new from the namd-ensemble template" "$CAIRN" new ens --template namd-ensemble
+expect_rc 0 "  ... validates" "$CAIRN" validate campaigns/ens
+if grep -q "not machine checkable" "$T/err"; then bad "  ... has conditions a tick cannot check"; else ok "  ... every condition machine-checkable"; fi
+expect_grep "  ... a Slurm array stage" '^    array: "1-20%5"' campaigns/ens/WORKFLOW.md
+expect_grep "  ... deploy: mapped onto backends: in the comments" "^# +deploy.ssh_host: .*backends:" campaigns/ens/WORKFLOW.md
+[ -x campaigns/ens/jobs/prod.sh ] && ok "  ... its job scripts, executable" || bad "no executable campaigns/ens/jobs/prod.sh"
+
+# --- 5. init makes promote work the first time; doctor sees what git lacks ------------
+mkdir "$T/learn" && cd "$T/learn" && git init -q
+expect_rc 0 "cairn init --commit" "$CAIRN" init --forge none --commit
+expect_grep "  ... names catalogs/project.md first under catalogs:" "^  - catalogs/project.md" cairn.yaml
+[ -z "$(git status --porcelain)" ] && ok "  ... and committed everything it created" || bad "init --commit left: $(git status --porcelain)"
+campaign "$T/learn" c1
+sed -i 's|run: {run: jobs/run.sh, resources: {time: "00:01:00"}, expect: 1m}|run: {run: jobs/run.sh, resources: {time: "00:00:02"}, expect: 1m}|' \
+  campaigns/c1/WORKFLOW.md
+printf '#!/bin/sh\nsleep 3\necho finished\n' > campaigns/c1/jobs/run.sh
+expect_rc 0 "doctor on a campaign nobody added (no remote: a warning)" "$CAIRN" doctor
+expect_grep "  ... names the files a tick needs that git does not track" \
+  "^warning +files a tick needs that git does not track: campaigns/c1/WORKFLOW.md campaigns/c1/jobs/run.sh" "$T/out"
+git remote add origin "$T/learn-remote.git"
+expect_rc 1 "  ... with a remote (a clone would lack them) it is an error" "$CAIRN" doctor
+git remote remove origin
+git add -A && git commit -qm "a stage that times out once"
+for _ in $(seq 1 20); do
+  "$CAIRN" tick --force >/dev/null 2>"$T/err" || true
+  grep -q '^status: done' campaigns/c1/WORKFLOW.md && break
+  sleep 1
+done
+mkdir -p "$T/emptyhome"  # no ~/.gitconfig: the identity must come from $GIT_CONFIG_GLOBAL, as git reads it
+expect_rc 0 "cairn catalog promote works the first time, as the README shows it" \
+  env HOME="$T/emptyhome" "$CAIRN" catalog promote walltime-exceeded --from c1
+[ "$(git log -1 --format='%an <%ae>')" = "Test Human <human@test.invalid>" ] &&
+  ok "  ... committed as the user \$GIT_CONFIG_GLOBAL names" || bad "  ... committed as $(git log -1 --format='%an <%ae>')"
+expect_grep "  ... the row is in catalogs/project.md" '^\| walltime-exceeded \|.*\| walltime x2 \|' catalogs/project.md
+expect_rc 0 "  ... and the catalog still loads" "$CAIRN" classify - --state TIMEOUT
+
+# --- 6. doctor grades its findings ----------------------------------------------------
+git remote add origin https://github.com/o/r.git
+mkdir -p .github/workflows && cp "$CAIRN_SOURCE_DIR/ci/github/cairn-tick.yml" .github/workflows/
+git add .github && git commit -qm "GitHub schedule"
+expect_rc 0 "doctor: warnings only exit 0" env -u GITHUB_TOKEN "$CAIRN" doctor
+expect_grep "  ... no forge token is a warning, with the way out" '^warning +no forge token in \$GITHUB_TOKEN' "$T/out"
+expect_grep "  ... local jobs under a hosted CI schedule: a warning" \
+  '^warning +.github/workflows/cairn-tick.yml ticks on a hosted CI runner, but c1 run\(s\) jobs on the local backend' "$T/out"
+expect_grep "  ... with the ways out" 'fix: .*Slurm over ssh.*OSMO.*cairn init --cron' "$T/out"
+expect_rc 0 "doctor --json" env -u GITHUB_TOKEN "$CAIRN" doctor --json
+if python3 - "$T/out" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["version"] == 1 and j["errors"] == 0 and j["warnings"] >= 2, j
+assert {f["grade"] for f in j["findings"]} <= {"ok", "warning", "error"}
+PY
+then ok "  ... graded findings as JSON"; else bad "  ... doctor --json shape"; cat "$T/out"; fi
+echo "# edit" >> campaigns/c1/jobs/run.sh
+expect_rc 1 "doctor: an error exits 1" env -u GITHUB_TOKEN "$CAIRN" doctor
+expect_grep "  ... graded error" "^error +no uncommitted changes to tracked files" "$T/out"
+git checkout -q -- campaigns/c1/jobs/run.sh
+
+# --- 7. Commits made for a human carry their identity, as git's would ----------------
+cd "$T/repo"  # cnt-hydro-300k escalated in section 1
+expect_rc 0 "cairn clear as GIT_AUTHOR_NAME/GIT_AUTHOR_EMAIL" \
+  env GIT_AUTHOR_NAME="Ada Lovelace" GIT_AUTHOR_EMAIL=ada@example.org "$CAIRN" clear cnt-hydro-300k --reason "fixed the deck"
+[ "$(git log -1 --format='%an <%ae>')" = "Ada Lovelace <ada@example.org>" ] && ok "  ... the commit's author is theirs" ||
+  bad "  ... author is $(git log -1 --format='%an <%ae>')"
+
+# --- 8. README's "Using it", top to bottom, exactly as written -------------------------
+mkdir -p "$T/bin" "$T/readme" && ln -sf "$CAIRN" "$T/bin/cairn"
+awk '/^## Using it/{f=1} f && /^```sh/{g=1; next} g && /^```/{exit} g' "$CAIRN_SOURCE_DIR/README.md" > "$T/using.sh"
+[ "$(wc -l < "$T/using.sh")" -ge 8 ] && ok "README's first block read ($(wc -l < "$T/using.sh") lines)" || bad "README's Using it block not found"
+cd "$T/readme"
+expect_rc 0 "README's Using it block runs as written (bash -e)" env PATH="$T/bin:$PATH" bash -e "$T/using.sh"
+expect_grep "  ... the tick submitted the first stage" "^cnt-hydro-300k: smoke (pending|ready) -> " "$T/out"
+expect_grep "  ... and the log shows it" "smoke" "$T/out"
+[ -z "$(git -C my-campaigns status --porcelain --untracked-files=no)" ] && ok "  ... leaving a clean tree" ||
+  bad "  ... dirty: $(git -C my-campaigns status --porcelain)"
+
 finish

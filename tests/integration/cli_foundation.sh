@@ -30,12 +30,15 @@ expect_rc 2 "new rejects a bad name" "$CAIRN" new "../evil"
 expect_rc 0 "new from the namd-ensemble template" "$CAIRN" new beta --template namd-ensemble
 expect_rc 2 "unknown template is a usage error" "$CAIRN" new gamma --template nope
 
-# The NAMD template's free-text conditions are reported, each at its line and column,
-# as warnings (a tick escalates rather than guess); its `current_stage` names no stage,
-# an error.
-expect_rc 1 "validate reports the namd template's free-text conditions" "$CAIRN" validate campaigns/beta
+# The orchestration skill's own NAMD template (the fixture: free-text conditions, a
+# `current_stage` that is no stage): the prose is reported at line:col as warnings (a
+# tick escalates rather than guess), the stray current_stage as an error.
+mkdir -p campaigns/seed && sed 's/^campaign: <slug>/campaign: seed/' \
+  "$CAIRN_SOURCE_DIR/tests/fixtures/workflows/WORKFLOW.namd-ensemble.md" > campaigns/seed/WORKFLOW.md
+expect_rc 1 "validate reports the seed NAMD file's free-text conditions" "$CAIRN" validate campaigns/seed
 expect_grep "and its current_stage that names no stage" "current_stage \`0-dry-run\` names no row.*did you mean \`dry-run\`" "$T/err"
-expect_grep "uncheckable clause at line:col" "campaigns/beta/WORKFLOW.md:[0-9]+:[0-9]+: warning: .*restart written" "$T/err"
+expect_grep "uncheckable clause at line:col" "campaigns/seed/WORKFLOW.md:[0-9]+:[0-9]+: warning: .*restart written" "$T/err"
+rm -rf campaigns/seed
 cp campaigns/beta/WORKFLOW.md "$T/beta.before"
 expect_rc 0 "generic campaign validates" "$CAIRN" validate campaigns/alpha
 cmp -s campaigns/beta/WORKFLOW.md "$T/beta.before" && ok "validate never rewrites" || bad "validate changed a file"

@@ -97,13 +97,13 @@ YAML
   expect_grep "$kind: doctor: push permission" "^ok +token can push to" "$T/out"
   [ "$kind" = github ] && expect_grep "$kind: doctor: scopes" "^ok +token scopes: repo, workflow" "$T/out"
   expect_rc 1 "$kind: doctor with a bad token" env FAKE_FORGE_TOKEN=not-the-token "$CAIRN" doctor
-  expect_grep "$kind: doctor: bad token is a failure" "^FAIL forge token accepted: HTTP 401" "$T/out"
+  expect_grep "$kind: doctor: bad token is an error" "^error +forge token accepted: HTTP 401" "$T/out"
   expect_grep "$kind: doctor: with a fix hint" 'fix: the token in \$FAKE_FORGE_TOKEN is invalid, expired or revoked' "$T/out"
   if [ "$kind" = github ]; then
     curl -s -X POST "$API/_control/token" -d '{"scopes": "read:org", "push": false}' >/dev/null
     expect_rc 1 "$kind: doctor with a read-only token" "$CAIRN" doctor
-    expect_grep "$kind: doctor: missing scope" "^FAIL token scopes: read:org" "$T/out"
-    expect_grep "$kind: doctor: no push" "^FAIL token can push to repository acme/sims" "$T/out"
+    expect_grep "$kind: doctor: missing scope" "^error +token scopes: read:org" "$T/out"
+    expect_grep "$kind: doctor: no push" "^error +token can push to repository acme/sims" "$T/out"
     expect_grep "$kind: doctor: push hint" "fix: give the token write access" "$T/out"
     curl -s -X POST "$API/_control/token" -d '{"scopes": "repo, workflow", "push": true}' >/dev/null
   fi

@@ -236,7 +236,8 @@ TEST(ParseConditionRealFiles, OurTemplatesAndStagedFixturesAreFullyCheckable) {
   const std::filesystem::path root(CAIRN_SOURCE_DIR);
   int cells = 0;
   for (const char* rel :
-       {"templates/WORKFLOW.template.md", "tests/fixtures/workflows/with-stages/WORKFLOW.md"}) {
+       {"templates/WORKFLOW.template.md", "templates/WORKFLOW.namd-ensemble.md",
+        "tests/fixtures/workflows/with-stages/WORKFLOW.md"}) {
     const std::string text = slurp(root / rel);
     ASSERT_FALSE(text.empty()) << rel;
     for (const auto& cell : condition_cells(text)) {

@@ -18,13 +18,16 @@ namespace cairn::cli {
 namespace {
 
 struct InitOptions {
-  std::string forge;  // override detection: github, gitlab, none
+  std::string forge;     // override detection: github, gitlab, none
+  bool commit = false;   // commit what init created
   bool cron = false;     // print the crontab line and the scrontab entry instead of scaffolding
   bool install = false;  // with cron: put the line into the user's crontab
 };
 
-// Writes `bytes` to `path` unless it exists; says which.
-bool place(const fs::path& top, const fs::path& rel, std::string_view bytes, bool executable) {
+// Writes `bytes` to `path` unless it exists; says which. What it created is appended
+// to `created` (when given).
+bool place(const fs::path& top, const fs::path& rel, std::string_view bytes, bool executable,
+           std::vector<std::string>* created = nullptr) {
   const fs::path path = top / rel;
   std::error_code ec;
   if (fs::exists(path, ec)) {
@@ -44,7 +47,40 @@ bool place(const fs::path& top, const fs::path& rel, std::string_view bytes, boo
                     fs::perm_options::add, ec);
   }
   std::printf("  created  %s\n", rel.generic_string().c_str());
+  if (created != nullptr) created->push_back(rel.generic_string());
   return true;
+}
+
+// `git add` and `git commit` of what init created, as the user (git's own identity rules
+// and hooks apply).
+Outcome commit_created(const fs::path& top, const std::vector<std::string>& created) {
+  if (created.empty()) {
+    std::printf("nothing new to commit\n");
+    return {};
+  }
+  std::vector<std::string> add = {"git", "-C", top.string(), "add", "--"};
+  add.insert(add.end(), created.begin(), created.end());
+  auto added = util::run_capture(add, "", std::chrono::seconds(60));
+  if (!added || added->exit != 0) {
+    return fail("--commit: git add failed: " + (added ? added->err : added.error().message),
+                ExitCode::findings);
+  }
+  std::vector<std::string> commit = {"git",
+                                     "-C",
+                                     top.string(),
+                                     "commit",
+                                     "-q",
+                                     "-m",
+                                     "cairn init: configuration, project catalog and CI schedule",
+                                     "--"};
+  commit.insert(commit.end(), created.begin(), created.end());
+  auto made = util::run_capture(commit, "", std::chrono::seconds(60));
+  if (!made || made->exit != 0) {
+    return fail("--commit: git commit failed: " + (made ? made->err + made->out : made.error().message),
+                ExitCode::findings);
+  }
+  std::printf("committed %zu file(s)\n", created.size());
+  return {};
 }
 
 std::string detect_forge(const std::vector<std::string>& urls) {
@@ -130,8 +166,14 @@ Outcome run_init(const InitOptions& o) {
   if (o.cron) return run_cron(o, *repo);
   const fs::path top = repo->workdir();
   std::printf("cairn init in %s\n", top.c_str());
-  bool ok = place(top, "cairn.yaml", *resources::get("templates/cairn.yaml"), false);
-  ok = place(top, "catalogs/failure-catalog.md", *resources::get("catalogs/failure-catalog.md"), false) && ok;
+  std::vector<std::string> created;
+  bool ok = place(top, "cairn.yaml", *resources::get("templates/cairn.yaml"), false, &created);
+  ok = place(top, "catalogs/failure-catalog.md", *resources::get("catalogs/failure-catalog.md"), false,
+             &created) &&
+       ok;
+  // The catalog `cairn catalog promote` writes to, named first under `catalogs:`.
+  ok = place(top, "catalogs/project.md", *resources::get("templates/project-catalog.md"), false, &created) &&
+       ok;
   std::error_code ec;
   // The hook goes where git runs hooks from (this repo's hooks dir).
   const fs::path hooks = fs::path(repo->path()) / "hooks";
@@ -148,12 +190,14 @@ Outcome run_init(const InitOptions& o) {
   const std::string forge = !o.forge.empty() ? o.forge : detect_forge(urls ? *urls : std::vector<std::string>{});
   if (forge == "github") {
     std::printf("forge: GitHub (from the remote URL); installing the GitHub Actions schedule\n");
-    ok = place(top, ".github/workflows/cairn-tick.yml", *resources::get("ci/github/cairn-tick.yml"), false) && ok;
+    ok = place(top, ".github/workflows/cairn-tick.yml", *resources::get("ci/github/cairn-tick.yml"), false,
+               &created) &&
+         ok;
   } else if (forge == "gitlab") {
     std::printf("forge: GitLab (from the remote URL); installing the GitLab CI job (add a pipeline schedule)\n");
     const bool has_ci = fs::exists(top / ".gitlab-ci.yml", ec);
     ok = place(top, has_ci ? "ci/cairn-tick.gitlab-ci.yml" : ".gitlab-ci.yml",
-               *resources::get("ci/gitlab/cairn-tick.gitlab-ci.yml"), false) &&
+               *resources::get("ci/gitlab/cairn-tick.gitlab-ci.yml"), false, &created) &&
          ok;
     if (has_ci) std::printf("  note     include ci/cairn-tick.gitlab-ci.yml from your .gitlab-ci.yml\n");
   }
@@ -166,8 +210,13 @@ Outcome run_init(const InitOptions& o) {
     std::printf("forge: none detected (no github.com or GitLab remote); no CI template installed.\n"
                 "       run ticks from cron on a login node: cairn init --cron (--install) prints (installs) the line\n");
   }
-  std::printf("next: cairn new NAME, then cairn validate\n");
   if (!ok) return findings_reported();
+  if (o.commit) CAIRN_TRY(commit_created(top, created));
+  std::printf(
+      o.commit
+          ? "next: cairn new NAME, then cairn validate\n"
+          : "next: git add the files above and commit them (or run `cairn init --commit`), then cairn new "
+            "NAME\n");
   return {};
 }
 
@@ -177,6 +226,7 @@ void define_init(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<InitOptions>();
   sub.add_option("--forge", o->forge, "Skip detection: github, gitlab or none")
       ->check(CLI::IsMember({"github", "gitlab", "none"}));
+  sub.add_flag("--commit", o->commit, "Commit the files init created (git add + git commit, as you)");
   sub.add_flag("--cron", o->cron,
                "Print the crontab line (and the Slurm scrontab entry) that ticks from this clone under flock");
   sub.add_flag("--install", o->install, "With --cron: add the line to your crontab (replacing an earlier one)")

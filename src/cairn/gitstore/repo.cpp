@@ -196,24 +196,46 @@ Expected<bool> Repo::head_unborn() {
 }
 
 engine::Identity Repo::default_identity() {
-  engine::Identity id;
-  std::optional<std::string> name;
-  std::optional<std::string> email;
+  // As git signs a human's commit: the environment first, then the repository's config
+  // (local over global over system), with $GIT_CONFIG_GLOBAL standing in for
+  // ~/.gitconfig as git reads it (libgit2 itself only knows the home directory).
+  auto env = [](const char* key) -> std::optional<std::string> {
+    const char* v = std::getenv(key);
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+  };
+  std::optional<std::string> name = env("GIT_AUTHOR_NAME");
+  std::optional<std::string> email = env("GIT_AUTHOR_EMAIL");
+  auto from = [&](git_config* cfg) {
+    if (!name) name = config_string(cfg, "user.name");
+    if (!email) email = config_string(cfg, "user.email");
+  };
+  const std::optional<std::string> global = env("GIT_CONFIG_GLOBAL");
   git_config* raw = nullptr;
   if (git_repository_config_snapshot(&raw, m_repo.get()) == 0) {
     ConfigPtr cfg(raw);
-    name = config_string(cfg.get(), "user.name");
-    email = config_string(cfg.get(), "user.email");
+    if (global) {
+      git_config* local = nullptr;
+      if (git_config_open_level(&local, cfg.get(), GIT_CONFIG_LEVEL_LOCAL) == 0) {
+        ConfigPtr level(local);
+        from(level.get());
+      } else {
+        git_error_clear();
+      }
+      git_config* file = nullptr;
+      if (git_config_open_ondisk(&file, global->c_str()) == 0) {
+        ConfigPtr level(file);
+        from(level.get());
+      } else {
+        git_error_clear();
+      }
+    }
+    from(cfg.get());
   } else {
     git_error_clear();
   }
-  if (!name) {
-    const char* user = std::getenv("USER");
-    name = user != nullptr && *user != '\0' ? std::string(user) : std::string("cairn");
-  }
-  id.name = *name;
-  id.email = email ? *email : *name + "@localhost";
-  return id;
+  if (!name) name = env("USER").value_or("cairn");
+  return {*name, email ? *email : *name + "@localhost"};
 }
 
 }  // namespace cairn::gitstore

@@ -61,8 +61,11 @@ class Repo {
   // True when HEAD names a branch without commits (a fresh `git init`).
   Expected<bool> head_unborn();
 
-  // The git config user (user.name / user.email), for commits made on a human's
-  // behalf. Falls back to $USER (or "cairn") and "<name>@localhost" when unset.
+  // Who a human's commit is by, as git decides it: $GIT_AUTHOR_NAME / $GIT_AUTHOR_EMAIL,
+  // else user.name / user.email of the repository's config (reading $GIT_CONFIG_GLOBAL
+  // in place of ~/.gitconfig when set, as git does). Falls back to $USER (or "cairn")
+  // and "<name>@localhost". The one identity of every commit cairn makes for a human
+  // (clear, catalog promote).
   engine::Identity default_identity();
 
   // The libgit2 handle, for the rest of this module.
