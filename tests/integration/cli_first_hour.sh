@@ -98,6 +98,12 @@ sed -i 's/^owner: .*//; s/^project: it$/project: it\nowner: someone/' $wf
 expect_rc 0 "a field of one's own (not close to a known one) stays, silently" "$CAIRN" validate
 if grep -q "owner" "$T/err"; then bad "  ... but validate mentioned it"; else ok "  ... not mentioned"; fi
 cp "$T/wf.good" $wf
+# A catalog row's fix name.
+printf '| walltime-exceeded | — | TIMEOUT | — | yes | waltime x2 | 1 | Longer walltime. |\n' >> catalogs/project.md
+"$CAIRN" classify - --state TIMEOUT >"$T/out" 2>"$T/err" || true
+expect_grep "a misspelt catalog fix, at line:col, with a did-you-mean" \
+  '^catalogs/project.md:[0-9]+:[0-9]+: error: unknown auto-fix "waltime x2"; did you mean `walltime`\?' "$T/err"
+git checkout -q -- catalogs/project.md
 
 # Every verb's --help ends with what its exit codes mean (README's table says the same);
 # a mistyped verb or flag is a usage error with a did-you-mean.

@@ -14,6 +14,7 @@
 #include <re2/set.h>
 
 #include <cairn/catalog/fix.hpp>
+#include <cairn/util/suggest.hpp>
 
 namespace cairn::catalog {
 
@@ -488,10 +489,16 @@ class Loader {
       e.fix = *fix;
       e.destructive = lower(trim(fix_cell)) == "destructive";
     } else {
+      // The fix's name is its first word (`walltime` of `walltime x2`, `partition` of
+      // `partition=gpu`): that is what a typo is in.
+      const std::string_view name = fix_cell.substr(0, fix_cell.find_first_of(" =+"));
+      static constexpr std::string_view kFixNames[] = {"walltime", "mem", "gpus", "partition", "priority",
+                                                       "resubmit", "resubmit-from-checkpoint", "exclude-node",
+                                                       "none", "destructive", "escalate"};
       error(line, column(Col::fix),
-            fmt::format("unknown auto-fix \"{}\" (known: walltime xN, mem xN, gpus +N, partition=NAME, "
+            fmt::format("unknown auto-fix \"{}\"{} (known: walltime xN, mem xN, gpus +N, partition=NAME, "
                         "priority=LOW, resubmit, resubmit-from-checkpoint, exclude-node, none, destructive)",
-                        fix_cell));
+                        fix_cell, util::did_you_mean(name, kFixNames)));
     }
 
     if (const std::string_view max = value(Col::max); !max.empty()) {
