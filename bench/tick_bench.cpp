@@ -118,8 +118,8 @@ struct NoWorkspace : engine::Workspace {
 
 struct NoCatalog : engine::Catalog {
   std::optional<engine::Classification> classify(const engine::Evidence&) const override { return std::nullopt; }
-  Expected<engine::FixPlan> plan_fix(std::string_view, const doc::StageSpec&,
-                                     const doc::ResourceCeilings&) const override {
+  Expected<engine::FixPlan> plan_fix(std::string_view, const doc::StageSpec&, const doc::ResourceCeilings&,
+                                     const engine::SpecInfo*) const override {
     return fail("none");
   }
 };

@@ -14,7 +14,7 @@ cat > "$T/bin/osmo" <<FAKE
 # Answers as OSMO's CLI does, from the recorded outputs; one line per call in calls.log.
 echo "\$*" >> "$O/calls.log"
 case "\$1 \$2" in
-  'pool list') cat "\${OSMO_POOLS:-$F/pool_list.json}" ;;
+  'pool list') cat "$O/pool_list.json" 2>/dev/null || cat "$F/pool_list.json" ;;
   'resource list') cat "$F/resource_list.json" ;;
   'workflow submit')
     if [ -f "$O/submit_error.txt" ]; then cat "$O/submit_error.txt"; rm -f "$O/submit_error.txt"; exit 1; fi
@@ -36,7 +36,7 @@ chmod +x "$T/bin/osmo"
 hour=$(date -u -d '-1 hour' +%Y-%m-%dT%H)
 query() {  # query NAME STATUS [FIXTURE]
   local src=${3:-$F/workflow_query_single_task.json}
-  sed -e "s/gr00t-train-1/$1/g" -e "s/\"RUNNING\"/\"$2\"/g" -e "s/2026-05-0[0-9]T[0-9][0-9]:/$hour:/g" "$src" > "$O/query-$1.json"
+  sed -e "s/\(gr00t\|oom\)-train-1/$1/g" -e "s/\"RUNNING\"/\"$2\"/g" -e "s/2026-05-0[0-9]T[0-9][0-9]:/$hour:/g" "$src" > "$O/query-$1.json"
   if [ "$2" = COMPLETED ]; then
     sed -i -e "s/\"end_time\": null/\"end_time\": \"$hour:30:00.000000\"/g" "$O/query-$1.json"
   fi
@@ -48,9 +48,10 @@ cp "$F/workflow_spec_template.yaml" campaigns/gr00t/osmo/train.yaml
 yaml_sum=$(sha256sum campaigns/gr00t/osmo/train.yaml | cut -d' ' -f1)
 printf 'backends:\n  osmo: {osmo: %s}\n' "$T/bin/osmo" > cairn.yaml
 printf '.cairn/\n' > .gitignore
-cat > campaigns/gr00t/WORKFLOW.md <<'WF'
+workflow_md() {  # workflow_md NAME SET: a campaign whose stage runs osmo/train.yaml
+  cat <<WF
 ---
-campaign: gr00t
+campaign: $1
 project: it
 created: 2026-11-23
 last_tick: ""
@@ -62,12 +63,12 @@ budget: {backend: osmo, cap_usd: 0, spent_usd: 0}
 stages:
   train:
     run: osmo/train.yaml
-    set: {num_gpu: "4"}
+    set: $2
     resources: {gpus: 4, gpu_type: h100}
     expect: 2h
 ---
 
-# gr00t
+# $1
 
 ## Stages
 
@@ -86,11 +87,15 @@ stages:
 
 (none yet)
 WF
+}
+workflow_md gr00t '{num_gpu: "4"}' > campaigns/gr00t/WORKFLOW.md
 git add -A && git commit -qm "an OSMO training campaign"
 wf=campaigns/gr00t/WORKFLOW.md
 
-tick() {  # tick DESC
-  if "$CAIRN" tick --force >"$T/tick.out" 2>"$T/tick.err"; then ok "$1"; else bad "$1: exit $?"; cat "$T/tick.out" "$T/tick.err"; fi
+tick() {  # tick DESC [ARGS...]
+  local desc=$1
+  shift
+  if "$CAIRN" tick --force "$@" >"$T/tick.out" 2>"$T/tick.err"; then ok "$desc"; else bad "$desc: exit $?"; cat "$T/tick.out" "$T/tick.err"; fi
 }
 
 # ---- 1. submit: the seed's Mode 1 return in the commit ------------------------------
@@ -121,5 +126,70 @@ expect_grep "Learnings row: pool, queue wait and the job's link" \
   '^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\| 1m +\|.*\| gr00t-train-1 https://osmo.example.com/workflows/gr00t-train-1 +\|' $wf
 
 [ "$(sha256sum campaigns/gr00t/osmo/train.yaml | cut -d' ' -f1)" = "$yaml_sum" ] && ok "the YAML is unchanged" || bad "the YAML changed"
+
+# Another campaign like gr00t, its YAML from stdin, its stage's set: as given.
+like_gr00t() {  # like_gr00t NAME SET < YAML
+  mkdir -p "campaigns/$1/osmo"
+  cat > "campaigns/$1/osmo/train.yaml"
+  workflow_md "$1" "$2" > "campaigns/$1/WORKFLOW.md"
+  git add "campaigns/$1" && git commit -qm "campaign $1"
+}
+submits() { cat "$O/submits"; }
+
+# ---- 4. OOM on a YAML whose memory is a template: mem x2 reaches OSMO through --set,
+# the retry goes to the first attempt's pool (which choose_pool would now refuse) ------
+sed 's/memory: 256Gi/memory: "{{memory}}"/' "$F/workflow_spec_template.yaml" | like_gr00t oom '{num_gpu: "4", memory: 256Gi}'
+oom_sum=$(sha256sum campaigns/oom/osmo/train.yaml | cut -d' ' -f1)
+wf=campaigns/oom/WORKFLOW.md
+tick "oom: tick submits" --only oom
+first=gr00t-train-$(submits)
+expect_grep "oom: first submit passes set.memory" "^workflow submit .*/oom/osmo/train.yaml --pool h100-east --set memory=256Gi --set num_gpu=4 --format-type json$" "$O/calls.log"
+query "$first" FAILED "$F/workflow_query_oom.json"
+cp "$F/workflow_events_oom.txt" "$O/events-$first.txt"
+# Now h100-east has no quota left: a fresh choice would find no pool at all.
+sed '/"name": "h100-east"/,/"total_free"/s/"quota_free": "8"/"quota_free": "0"/' "$F/pool_list.json" > "$O/pool_list.json"
+tick "oom: tick sees the OOM kill" --only oom
+expect_grep "oom: failure row names the workflow, its pool and link, and the fix through set" \
+  "^\| [0-9-]+ +\| train +\| out-of-memory +\| job $first: (tasks [^;]+; )?pool h100-east; link https://osmo.example.com/workflows/$first; .*\| mem x2 \(set.memory 256Gi -> 512Gi\) +\| RETRYING" $wf
+expect_grep "oom: the stage's set: says 512Gi" '^    set: \{num_gpu: "4", memory: 512Gi\}' $wf
+tick "oom: tick resubmits" --only oom
+second=gr00t-train-$(submits)
+[ "$second" != "$first" ] && ok "oom: a second workflow ($second)" || bad "oom: no second submit"
+expect_grep "oom: the retry's --set carries the doubled memory, on the same pool" \
+  "^workflow submit .*/oom/osmo/train.yaml --pool h100-east --set memory=512Gi --set num_gpu=4 --format-type json$" "$O/calls.log"
+git log -1 --format=%B > "$T/msg"
+expect_grep "oom: the resubmit commit says why this pool" "^Pool: h100-east \(the pool of the stage's first attempt, as the failure log records it\)$" "$T/msg"
+query "$second" COMPLETED
+tick "oom: tick sees the retry completed" --only oom
+grep -q '^status: done' $wf && ok "oom: campaign done" || { bad "oom: campaign not done"; cat $wf; }
+git log -1 --format=%B > "$T/msg"
+expect_grep "oom: done commit: pool, link, outputs" "^Job $second completed on h100-east \(https://osmo.example.com/workflows/$second\)" "$T/msg"
+expect_grep "oom: done commit: outputs" '^Outputs: s3://my-bucket/gr00t-train-1-output/\.$' "$T/msg"
+expect_grep "oom: the OOM row is RESOLVED" "\| mem x2 \(set.memory 256Gi -> 512Gi\) +\| RESOLVED" $wf
+expect_grep "oom: Learnings row carries pool and link" \
+  "^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\|.*\| $second https://osmo.example.com/workflows/$second +\|" $wf
+[ "$(sha256sum campaigns/oom/osmo/train.yaml | cut -d' ' -f1)" = "$oom_sum" ] && ok "oom: the YAML is unchanged" || bad "oom: the YAML changed"
+rm -f "$O/pool_list.json"
+
+# ---- 5. OOM on the fixture's hard-coded memory: refused, saying which key of which file
+like_gr00t hard '{num_gpu: "4"}' < "$F/workflow_spec_template.yaml"
+wf=campaigns/hard/WORKFLOW.md
+tick "hard: tick submits" --only hard
+job=gr00t-train-$(submits)
+query "$job" FAILED "$F/workflow_query_oom.json"
+cp "$F/workflow_events_oom.txt" "$O/events-$job.txt"
+tick "hard: tick sees the OOM kill" --only hard
+expect_grep "hard: escalated" '^escalation_required: true' $wf
+expect_grep "hard: the reason names the key, the file and what to do" \
+  'resources.default.memory is 256Gi in osmo/train.yaml, not a template variable: cairn does not edit your YAML; make it `\{\{memory\}\}` or change it yourself' $wf
+git log -1 --format=%B > "$T/msg"
+expect_grep "hard: the escalation commit says the fix was not applied and why" \
+  '^Escalated: out-of-memory: fix "mem x2" cannot apply: resources.default.memory is 256Gi in osmo/train.yaml, not a template variable' "$T/msg"
+expect_grep "hard: the stage's set: is unchanged" '^    set: \{num_gpu: "4"\}$' $wf
+n=$(submits)
+tick "hard: another tick" --only hard
+[ "$(submits)" = "$n" ] && ok "hard: no resubmit" || bad "hard: resubmitted"
+cmp -s "$F/workflow_spec_template.yaml" campaigns/hard/osmo/train.yaml && ok "hard: the YAML is unchanged" || bad "hard: the YAML changed"
+
 [ -z "$(git status --porcelain)" ] && ok "work tree clean" || { bad "work tree dirty"; git status --porcelain; }
 finish

@@ -159,6 +159,67 @@ TEST(PlanFixSpec, GpusPartitionPriority) {
   EXPECT_NE(plan_fix("priority=LOW", bare).error().message.find("proposed: priority: LOW"), std::string::npos);
 }
 
+// An OSMO stage: the workflow YAML's resources run, so a resource fix goes through the
+// `set:` value of the template variable the YAML uses, or is refused naming the key.
+engine::SpecInfo osmo_yaml(std::string memory, std::string gpu) {
+  engine::SpecInfo info;
+  info.owns_resources = true;
+  info.file = "osmo/train.yaml";
+  auto var = [](const std::string& v) {
+    return v.rfind("{{", 0) == 0 ? v.substr(2, v.size() - 4) : std::string();
+  };
+  info.bindings = {{"cpus", "resources.default.cpu", "32", ""},
+                   {"gpus", "resources.default.gpu", gpu, var(gpu)},
+                   {"mem", "resources.default.memory", memory, var(memory)}};
+  return info;
+}
+
+TEST(PlanFixSpec, ATemplatedResourceIsChangedThroughSet) {
+  doc::StageSpec s = spec_with("", "");
+  s.name = "train";
+  s.set = {{"memory", "256Gi"}, {"num_gpu", "4"}};
+  s.resources.gpus = 4;
+  const auto yaml = osmo_yaml("{{memory}}", "{{num_gpu}}");
+  const auto m = plan_fix("mem x2", s, {}, &yaml);
+  ASSERT_TRUE(m) << m.error().message;
+  ASSERT_EQ(m->edits.size(), 1u);
+  EXPECT_EQ(m->edits[0].key, "stages.train.set.memory");
+  EXPECT_EQ(m->edits[0].value, "512Gi");
+  EXPECT_EQ(m->summary, "set.memory 256Gi -> 512Gi");
+  const auto g = plan_fix("gpus +2", s, {}, &yaml);
+  ASSERT_TRUE(g) << g.error().message;
+  ASSERT_EQ(g->edits.size(), 2u);
+  EXPECT_EQ(g->edits[0].key, "stages.train.set.num_gpu");
+  EXPECT_EQ(g->edits[0].value, "6");
+  EXPECT_EQ(g->edits[1].key, "stages.train.resources.gpus");  // the pool choice asks for as many
+  EXPECT_EQ(g->edits[1].value, "6");
+  // The walltime of a workflow is in its YAML: refused, never put in resources.time.
+  s.resources.time_text = "01:00:00";
+  const auto w = plan_fix("walltime x2", s, {}, &yaml);
+  ASSERT_FALSE(w);
+  EXPECT_NE(w.error().message.find("does not edit your YAML"), std::string::npos) << w.error().message;
+  // Without the spec (another backend), the stage's own resources as before.
+  EXPECT_EQ(plan_fix("walltime x2", s)->edits[0].key, "stages.train.resources.time");
+}
+
+TEST(PlanFixSpec, AHardCodedResourceIsRefusedNamingKeyAndFile) {
+  doc::StageSpec s = spec_with("", "");
+  s.name = "train";
+  s.set = {{"num_gpu", "4"}};
+  const auto yaml = osmo_yaml("256Gi", "{{num_gpu}}");
+  const auto m = plan_fix("mem x2", s, {}, &yaml);
+  ASSERT_FALSE(m);
+  EXPECT_EQ(
+      m.error().message,
+      "resources.default.memory is 256Gi in osmo/train.yaml, not a template variable: cairn does not edit "
+      "your YAML; make it `{{memory}}` or change it yourself");
+  // A template the stage's set: lacks: say what to add rather than invent the key.
+  const auto templated = osmo_yaml("{{memory}}", "{{num_gpu}}");
+  const auto missing = plan_fix("mem x2", s, {}, &templated);
+  ASSERT_FALSE(missing);
+  EXPECT_NE(missing.error().message.find("has no set.memory"), std::string::npos) << missing.error().message;
+}
+
 TEST(PlanFixSpec, CheckpointFixNeedsACheckpoint) {
   doc::StageSpec s = spec_with("01:00:00", "");
   EXPECT_NE(plan_fix("resubmit-from-checkpoint", s).error().message.find("no checkpoint"), std::string::npos);
@@ -206,12 +267,12 @@ TEST(PlanFixSpec, CatalogSetDelegates) {
   auto set = load_catalogs({{"c.md", text, ""}});
   ASSERT_TRUE(set);
   const engine::Catalog& port = *set;
-  const auto plan = port.plan_fix("walltime x2", spec_with("00:30:00", ""), {});
+  const auto plan = port.plan_fix("walltime x2", spec_with("00:30:00", ""), {}, nullptr);
   ASSERT_TRUE(plan);
   ASSERT_EQ(plan->edits.size(), 1u);
   EXPECT_EQ(plan->edits[0].value, "01:00:00");
   EXPECT_EQ(plan->summary, "resources.time 00:30:00 -> 01:00:00");
-  EXPECT_FALSE(port.plan_fix("walltime x2", doc::StageSpec{}, {}));
+  EXPECT_FALSE(port.plan_fix("walltime x2", doc::StageSpec{}, {}, nullptr));
 }
 
 }  // namespace

@@ -220,7 +220,8 @@ class FakeCatalog : public Catalog {
     return std::nullopt;
   }
   Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec,
-                             const doc::ResourceCeilings& ceilings) const override {
+                             const doc::ResourceCeilings& ceilings,
+                             const SpecInfo* /*declared*/) const override {
     if (auto it = m_plans.find(std::string(fix)); it != m_plans.end()) return it->second;
     if (fix == "resubmit") return FixPlan{};
     if (fix == "exclude node") {

@@ -248,7 +248,8 @@ INSTANTIATE_TEST_SUITE_P(
                              Observed o = with_job(ended(JobState::completed, 0));
                              o.job->pool = "h100-east";
                              o.job->link = "https://osmo.example.com/workflows/wf-1";
-                             o.spec = SpecInfo{{"s3://b/out/", "dataset model"}};
+                             o.spec.emplace();
+                             o.spec->outputs = {"s3://b/out/", "dataset model"};
                              return o;
                            }(),
                            [](const Action& a) {
@@ -266,6 +267,16 @@ INSTANTIATE_TEST_SUITE_P(
                              EXPECT_EQ(c.moves[0].learning->job,
                                        "wf-1 https://osmo.example.com/workflows/wf-1");
                            }},
+                      // "Resubmit to the same pool": the first attempt's, as the failure log says.
+                      Case{"AResubmitCarriesTheFirstAttemptsPool",
+                           campaign(stage("run", Status::ready, "wf-2"),
+                                    {{"2026-05-05", "run", "out-of-memory",
+                                      "job wf-1: pool h100-east; link https://o/wf-1; OOMKilled", "mem x2",
+                                      "RESOLVED"},
+                                     {"2026-05-05", "run", "out-of-memory",
+                                      "job wf-2: pool l40s-batch; OOMKilled", "mem x2", "RETRYING"}}),
+                           {},
+                           [](const Action& a) { EXPECT_EQ(as<Submit>(a).request.first_pool, "h100-east"); }},
                       Case{"AFailureRowIsAJobReferenceWithPoolAndLink",
                            campaign(stage("run", Status::running, "wf-1")),
                            [] {

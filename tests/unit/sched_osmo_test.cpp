@@ -165,6 +165,36 @@ TEST(OsmoParse, OutputsTheYamlDeclares) {
   EXPECT_TRUE(workflow_outputs("workflow: [unclosed").empty());
 }
 
+TEST(OsmoParse, ResourcesTheYamlTemplatesOrHardCodes) {
+  // The fixture: gpu is "{{num_gpu}}", memory a hard-coded 256Gi.
+  const auto info = inspect_workflow(fixture("workflow_spec_template.yaml"), "osmo/train.yaml");
+  EXPECT_TRUE(info.owns_resources);
+  EXPECT_EQ(info.file, "osmo/train.yaml");
+  std::map<std::string, std::pair<std::string, std::string>> got;  // resource -> (value, variable)
+  for (const auto& b : info.bindings) got[b.resource] = {b.value, b.variable};
+  EXPECT_EQ(got["gpus"], (std::pair<std::string, std::string>{"{{num_gpu}}", "num_gpu"}));
+  EXPECT_EQ(got["mem"], (std::pair<std::string, std::string>{"256Gi", ""}));
+  EXPECT_EQ(got["cpus"], (std::pair<std::string, std::string>{"32", ""}));
+  EXPECT_EQ(got["storage"], (std::pair<std::string, std::string>{"500Gi", ""}));
+  EXPECT_EQ(info.bindings.front().key.rfind("resources.default.", 0), 0u);
+  // A templated memory, quoted or bare as OSMO allows it.
+  std::string yaml = fixture("workflow_spec_template.yaml");
+  for (const std::string memory : {"\"{{memory}}\"", "{{memory}}", "{{ memory }}"}) {
+    std::string variant = yaml;
+    variant.replace(variant.find("256Gi"), 5, memory);
+    const auto v = inspect_workflow(variant, "osmo/train.yaml");
+    bool found = false;
+    for (const auto& b : v.bindings) {
+      if (b.resource == "mem") {
+        found = true;
+        EXPECT_EQ(b.variable, "memory") << memory;
+      }
+    }
+    EXPECT_TRUE(found) << memory;
+    EXPECT_EQ(v.outputs, (std::vector<std::string>{"s3://my-bucket/gr00t-train-1-output/"})) << memory;
+  }
+}
+
 TEST(OsmoParse, QueryNamesThePoolAndTheOverview) {
   auto js = parse_workflow_query(fixture("workflow_query_oom.json"));
   ASSERT_TRUE(js);
@@ -355,6 +385,48 @@ TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
   ASSERT_TRUE(again);
   EXPECT_EQ(*again, "gr00t-train-1");
   EXPECT_EQ(calls().size(), 3u);
+}
+
+// The seed's Mode 2: "Resubmit -- Submit to the same pool", unless that pool is gone.
+TEST_F(OsmoTest, AResubmitGoesBackToTheFirstAttemptsPoolWhileItIsOnline) {
+  write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
+  // h100-west is ONLINE but has no GPU free: choose_pool would never pick it; the
+  // resubmit goes there all the same, and asks for no resource list.
+  answer("pool list", ok_out(fixture("pool_list.json")));
+  answer("workflow submit", ok_out(fixture("submit_response.txt")));
+  auto s = make();
+  auto req = request();
+  req.key.attempt = 2;
+  req.first_pool = "h100-west";
+  ASSERT_TRUE(s.submit(req));
+  ASSERT_EQ(calls().size(), 2u);
+  EXPECT_EQ(calls()[1][5], "h100-west");
+  EXPECT_EQ(s.submit_notes("gr00t-train-1").at(0),
+            "Pool: h100-west (the pool of the stage's first attempt, as the failure log records it)");
+}
+
+TEST_F(OsmoTest, AResubmitWhoseFirstPoolIsOfflineOrGoneChoosesAgainAndSaysWhy) {
+  write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
+  for (const auto& [first, why] : std::vector<std::pair<std::string, std::string>>{
+           {"default", "the first attempt's pool default is OFFLINE; chosen: pool h100-east for "},
+           {"a100-old",
+            "the first attempt's pool a100-old is no longer in `osmo pool list`; chosen: pool h100-east "
+            "for "}}) {
+    m_s->calls.clear();
+    answer("pool list", ok_out(fixture("pool_list.json")));
+    answer("resource list", ok_out(fixture("resource_list.json")));
+    answer("workflow submit", ok_out(fixture("submit_response.txt")));
+    fs::remove_all(m_dir / ".cairn");
+    auto s = make();
+    auto req = request();
+    req.key.attempt = 2;
+    req.first_pool = first;
+    ASSERT_TRUE(s.submit(req)) << first;
+    ASSERT_EQ(calls().size(), 3u) << first;
+    EXPECT_EQ(calls()[2][5], "h100-east") << first;
+    EXPECT_EQ(s.submit_notes("gr00t-train-1").at(0).rfind("Pool: h100-east (" + why, 0), 0u)
+        << s.submit_notes("gr00t-train-1").at(0);
+  }
 }
 
 TEST_F(OsmoTest, StagePoolWinsAndPriorityAndLabelArePassed) {

@@ -670,8 +670,9 @@ std::optional<engine::Classification> CatalogSet::by_class(std::string_view want
 }
 
 Expected<engine::FixPlan> CatalogSet::plan_fix(std::string_view fix, const doc::StageSpec& spec,
-                                               const doc::ResourceCeilings& ceilings) const {
-  return catalog::plan_fix(fix, spec, ceilings);
+                                               const doc::ResourceCeilings& ceilings,
+                                               const engine::SpecInfo* declared) const {
+  return catalog::plan_fix(fix, spec, ceilings, declared);
 }
 
 Expected<CatalogSet, std::vector<doc::Diagnostic>> load_catalogs(std::vector<Source> sources) {

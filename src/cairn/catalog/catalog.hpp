@@ -70,10 +70,11 @@ class CatalogSet : public engine::Catalog {
   // Delegates to catalog::plan_fix (fix.hpp): the frontmatter edits for `fix`, or the
   // reason the fix cannot apply to `spec`.
   Expected<engine::FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec,
-                                     const doc::ResourceCeilings& ceilings) const override;
+                                     const doc::ResourceCeilings& ceilings,
+                                     const engine::SpecInfo* declared) const override;
   // Without ceilings: what a human approving the change (a clear-escalation PR) applies.
   Expected<engine::FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec) const {
-    return plan_fix(fix, spec, {});
+    return plan_fix(fix, spec, {}, nullptr);
   }
 
   // The first entry of class `error_class` (project catalogs first), as a

@@ -4,8 +4,11 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <functional>
+#include <set>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cairn/parse/units.hpp>
 
@@ -164,6 +167,88 @@ Expected<FixResult> plan_priority(const doc::StageSpec& spec, const std::string&
   return r;
 }
 
+// The stage's `set:` value of template variable `var`; nullptr when it has none.
+const std::string* set_value(const doc::StageSpec& spec, const std::string& var) {
+  auto it = spec.set.find(var);
+  return it == spec.set.end() ? nullptr : &it->second;
+}
+
+// A resource fix for a stage whose job spec owns its resources: through the `set:` value
+// of every template variable the spec's `resource` values are made of, never the spec.
+// `change` maps the set value to the new one, or fails saying why.
+Expected<FixResult> plan_through_set(const doc::StageSpec& spec, const engine::SpecInfo& declared,
+                                     const std::string& resource, std::string_view fix,
+                                     const std::function<Expected<std::string>(const std::string&)>& change) {
+  std::vector<const engine::ResourceBinding*> bound;
+  for (const auto& b : declared.bindings) {
+    if (b.resource == resource) bound.push_back(&b);
+  }
+  if (bound.empty()) {
+    return fail(
+        fmt::format("{} sets no {} under resources: that cairn could change through `set:`; {} "
+                    "cannot reach the workflow, and cairn does not edit your YAML",
+                    declared.file, resource == "mem" ? "memory" : resource, fix));
+  }
+  FixResult r;
+  std::vector<std::string> summary;
+  std::set<std::string> done;
+  for (const auto* b : bound) {
+    if (b->variable.empty()) {
+      return fail(
+          fmt::format("{} is {} in {}, not a template variable: cairn does not edit your YAML; make it "
+                      "`{{{{{}}}}}` or change it yourself",
+                      b->key, b->value, declared.file, b->key.substr(b->key.rfind('.') + 1)));
+    }
+    if (!done.insert(b->variable).second) continue;
+    const std::string* now = set_value(spec, b->variable);
+    if (now == nullptr) {
+      return fail(
+          fmt::format("{} is `{}` in {}, but stage {} has no set.{}: add it to the stage's `set:` "
+                      "(the value the workflow runs with) so {} can change it",
+                      b->key, b->value, declared.file, spec.name, b->variable, fix));
+    }
+    const std::string after = CAIRN_TRY(change(*now));
+    r.edits.push_back({fmt::format("stages.{}.set.{}", spec.name, b->variable), after});
+    summary.push_back(fmt::format("set.{} {} -> {}", b->variable, *now, after));
+  }
+  r.summary = fmt::format("{}", fmt::join(summary, ", "));
+  return r;
+}
+
+Expected<FixResult> plan_declared(std::string_view fix, const doc::StageSpec& spec,
+                                  const engine::SpecInfo& declared) {
+  if (const auto s = scaling(fix); s && s->first == "mem") {
+    const int factor = s->second;
+    return plan_through_set(spec, declared, "mem", fix, [&](const std::string& v) -> Expected<std::string> {
+      const auto parts = split_mem(v);
+      if (!parts)
+        return fail(fmt::format("stage {}: a memory value \"{}\" is not a size like 256Gi", spec.name, v));
+      return format_number(parts->first * factor) + parts->second;
+    });
+  }
+  if (const auto n = gpu_increment(fix)) {
+    auto r = CAIRN_TRY(
+        plan_through_set(spec, declared, "gpus", fix, [&](const std::string& v) -> Expected<std::string> {
+          int gpus = 0;
+          const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), gpus);
+          if (ec != std::errc() || p != v.data() + v.size()) {
+            return fail(fmt::format("stage {}: a GPU count \"{}\" is not a number", spec.name, v));
+          }
+          return std::to_string(gpus + *n);
+        }));
+    if (spec.resources.gpus) {
+      r.edits.push_back(
+          {fmt::format("stages.{}.resources.gpus", spec.name), std::to_string(*spec.resources.gpus + *n)});
+    }
+    return r;
+  }
+  // walltime: the workflow's own timeouts are in its YAML, which cairn does not edit.
+  return fail(
+      fmt::format("{} sets the workflow's resources; {} cannot reach it through `set:` and cairn "
+                  "does not edit your YAML",
+                  declared.file, fix));
+}
+
 // Why the planned edits pass a ceiling; empty when they do not.
 std::string beyond_ceiling(const FixResult& plan, const doc::ResourceCeilings& c) {
   for (const auto& e : plan.edits) {
@@ -215,7 +300,8 @@ std::optional<std::string> canonical_fix(std::string_view cell) {
   return std::nullopt;
 }
 
-Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec, const doc::ResourceCeilings& ceilings) {
+Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec,
+                             const doc::ResourceCeilings& ceilings, const engine::SpecInfo* declared) {
   const auto canonical = canonical_fix(fix);
   if (!canonical) return fail(fmt::format("unknown auto-fix \"{}\"", fix));
   if (canonical->empty()) return fail(fmt::format("\"{}\" is not an automatic fix", fix));
@@ -235,6 +321,8 @@ Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec, c
     // failed attempt ran on, which the tick reads from the scheduler's status.
     plan.summary = "resubmit without the failed node";
     plan.excludes_failed_nodes = true;
+  } else if (declared != nullptr && declared->owns_resources && (scaling(f) || gpu_increment(f))) {
+    plan = CAIRN_TRY(plan_declared(f, spec, *declared));
   } else if (const auto s = scaling(f)) {
     plan = CAIRN_TRY(s->first == "walltime" ? plan_walltime(spec, s->second) : plan_mem(spec, s->second));
   } else if (const auto n = gpu_increment(f)) {

@@ -39,8 +39,21 @@ std::optional<std::string> canonical_fix(std::string_view cell);
 // fix is unknown or needs a value the spec lacks (walltime x2 with no resources.time);
 // the engine then escalates. Edits that raise a resource past `ceilings` are returned
 // with `beyond_ceiling` saying which: the engine proposes them, never applies them.
+//
+// When `declared` (what the stage's job spec says, Scheduler::inspect) owns the
+// resources (OSMO: the workflow YAML's `resources:` run, not the stage's), `mem xN`,
+// `gpus +N` and `walltime xN` change the spec's template variables instead:
+//   mem xN  -> stages.<name>.set.<var> multiplied by N, unit kept ("256Gi" -> "512Gi"),
+//              for every template variable the spec's memory values are made of
+//   gpus +N -> stages.<name>.set.<var> raised by N (and resources.gpus when the stage
+//              has it, so the pool choice asks for as many)
+// and fail, saying which key of which file to change, when the spec hard-codes the value
+// ("resources.default.memory is 256Gi in osmo/train.yaml, not a template variable: ..."),
+// when the stage's `set:` lacks the variable, or for a resource the spec has no template
+// for (walltime). The spec itself is never edited.
 Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec,
-                             const doc::ResourceCeilings& ceilings = {});
+                             const doc::ResourceCeilings& ceilings = {},
+                             const engine::SpecInfo* declared = nullptr);
 
 // Slurm walltime text -> seconds: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM",
 // "D-HH:MM:SS". Fails on anything else.

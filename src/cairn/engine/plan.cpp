@@ -227,6 +227,14 @@ class Planner {
   SubmitRequest request_for(const doc::Stage& stage, const doc::StageSpec& s, int attempt) const {
     SubmitRequest r{JobKey{m_wf.campaign, stage.name, attempt, m_policy.repo_id}, m_place.dir, s, {}};
     if (auto it = m_wf.deploy.find("remote_dir"); it != m_wf.deploy.end()) r.remote_dir = it->second;
+    // The seed's "resubmit to the same pool": where the first attempt ran, as recorded.
+    for (const auto& row : m_wf.failures) {
+      if (row.stage != stage.name) continue;
+      if (auto pool = parse_failure_note(row.message).pool; !pool.empty()) {
+        r.first_pool = std::move(pool);
+        break;
+      }
+    }
     return r;
   }
 
@@ -275,7 +283,10 @@ class Planner {
         util::date(m_policy.now),
         stage.name,
         "stuck",
-        cell_text(format_failure_note(job, "", "", "cancelled as approved in the action queue")),
+        cell_text(format_failure_note(FailureNote{job, "", "", m_seen.job ? m_seen.job->pool : "",
+                                                  m_seen.job ? m_seen.job->link : ""},
+                                      "cancelled as approved in the action queue"),
+                  240),
         "cancel (approved), resubmit",
         std::string(kRetrying)};
     m.transition.failure = row;
@@ -639,7 +650,8 @@ class Planner {
     doc::StageSpec empty_spec;
     empty_spec.name = stage.name;
     const doc::StageSpec* s = spec(stage);
-    auto plan = m_policy.catalog.plan_fix(cls->fix, s != nullptr ? *s : empty_spec, m_policy.ceilings);
+    auto plan = m_policy.catalog.plan_fix(cls->fix, s != nullptr ? *s : empty_spec, m_policy.ceilings,
+                                          m_seen.spec ? &*m_seen.spec : nullptr);
     if (!plan) {
       d.reason =
           fmt::format("{}: fix \"{}\" cannot apply: {}", cls->error_class, cls->fix, plan.error().message);

@@ -53,6 +53,10 @@ struct SubmitRequest {
   // Nodes this attempt must not run on (a retry after `exclude-node`), in the
   // scheduler's own notation ("c07", "c[01-03],gpu2"); empty = anywhere.
   std::string exclude_nodes{};
+  // The pool the stage's first attempt ran in, as the file records it (the first
+  // Failure-log row of the stage that names one); empty for a first attempt. A backend
+  // with pools (OSMO) resubmits there unless the stage names a pool or that one is gone.
+  std::string first_pool{};
 };
 
 enum class JobState {
@@ -126,11 +130,25 @@ struct Probe {
   std::string arg;
 };
 
+// One resource a job spec sets, as written there: what a fix may change through the
+// stage's `set:` (a template variable) and what only the spec's owner can.
+struct ResourceBinding {
+  std::string resource;  // in the fix language: "mem", "gpus", "cpus", "storage"
+  std::string key;       // where the spec sets it: "resources.default.memory"
+  std::string value;     // as written: "256Gi", "{{memory}}"
+  std::string variable;  // the template variable the value is made of ("memory"); empty: hard-coded
+};
+
 // What a stage's job spec (the file its `run:` names) declares, as far as a backend reads
-// it: for OSMO, the workflow YAML's outputs. Read from the tick's checkout, which holds
-// the spec the job was submitted from.
+// it: for OSMO, the workflow YAML's outputs and resources. Read from the tick's checkout,
+// which holds the spec the job was submitted from.
 struct SpecInfo {
   std::vector<std::string> outputs;  // where the job's results go ("s3://bucket/run/", "dataset NAME")
+  // The spec, not the stage's `resources:`, sets what the job gets (OSMO): resource fixes
+  // go through `bindings` (a template variable's `set:` value) or are refused.
+  bool owns_resources = false;
+  std::string file;  // the spec as the stage names it ("osmo/train.yaml"), for messages
+  std::vector<ResourceBinding> bindings;
 };
 
 struct ProbeAnswer {
@@ -263,8 +281,12 @@ class Catalog {
   // "partition=long", "priority=LOW", "resubmit", ...) to `spec`, what they change, and
   // whether that passes a ceiling. Fails with the reason when the fix cannot apply
   // (e.g. no walltime to double).
+  // `declared`: what the stage's job spec says (Scheduler::inspect); when it owns the
+  // resources, a resource fix changes the `set:` value of the template variable the spec
+  // uses, or fails saying which key of which file is hard-coded.
   virtual Expected<FixPlan> plan_fix(std::string_view fix, const doc::StageSpec& spec,
-                                     const doc::ResourceCeilings& ceilings) const = 0;
+                                     const doc::ResourceCeilings& ceilings,
+                                     const SpecInfo* declared) const = 0;
 };
 
 }  // namespace cairn::engine

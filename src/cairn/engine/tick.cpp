@@ -129,14 +129,15 @@ class CampaignRun {
     seen.backend_down = m_statuses.failed_backends.count(backend) != 0;
     if (!stage->job_id.empty()) {
       if (const JobStatus* job = m_statuses.find(backend, stage->job_id)) seen.job = *job;
-      // What the job's spec declares (OSMO: its outputs), for the commit that ends it.
-      const doc::StageSpec* spec = wf().spec(stage->name);
-      if (sched != nullptr && spec != nullptr && seen.job && is_final(seen.job->state)) {
-        SubmitRequest request;
-        request.campaign_dir = m_place.dir;
-        request.spec = *spec;
-        seen.spec = sched->inspect(request);
-      }
+    }
+    // What the job's spec declares (OSMO: its outputs and the resources it owns), for the
+    // commit that ends the job and the fix of a failed one. Only backends that read specs
+    // do I/O here.
+    if (const doc::StageSpec* spec = wf().spec(stage->name); sched != nullptr && spec != nullptr) {
+      SubmitRequest request;
+      request.campaign_dir = m_place.dir;
+      request.spec = *spec;
+      seen.spec = sched->inspect(request);
     }
     return seen;
   }

@@ -496,14 +496,68 @@ std::optional<std::string> parse_submit_output(std::string_view text) {
   return r->id;
 }
 
+namespace {
+
+// OSMO expands `{{name}}` before it reads the YAML, so `memory: {{memory}}` is valid for
+// it while YAML reads a flow mapping: quote such values first.
+std::string quote_bare_templates(std::string_view yaml) {
+  static const std::regex kBare(R"(^(\s*[A-Za-z0-9_-]+:\s*)(\{\{[^'"\n]*\}\}[^'"\s#]*)\s*$)");
+  std::string out;
+  for (auto rest = yaml; !rest.empty();) {
+    const auto nl = rest.find('\n');
+    const std::string line(rest.substr(0, nl));
+    out += std::regex_replace(line, kBare, "$1\"$2\"");
+    if (nl == std::string_view::npos) break;
+    out += '\n';
+    rest.remove_prefix(nl + 1);
+  }
+  return out;
+}
+
+YAML::Node load_workflow(std::string_view yaml) {
+  return YAML::Load(quote_bare_templates(yaml));
+}
+
+}  // namespace
+
+engine::SpecInfo inspect_workflow(std::string_view yaml, const std::string& file) {
+  static const std::regex kVariable(R"(\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\})");
+  static const std::map<std::string, std::string> kFields = {
+      {"cpu", "cpus"}, {"gpu", "gpus"}, {"memory", "mem"}, {"storage", "storage"}};
+  engine::SpecInfo info;
+  info.owns_resources = true;
+  info.file = file;
+  info.outputs = workflow_outputs(yaml);
+  try {
+    const YAML::Node resources = load_workflow(yaml)["workflow"]["resources"];
+    if (!resources || !resources.IsMap()) return info;
+    for (const auto& spec : resources) {
+      if (!spec.second.IsMap()) continue;
+      const std::string name = spec.first.as<std::string>();
+      for (const auto& field : spec.second) {
+        const auto kind = kFields.find(field.first.as<std::string>());
+        if (kind == kFields.end() || !field.second.IsScalar()) continue;
+        engine::ResourceBinding b;
+        b.resource = kind->second;
+        b.key = "resources." + name + "." + kind->first;
+        b.value = field.second.as<std::string>();
+        if (std::smatch m; std::regex_search(b.value, m, kVariable)) b.variable = m[1].str();
+        info.bindings.push_back(std::move(b));
+      }
+    }
+  } catch (const YAML::Exception&) {
+    // What OSMO accepts is its call; cairn just knows nothing about the resources.
+  }
+  return info;
+}
+
 std::vector<std::string> workflow_outputs(std::string_view yaml) {
   std::vector<std::string> out;
   auto add = [&](std::string v) {
     if (!v.empty() && std::find(out.begin(), out.end(), v) == out.end()) out.push_back(std::move(v));
   };
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml));
-    const YAML::Node tasks = root["workflow"]["tasks"];
+    const YAML::Node tasks = load_workflow(yaml)["workflow"]["tasks"];
     if (!tasks || !tasks.IsSequence()) return out;
     for (const auto& task : tasks) {
       const YAML::Node outputs = task["outputs"];
@@ -594,7 +648,7 @@ std::optional<engine::SpecInfo> OsmoScheduler::inspect(const engine::SubmitReque
   if (!in) return std::nullopt;
   std::stringstream text;
   text << in.rdbuf();
-  return engine::SpecInfo{workflow_outputs(text.str())};
+  return inspect_workflow(text.str(), request.spec.run);
 }
 
 namespace {
@@ -632,20 +686,33 @@ Expected<std::optional<std::string>> OsmoScheduler::find(const engine::JobKey& k
   return std::optional<std::string>();
 }
 
-Expected<std::pair<std::string, std::string>> OsmoScheduler::pick_pool(const doc::StageSpec& spec) {
+Expected<std::pair<std::string, std::string>> OsmoScheduler::pick_pool(const engine::SubmitRequest& request) {
+  const doc::StageSpec& spec = request.spec;
   if (!spec.pool.empty()) return std::pair{spec.pool, std::string("the stage's `pool:`")};
-  if (!m_config.pool.empty())
+  if (!m_config.pool.empty()) {
     return std::pair{m_config.pool, std::string("the osmo backend's `pool:` in cairn.yaml")};
+  }
   auto p = CAIRN_TRY(call({m_config.osmo, "pool", "list", "--format-type", "json"}));
   if (p.exit != 0) return classify_osmo_error("osmo pool list", p);
   auto pools = CAIRN_TRY(parse_pool_list(p.out));
+  std::string not_kept;
+  if (const std::string& first = request.first_pool; !first.empty()) {
+    auto it =
+        std::find_if(pools.begin(), pools.end(), [&](const OsmoPool& pool) { return pool.name == first; });
+    if (it != pools.end() && upper(it->status) == "ONLINE") {
+      return std::pair{first,
+                       std::string("the pool of the stage's first attempt, as the failure log records it")};
+    }
+    not_kept = "the first attempt's pool " + first +
+               (it == pools.end() ? " is no longer in `osmo pool list`" : " is " + it->status) + "; ";
+  }
   auto r = CAIRN_TRY(call({m_config.osmo, "resource", "list", "--format-type", "json"}));
   if (r.exit != 0) return classify_osmo_error("osmo resource list", r);
   auto nodes = CAIRN_TRY(parse_resource_list(r.out));
   auto choice = CAIRN_TRY(choose_pool(pools, nodes, spec.resources.gpus.value_or(0), spec.resources.gpu_type,
                                       !spec.priority.empty() ? spec.priority : m_config.priority));
-  m_choice_reason = choice.reason;
-  return std::pair{choice.pool, "chosen: " + choice.reason};
+  m_choice_reason = not_kept + choice.reason;
+  return std::pair{choice.pool, not_kept + "chosen: " + choice.reason};
 }
 
 Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request) {
@@ -668,7 +735,7 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   std::error_code ec;
   if (!fs::is_regular_file(file, ec)) return fail("workflow spec " + file + " does not exist");
 
-  const auto [pool, why] = CAIRN_TRY(pick_pool(request.spec));
+  const auto [pool, why] = CAIRN_TRY(pick_pool(request));
   // The file goes to the CLI by path and is never opened for writing here: the user's
   // YAML is what runs. Template values travel as --set, like a person would pass them.
   std::vector<std::string> argv = {m_config.osmo, "workflow", "submit", file, "--pool", pool};

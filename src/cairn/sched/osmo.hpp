@@ -129,6 +129,14 @@ std::optional<std::string> parse_submit_output(std::string_view text);
 // YAML without outputs or one yaml-cpp cannot read (the service is the judge of that).
 std::vector<std::string> workflow_outputs(std::string_view yaml);
 
+// What an OSMO workflow YAML declares for cairn (`file` names it in messages): its
+// outputs (workflow_outputs), and every `resources.<spec>.{cpu,gpu,memory,storage}` as a
+// ResourceBinding (cpus, gpus, mem, storage) whose variable is the `{{name}}` the value
+// is made of ("{{memory}}", "{{num_gpu}}", quoted or not), empty when hard-coded. The
+// YAML owns the resources (`owns_resources`). Never fails: a YAML yaml-cpp cannot read
+// declares nothing.
+engine::SpecInfo inspect_workflow(std::string_view yaml, const std::string& file);
+
 // The Warning lines of `osmo workflow events` text (timestamp, type, reason, message
 // columns), in order, whitespace runs collapsed. Never fails.
 std::vector<std::string> event_warnings(std::string_view events);
@@ -161,7 +169,10 @@ class OsmoScheduler : public engine::Scheduler {
   // Fails with ExitCode::unreachable when the label query fails.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
   // Adopts the workflow recorded for the key, else picks the pool and runs
-  // `osmo workflow submit` on the stage's YAML, unchanged. Returns the workflow id.
+  // `osmo workflow submit` on the stage's YAML, unchanged. The pool: the stage's `pool:`,
+  // else the configured one, else the first attempt's (`request.first_pool`, the seed's
+  // "resubmit to the same pool") while `osmo pool list` shows it ONLINE, else
+  // choose_pool's (saying why the first one was not kept). Returns the workflow id.
   // Fails (ExitCode::findings) when the attempt exceeds config.max_attempts, the YAML is
   // missing, no pool fits, or the service rejects the workflow (its message, e.g. a
   // capacity validation error); ExitCode::unreachable when OSMO cannot be reached.
@@ -201,8 +212,9 @@ class OsmoScheduler : public engine::Scheduler {
 
  private:
   Expected<CommandResult> call(const std::vector<std::string>& argv);
-  // The pool of a submit, and one line saying why it is that one.
-  Expected<std::pair<std::string, std::string>> pick_pool(const doc::StageSpec& spec);
+  // The pool of a submit, and one line saying why it is that one: the stage's, the
+  // configured one, the first attempt's while it is ONLINE, else choose_pool's.
+  Expected<std::pair<std::string, std::string>> pick_pool(const engine::SubmitRequest& request);
   Expected<std::optional<std::string>> find_by_label(const engine::JobKey& key);
 
   std::unique_ptr<CommandRunner> m_runner;
