@@ -509,15 +509,20 @@ TEST_F(GitStoreTest, CommitOnDetachedHeadMovesHead) {
   EXPECT_EQ(git_out("status --porcelain"), "");
 }
 
-TEST_F(GitStoreTest, DefaultIdentityComesFromGitConfig) {
+TEST_F(GitStoreTest, DefaultIdentityIsTheAuthorGitWouldUse) {
   auto r = repo();
-  const engine::Identity fallback = r.default_identity();
-  EXPECT_FALSE(fallback.name.empty());
-  EXPECT_NE(fallback.email.find('@'), std::string::npos);
-
   ASSERT_EQ(git("config user.name 'Ada Lovelace'").rc, 0);
   ASSERT_EQ(git("config user.email ada@example.org").rc, 0);
+  // $GIT_AUTHOR_NAME / $GIT_AUTHOR_EMAIL win over the config, as with git (the
+  // fixture sets them for the whole process).
+  EXPECT_EQ(r.default_identity().name, "Human");
+  EXPECT_EQ(r.default_identity().email, "human@example.org");
+
+  ::unsetenv("GIT_AUTHOR_NAME");
+  ::unsetenv("GIT_AUTHOR_EMAIL");
   const engine::Identity me = r.default_identity();
+  ::setenv("GIT_AUTHOR_NAME", "Human", 1);
+  ::setenv("GIT_AUTHOR_EMAIL", "human@example.org", 1);
   EXPECT_EQ(me.name, "Ada Lovelace");
   EXPECT_EQ(me.email, "ada@example.org");
 }
