@@ -23,6 +23,9 @@
 #     --force) submits a new Slurm job that finishes it.
 #     Job identity is per repository: two repositories with a campaign of the same name
 #     each run their own job (two job ids, two names, each output in its own dir).
+#     No secret reaches a job: a tick with canary tokens exported submits a job that
+#     prints its environment (sbatch --export=STAGE_VAR from the stage's `env:`); no
+#     canary is in it.
 #  3. Through ssh: sshd on 127.0.0.1 with a throwaway key; a few SlurmReal cases (one
 #     running in a remote dir, probed through the ssh workspace and rsyncing its outputs
 #     back) and campaigns with `ssh_host` + `ssh_config` and `deploy.remote_dir` run
@@ -466,12 +469,56 @@ mine.txt
   cd "$T"
 }
 
+# No secret reaches a Slurm job (issue 19): the tick runs with canary credentials
+# exported; the job prints its environment; no canary is in it, the stage's `env:` is,
+# and sbatch was called with an explicit --export.
+env_section() {
+  local u
+  u=$(date +%s)
+  mkdir -p "$T/envrepo" && cd "$T/envrepo" && git init -q
+  "$CAIRN" init >/dev/null
+  cat >cairn.yaml <<YAML
+root: campaigns
+identity: {name: cairn-bot, email: cairn-bot@users.noreply.example}
+backends:
+  slurm: {partition: debug}
+forge: {kind: none, token_env: MY_FORGE_PAT}
+YAML
+  campaign "env-$u" 'env > job.env' '    env: {STAGE_VAR: from-the-spec}' 'exit=0, `job.env` exists'
+  printf '.cairn/\njob.env\n' >.gitignore
+  git add -A && git commit -qm "a campaign that prints its environment"
+  local canaries=(MY_FORGE_PAT=canary-forge-4d1 CAIRN_TOKEN=canary-cairn-9f2 GITHUB_TOKEN=canary-github-7a3
+    GITLAB_TOKEN=canary-gitlab-5b8 CI_JOB_TOKEN=canary-cijob-2c6 ACTIONS_RUNTIME_TOKEN=canary-actions-8e0)
+  local n
+  for n in 1 2 3 4 5 6 7; do
+    rm -f "$CALLS"/*
+    expect_rc 0 "env: tick $n with canaries exported" env "${canaries[@]}" PATH="$WRAP:$PATH" "$CAIRN" tick --force
+    [ "$n" = 1 ] && cp "$CALLS/sbatch" "$T/env-sbatch" 2>/dev/null
+    grep -q '^status: done$' "campaigns/env-$u/WORKFLOW.md" && break
+    sleep 3
+  done
+  expect_grep "env: the stage is done" '^status: done$' "campaigns/env-$u/WORKFLOW.md"
+  expect_grep "env: sbatch gets an explicit --export" '--export=STAGE_VAR ' "$T/env-sbatch"
+  if [ -s "campaigns/env-$u/job.env" ]; then
+    local leaked
+    leaked=$(grep -o 'canary-[a-z]*-[0-9a-f]*' "campaigns/env-$u/job.env" | sort -u | tr '\n' ' ' || true)
+    [ -z "$leaked" ] && ok "env: the Slurm job's environment holds no canary credential" ||
+      bad "env: the Slurm job's environment holds $leaked"
+    expect_grep "env: the stage's env: arrives" '^STAGE_VAR=from-the-spec$' "campaigns/env-$u/job.env"
+    expect_grep "env: Slurm's own variables arrive" '^SLURM_JOB_ID=' "campaigns/env-$u/job.env"
+  else
+    bad "env: the job wrote no job.env"
+  fi
+  cd "$T"
+}
+
 # 1 in the background (its TIMEOUT job needs ~90 s of real time), 2 and 3 meanwhile.
 t1=$SECONDS
 gtest_run main 'SlurmReal.*:-SlurmReal.NodeDown*' &
 main_pid=$!
 tick_section
 twin_section
+env_section
 echo "cairn tick cases took $((SECONDS - t1)) s"
 if [ "$have_ssh" = 1 ]; then
   gtest_run ssh 'SlurmReal.CompletedExitZeroWithLogTail:SlurmReal.FailedWithExitCode:SlurmReal.ArrayWithOneFailingTask:SlurmReal.FindAdoptsAndCancelEndsOneJob:SlurmReal.HeldJobStaysPendingAndIsAdopted:SlurmReal.RemoteDirAndSyncBack' \

@@ -119,19 +119,23 @@ TEST(SlurmFormat, Walltime) {
 }
 
 TEST(SlurmFormat, Duration) {
-  const std::vector<std::pair<std::string, std::optional<std::int64_t>>> cases = {{"5", 300},
-                                                                                  {"30:00", 1800},
-                                                                                  {"1:00:00", 3600},
-                                                                                  {"00:01:02", 62},
-                                                                                  {"1-00:00:00", 86400},
-                                                                                  {"1-02:03:04", 93784},
-                                                                                  {"2-12", 216000},
-                                                                                  {"1-00:30", 88200},
-                                                                                  {"infinite", std::nullopt},
-                                                                                  {"UNLIMITED", std::nullopt},
-                                                                                  {"", std::nullopt},
-                                                                                  {"1:2:3:4", std::nullopt},
-                                                                                  {"x:00", std::nullopt}};
+  const std::vector<std::pair<std::string, std::optional<std::int64_t>>> cases = {
+      {"5", 300},
+      {"30:00", 1800},
+      {"1:00:00", 3600},
+      {"00:01:02", 62},
+      {"1-00:00:00", 86400},
+      {"1-02:03:04", 93784},
+      {"2-12", 216000},
+      {"1-00:30", 88200},
+      {"infinite", std::nullopt},
+      {"UNLIMITED", std::nullopt},
+      {"", std::nullopt},
+      {"1:2:3:4", std::nullopt},
+      {"x:00", std::nullopt},
+      // issue 19: overflowed
+      {"999999999999999999", std::nullopt},
+      {"99999999999-00:00:00", std::nullopt}};
   for (const auto& [text, want] : cases) EXPECT_EQ(parse_slurm_duration(text), want) << text;
 }
 
@@ -276,7 +280,9 @@ TEST(SlurmParse, Times) {
       {"N/A", std::nullopt},
       {"", std::nullopt},
       {"0", std::nullopt},
-      {"2026-11-23T14:09:30", std::nullopt}};  // the default format: asked for %s, never parsed
+      {"2026-11-23T14:09:30", std::nullopt},  // the default format: asked for %s, never parsed
+      {"99999999999", std::nullopt},          // past 2262: system_clock cannot hold it (issue 19)
+      {"9223372036854775807", std::nullopt}};
   for (const auto& [text, want] : cases) EXPECT_EQ(parse_slurm_time(text), want) << text;
 }
 

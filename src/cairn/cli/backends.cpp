@@ -49,7 +49,12 @@ engine::Scheduler* ConfiguredBackends::get(const std::string& name) {
     // An invalid setting (e.g. priority: urgent) leaves the backend unbuilt, so the
     // stage escalates instead of submitting with a guess.
     auto oc = sched::osmo_config_from(cfg != nullptr ? cfg->settings : std::map<std::string, std::string>{});
-    if (oc) built = std::make_unique<sched::OsmoScheduler>(std::make_unique<sched::ProcessRunner>(), std::move(*oc));
+    // The OSMO CLI authenticates from its own login (`osmo login`): it gets a client's
+    // basics and OSMO_* only.
+    if (oc) {
+      built = std::make_unique<sched::OsmoScheduler>(
+          std::make_unique<sched::ProcessRunner>(std::vector<std::string>{"OSMO_*"}), std::move(*oc));
+    }
   } else if (kind == "command") {
     // Same rule as osmo: a template that does not parse leaves the backend unbuilt
     // (`cairn doctor` names the setting).

@@ -16,6 +16,7 @@
 #include <cairn/cli/exit_policy.hpp>
 #include <cairn/parse/workflow_file.hpp>
 #include <cairn/util/fs.hpp>
+#include <cairn/util/subprocess.hpp>
 
 namespace cairn::cli {
 
@@ -46,6 +47,8 @@ Expected<RepoContext> load_context(const fs::path& start, Needs needs) {
     }
     ctx.config = std::move(*parsed);
   }
+  // The forge token is the tick's alone: no job, check command or scheduler client sees it.
+  util::add_secret_variable(ctx.config.forge.token_env);
   return ctx;
 }
 

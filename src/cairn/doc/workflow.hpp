@@ -55,6 +55,9 @@ struct StageSpec {
   std::string array;  // e.g. "1-20%5"; empty = not an array
   std::optional<std::int64_t> expect_seconds;
   std::map<std::string, std::string> set;  // template values (osmo --set)
+  // `env:` variables the job gets on top of what cairn passes (local, Slurm); a job never
+  // sees the tick's environment beyond that (util::workload_environment).
+  std::map<std::string, std::string> env;
   std::string pool;
   std::string priority;    // LOW, NORMAL or HIGH; empty = the backend's default
   // A path or glob (inside the campaign dir) the job writes its restart state to: the

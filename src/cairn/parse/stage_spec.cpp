@@ -1,6 +1,7 @@
 #include <cairn/parse/stage_spec.hpp>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <optional>
 #include <set>
@@ -20,7 +21,8 @@ constexpr int kMaxArrayTasks = 100000;
 // What a stage spec may say. Anything else is an error: a misspelt key would otherwise
 // run the stage without what it asks for.
 constexpr std::string_view kSpecKeys[] = {"run",   "backend", "pool",      "priority", "checkpoint",
-                                          "array", "expect",  "resources", "sync",     "set"};
+                                          "array", "expect",  "resources", "sync",     "set",
+                                          "env"};
 constexpr std::string_view kResourceKeys[] = {"time", "cpus", "mem", "gpus", "gpu_type", "partition"};
 
 // "; did you mean `x`?" when one is close, else the list of what is known.
@@ -56,7 +58,7 @@ class SpecReader {
     for (const auto& [k, v] : body.map) {
       if (k == "run") has_run = true;
       // An empty value's Mark() is wherever the parser stood next, so point at its key.
-      if (v.kind == fm::Value::Kind::null && k != "resources" && k != "set") {
+      if (v.kind == fm::Value::Kind::null && k != "resources" && k != "set" && k != "env") {
         if (k == "run") {
           error_at_key(v, fmt::format("stage `{}`: `run` is empty", name));
         } else {
@@ -111,6 +113,8 @@ class SpecReader {
         for (const auto& [sk, sv] : v.map) {
           if (auto val = scalar(sv, name, "set." + sk)) spec.set[sk] = *val;
         }
+      } else if (k == "env") {
+        read_env(v, name, spec);
       } else {
         error_at_key(v, fmt::format("stage `{}`: unknown key `{}`{}", name, k, suggestion(k, kSpecKeys)));
       }
@@ -134,6 +138,30 @@ class SpecReader {
   }
   void warning_at_key(const fm::Value& at, std::string message) {
     add(at.key_line, at.key_column, doc::Severity::warning, std::move(message));
+  }
+
+  // `env: {NAME: value, ...}`: shell variable names only, so every backend can pass them.
+  void read_env(const fm::Value& v, const std::string& stage, doc::StageSpec& spec) {
+    if (v.kind != fm::Value::Kind::map) {
+      if (v.kind != fm::Value::Kind::null)
+        error(v, fmt::format("stage `{}`: `env` must be a mapping of variable names to values", stage));
+      return;
+    }
+    for (const auto& [ek, ev] : v.map) {
+      const bool shell_name =
+          !ek.empty() && (std::isalpha(static_cast<unsigned char>(ek[0])) || ek[0] == '_') &&
+          std::all_of(ek.begin(), ek.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+      if (!shell_name) {
+        error_at_key(ev, fmt::format("stage `{}`: env: `{}` is not a variable name ([A-Za-z_][A-Za-z0-9_]*)",
+                                     stage, ek));
+        continue;
+      }
+      if (ev.kind == fm::Value::Kind::null) {
+        spec.env[ek] = "";
+      } else if (auto val = scalar(ev, stage, "env." + ek)) {
+        spec.env[ek] = *val;
+      }
+    }
   }
 
   std::optional<std::string> scalar(const fm::Value& v, const std::string& stage, const std::string& key) {
@@ -256,7 +284,9 @@ std::vector<doc::StageSpec> parse_stage_specs(const fm::Value& stages, int line_
   std::vector<doc::StageSpec> specs;
   specs.reserve(stages.map.size());
   SpecReader reader(line_offset, path, out);
-  for (const auto& [name, body] : stages.map) {
+  for (const auto& entry : stages.map) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture one
+    const fm::Value& body = entry.second;
     const bool seen =
         std::any_of(specs.begin(), specs.end(), [&](const doc::StageSpec& s) { return s.name == name; });
     if (seen) {

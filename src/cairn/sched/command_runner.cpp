@@ -9,7 +9,10 @@ namespace cairn::sched {
 Expected<CommandResult> ProcessRunner::run(const std::vector<std::string>& argv, std::string_view input,
                                            std::chrono::milliseconds timeout) {
   if (argv.empty()) return fail("no command to run", ExitCode::usage);
-  auto r = util::run_capture(argv, std::string(input), timeout);
+  util::SpawnOptions options;
+  options.workload = true;
+  options.only = m_only;
+  auto r = util::run_capture(argv, std::string(input), timeout, options);
   if (!r) {
     // A command that cannot be started or hangs says nothing about the jobs: the
     // caller treats it like an unreachable scheduler.

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <cairn/util/expected.hpp>
@@ -33,11 +34,18 @@ class CommandRunner {
                                       std::chrono::milliseconds timeout) = 0;
 };
 
-// The real runner: a child process per call, on util/subprocess.
+// The real runner: a child process per call, on util/subprocess. The clients it runs
+// (sbatch, the OSMO CLI, a preset's commands, ssh) serve workloads: they get
+// util::workload_environment(), never the tick's credentials; with `only` non-empty just
+// a client's basics plus the variables named there (e.g. {"OSMO_*"}).
 class ProcessRunner : public CommandRunner {
  public:
+  explicit ProcessRunner(std::vector<std::string> only = {}) : m_only(std::move(only)) {}
   Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view input,
                               std::chrono::milliseconds timeout) override;
+
+ private:
+  std::vector<std::string> m_only;
 };
 
 // `text` as one word for a POSIX shell: unchanged when it consists only of characters

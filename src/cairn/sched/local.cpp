@@ -14,6 +14,7 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 
 #include <cairn/parse/stage_spec.hpp>
 #include <cairn/util/fs.hpp>
+#include <cairn/util/subprocess.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::sched {
@@ -155,9 +157,10 @@ struct JobRecord {
   std::string campaign;
   std::string stage;
   int attempt = 1;
-  std::string dir;  // the campaign dir: the tasks' cwd
-  std::string run;  // the script, relative to dir
-  std::vector<std::string> tasks;  // "" for a single job
+  std::string dir;                         // the campaign dir: the tasks' cwd
+  std::string run;                         // the script, relative to dir
+  std::vector<std::string> tasks;          // "" for a single job
+  std::map<std::string, std::string> env;  // the stage's `env:`
   int parallel = 1;
   std::optional<std::int64_t> time_seconds;
   int kill_grace_seconds = 10;
@@ -172,6 +175,7 @@ json to_json(const JobRecord& r) {
           {"dir", r.dir},
           {"run", r.run},
           {"tasks", r.tasks},
+          {"env", r.env},
           {"parallel", r.parallel},
           {"time_seconds", r.time_seconds ? json(*r.time_seconds) : json(nullptr)},
           {"kill_grace_seconds", r.kill_grace_seconds},
@@ -192,6 +196,7 @@ std::optional<JobRecord> read_job(const std::string& run_dir) {
     r.dir = j.at("dir").get<std::string>();
     r.run = j.at("run").get<std::string>();
     r.tasks = j.at("tasks").get<std::vector<std::string>>();
+    if (j.contains("env")) r.env = j.at("env").get<std::map<std::string, std::string>>();
     r.parallel = std::max(1, j.value("parallel", 1));
     if (j.contains("time_seconds") && j["time_seconds"].is_number_integer())
       r.time_seconds = j["time_seconds"].get<std::int64_t>();
@@ -227,16 +232,23 @@ void append_note(const std::string& log, const std::string& text) {
 pid_t start_task(const JobRecord& job, const std::string& run_dir, const std::string& task) {
   const std::string log = task_file(run_dir, task, ".log");
   const std::string script = job.dir + "/" + job.run;
-  // The supervisor's own environment is the tasks': set before fork, inherited by exec.
-  ::setenv("CAIRN_CAMPAIGN", job.campaign.c_str(), 1);
-  ::setenv("CAIRN_STAGE", job.stage.c_str(), 1);
-  ::setenv("CAIRN_ATTEMPT", std::to_string(job.attempt).c_str(), 1);
-  ::setenv("CAIRN_OUTPUT_DIR", run_dir.c_str(), 1);
-  ::setenv("CAIRN_JOB_ID", job.key.c_str(), 1);
+  // The task's environment: the tick's without its credentials, the stage's `env:`, and
+  // cairn's own variables; built before fork, handed to exec.
+  std::vector<std::string> extra;
+  for (const auto& [k, v] : job.env) extra.push_back(k + "=" + v);
+  extra.push_back("CAIRN_CAMPAIGN=" + job.campaign);
+  extra.push_back("CAIRN_STAGE=" + job.stage);
+  extra.push_back("CAIRN_ATTEMPT=" + std::to_string(job.attempt));
+  extra.push_back("CAIRN_OUTPUT_DIR=" + run_dir);
+  extra.push_back("CAIRN_JOB_ID=" + job.key);
   if (!task.empty()) {
-    ::setenv("CAIRN_ARRAY_TASK_ID", task.c_str(), 1);
-    ::setenv("SLURM_ARRAY_TASK_ID", task.c_str(), 1);  // so Slurm-ready scripts run unchanged
+    extra.push_back("CAIRN_ARRAY_TASK_ID=" + task);
+    extra.push_back("SLURM_ARRAY_TASK_ID=" + task);  // so Slurm-ready scripts run unchanged
   }
+  std::vector<std::string> env = util::workload_environment(extra);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
   const bool executable = ::access(script.c_str(), X_OK) == 0;
   const pid_t pid = ::fork();
   if (pid != 0) return pid;
@@ -261,9 +273,11 @@ pid_t start_task(const JobRecord& job, const std::string& run_dir, const std::st
     ::_exit(127);
   }
   if (executable) {
-    ::execl(script.c_str(), script.c_str(), static_cast<char*>(nullptr));
+    char* argv[] = {const_cast<char*>(script.c_str()), nullptr};
+    ::execve(script.c_str(), argv, envp.data());
   } else {
-    ::execl("/bin/sh", "sh", script.c_str(), static_cast<char*>(nullptr));
+    char* argv[] = {const_cast<char*>("sh"), const_cast<char*>(script.c_str()), nullptr};
+    ::execve("/bin/sh", argv, envp.data());
   }
   std::fprintf(stderr, "cairn local: cannot run %s: %s\n", script.c_str(), std::strerror(errno));
   ::_exit(127);
@@ -392,6 +406,8 @@ Expected<void> spawn_supervisor(const JobRecord& job, const std::string& run_dir
     // not be held open for hours by the supervisor.
     ::syscall(SYS_close_range, 3u, ~0u, 0u);
     ::umask(022);
+    // It lives next to the jobs for hours: none of the tick's credentials stay in it.
+    util::scrub_own_environment();
     supervise(job, run_dir);
     ::_exit(0);
   }
@@ -467,8 +483,10 @@ Expected<std::string> LocalScheduler::submit(const engine::SubmitRequest& reques
     job.dir = request.campaign_dir;
     job.run = request.spec.run;
     job.tasks = std::move(tasks);
-    const int cpus = m_options.max_parallel > 0 ? m_options.max_parallel
-                                                : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    job.env = request.spec.env;
+    const int cpus = m_options.max_parallel > 0
+                         ? m_options.max_parallel
+                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     job.parallel = limit > 0 ? limit : cpus;
     job.time_seconds = request.spec.resources.time_seconds;
     job.kill_grace_seconds = static_cast<int>(m_options.kill_grace.count());

@@ -11,6 +11,7 @@
 
 #include <cairn/parse/units.hpp>
 #include <cairn/util/fs.hpp>
+#include <cairn/util/time.hpp>
 
 namespace cairn::sched {
 
@@ -226,7 +227,7 @@ std::string rsh_quote(std::string_view word) {
 std::optional<engine::TimePoint> parse_slurm_time(std::string_view text) {
   auto secs = to_int(text);
   if (!secs || *secs <= 0) return std::nullopt;
-  return engine::TimePoint(std::chrono::seconds(*secs));
+  return util::time_from_unix(*secs);
 }
 
 std::string format_walltime(std::int64_t seconds) {
@@ -234,40 +235,10 @@ std::string format_walltime(std::int64_t seconds) {
 }
 
 std::optional<std::int64_t> parse_slurm_duration(std::string_view text) {
-  text = trim(text);
-  if (text.empty()) return std::nullopt;
-  std::int64_t days = 0;
-  bool has_days = false;
-  if (auto dash = text.find('-'); dash != std::string_view::npos) {
-    auto d = to_int(text.substr(0, dash));
-    if (!d || *d < 0) return std::nullopt;
-    days = *d;
-    has_days = true;
-    text.remove_prefix(dash + 1);
-  }
-  auto parts = split(text, ':');
-  std::vector<std::int64_t> v;
-  for (auto p : parts) {
-    auto n = to_int(p);
-    if (!n || *n < 0) return std::nullopt;
-    v.push_back(*n);
-  }
-  std::int64_t secs = 0;
-  if (has_days) {
-    // D-HH, D-HH:MM, D-HH:MM:SS
-    if (v.size() > 3) return std::nullopt;
-    const std::array<std::int64_t, 3> unit = {3600, 60, 1};
-    for (std::size_t i = 0; i < v.size(); ++i) secs += v[i] * unit[i];
-  } else if (v.size() == 1) {
-    secs = v[0] * 60;  // minutes
-  } else if (v.size() == 2) {
-    secs = v[0] * 60 + v[1];
-  } else if (v.size() == 3) {
-    secs = v[0] * 3600 + v[1] * 60 + v[2];
-  } else {
-    return std::nullopt;
-  }
-  return days * 86400 + secs;
+  // Slurm's forms are the ones `resources: {time:}` takes: one reader owns them.
+  auto w = parse::parse_walltime(text);
+  if (!w) return std::nullopt;
+  return *w;
 }
 
 JobState map_slurm_state(std::string_view state) {
@@ -670,9 +641,22 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   auto mk = CAIRN_TRY(call({"mkdir", "-p", "--", out_dir}));
   if (mk.exit != 0) return fail("mkdir " + out_dir + ": " + first_error_line(mk));
 
-  std::vector<std::string> argv = {
-      m_config.sbatch, "--parsable", "--job-name=" + request.key.str(), "--chdir=" + dir,
-      "--output=" + out_dir + (array.empty() ? "/slurm-%x-%j.out" : "/slurm-%x-%A_%a.out")};
+  // The job gets an explicit environment, never the submitter's (sbatch exports all of
+  // it by default, where `scontrol show job`, job-env accounting and prologs see it):
+  // only the stage's `env:`, handed to sbatch by name so no value is parsed by Slurm.
+  std::vector<std::string> argv;
+  std::string exported;
+  if (!request.spec.env.empty()) {
+    argv.push_back("env");
+    for (const auto& [k, v] : request.spec.env) {
+      argv.push_back(k + "=" + v);
+      exported += (exported.empty() ? "" : ",") + k;
+    }
+  }
+  argv.insert(argv.end(),
+              {m_config.sbatch, "--parsable", "--export=" + (exported.empty() ? "NONE" : exported),
+               "--job-name=" + request.key.str(), "--chdir=" + dir,
+               "--output=" + out_dir + (array.empty() ? "/slurm-%x-%j.out" : "/slurm-%x-%A_%a.out")});
   if (res.time_seconds) {
     argv.push_back("--time=" + format_walltime(*res.time_seconds));
   } else if (!res.time_text.empty()) {

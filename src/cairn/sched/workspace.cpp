@@ -57,6 +57,7 @@ Expected<std::vector<engine::ProbeAnswer>> LocalWorkspace::probe(const std::stri
       case engine::Probe::Kind::command: {
         util::SpawnOptions options;
         options.cwd = dir;
+        options.workload = true;
         auto r = util::run_capture({"/bin/sh", "-c", p.arg}, "", check_timeout, options);
         if (!r) return fail("`" + p.arg + "`: " + r.error().message);
         a.exit = r->exit;

@@ -6,8 +6,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+
+#include <cairn/util/redact.hpp>
 
 extern char** environ;
 
@@ -34,17 +39,114 @@ struct Pipe {
 
 }  // namespace
 
-std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
-  std::vector<std::string> env;
-  auto name_of = [](const std::string& e) { return e.substr(0, e.find('=')); };
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    std::string entry(*e);
-    bool replaced = false;
-    for (const auto& x : extra) replaced = replaced || name_of(x) == name_of(entry);
-    if (!replaced) env.push_back(std::move(entry));
-  }
+namespace {
+
+std::string_view name_of(std::string_view entry) {
+  return entry.substr(0, entry.find('='));
+}
+
+// `name` is `pattern`, or starts with it when the pattern ends in `*`.
+bool name_matches(std::string_view name, std::string_view pattern) {
+  if (!pattern.empty() && pattern.back() == '*')
+    return name.starts_with(pattern.substr(0, pattern.size() - 1));
+  return name == pattern;
+}
+
+std::mutex g_secret_mutex;
+std::vector<std::string>& extra_secret_names() {
+  static std::vector<std::string> names;
+  return names;
+}
+
+std::vector<std::string> merged(std::vector<std::string> env, const std::vector<std::string>& extra) {
+  std::erase_if(env, [&](const std::string& e) {
+    return std::any_of(extra.begin(), extra.end(),
+                       [&](const std::string& x) { return name_of(x) == name_of(e); });
+  });
   env.insert(env.end(), extra.begin(), extra.end());
   return env;
+}
+
+}  // namespace
+
+std::vector<std::string> environment_with(const std::vector<std::string>& extra) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) env.emplace_back(*e);
+  return merged(std::move(env), extra);
+}
+
+bool is_secret_variable(std::string_view entry) {
+  static constexpr std::array<std::string_view, 8> kNames = {
+      "CAIRN_TOKEN",  "CAIRN_FORGE_TOKEN", "GITHUB_TOKEN", "GH_TOKEN", "GITLAB_TOKEN",
+      "CI_JOB_TOKEN", "GITEA_TOKEN",       "ACTIONS_*"};  // ACTIONS_*: the runner's runtime and OIDC tokens
+  const std::string_view name = name_of(entry);
+  for (auto n : kNames) {
+    if (name_matches(name, n)) return true;
+  }
+  {
+    std::lock_guard lock(g_secret_mutex);
+    for (const auto& n : extra_secret_names()) {
+      if (name == n) return true;
+    }
+  }
+  // The entry (a `*TOKEN=` name) and the value alone (a ghp_ token right after `=`).
+  const auto eq = entry.find('=');
+  const std::string_view value = eq == std::string_view::npos ? std::string_view() : entry.substr(eq + 1);
+  return redact(entry) != entry || redact(value) != value;
+}
+
+void add_secret_variable(std::string name) {
+  if (name.empty()) return;
+  std::lock_guard lock(g_secret_mutex);
+  auto& names = extra_secret_names();
+  if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(std::move(name));
+}
+
+void scrub_own_environment() {
+  std::vector<std::string> names;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (!is_secret_variable(*e)) continue;
+    names.emplace_back(name_of(*e));
+    char* value = std::strchr(*e, '=');
+    if (value != nullptr) std::memset(value + 1, 'x', std::strlen(value + 1));
+  }
+  for (const auto& n : names) ::unsetenv(n.c_str());
+}
+
+std::vector<std::string> workload_environment(const std::vector<std::string>& extra,
+                                              const std::vector<std::string>& only) {
+  static constexpr std::array<std::string_view, 20> kClientBasics = {"PATH",
+                                                                     "HOME",
+                                                                     "USER",
+                                                                     "LOGNAME",
+                                                                     "SHELL",
+                                                                     "LANG",
+                                                                     "LANGUAGE",
+                                                                     "LC_*",
+                                                                     "TZ",
+                                                                     "TMPDIR",
+                                                                     "XDG_*",
+                                                                     "http_proxy",
+                                                                     "https_proxy",
+                                                                     "no_proxy",
+                                                                     "HTTP_PROXY",
+                                                                     "HTTPS_PROXY",
+                                                                     "NO_PROXY",
+                                                                     "SSL_CERT_*",
+                                                                     "REQUESTS_CA_BUNDLE",
+                                                                     "CURL_CA_BUNDLE"};
+  auto wanted = [&](std::string_view name) {
+    if (only.empty()) return true;
+    return std::any_of(kClientBasics.begin(), kClientBasics.end(),
+                       [&](auto p) { return name_matches(name, p); }) ||
+           std::any_of(only.begin(), only.end(), [&](const std::string& p) { return name_matches(name, p); });
+  };
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    if (wanted(name_of(entry)) && !is_secret_variable(entry)) env.emplace_back(entry);
+  }
+  return merged(std::move(env), extra);
 }
 
 Expected<Captured> run_capture(const std::vector<std::string>& argv, const std::string& input,
@@ -58,8 +160,9 @@ Expected<Captured> run_capture(const std::vector<std::string>& argv, const std::
   args.push_back(nullptr);
   std::vector<std::string> env_strings;
   std::vector<char*> envp;
-  if (!options.env.empty()) {
-    env_strings = environment_with(options.env);
+  if (options.workload || !options.env.empty()) {
+    env_strings =
+        options.workload ? workload_environment(options.env, options.only) : environment_with(options.env);
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
   }

@@ -1,6 +1,8 @@
 #include <cairn/util/time.hpp>
 
 #include <charconv>
+#include <limits>
+#include <ratio>
 
 #include <fmt/format.h>
 
@@ -75,6 +77,13 @@ std::string clock_time(TimePoint t) {
   return fmt::format("{:02}:{:02}Z", c.hour, c.minute);
 }
 
+std::optional<TimePoint> time_from_unix(std::int64_t seconds) {
+  using Ratio = std::ratio_divide<std::ratio<1>, TimePoint::period>;  // ticks per second
+  constexpr std::int64_t kLimit = std::numeric_limits<TimePoint::rep>::max() / Ratio::num;
+  if (seconds > kLimit || seconds < -kLimit) return std::nullopt;
+  return TimePoint(std::chrono::duration_cast<TimePoint::duration>(std::chrono::seconds(seconds)));
+}
+
 std::optional<TimePoint> parse_time(std::string_view s) {
   Civil c{0, 0, 0, 0, 0, 0};
   if (!read_int(s, 0, 4, c.year) || s.size() < 10 || s[4] != '-' || s[7] != '-' ||
@@ -97,7 +106,7 @@ std::optional<TimePoint> parse_time(std::string_view s) {
     if (!rest.empty() || c.hour > 23 || c.minute > 59 || c.second > 60) return std::nullopt;
   }
   const std::int64_t days = days_from_civil(c.year, c.month, c.day);
-  return TimePoint(std::chrono::seconds(days * 86400 + c.hour * 3600 + c.minute * 60 + c.second));
+  return time_from_unix(days * 86400 + c.hour * 3600 + c.minute * 60 + c.second);
 }
 
 std::string human_duration(std::int64_t s) {

@@ -21,8 +21,13 @@ std::string date(TimePoint t);
 // "20:10Z" (action-queue notes).
 std::string clock_time(TimePoint t);
 
+// The time `seconds` after the Unix epoch; nullopt outside what a TimePoint holds
+// (system_clock counts nanoseconds in 64 bits: about the years 1678 to 2262).
+std::optional<TimePoint> time_from_unix(std::int64_t seconds);
+
 // Reads any of the three forms above, and a bare date (midnight UTC). Accepts
-// "YYYY-MM-DDTHH:MM[:SS][Z]" and "YYYY-MM-DD HH:MM[Z]". nullopt for anything else.
+// "YYYY-MM-DDTHH:MM[:SS][Z]" and "YYYY-MM-DD HH:MM[Z]". nullopt for anything else,
+// and for a time a TimePoint cannot hold (time_from_unix).
 std::optional<TimePoint> parse_time(std::string_view text);
 
 // "5m", "45m", "3h", "1h30m", "2d" -- the shortest human form of a duration.
