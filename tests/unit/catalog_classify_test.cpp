@@ -185,5 +185,16 @@ TEST(CatalogShipped, MatchedLineIsTrimmedAroundTheMatch) {
   EXPECT_NE(cls->matched.find("Disk quota exceeded"), std::string::npos);
 }
 
+// Issue 19, finding 8: around the match, bytes that are all UTF-8 continuation bytes
+// (invalid text) kept the cut from ever finding a boundary: the whole 1 KB line went
+// into the failure log.
+TEST(CatalogShipped, MatchedLineIsTrimmedOnInvalidUtf8) {
+  const std::string junk(500, '\x80');
+  const auto cls = shipped().classify(log("start\n" + junk + " Disk quota exceeded " + junk + "\nend\n"));
+  ASSERT_TRUE(cls);
+  EXPECT_LE(cls->matched.size(), 220u);
+  EXPECT_NE(cls->matched.find("Disk quota exceeded"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace cairn::catalog

@@ -97,5 +97,27 @@ TEST(OutlinePlain, LeavesWhatItDoesNotKnowToCmark) {
   }
 }
 
+// Issue 19, finding 6: any text survives a trip through one cell, escaped once.
+TEST(Cells, EscapeAndValueAreInverses) {
+  const std::vector<std::string> texts = {"",       "plain",      "a|b", "a\\|b", "a\\\\|b", "\\",
+                                          "x\\",    "\\\\",       "|",   "||",    "`a|b`",   "C:\\tmp\\",
+                                          "\\|\\|", "a \\ b | c", "—x",  "|end\\"};
+  for (const auto& t : texts) {
+    const std::string row = table_row({t, "next"});
+    const auto cells = split_row(row, 0, row.size());
+    ASSERT_EQ(cells.size(), 2u) << row;
+    EXPECT_EQ(cell_value(std::string_view(row).substr(cells[0].begin, cells[0].end - cells[0].begin)), t)
+        << row;
+    EXPECT_EQ(cell_value(std::string_view(row).substr(cells[1].begin, cells[1].end - cells[1].begin)), "next")
+        << row;
+  }
+  EXPECT_EQ(escape_cell("41.0 | OOM | what"), "41.0 \\| OOM \\| what");
+  EXPECT_EQ(escape_cell("a\\|b"), "a\\\\\\|b");
+  EXPECT_EQ(escape_cell("two\nlines"), "two lines");
+  // What people write by hand keeps its meaning: one backslash before a pipe escapes it.
+  EXPECT_EQ(cell_value(" a \\| b "), "a | b");
+  EXPECT_EQ(cell_value(" C:\\tmp "), "C:\\tmp");
+}
+
 }  // namespace
 }  // namespace cairn::parse::md

@@ -258,6 +258,12 @@ doc::FailureRow failure(std::string date, std::string stage, std::string cls, st
   return {std::move(date), std::move(stage), std::move(cls), std::move(msg), std::move(action), std::move(result)};
 }
 
+doc::FailureRow tricky_row() {
+  return failure("a|b \\ `c|d`", "s\\|t", "`x` | \\\\|",
+                 "ZQX-UNKNOWN step 41.0 | OOM | what \\| `a|b` C:\\tmp\\", "set `mem: 8G|16G` \\|\\\\|",
+                 "|RETRYING|");
+}
+
 const std::vector<GoldenCase>& golden_cases() {
   static const std::vector<GoldenCase> cases = {
       {"set_cell_status", "template", "golden-demo/WORKFLOW.md",
@@ -286,7 +292,13 @@ const std::vector<GoldenCase>& golden_cases() {
                                      "walltime x2, resubmit", "RETRYING")));
        }},
       {"append_failure_pad", "template", "golden-demo/WORKFLOW.md",
-       [](WorkflowFile& f) { ok(f.append_failure(failure("05-05", "smoke", "oom", "a | b", "", "FAILED"))); }},
+       [](WorkflowFile& f) {
+         ok(f.append_failure(failure("05-05", "smoke", "oom", "a | b", "", "FAILED")));
+       }},
+      // Issue 19, finding 6: `|`, `\`, backticks and `\|` in every column, written once
+      // escaped (parse::md::escape_cell) and read back as they were (EscapedCellsRoundTrip).
+      {"append_failure_escapes", "template", "golden-demo/WORKFLOW.md",
+       [](WorkflowFile& f) { ok(f.append_failure(tricky_row())); }},
       {"append_failure_new_table", "flow", "golden-flow/WORKFLOW.md",
        [](WorkflowFile& f) {
          ok(f.append_failure(failure("2026-05-05", "smoke", "node-failure", "NODE_FAIL", "resubmit", "RETRYING")));
@@ -334,6 +346,28 @@ TEST_P(Golden, EditMatchesExpectedBytes) {
 
 INSTANTIATE_TEST_SUITE_P(WorkflowFile, Golden, ::testing::ValuesIn(golden_cases()),
                          [](const ::testing::TestParamInfo<GoldenCase>& p) { return std::string(p.param.name); });
+
+TEST(WorkflowFileEdit, EscapedCellsRoundTrip) {
+  const std::string before = slurp(kGolden / "template.before.md");
+  WorkflowFile f = parse_ok("golden-demo/WORKFLOW.md", before);
+  const doc::FailureRow row = tricky_row();
+  ok(f.append_failure(row));
+  const WorkflowFile again = parse_ok("golden-demo/WORKFLOW.md", f.text());
+  ASSERT_FALSE(again.workflow().failures.empty());
+  const doc::FailureRow& back = again.workflow().failures.back();
+  EXPECT_EQ(back.date, row.date);
+  EXPECT_EQ(back.stage, row.stage);
+  EXPECT_EQ(back.error_class, row.error_class);
+  EXPECT_EQ(back.message, row.message);
+  EXPECT_EQ(back.action, row.action);
+  EXPECT_EQ(back.result, row.result);
+  // A cell rewritten in place (the Result of that row) round-trips too.
+  WorkflowFile g = parse_ok("golden-demo/WORKFLOW.md", f.text());
+  ok(g.set_failure_result(g.workflow().failures.size() - 1, "RESOLVED | by `x` \\"));
+  const WorkflowFile third = parse_ok("golden-demo/WORKFLOW.md", g.text());
+  EXPECT_EQ(third.workflow().failures.back().result, "RESOLVED | by `x` \\");
+  EXPECT_EQ(third.workflow().failures.back().message, row.message);
+}
 
 // A unified diff of before/after has one hunk: the lines between the common prefix
 // and suffix. Returns {removed line numbers (1-based), added lines}.
@@ -592,6 +626,13 @@ std::vector<BadCase> bad_cases() {
        "demo/WORKFLOW.md:3:9: error: ", "unknown status `<enum>`"},
       {"bad retries", replaced(ok_text, "| — | 0 |\n| 1", "| — | two |\n| 1"), "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:14:", "Retries `two` is not a count"},
+      // yaml-cpp 0.7 never consumes a leading `,` and its event loop restarted forever
+      // (issue 19, finding 1): minimised, and in a real file with a glob in `run:`.
+      {"leading comma and anchor", "---\n,&\n---\n", "demo/WORKFLOW.md",
+       "demo/WORKFLOW.md:2:1: error: ", "invalid YAML"},
+      {"leading comma before a glob",
+       replaced(ok_text, "campaign: demo\n", ",campaign: demo\nrun: jobs/*.sh\n"), "demo/WORKFLOW.md",
+       "demo/WORKFLOW.md:2:1: error: ", "invalid YAML"},
   };
 }
 

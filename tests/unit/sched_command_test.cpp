@@ -1026,5 +1026,71 @@ TEST(CommandEndToEnd, FakeCliThroughProcessRunner) {
   fs::remove_all(root, ec);
 }
 
+// ---- issue 19: answers that stopped a whole tick ---------------------------------------
+
+TEST(CommandHardening, LsfOutputPathWithPercentJIsExpandedOnce) {
+  // The id itself holds `%J`: replacing in a loop from 0 never ended.
+  auto jobs = parse_command_status("lsf", R"({"RECORDS":[{"JOBID":"%J","OUTPUT_FILE":"%J"}]})", {});
+  ASSERT_TRUE(jobs) << jobs.error().message;
+  ASSERT_EQ(jobs->size(), 1u);
+  EXPECT_EQ(jobs->front().log_path, "%J");
+  auto idx = parse_command_status(
+      "lsf", R"({"RECORDS":[{"JOBID":"7%I","JOB_NAME":"n[3]","OUTPUT_FILE":"/o/%J.%I.%I%%J"}]})", {});
+  ASSERT_TRUE(idx) << idx.error().message;
+  EXPECT_EQ(idx->front().log_path, "/o/7%I.3.3%7%I");
+}
+
+TEST(CommandHardening, KubernetesOddTypesAreErrorsNotExceptions) {
+  auto not_object = parse_command_status("kubernetes", R"({"items":[1]})", {});
+  ASSERT_FALSE(not_object);
+  EXPECT_NE(not_object.error().message.find("not a Job object"), std::string::npos)
+      << not_object.error().message;
+  auto suspend = parse_command_status(
+      "kubernetes", R"({"items":[{"metadata":{"name":"j"},"spec":{"suspend":"yes"},"status":{}}]})", {});
+  ASSERT_TRUE(suspend) << suspend.error().message;
+  EXPECT_EQ(suspend->front().status.state, JobState::pending);
+  // Any other type surprise stops at the boundary as an error about this answer.
+  for (const char* text :
+       {R"({"items":[{"metadata":[]}]})", R"({"items":[{"spec":{"template":{"spec":7}}}]})",
+        R"({"items":[{"status":{"conditions":[1, "x"]}}]})"}) {
+    auto r = parse_command_status("kubernetes", text, {});
+    if (!r) {
+      EXPECT_NE(r.error().message.find("kubernetes"), std::string::npos) << text;
+    }
+  }
+}
+
+TEST(CommandHardening, HugeNumbersDoNotOverflow) {
+  auto jobs = parse_command_status("", R"({"id":"1","state":"failed","exit_code":1e300})", {});
+  ASSERT_TRUE(jobs) << jobs.error().message;
+  EXPECT_FALSE(jobs->front().status.exit_code.has_value());
+  auto pbs = parse_command_status(
+      "pbs",
+      R"({"Jobs":{"1.s":{"job_state":"F","Exit_status":-1e300,"resources_used":{"walltime":"99999999999999999:00:00","ncpus":1e300}}}})",
+      {});
+  ASSERT_TRUE(pbs) << pbs.error().message;
+  auto vast =
+      parse_command_status("vastai", R"([{"id":5,"actual_status":"running","start_date":1e300}])", {});
+  ASSERT_TRUE(vast) << vast.error().message;
+  EXPECT_FALSE(vast->front().status.started.has_value());
+}
+
+TEST(CommandHardening, SubmitRegexIsRe2) {
+  // 15,000 nested groups overflowed std::regex's recursive parser; RE2 refuses it plainly.
+  const std::string deep = std::string(15000, '(') + "\\d+" + std::string(15000, ')');
+  auto c = parse_command_config({{"preset", "lsf"}, {"submit_regex", deep}});
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("submit_regex"), std::string::npos);
+  auto no_group = parse_command_config({{"preset", "lsf"}, {"submit_regex", "Job <\\d+>"}});
+  ASSERT_FALSE(no_group);
+  EXPECT_NE(no_group.error().message.find("(group)"), std::string::npos);
+  auto ok = parse_command_config({{"preset", "lsf"}, {"submit_regex", "Job <(\\d+)>"}});
+  ASSERT_TRUE(ok) << ok.error().message;
+  auto id = submit_id_from(*ok, "bsub", "Job <1234> is submitted to default queue <normal>.\n");
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, "1234");
+  EXPECT_FALSE(submit_id_from(*ok, "bsub", "Request aborted\n"));
+}
+
 }  // namespace
 }  // namespace cairn::sched

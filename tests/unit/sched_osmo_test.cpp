@@ -673,5 +673,28 @@ TEST_F(OsmoTest, EndToEndThroughAFakeOsmoScript) {
   EXPECT_NE(calls_text.find("workflow cancel gr00t-train-1"), std::string::npos);
 }
 
+// ---- issue 19 ------------------------------------------------------------------------
+
+TEST(OsmoHardening, HugeNumbersInEventsAndListsDoNotThrowOrOverflow) {
+  const std::string events =
+      "2026-05-09T09:00:01Z Warning FailedScheduling pod/x 0/4 nodes are available (requested "
+      "99999999999999999999, max per node 8)\n";
+  EXPECT_NE(blocking_event(events).find("99999999999999999999"), std::string::npos);
+  EXPECT_EQ(blocking_event(
+                "2026-05-09T09:00:01Z Warning FailedScheduling pod/x (requested 0008, max per node 8)\n"),
+            "");
+  auto nodes = parse_resource_list(
+      R"({"resources":[{"hostname":"n","exposed_fields":{"node":"n","pool/platform":["p/x"],"gpu":1e300},"usage_fields":{"gpu":-1e300}}]})");
+  EXPECT_TRUE(nodes) << nodes.error().message;
+}
+
+TEST(OsmoHardening, TimesOutsideTheClockAreNoTimes) {
+  auto js = parse_workflow_query(
+      R"({"name":"w","status":"RUNNING","submit_time":"9999-12-31T23:59:59.000000","start_time":"0001-01-01T00:00:00.5","groups":[]})");
+  ASSERT_TRUE(js) << js.error().message;
+  EXPECT_FALSE(js->submitted.has_value());
+  EXPECT_FALSE(js->started.has_value());
+}
+
 }  // namespace
 }  // namespace cairn::sched

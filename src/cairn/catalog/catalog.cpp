@@ -225,8 +225,10 @@ std::string line_at(std::string_view text, std::size_t at) {
   if (line.size() <= kMatchedMax) return std::string(line);
   std::size_t from = offset > kMatchedMax / 3 ? offset - kMatchedMax / 3 : 0;
   std::size_t to = std::min(line.size(), from + kMatchedMax);
-  while (from > 0 && utf8_continuation(line[from])) --from;
-  while (to < line.size() && utf8_continuation(line[to])) ++to;
+  // A character is at most 4 bytes: move at most 3 to reach its start, so a line of
+  // invalid UTF-8 (continuation bytes only) is still cut.
+  for (int k = 0; k < 3 && from > 0 && utf8_continuation(line[from]); ++k) --from;
+  for (int k = 0; k < 3 && to < line.size() && utf8_continuation(line[to]); ++k) ++to;
   return fmt::format("{}{}{}", from > 0 ? "…" : "", line.substr(from, to - from),
                      to < line.size() ? "…" : "");
 }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cairn/parse/markdown.hpp>
 #include <cairn/util/redact.hpp>
 
 namespace cairn::engine {
@@ -35,8 +36,9 @@ std::string render_commit_message(const Transition& t) {
     const auto& f = *t.failure;
     msg += "\n| Date | Stage | Error class | Error msg | Action taken | Result |\n";
     msg += "|------|-------|-------------|-----------|--------------|--------|\n";
-    msg += util::redact(fmt::format("| {} | {} | {} | {} | {} | {} |\n", f.date, f.stage, f.error_class,
-                                    f.message, f.action, f.result));
+    msg +=
+        util::redact(parse::md::table_row({f.date, f.stage, f.error_class, f.message, f.action, f.result})) +
+        "\n";
   }
   msg += "\n";
   msg += fmt::format("Cairn-Campaign: {}\n", one_line(t.campaign));

@@ -924,11 +924,7 @@ std::string cell_text(std::string_view s, std::size_t max) {
   std::string out;
   for (char c : s) {
     if (c == '\n' || c == '\r' || c == '\t') c = ' ';
-    if (c == '|') {
-      out += "\\|";
-      continue;
-    }
-    out += c;
+    out += c;  // pipes stay: the table writer escapes them (parse::md::escape_cell)
   }
   out = util::redact(out);
   if (out.size() > max) out = out.substr(0, max - 3) + "...";

@@ -185,7 +185,8 @@ struct AnomalyAction {
 std::pair<std::vector<Move>, bool> plan_anomalies(const doc::Workflow& wf, const Place& place,
                                                   const std::vector<AnomalyAction>& acts, TimePoint now);
 
-// A failure-log cell: one line, pipes escaped, redacted, at most `max` bytes.
+// A failure-log cell's text: one line, redacted, at most `max` bytes. Pipes are left to
+// the table writer (parse::md::escape_cell), which escapes them once.
 std::string cell_text(std::string_view s, std::size_t max = 120);
 
 // ---- attempts ---------------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 #include <cairn/engine/commit_message.hpp>
 #include <cairn/engine/facts.hpp>
+#include <cairn/parse/markdown.hpp>
 #include <cairn/parse/workflow_file.hpp>
 #include <cairn/util/redact.hpp>
 #include <cairn/util/time.hpp>
@@ -91,8 +92,7 @@ std::string issue_body(const doc::Workflow& wf, const CampaignView& v, const std
   } else {
     b += "| Date | Stage | Error class | Error msg | Action taken | Result |\n|---|---|---|---|---|---|\n";
     for (const auto* r : rows) {
-      b += fmt::format("| {} | {} | {} | {} | {} | {} |\n", r->date, r->stage, r->error_class, r->message, r->action,
-                       r->result);
+      b += parse::md::table_row({r->date, r->stage, r->error_class, r->message, r->action, r->result}) + "\n";
     }
     b += "\n";
   }

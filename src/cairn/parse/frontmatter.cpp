@@ -25,9 +25,18 @@ struct AnchorFound {
   bool alias = false;
 };
 
+// Thrown when yaml-cpp starts a document where the last one started: on some inputs
+// (`,&` as the first token) it never consumes a byte and would loop forever.
+struct NoProgress {
+  YAML::Mark mark;
+};
+
 class AnchorDetector : public YAML::EventHandler {
  public:
-  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentStart(const YAML::Mark& m) override {
+    if (m.pos <= m_last_document) throw NoProgress{m};
+    m_last_document = m.pos;
+  }
   void OnDocumentEnd() override {}
   void OnNull(const YAML::Mark& m, YAML::anchor_t a) override { check(m, a); }
   void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { throw AnchorFound{m, true}; }
@@ -49,6 +58,7 @@ class AnchorDetector : public YAML::EventHandler {
   static void check(const YAML::Mark& m, YAML::anchor_t a) {
     if (a != YAML::NullAnchor) throw AnchorFound{m, false};
   }
+  int m_last_document = -1;
 };
 
 std::vector<std::string_view> split_key(std::string_view key) {
@@ -490,9 +500,12 @@ std::optional<YamlPosition> find_anchor_or_error(std::string_view yaml) {
     while (parser.HandleNextDocument(detector)) {
     }
   } catch (const AnchorFound& f) {
-    return YamlPosition{f.mark.line, f.mark.column,
-                        f.alias ? "YAML aliases are not allowed in the frontmatter (they can expand without bound)"
-                                : "YAML anchors are not allowed in the frontmatter (aliases can expand without bound)"};
+    return YamlPosition{
+        f.mark.line, f.mark.column,
+        f.alias ? "YAML aliases are not allowed in the frontmatter (they can expand without bound)"
+                : "YAML anchors are not allowed in the frontmatter (aliases can expand without bound)"};
+  } catch (const NoProgress& n) {
+    return YamlPosition{n.mark.line, n.mark.column, "invalid YAML: a mapping key must come first here"};
   } catch (const YAML::Exception& e) {
     return YamlPosition{e.mark.line, e.mark.column, "invalid YAML: " + e.msg};
   }
@@ -651,6 +664,13 @@ std::optional<Value> read_simple(std::string_view yaml) {
   if (root.kind == Value::Kind::null) root.kind = Value::Kind::map;
   return root;
 }
+
+Value::Value() = default;
+Value::Value(const Value&) = default;
+Value::Value(Value&&) noexcept = default;
+Value& Value::operator=(const Value&) = default;
+Value& Value::operator=(Value&&) noexcept = default;
+Value::~Value() = default;
 
 const Value* Value::find(std::string_view key) const {
   for (const auto& kv : map) {

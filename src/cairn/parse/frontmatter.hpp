@@ -80,6 +80,15 @@ struct Value {
 
   // The value of `key` in a map, or nullptr.
   const Value* find(std::string_view key) const;
+
+  // Defined where Value is complete: clang with libstdc++ 12 rejects the implicit ones
+  // (they need std::pair<std::string, Value> complete inside Value's own definition).
+  Value();
+  Value(const Value&);
+  Value(Value&&) noexcept;
+  Value& operator=(const Value&);
+  Value& operator=(Value&&) noexcept;
+  ~Value();
 };
 
 // Reads `yaml` (the root: a map) when it stays within the plain subset cairn writes:

@@ -160,9 +160,41 @@ std::string cell_value(std::string_view raw) {
   if (v == "—") return {};
   std::string out;
   out.reserve(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    if (v[i] == '\\' && i + 1 < v.size() && v[i + 1] == '|') continue;
-    out += v[i];
+  for (std::size_t i = 0; i < v.size();) {
+    if (v[i] != '\\') {
+      out += v[i++];
+      continue;
+    }
+    std::size_t run = 0;
+    while (i + run < v.size() && v[i + run] == '\\') ++run;
+    const bool before_pipe = i + run < v.size() && v[i + run] == '|';
+    out.append(before_pipe ? run / 2 : run, '\\');
+    i += run;
+  }
+  return out;
+}
+
+std::string escape_cell(std::string_view value) {
+  std::string out;
+  out.reserve(value.size() + 8);
+  std::size_t run = 0;  // backslashes just written
+  for (char c : value) {
+    if (c == '\n' || c == '\r') c = ' ';
+    if (c == '|') {
+      out.append(run + 1, '\\');  // double the run, then escape the pipe
+    }
+    run = c == '\\' ? run + 1 : 0;
+    out += c;
+  }
+  return out;
+}
+
+std::string table_row(const std::vector<std::string>& values) {
+  std::string out = "|";
+  for (const auto& v : values) {
+    out += ' ';
+    out += v.empty() ? std::string("—") : escape_cell(v);
+    out += " |";
   }
   return out;
 }

@@ -63,8 +63,19 @@ struct CellSpan {
 // A leading and a trailing pipe are optional, as in GFM.
 std::vector<CellSpan> split_row(std::string_view text, std::size_t begin, std::size_t end);
 
-// The value of a raw cell: trimmed, `\|` unescaped, and `—` (the empty marker) read as "".
+// The value of a raw cell: trimmed, `—` (the empty marker) read as "", and pipes
+// unescaped: 2k+1 backslashes before a `|` stand for k backslashes and the pipe (a
+// backslash elsewhere is itself). The inverse of escape_cell.
 std::string cell_value(std::string_view raw);
+
+// `value` as the text of one cell: line breaks become spaces, each `|` is written `\|`
+// and the backslashes right before it doubled, so split_row() never splits inside it and
+// cell_value() gives `value` back (one line). Every table cairn writes (WORKFLOW.md,
+// commit messages, issues) escapes here and nowhere else. Never fails.
+std::string escape_cell(std::string_view value);
+
+// `| a | b |` with each value through escape_cell (empty as `—`), no padding, no newline.
+std::string table_row(const std::vector<std::string>& values);
 
 // Byte offset of the first non-blank byte of `raw` (raw.size() when all blank).
 std::size_t leading_blanks(std::string_view raw);

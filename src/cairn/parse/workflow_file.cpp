@@ -118,15 +118,6 @@ std::string one_line(std::string_view s) {
   return out;
 }
 
-std::string escape_cell(std::string_view s) {
-  std::string out;
-  for (char c : one_line(s)) {
-    if (c == '|') out += '\\';
-    out += c;
-  }
-  return out;
-}
-
 // ` value` padded with spaces to `width` code points when it fits.
 std::string padded_cell(std::string_view value, std::size_t width, std::size_t lead, std::size_t trail) {
   const std::size_t w = md::display_width(value);
@@ -142,7 +133,8 @@ std::string table_line(const std::vector<std::string>& values, const std::vector
   std::string line = "|";
   const std::size_t columns = std::max(values.size(), widths.size());
   for (std::size_t c = 0; c < columns; ++c) {
-    const std::string v = c < values.size() && !values[c].empty() ? escape_cell(values[c]) : std::string("—");
+    const std::string v =
+        c < values.size() && !values[c].empty() ? md::escape_cell(values[c]) : std::string("—");
     line += padded_cell(v, c < widths.size() ? widths[c] : 0, 1, 1);
     line += '|';
   }
@@ -805,11 +797,11 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_cell(std::string_view stage, 
 
 Expected<WorkflowFile::Planned> WorkflowFile::plan_replace_cell(const md::CellSpan& cell,
                                                                 std::string_view value) const {
-  if (value.find_first_of("|\r\n") != std::string_view::npos) {
-    return fail(fmt::format("{}: cell value `{}` holds `|` or a line break", m_path, value));
+  if (value.find_first_of("\r\n") != std::string_view::npos) {
+    return fail(fmt::format("{}: cell value `{}` holds a line break", m_path, value));
   }
   const std::string_view old = std::string_view(m_text).substr(cell.begin, cell.end - cell.begin);
-  const std::string_view shown = value.empty() ? std::string_view("—") : value;
+  const std::string shown = value.empty() ? std::string("—") : md::escape_cell(value);
   std::size_t lead = md::leading_blanks(old);
   std::size_t trail = 0;
   if (lead == old.size()) {
@@ -818,6 +810,7 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_replace_cell(const md::CellSp
   } else {
     trail = (old.back() == ' ' || old.back() == '\t') ? 1 : 0;
   }
+  if (shown.back() == '\\') trail = 1;  // else it would escape the closing pipe
   std::string cell_bytes = padded_cell(shown, md::display_width(old), lead, trail);
   if (cell_bytes == old) return Planned();
   return Planned(Replacement{cell.begin, cell.end, std::move(cell_bytes)});

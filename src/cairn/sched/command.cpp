@@ -6,15 +6,17 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <regex>
 #include <set>
 #include <utility>
 
+#include <fmt/format.h>
+#include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
 
 #include <cairn/sched/names.hpp>
 #include <cairn/util/fs.hpp>
+#include <cairn/util/number.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::sched {
@@ -109,7 +111,7 @@ std::optional<std::int64_t> json_int(const json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end() || it->is_null()) return std::nullopt;
   if (it->is_number_integer()) return it->get<std::int64_t>();
-  if (it->is_number()) return static_cast<std::int64_t>(it->get<double>());
+  if (it->is_number()) return util::to_int64(it->get<double>());
   if (it->is_string()) return to_int(it->get<std::string>());
   return std::nullopt;
 }
@@ -144,7 +146,8 @@ std::optional<std::int64_t> hms_seconds(std::string_view s) {
   while (true) {
     auto p = s.find(':');
     auto v = to_int(s.substr(0, p));
-    if (!v) return std::nullopt;
+    // Three fields of at most 10^12 each: the sum stays far inside int64.
+    if (!v || *v < 0 || *v > 1'000'000'000'000 || parts == 3) return std::nullopt;
     total = total * 60 + *v;
     ++parts;
     if (p == std::string_view::npos) break;
@@ -399,6 +402,22 @@ std::optional<double> lsf_seconds(const std::string& text) {
   }
 }
 
+// bsub's %J (job id) and %I (array index) in an output path, each written once, left to
+// right: a replacement is never scanned again (a job id may itself hold "%J").
+std::string expand_lsf_path(std::string_view path, std::string_view job_id, std::string_view index) {
+  std::string out;
+  out.reserve(path.size());
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    if (path[i] == '%' && i + 1 < path.size() && (path[i + 1] == 'J' || path[i + 1] == 'I')) {
+      out += path[i + 1] == 'J' ? job_id : index;
+      ++i;
+    } else {
+      out += path[i];
+    }
+  }
+  return out;
+}
+
 Expected<std::vector<CommandJob>> parse_lsf(std::string_view text) {
   std::vector<CommandJob> jobs;
   // Without a match some LSF versions print "Job <name> is not found" instead of JSON.
@@ -460,10 +479,8 @@ Expected<std::vector<CommandJob>> parse_lsf(std::string_view text) {
       job.status.state = JobState::unknown;  // UNKWN: mbatchd lost the execution host for now
     }
     if (auto cpu = lsf_seconds(json_str(r, "CPU_USED"))) job.status.cpu_hours = *cpu / 3600.0;
-    std::string out = json_str(r, "OUTPUT_FILE");
-    for (std::size_t p; (p = out.find("%J")) != std::string::npos;) out.replace(p, 2, job.status.job_id);
-    for (std::size_t p; (p = out.find("%I")) != std::string::npos;)
-      out.replace(p, 2, task.empty() ? "0" : task);
+    const std::string out =
+        expand_lsf_path(json_str(r, "OUTPUT_FILE"), job.status.job_id, task.empty() ? "0" : task);
     job.log_path = out == "-" ? "" : out;
     // Where it runs (bsub -cwd); "-" or absent until it has started.
     if (const std::string cwd = json_str(r, "EXEC_CWD"); cwd != "-") job.status.work_dir = cwd;
@@ -485,6 +502,9 @@ Expected<std::vector<CommandJob>> parse_kubernetes(std::string_view text) {
     return fail("kubectl get jobs: neither a List with \"items\" nor a Job");
   }
   for (const auto& item : items) {
+    if (!item.is_object())
+      return fail("kubectl get jobs: an item is not a Job object: " +
+                  clip(item.dump(-1, ' ', false, json::error_handler_t::replace), 120));
     CommandJob job;
     const json meta = item.value("metadata", json::object());
     const json spec = item.value("spec", json::object());
@@ -519,7 +539,7 @@ Expected<std::vector<CommandJob>> parse_kubernetes(std::string_view text) {
       }
     }
     if (!final) {
-      if (spec.value("suspend", false)) {
+      if (const auto sus = spec.find("suspend"); sus != spec.end() && *sus == true) {
         reason = "suspended";
       } else if (active > 0 && (!ready || *ready > 0)) {
         state = JobState::running;
@@ -579,8 +599,7 @@ Expected<std::vector<CommandJob>> parse_vastai(std::string_view text, engine::Ti
     auto start = json_double(i, "start_date");
     auto dph = json_double(i, "dph_total");
     if (start && *start > 0) {
-      job.status.started = engine::TimePoint(
-          std::chrono::duration_cast<engine::TimePoint::duration>(std::chrono::duration<double>(*start)));
+      if (auto secs = util::to_int64(*start)) job.status.started = util::time_from_unix(*secs);
       const double hours = std::max(0.0, now_s - *start) / 3600.0;
       // Billing runs until the instance is destroyed, so the price of an instance still
       // listed is its rate times everything since it started.
@@ -729,14 +748,12 @@ Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, 
   }
   c.submit_regex = get("submit_regex");
   if (!c.submit_regex.empty()) {
-    try {
-      std::regex re(c.submit_regex);
-      if (re.mark_count() < 1)
-        return fail("command backend: `submit_regex` needs a (group) around the job id", ExitCode::usage);
-    } catch (const std::regex_error& e) {
-      return fail("command backend: `submit_regex` is not a regex: " + std::string(e.what()),
-                  ExitCode::usage);
-    }
+    // RE2, as every pattern a user writes: linear time, no recursion however it nests.
+    const RE2 re(c.submit_regex, RE2::Quiet);
+    if (!re.ok())
+      return fail("command backend: `submit_regex` is not an RE2 regex: " + re.error(), ExitCode::usage);
+    if (re.NumberOfCapturingGroups() < 1)
+      return fail("command backend: `submit_regex` needs a (group) around the job id", ExitCode::usage);
   }
   c.ssh_host = get("ssh_host");
   if (auto t = get("timeout"); !t.empty()) {
@@ -856,13 +873,55 @@ std::optional<JobState> parse_command_state(std::string_view text) {
   return it->second;
 }
 
+Expected<std::string> submit_id_from(const CommandBackendConfig& config, const std::string& prog,
+                                     std::string_view out) {
+  std::string id;
+  if (!config.submit_regex.empty() || config.preset == "lsf") {
+    // bsub: "Job <1234> is submitted to default queue <normal>."
+    const RE2 re(config.submit_regex.empty() ? std::string(R"(Job <(\d+)>)") : config.submit_regex,
+                 RE2::Quiet);
+    re2::StringPiece group;
+    if (re.ok() && re.NumberOfCapturingGroups() >= 1 &&
+        RE2::PartialMatch(re2::StringPiece(out.data(), out.size()), re, &group)) {
+      id = std::string(group.data(), group.size());
+    }
+  } else if (config.preset == "vastai") {
+    // --raw: {"success": true, "new_contract": 7835610}
+    json j = json::parse(out, nullptr, false);
+    if (!j.is_discarded() && j.is_object()) {
+      if (j.contains("success") && j["success"].is_boolean() && !j["success"].get<bool>()) {
+        return fail(prog + ": " + json_str(j, "error") + " " + json_str(j, "msg"));
+      }
+      id = json_str(j, "new_contract");
+    }
+  } else {
+    auto ls = numbered_lines(out);
+    if (!ls.empty()) id = std::string(ls.front().second);
+    // kubectl -o name: "job.batch/cairn-c-s-1"
+    if (config.preset == "kubernetes" && id.find('/') != std::string::npos) id = id.substr(id.rfind('/') + 1);
+  }
+  if (id.empty() ||
+      std::any_of(id.begin(), id.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
+    auto ls = numbered_lines(out);
+    return fail(prog + " printed no job id" + (ls.empty() ? std::string() : ": " + clip(ls.front().second)),
+                ExitCode::unreachable);
+  }
+  return id;
+}
+
 Expected<std::vector<CommandJob>> parse_command_status(std::string_view preset, std::string_view text,
                                                        engine::TimePoint now) {
-  if (preset == "pbs") return parse_pbs(text);
-  if (preset == "lsf") return parse_lsf(text);
-  if (preset == "kubernetes") return parse_kubernetes(text);
-  if (preset == "vastai") return parse_vastai(text, now);
-  return parse_json_lines(text);
+  // The parsers check each field's type; nlohmann's exceptions (a field of a type no
+  // check foresaw) still stop here, as an error about this answer, never the tick.
+  try {
+    if (preset == "pbs") return parse_pbs(text);
+    if (preset == "lsf") return parse_lsf(text);
+    if (preset == "kubernetes") return parse_kubernetes(text);
+    if (preset == "vastai") return parse_vastai(text, now);
+    return parse_json_lines(text);
+  } catch (const json::exception& e) {
+    return fail(fmt::format("{} status: unexpected JSON: {}", preset.empty() ? "command" : preset, e.what()));
+  }
 }
 
 Error classify_command_error(std::string_view what, const CommandResult& result) {
@@ -1082,36 +1141,7 @@ Expected<std::string> CommandScheduler::submit(const engine::SubmitRequest& requ
   auto r = CAIRN_TRY(call("submit", m_config.submit, v, {}, input));
   const std::string prog = m_config.submit.front();
   if (r.exit != 0) return classify_command_error(prog, r);
-  std::string id;
-  if (!m_config.submit_regex.empty() || m_config.preset == "lsf") {
-    // bsub: "Job <1234> is submitted to default queue <normal>."
-    const std::regex re(m_config.submit_regex.empty() ? std::string(R"(Job <(\d+)>)")
-                                                      : m_config.submit_regex);
-    std::smatch m;
-    if (std::regex_search(r.out, m, re) && m.size() > 1) id = m[1].str();
-  } else if (m_config.preset == "vastai") {
-    // --raw: {"success": true, "new_contract": 7835610}
-    json j = json::parse(r.out, nullptr, false);
-    if (!j.is_discarded() && j.is_object()) {
-      if (j.contains("success") && j["success"].is_boolean() && !j["success"].get<bool>()) {
-        return fail(prog + ": " + json_str(j, "error") + " " + json_str(j, "msg"));
-      }
-      id = json_str(j, "new_contract");
-    }
-  } else {
-    auto ls = numbered_lines(r.out);
-    if (!ls.empty()) id = std::string(ls.front().second);
-    // kubectl -o name: "job.batch/cairn-c-s-1"
-    if (m_config.preset == "kubernetes" && id.find('/') != std::string::npos)
-      id = id.substr(id.rfind('/') + 1);
-  }
-  if (id.empty() ||
-      std::any_of(id.begin(), id.end(), [](char c) { return std::isspace(static_cast<unsigned char>(c)); })) {
-    auto ls = numbered_lines(r.out);
-    return fail(prog + " printed no job id" + (ls.empty() ? std::string() : ": " + clip(ls.front().second)),
-                ExitCode::unreachable);
-  }
-  return id;
+  return submit_id_from(m_config, prog, r.out);
 }
 
 Expected<std::map<std::string, JobStatus>> CommandScheduler::status(const std::vector<std::string>& job_ids) {

@@ -93,6 +93,12 @@ struct CommandJob {
 // CAIRN_DIR, LSF's EXEC_CWD and the Job's first container's workingDir; Vast.ai has none.
 // Records of one id with tasks are folded with summarize_tasks. Fails
 // (ExitCode::findings) naming the line (JSON lines) or what is malformed.
+// The job id in what `config`'s submit command printed: `submit_regex`'s first group (LSF:
+// `Job <N>`), Vast.ai's `new_contract`, else the first line (kubectl's `job.batch/NAME`
+// -> NAME). Fails naming `prog` when there is none, or a Vast.ai answer says it failed.
+Expected<std::string> submit_id_from(const CommandBackendConfig& config, const std::string& prog,
+                                     std::string_view out);
+
 Expected<std::vector<CommandJob>> parse_command_status(std::string_view preset, std::string_view text,
                                                        engine::TimePoint now);
 

@@ -8,16 +8,18 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <system_error>
 #include <utility>
 
-#include <yaml-cpp/yaml.h>
 #include <nlohmann/json.hpp>
+#include <re2/re2.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cairn/sched/names.hpp>
+#include <cairn/util/number.hpp>
+#include <cairn/util/time.hpp>
 
 namespace cairn::sched {
 
@@ -97,7 +99,7 @@ std::optional<std::int64_t> to_int(std::string_view s) {
 // OSMO prints counts as strings in pool list ("8") and as numbers elsewhere.
 std::int64_t count_of(const json& j) {
   if (j.is_number_integer()) return j.get<std::int64_t>();
-  if (j.is_number()) return static_cast<std::int64_t>(j.get<double>());
+  if (j.is_number()) return util::to_int64(j.get<double>()).value_or(0);
   if (j.is_string()) return to_int(j.get<std::string>()).value_or(0);
   return 0;
 }
@@ -123,26 +125,14 @@ Expected<json> parse_json(std::string_view text, std::string_view what) {
   }
 }
 
-// "2026-05-09T09:01:30.000000" (UTC, as OSMO prints) -> time point.
+// "2026-05-09T09:01:30.000000" (UTC, as OSMO prints) -> time point; the fraction is
+// dropped, a year a TimePoint cannot hold is no time.
 std::optional<engine::TimePoint> parse_time(const json& j) {
   if (!j.is_string()) return std::nullopt;
-  std::tm tm{};
-  int y = 0;
-  int mo = 0;
-  int d = 0;
-  int h = 0;
-  int mi = 0;
-  int s = 0;
-  if (std::sscanf(j.get<std::string>().c_str(), "%d-%d-%dT%d:%d:%d", &y, &mo, &d, &h, &mi, &s) != 6) {
+  const std::string& s = j.get_ref<const std::string&>();
+  if (s.size() < 19 || (s.size() > 19 && std::isdigit(static_cast<unsigned char>(s[19]))))
     return std::nullopt;
-  }
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = s;
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return util::parse_time(std::string_view(s).substr(0, 19));
 }
 
 bool mentions_oom(std::string_view text) { return contains(text, "OOMKilled") || contains(text, "OOMKilling"); }
@@ -588,7 +578,7 @@ std::vector<std::string> event_warnings(std::string_view events) {
 }
 
 std::string blocking_event(std::string_view events) {
-  static const std::regex kPerNode(R"(requested (\d+), max per node (\d+))");
+  static const RE2 kPerNode(R"(requested (\d+), max per node (\d+))");
   const auto warnings = event_warnings(events);
   // An image pull that backs off: the registry's own words ("manifest unknown",
   // "unauthorized") are in the "Failed to pull image" line, so keep every pull line.
@@ -603,10 +593,17 @@ std::string blocking_event(std::string_view events) {
     }
     return join(pull, " / ");
   }
+  // Digits compared as numbers of any length: an event may say 99999999999999999999.
+  auto greater = [](std::string_view a, std::string_view b) {
+    while (a.size() > 1 && a.front() == '0') a.remove_prefix(1);
+    while (b.size() > 1 && b.front() == '0') b.remove_prefix(1);
+    return a.size() != b.size() ? a.size() > b.size() : a > b;
+  };
   for (const auto& w : warnings) {
-    std::smatch m;
-    if (contains(w, "FailedScheduling") && std::regex_search(w, m, kPerNode) &&
-        std::stoll(m[1].str()) > std::stoll(m[2].str())) {
+    re2::StringPiece requested, per_node;
+    if (contains(w, "FailedScheduling") && RE2::PartialMatch(w, kPerNode, &requested, &per_node) &&
+        greater(std::string_view(requested.data(), requested.size()),
+                std::string_view(per_node.data(), per_node.size()))) {
       return w;
     }
   }
