@@ -7,6 +7,9 @@ cairn_packages=(
   libcurl4-openssl-dev nlohmann-json3-dev libfmt-dev googletest libgtest-dev libgmock-dev
   libcli11-dev libre2-dev
 )
+# ci/test's second build and ci/fuzz: clang (Debian 12: clang 14) for ASan+UBSan and
+# libFuzzer (libclang-rt-14-dev holds libclang_rt.fuzzer).
+cairn_clang_packages=(clang libclang-rt-14-dev)
 # The real servers the end-to-end tests start on loopback (ci/test only).
 cairn_test_packages=(nginx-light fcgiwrap openssh-server)  # openssh-server: slurm_cluster.sh's ssh_host cases
 cairn_test_packages+=(python3)  # tests/servers/fake_forge.py (forge_flow.sh)
