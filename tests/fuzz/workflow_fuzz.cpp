@@ -21,7 +21,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   // A failure row with text taken from the input: the file re-parses with one more row
   // holding exactly that text, and the bytes before the row are untouched.
-  const std::string msg = text.substr(0, std::min<std::size_t>(text.size(), 64));
+  // Printable ASCII only: a cut UTF-8 sequence would make the file invalid on purpose.
+  std::string msg;
+  for (char c : text.substr(0, std::min<std::size_t>(text.size(), 64))) {
+    if (c >= ' ' && c <= '~') msg += c;
+  }
   const std::size_t rows = wf.failures.size();
   auto edited = *f;
   if (edited.append_failure({"2026-05-05", "s|x", "cls", msg, "a\\|b", "RETRYING"})) {
