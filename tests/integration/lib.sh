@@ -70,3 +70,29 @@ WF
   printf '#!/bin/sh\necho "%s $(date +%%s%%N)" >> "%s/runs.txt"\n' "$2" "$T" > "$1/campaigns/$2/jobs/run.sh"
   chmod +x "$1/campaigns/$2/jobs/run.sh"
 }
+
+# A repository of three campaigns ticked until nothing is left to do, for the dashboard
+# tests: c-retry's stage `run` times out (a 3 s job under a 2 s limit), the catalogued
+# `walltime x2` retries it and it completes, then its stage `post` runs; c-done completes
+# at once; c-stuck fails in a way no catalog knows and escalates.
+dashboard_demo() {  # dashboard_demo DIR
+  mkdir -p "$1" && cd "$1" && git init -q
+  campaign "$1" c-retry
+  campaign "$1" c-done
+  campaign "$1" c-stuck
+  sed -i -e 's|  run: {run: jobs/run.sh, resources: {time: "00:01:00"}, expect: 1m}|  run: {run: jobs/run.sh, resources: {time: "00:00:02"}, expect: 1m}\n  post: {run: jobs/run.sh, resources: {time: "00:01:00"}, expect: 1m}|' \
+    -e 's/^| 0 | run  | always          | exit=0         | pending | —     | —       | —         | 0       |$/&\n| 1 | post | stage 0 done    | exit=0         | pending | —     | —       | —         | 0       |/' \
+    campaigns/c-retry/WORKFLOW.md
+  printf '#!/bin/sh\n[ -e slow-done ] && exit 0\nsleep 3\ntouch slow-done\n' > campaigns/c-retry/jobs/run.sh
+  printf '#!/bin/sh\necho "frobnicator jammed at step 17" >&2\nexit 3\n' > campaigns/c-stuck/jobs/run.sh
+  git add -A && git commit -qm "three campaigns"
+  local i
+  for i in $(seq 1 30); do
+    "$CAIRN" tick --force >/dev/null 2>&1 || true
+    grep -q -E '"status": "(pending|ready|running|failed)"' <<<"$("$CAIRN" status --json)" || return 0
+    sleep 1
+  done
+  echo "dashboard_demo: campaigns still moving after 30 ticks:" >&2
+  "$CAIRN" status >&2
+  return 1
+}

@@ -15,7 +15,7 @@ namespace cairn::cli {
 
 namespace {
 
-constexpr std::array<Verb, 11> kVerbs = {{
+constexpr std::array<Verb, 13> kVerbs = {{
     {"init", "Scaffold a campaign repository here: cairn.yaml, catalog, pre-commit hook, CI template",
      define_init,
      "1 a file could not be written; 2 outside a git work tree; 3 --cron --install: crontab refused"},
@@ -36,6 +36,10 @@ constexpr std::array<Verb, 11> kVerbs = {{
     {"log", "A campaign's timeline, read from commit trailers", define_log,
      "2 outside a git work tree, no campaign by that name (in the tree or its history); 3 history "
      "unreadable"},
+    {"report", "A dashboard of every campaign: summary table and Mermaid timelines (Markdown or --html)",
+     define_report,
+     "1 a WORKFLOW.md does not parse (its row says so), --out cannot be written; 2 outside a git "
+     "work tree; 3 history unreadable"},
     {"classify", "Classify a job log against the failure catalogs", define_classify,
      "1 unclassified (a tick would escalate); 2 the log cannot be read (works outside a repository: the "
      "built-in catalog)"},
@@ -53,6 +57,8 @@ constexpr std::array<Verb, 11> kVerbs = {{
      define_forge,
      "1 invalid `forge:` settings; 2 outside a git work tree, no remote; 3 forge or remote unreachable, or "
      "no token"},
+    // The build writes the shell completions and the man page with it (CMakeLists.txt).
+    {"generate-docs", "", define_generate, "1 a file cannot be written"},
 }};
 
 // A did-you-mean for the first word of the command line CLI11 refused: a verb (or a
@@ -105,6 +111,7 @@ int run(int argc, char** argv) {
     std::array<Runner, kVerbs.size()> runners;
     for (std::size_t i = 0; i < kVerbs.size(); ++i) {
       CLI::App* sub = app.add_subcommand(std::string(kVerbs[i].name), std::string(kVerbs[i].help));
+      if (kVerbs[i].help.empty()) sub->group("");
       kVerbs[i].define(*sub, runners[i]);
       sub->footer(fmt::format("Exit codes: 0 ok; {}. Bad flags: 2.",
                               kVerbs[i].exits.empty()

@@ -18,7 +18,7 @@ using DefineVerb = void (*)(CLI::App& sub, Runner& run);
 
 struct Verb {
   std::string_view name;
-  std::string_view help;
+  std::string_view help;  // empty: a hidden verb (not in --help, completions or the man page)
   DefineVerb define;
   // What exits 1, 2 and 3 mean for this verb ("1 ...; 2 ...; 3 ..."), for its --help
   // footer; README's table says the same. Bad flags are 2 for every verb.
@@ -31,10 +31,12 @@ void define_validate(CLI::App& sub, Runner& run);
 void define_tick(CLI::App& sub, Runner& run);
 void define_status(CLI::App& sub, Runner& run);
 void define_log(CLI::App& sub, Runner& run);
+void define_report(CLI::App& sub, Runner& run);
 void define_classify(CLI::App& sub, Runner& run);
 void define_clear(CLI::App& sub, Runner& run);
 void define_doctor(CLI::App& sub, Runner& run);
 void define_catalog(CLI::App& sub, Runner& run);
 void define_forge(CLI::App& sub, Runner& run);
+void define_generate(CLI::App& sub, Runner& run);
 
 }  // namespace cairn::cli

@@ -406,4 +406,22 @@ std::vector<Block> outline(std::string_view text, const LineIndex& lines, int fi
   return outline_cmark(text, lines, first_line);
 }
 
+std::string to_html(std::string_view markdown) {
+  static std::once_flag registered;
+  std::call_once(registered, [] { cmark_gfm_core_extensions_ensure_registered(); });
+  std::unique_ptr<cmark_parser, ParserFree> parser(cmark_parser_new(CMARK_OPT_DEFAULT));
+  for (const char* name : {"table", "strikethrough", "autolink"}) {
+    if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name)) {
+      cmark_parser_attach_syntax_extension(parser.get(), ext);
+    }
+  }
+  cmark_parser_feed(parser.get(), markdown.data(), markdown.size());
+  std::unique_ptr<cmark_node, NodeFree> doc(cmark_parser_finish(parser.get()));
+  char* html =
+      cmark_render_html(doc.get(), CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser.get()));
+  std::string out = html != nullptr ? html : "";
+  cmark_get_default_mem_allocator()->free(html);
+  return out;
+}
+
 }  // namespace cairn::parse::md

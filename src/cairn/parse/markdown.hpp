@@ -109,4 +109,10 @@ std::vector<Block> outline_cmark(std::string_view text, const LineIndex& lines, 
 // cmark parses every inline span, which is most of its cost; this reads each line once.
 std::optional<std::vector<Block>> outline_plain(std::string_view text, const LineIndex& lines, int first_line);
 
+// `markdown` rendered to HTML by cmark-gfm with its table, strikethrough and autolink
+// extensions (GitHub's rendering of a dashboard). Raw HTML in the input is left out
+// (CMARK_OPT_DEFAULT, not UNSAFE); fenced code keeps its info string as
+// `class="language-<info>"`. Never fails.
+std::string to_html(std::string_view markdown);
+
 }  // namespace cairn::parse::md
