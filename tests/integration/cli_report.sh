@@ -60,6 +60,13 @@ else
     bad "timelines missing from the page"
 fi
 
+# Under GitHub Actions the tick appends the dashboard to the step summary, after its own table.
+expect_rc 0 "a tick with \$GITHUB_STEP_SUMMARY set" env GITHUB_STEP_SUMMARY="$T/summary.md" "$CAIRN" tick --force
+expect_grep "the step summary has the tick's table" '^## cairn tick$' "$T/summary.md"
+expect_grep "...then the dashboard's table" '^\| c-stuck \| escalated \| run \|' "$T/summary.md"
+[ "$(grep -c '^```mermaid$' "$T/summary.md")" -eq 3 ] && ok "...and the three timelines" || bad "timelines in the step summary: $(grep -c '^```mermaid$' "$T/summary.md")"
+if grep -q 'ago)\|generated at' "$T/summary.md"; then bad "the step summary's dashboard carries a clock"; else ok "...without a clock (the forge issue's text)"; fi
+
 # A file that does not parse is a row that says so, and exit 1.
 mkdir -p campaigns/broken && printf -- '---\ncampaign: [\n---\n' > campaigns/broken/WORKFLOW.md
 expect_rc 1 "an invalid campaign file: exit 1" "$CAIRN" report

@@ -6,7 +6,8 @@
 # the branch as a human would and running again comments "merged by @alice" and closes the
 # issue; a pull request closed without merging is said on the issue once; `cairn doctor`
 # judges the token; no token in any body. `notify.on_advance: true` keeps one progress
-# issue per campaign with one comment per done stage. Then fault injection (tests/integration/
+# issue per campaign with one comment per done stage. `forge.dashboard: true` keeps one
+# dashboard issue, updated in place only when it changed. Then fault injection (tests/integration/
 # forge_faults.py: every failure on every request, 0 duplicates), and every request sent
 # to GitHub is checked against GitHub's OpenAPI description (tests/servers/
 # github_contract.mjs, the npm package @octokit/openapi that ci/deps.sh installs).
@@ -216,6 +217,54 @@ expect_grep "stuck: the pull request says the job is stuck" 'job 42 is stuck' "$
 expect_grep "stuck: ...and how to approve cancelling it" \
   'change `- \[ \] cairn cancel: job 42` to `- \[x\]` in the Action queue on this branch' "$T/state.json"
 cd "$T"
+
+# forge.dashboard: one `cairn` + `dashboard` issue holding `cairn report`'s dashboard,
+# opened once, updated in place (one PATCH / PUT) when a campaign changes, untouched when
+# nothing did; the escalated campaign's row links its issue and pull request.
+dashboard() {  # dashboard REPO: "<dashboard issues> <open ones>" and the body into $T/dash.md
+  curl -s "$API/_control/state?kind=$kind" | python3 -c 'import json,sys
+r = [x for x in json.load(sys.stdin) if x["repo"] == sys.argv[1]]
+i = [x for x in (r[0]["issues"] if r else []) if "<!-- cairn:dashboard -->" in x["body"]]
+open(sys.argv[2], "w").write(i[0]["body"] if i else "")
+print(len(i), sum(1 for x in i if x["state"] == "open"))' "$1" "$T/dash.md"
+}
+for kind in github gitlab gitea; do
+  echo "# $kind dashboard"
+  git init -q --bare "$T/$kind-dash.git"
+  git clone -q "$T/$kind-dash.git" "$T/$kind-dash" 2>/dev/null
+  cd "$T/$kind-dash"
+  cat > cairn.yaml <<YAML
+root: campaigns
+branch: main
+identity: {name: cairn-bot, email: cairn-bot@test.invalid}
+forge: {kind: $kind, repo: acme/dash, api: "$API", token_env: FAKE_FORGE_TOKEN, dashboard: true}
+YAML
+  escalated_campaign "$PWD"
+  campaign "$PWD" c2
+  git add -A && git commit -q -m "c1 escalated, c2 ready" && git push -q origin main
+  expect_rc 0 "$kind: forge run with forge.dashboard" "$CAIRN" forge
+  expect_grep "$kind: opened the dashboard issue" "opened dashboard issue #[0-9]+" "$T/out"
+  [ "$(dashboard acme/dash)" = "1 1" ] && ok "$kind: one open dashboard issue" || bad "$kind: dashboard issues: $(dashboard acme/dash)"
+  expect_grep "$kind: it holds the summary table" '^\| c2 \| ready \| run \|' "$T/dash.md"
+  expect_grep "$kind: the escalated row links its issue and pull request" \
+    '^\| c1 \| escalated \|.*walltime exceeded twice · issue \[#1\]\(http[^)]*/issues/1\) · resume: \[[#!][0-9]+\]\(http' "$T/dash.md"
+  mid=$(mutations)
+  expect_rc 0 "$kind: forge run, nothing changed" "$CAIRN" forge
+  [ "$(mutations)" = "$mid" ] && ok "$kind: an unchanged dashboard is not sent again" || bad "$kind: $(($(mutations) - mid)) mutations with nothing changed"
+  sed -i -e 's/^status: ready/status: running/' \
+    -e 's/^\(| 0 | run  |[^|]*|[^|]*|\) pending | —     |/\1 running | 77    |/' campaigns/c2/WORKFLOW.md
+  git commit -q -am "c2 running as job 77" && git push -q origin main
+  mid=$(mutations)
+  case $kind in gitlab) update='PUT' ;; *) update='PATCH' ;; esac
+  updates=$(count "$update" '/issues/[0-9]+$')
+  expect_rc 0 "$kind: forge run after c2 changed" "$CAIRN" forge
+  expect_grep "$kind: updated the dashboard in place" "updated dashboard issue #[0-9]+" "$T/out"
+  [ "$(($(count "$update" '/issues/[0-9]+$') - updates))" = 1 ] && [ "$(($(mutations) - mid))" = 1 ] &&
+    ok "$kind: one $update, nothing else" || bad "$kind: $(($(mutations) - mid)) mutations for one changed campaign"
+  [ "$(dashboard acme/dash)" = "1 1" ] && ok "$kind: still one dashboard issue" || bad "$kind: dashboard issues: $(dashboard acme/dash)"
+  expect_grep "$kind: the new body shows c2's job" '^\| c2 \| .* \| `77` \|' "$T/dash.md"
+  cd "$T"
+done
 
 # Fault injection: every failure on every request of an escalation and of a resume.
 echo "# faults"

@@ -324,6 +324,10 @@ class Handler(BaseHTTPRequestHandler):
                     if data["state"] not in ("open", "closed"):
                         return self.reply(422, {"message": "Validation Failed"})
                     i["_state"] = data["state"]
+                if "body" in data:
+                    if not isinstance(data["body"], str):
+                        return self.reply(422, {"message": "Validation Failed"})
+                    i["body"] = data["body"]
                 return self.reply(200 if kind == "github" else 201, self.gh_issue(kind, name, i))
             elif method == "GET":
                 return self.reply(200, self.gh_issue(kind, name, i))
@@ -426,6 +430,8 @@ class Handler(BaseHTTPRequestHandler):
                     return self.reply(400, {"message": "state_event does not have a valid value"})
                 if ev:
                     i["_state"] = "closed" if ev == "close" else "open"
+                if "description" in data:
+                    i["body"] = data["description"]
                 return self.reply(200, self.gl_issue(name, i))
         if rest == "/merge_requests":
             if method == "GET":

@@ -84,6 +84,14 @@ class MemoryForge : public Forge {
     if (lost("close_issue")) return fail("timeout", ExitCode::unreachable);
     return {};
   }
+  Expected<void> update_issue(std::int64_t n, const std::string& body) override {
+    ++mutations;
+    for (auto& i : issues) {
+      if (i.number == n) i.body = body;
+    }
+    if (lost("update_issue")) return fail("timeout", ExitCode::unreachable);
+    return {};
+  }
   Expected<std::vector<PullRequest>> list_pulls(const std::string& head) override {
     ++gets;
     std::vector<PullRequest> out;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <cairn/cli/backends.hpp>
+#include <cairn/cli/dashboard.hpp>
 #include <cairn/cli/verbs.hpp>
 #include <cairn/engine/facts.hpp>
 #include <cairn/forge/forge.hpp>
@@ -201,7 +202,23 @@ Outcome run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const Forge
   for (const auto& a : report.actions) std::fprintf(o.out, "forge: %s\n", a.c_str());
   for (const auto& n : report.notes) std::fprintf(o.out, "forge: %s\n", n.c_str());
   for (const auto& e : report.errors) std::fprintf(stderr, "cairn forge: %s\n", e.c_str());
-  if (report.failed())
+  if (o.links != nullptr) *o.links = report.links;
+  bool failed = report.failed();
+  if (ctx.config.forge.dashboard) {  // after the escalations, so their links are known
+    std::string warning;
+    auto campaigns = dashboard_campaigns(ctx, repo, warning, report.links);
+    if (!warning.empty()) std::fprintf(stderr, "cairn forge: dashboard: %s\n", warning.c_str());
+    auto done = campaigns
+                    ? forge::sync_dashboard(**client, forge_dashboard_markdown(*campaigns), settings->token)
+                    : Expected<std::string>(campaigns.error());
+    if (!done) {
+      std::fprintf(stderr, "cairn forge: dashboard: %s\n", done.error().message.c_str());
+      failed = true;
+    } else if (!done->empty()) {
+      std::fprintf(o.out, "forge: %s\n", done->c_str());
+    }
+  }
+  if (failed)
     return fail("the forge step did not complete (above); the next tick redoes it", ExitCode::unreachable);
   return {};
 }

@@ -5,10 +5,12 @@
 // issues of campaigns that resumed. Also the `cairn forge` verb.
 
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include <cairn/cli/context.hpp>
 #include <cairn/cli/exit_policy.hpp>
+#include <cairn/engine/report.hpp>
 #include <cairn/forge/http.hpp>
 #include <cairn/gitstore/repo.hpp>
 
@@ -19,6 +21,8 @@ struct ForgeStepOptions {
   std::string run_url;            // the CI run, linked from issues
   bool quiet_when_unconfigured = true;  // no forge configured or inferable: return 0 silently
   std::FILE* out = stdout;              // where action lines go (stderr under `tick --json`)
+  // When set: filled with where each escalation lives (the dashboard's links).
+  std::map<std::string, engine::EscalationLinks>* links = nullptr;
 };
 
 // The HTTP retry policy for forge requests, with the test knobs read from the
@@ -27,7 +31,8 @@ struct ForgeStepOptions {
 forge::RetryPolicy forge_retry_policy();
 
 // Runs forge::sync over the campaigns of `ctx` as the work tree has them (the pushed
-// tip), against the forge of cairn.yaml `forge:` (or inferred from the remote URL).
+// tip), against the forge of cairn.yaml `forge:` (or inferred from the remote URL);
+// with `forge.dashboard: true`, then keeps the dashboard issue (forge::sync_dashboard).
 // Prints one line per action to `options.out` and problems to stderr. Succeeds when done
 // or when no forge applies (no forge, or an inferred one without a token: a note); fails
 // (findings) for an invalid `forge:` configuration, (unreachable) when the forge or the

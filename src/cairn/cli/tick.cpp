@@ -13,6 +13,7 @@
 
 #include <cairn/cli/backends.hpp>
 #include <cairn/cli/context.hpp>
+#include <cairn/cli/dashboard.hpp>
 #include <cairn/cli/forge_step.hpp>
 #include <cairn/cli/table.hpp>
 #include <cairn/cli/verbs.hpp>
@@ -110,8 +111,9 @@ void print_human(const engine::TickReport& r, bool dry_run) {
 std::vector<std::string> newly_escalated(const engine::TickReport& r);
 
 // Under GitHub Actions: `next_tick_seconds` and `escalated` (campaigns this tick
-// escalated) outputs and a Markdown step summary.
-void write_github_outputs(const engine::TickReport& r) {
+// escalated) outputs and a Markdown step summary: this tick's table, then the dashboard
+// of every campaign (`dashboard`, the forge issue's text; empty when it could not be read).
+void write_github_outputs(const engine::TickReport& r, const std::string& dashboard) {
   if (const std::string out = env("GITHUB_OUTPUT"); !out.empty()) {
     std::ofstream f(out, std::ios::app);
     f << "next_tick_seconds=" << r.next_tick_seconds << "\n";
@@ -127,6 +129,7 @@ void write_github_outputs(const engine::TickReport& r) {
                        ts.empty() ? "—" : ts, c.note);
     }
     f << fmt::format("\nNext tick in {}.\n", util::human_duration(r.next_tick_seconds));
+    if (!dashboard.empty()) f << "\n" << dashboard;
   }
 }
 
@@ -430,11 +433,13 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   // DESIGN §4.7: forge actions after the push, idempotent (issues and clear-escalation
   // pull requests for escalated campaigns, closing the issues of resumed ones).
   Outcome forged;
+  std::map<std::string, engine::EscalationLinks> links;  // from the forge step, for the step summary
   if (!o.dry_run && !where.remote.empty() && !report.infrastructure_failed()) {
     ForgeStepOptions fo;
     fo.remote = where.remote;
     fo.run_url = options.run_url;
     if (o.json) fo.out = stderr;  // keep --json stdout clean
+    fo.links = &links;
     forged = run_forge_step(*ctx, *repo, fo);
     fault.reached("exit-after-forge");
   }
@@ -443,7 +448,19 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   } else {
     print_human(report, o.dry_run);
   }
-  if (!o.dry_run) write_github_outputs(report);
+  if (!o.dry_run) {
+    std::string dashboard;
+    if (!env("GITHUB_STEP_SUMMARY").empty()) {
+      std::string warning;
+      if (auto campaigns = dashboard_campaigns(*ctx, *repo, warning, links)) {
+        dashboard = forge_dashboard_markdown(*campaigns);
+      } else {
+        std::fprintf(stderr, "cairn tick: warning: no dashboard in the step summary: %s\n",
+                     campaigns.error().message.c_str());
+      }
+    }
+    write_github_outputs(report, dashboard);
+  }
   if (next_tick != nullptr) *next_tick = report.next_tick_seconds;
   // A tick that escalated a campaign did its job (exit 0), but a human must act: say so
   // where a CI log shows it; `escalated=N` in $GITHUB_OUTPUT lets a workflow fail on it.

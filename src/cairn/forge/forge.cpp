@@ -191,6 +191,12 @@ class GitHubLike : public RestForge {
     return {};
   }
 
+  Expected<void> update_issue(std::int64_t n, const std::string& body) override {
+    json req{{"body", body}};
+    CAIRN_TRY(call("PATCH", fmt::format("/repos/{}/issues/{}", m_s.repo, n), &req, {200, 201}));
+    return {};
+  }
+
   Expected<std::vector<std::string>> list_comments(std::int64_t n) override {
     auto items = CAIRN_TRY(list(fmt::format("/repos/{}/issues/{}/comments?", m_s.repo, n), m_gitea ? "limit" : "per_page",
                                 m_gitea ? 50 : 100));
@@ -341,6 +347,12 @@ class GitLab : public RestForge {
 
   Expected<void> close_issue(std::int64_t n) override {
     json req{{"state_event", "close"}};
+    CAIRN_TRY(call("PUT", fmt::format("/projects/{}/issues/{}", m_project, n), &req, {200}));
+    return {};
+  }
+
+  Expected<void> update_issue(std::int64_t n, const std::string& body) override {
+    json req{{"description", body}};
     CAIRN_TRY(call("PUT", fmt::format("/projects/{}/issues/{}", m_project, n), &req, {200}));
     return {};
   }

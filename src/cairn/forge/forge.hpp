@@ -65,6 +65,8 @@ class Forge {
   // The bodies of the comments (GitLab: notes) on `issue`, oldest first. Fails as above.
   virtual Expected<std::vector<std::string>> list_comments(std::int64_t issue) = 0;
   virtual Expected<void> close_issue(std::int64_t issue) = 0;
+  // Replaces the body of `issue` (GitHub/Gitea PATCH, GitLab PUT description). Fails as above.
+  virtual Expected<void> update_issue(std::int64_t issue, const std::string& body) = 0;
 
   // Pull/merge requests from branch `head` (any state, newest first).
   virtual Expected<std::vector<PullRequest>> list_pulls(const std::string& head) = 0;

@@ -240,6 +240,12 @@ class Syncer {
     }
     const PullRequest& pr = pulls.front();
     const std::string ref = m_forge.pull_ref(pr.number);
+    engine::EscalationLinks& links = m_report.links[c];
+    if (issue != nullptr) links = {fmt::format("#{}", issue->number), issue->url, "", ""};
+    if (pr.state == PullState::open) {
+      links.pull_ref = ref;
+      links.pull_url = pr.url;
+    }
     if (pr.state == PullState::closed) {
       m_report.notes.push_back(fmt::format("{}: pull request {} was closed without merging; the campaign stays escalated",
                                            c, ref));
@@ -429,6 +435,35 @@ Expected<std::string> cleared_text(const std::string& path, const std::string& t
 SyncReport sync(Forge& forge, BranchPublisher& branches, const std::vector<CampaignView>& campaigns,
                 const SyncOptions& options) {
   return Syncer(forge, branches, options).run(campaigns);
+}
+
+namespace {
+
+// Forges normalise what they store (line endings, trailing blanks): compare what a
+// reader sees, so an unchanged dashboard is never sent again.
+std::string normalised(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c != '\r') out += c;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+Expected<std::string> sync_dashboard(Forge& forge, const std::string& markdown, const std::string& secret) {
+  const std::string body = fmt::format("{}\n\n{}\n", scrub(markdown, secret), kDashboardMarker);
+  const std::vector<std::string> labels{"cairn", "dashboard"};
+  const auto issues = CAIRN_TRY(forge.list_issues(labels));
+  for (const auto& i : issues) {
+    if (!i.open || i.body.find(kDashboardMarker) == std::string::npos) continue;
+    if (normalised(i.body) == normalised(body)) return std::string();
+    CAIRN_TRY(forge.update_issue(i.number, body));
+    return fmt::format("updated dashboard issue #{}", i.number);
+  }
+  const Issue made = CAIRN_TRY(forge.create_issue("cairn dashboard", body, labels));
+  return fmt::format("opened dashboard issue #{}", made.number);
 }
 
 }  // namespace cairn::forge

@@ -6,12 +6,14 @@
 // branches, so running it twice creates nothing new.
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include <cairn/engine/ports.hpp>
+#include <cairn/engine/report.hpp>
 #include <cairn/forge/forge.hpp>
 #include <cairn/util/expected.hpp>
 
@@ -83,6 +85,9 @@ struct SyncReport {
   std::vector<std::string> actions;  // "c1: opened issue #3", one per change made
   std::vector<std::string> notes;    // what needs a human and changed nothing
   std::vector<std::string> errors;   // per-campaign failures (forge or git unreachable)
+  // Escalated campaign -> its issue and clear-escalation pull request, as found or made
+  // (for the dashboard's links).
+  std::map<std::string, engine::EscalationLinks> links;
   bool failed() const { return !errors.empty(); }
 };
 
@@ -101,5 +106,18 @@ struct SyncReport {
 // go on; a failure to list the issues at all is the only error for the whole run.
 SyncReport sync(Forge& forge, BranchPublisher& branches, const std::vector<CampaignView>& campaigns,
                 const SyncOptions& options);
+
+// `<!-- cairn:dashboard -->`: identifies the dashboard issue.
+inline constexpr std::string_view kDashboardMarker = "<!-- cairn:dashboard -->";
+
+// Keeps `markdown` (engine::render_dashboard) as the body of one open issue labelled
+// `cairn` and `dashboard`, titled "cairn dashboard" and found again by its marker: opens
+// it when there is none (one POST), replaces its body when it differs (one PATCH),
+// else sends nothing but the one listing GET. The body is scrubbed like every issue
+// (`secret` and util::redact). Returns what it did ("opened dashboard issue #4",
+// "updated dashboard issue #4", "" when unchanged). Fails (exit 3) when the forge
+// cannot be reached.
+Expected<std::string> sync_dashboard(Forge& forge, const std::string& markdown,
+                                     const std::string& secret = "");
 
 }  // namespace cairn::forge

@@ -30,7 +30,7 @@ doc::Diagnostic at(const std::string& path, const YAML::Node& node, doc::Severit
 constexpr std::string_view kTopKeys[] = {"root",     "branch", "identity", "catalogs",
                                          "backends", "forge",  "anomaly",  "ceilings"};
 constexpr std::string_view kIdentityKeys[] = {"name", "email"};
-constexpr std::string_view kForgeKeys[] = {"kind", "repo", "api", "token_env"};
+constexpr std::string_view kForgeKeys[] = {"kind", "repo", "api", "token_env", "dashboard"};
 constexpr std::string_view kCeilingKeys[] = {"time", "mem", "gpus"};
 constexpr std::string_view kAnomalyKeys[] = {
     "enabled",     "max_submissions_per_stage", "submissions_window", "max_completions", "completions_window",
@@ -348,6 +348,13 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
         scalar(v["repo"], "forge.repo", cfg.forge.repo);
         scalar(v["api"], "forge.api", cfg.forge.api);
         scalar(v["token_env"], "forge.token_env", cfg.forge.token_env);
+        if (const YAML::Node d = v["dashboard"]) {
+          if (!d.IsScalar() || (d.Scalar() != "true" && d.Scalar() != "false")) {
+            errors.push_back(at(path, d, doc::Severity::error, "`forge.dashboard` must be true or false"));
+          } else {
+            cfg.forge.dashboard = d.Scalar() == "true";
+          }
+        }
       } else if (key == "anomaly") {
         parse_anomaly(path, v, cfg.anomaly, errors);
       } else if (key == "ceilings") {

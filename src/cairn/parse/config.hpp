@@ -26,6 +26,9 @@ struct ForgeConfig {
   std::string repo;
   std::string api;
   std::string token_env;
+  // `dashboard: true`: ticks keep the dashboard (engine/report.hpp) as one issue,
+  // "cairn dashboard", updated in place when it changes.
+  bool dashboard = false;
 };
 
 // The log lines that count as trouble in a job that still runs (RE2 syntax,
