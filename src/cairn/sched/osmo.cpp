@@ -491,12 +491,13 @@ namespace {
 // OSMO expands `{{name}}` before it reads the YAML, so `memory: {{memory}}` is valid for
 // it while YAML reads a flow mapping: quote such values first.
 std::string quote_bare_templates(std::string_view yaml) {
-  static const std::regex kBare(R"(^(\s*[A-Za-z0-9_-]+:\s*)(\{\{[^'"\n]*\}\}[^'"\s#]*)\s*$)");
+  static const RE2 kBare(R"(^(\s*[A-Za-z0-9_-]+:\s*)(\{\{[^'"\n]*\}\}[^'"\s#]*)\s*$)");
   std::string out;
   for (auto rest = yaml; !rest.empty();) {
     const auto nl = rest.find('\n');
-    const std::string line(rest.substr(0, nl));
-    out += std::regex_replace(line, kBare, "$1\"$2\"");
+    std::string line(rest.substr(0, nl));
+    RE2::Replace(&line, kBare, R"(\1"\2")");
+    out += line;
     if (nl == std::string_view::npos) break;
     out += '\n';
     rest.remove_prefix(nl + 1);
@@ -511,7 +512,7 @@ YAML::Node load_workflow(std::string_view yaml) {
 }  // namespace
 
 engine::SpecInfo inspect_workflow(std::string_view yaml, const std::string& file) {
-  static const std::regex kVariable(R"(\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\})");
+  static const RE2 kVariable(R"(\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\})");
   static const std::map<std::string, std::string> kFields = {
       {"cpu", "cpus"}, {"gpu", "gpus"}, {"memory", "mem"}, {"storage", "storage"}};
   engine::SpecInfo info;
@@ -531,7 +532,7 @@ engine::SpecInfo inspect_workflow(std::string_view yaml, const std::string& file
         b.resource = kind->second;
         b.key = "resources." + name + "." + kind->first;
         b.value = field.second.as<std::string>();
-        if (std::smatch m; std::regex_search(b.value, m, kVariable)) b.variable = m[1].str();
+        if (std::string v; RE2::PartialMatch(b.value, kVariable, &v)) b.variable = std::move(v);
         info.bindings.push_back(std::move(b));
       }
     }
