@@ -320,5 +320,44 @@ TEST(Attempts, ComeFromTheFileAndHistoryNeverFromRetries) {
   EXPECT_EQ(current_attempt(wf, wf.stages[0]), 2);
 }
 
+TEST(Attempts, MadeSoFarCountTheRunningJobAndTheEndedOnes) {
+  doc::Workflow wf = campaign(stage("run", Status::pending));
+  EXPECT_EQ(attempts_made(wf, wf.stages[0], {}), 0);  // never submitted
+  wf.stages[0] = stage("run", Status::running, "cairn.c1.run.1");
+  EXPECT_EQ(attempts_made(wf, wf.stages[0], {}), 1);
+  wf.stages[0].status = Status::done;
+  EXPECT_EQ(attempts_made(wf, wf.stages[0], {}), 1);
+  wf = campaign(stage("run", Status::running, "8"), {kEscalatedRow});
+  EXPECT_EQ(attempts_made(wf, wf.stages[0], {}), 2);  // job 7 failed, job 8 runs
+}
+
+// `cairn cancel`: one Move that ends the attempt for good and hands the stage to a human.
+TEST(CancelledByHuman, OneTransitionARowAndAnEscalation) {
+  doc::Workflow wf = campaign(stage("run", Status::running, "cairn.c1.run.1"));
+  const Move m = cancelled_by_human(wf, wf.stages[0], "Ada", "wrong input deck", kNow);
+  EXPECT_EQ(subject(m.transition), "c1: run running -> failed [cancelled]");
+  EXPECT_EQ(m.transition.attempt, 1);
+  ASSERT_EQ(m.failures.size(), 1u);
+  EXPECT_EQ(m.failures[0].message, "job cairn.c1.run.1: cancelled by Ada: wrong input deck");
+  EXPECT_EQ(m.failures[0].action, "cancelled by a human");
+  EXPECT_EQ(m.failures[0].result, "ESCALATED");
+  ASSERT_TRUE(m.transition.failure);
+  ASSERT_EQ(m.cells.size(), 1u);
+  EXPECT_EQ(m.cells[0].value, "failed");
+  bool escalated = false;
+  for (const auto& s : m.scalars) {
+    if (s.key == "escalation_required") escalated = s.value == "true";
+    if (s.key == "escalation_reason") {
+      EXPECT_EQ(s.value, "cancelled by a human (Ada): wrong input deck");
+    }
+  }
+  EXPECT_TRUE(escalated);
+  // The cancelled job is an ended attempt: never adopted again, the next submit is attempt 2.
+  wf.failures = m.failures;
+  wf.stages[0].status = Status::ready;  // as a clear leaves it
+  EXPECT_EQ(next_attempt(wf, wf.stages[0], {}), 2);
+  EXPECT_EQ(recorded_jobs(wf, wf.stages[0]).count("cairn.c1.run.1"), 1u);
+}
+
 }  // namespace
 }  // namespace cairn::engine

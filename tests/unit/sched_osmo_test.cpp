@@ -556,6 +556,17 @@ TEST_F(OsmoTest, StatusOfOomRunAndItsEvidence) {
   EXPECT_EQ(calls()[3], (std::vector<std::string>{"osmo", "workflow", "events", "oom-train-1"}));
 }
 
+// `cairn logs`: `osmo workflow logs` alone, no query or events.
+TEST_F(OsmoTest, OutputIsTheWorkflowLogsAlone) {
+  answer("workflow logs", ok_out("step=900 loss=1.2\n"));
+  auto s = make();
+  auto out = s.output("train-1", 30);
+  ASSERT_TRUE(out) << out.error().message;
+  EXPECT_EQ(*out, "step=900 loss=1.2\n");
+  ASSERT_EQ(calls().size(), 1u);
+  EXPECT_EQ(calls()[0], (std::vector<std::string>{"osmo", "workflow", "logs", "train-1", "-n", "30"}));
+}
+
 TEST_F(OsmoTest, BadImageStuckPendingIsReportedFailed) {
   answer("workflow query", ok_out(fixture("workflow_query_badimage.json")));
   answer("workflow events", ok_out(fixture("workflow_events_badimage.txt")));

@@ -733,6 +733,19 @@ TEST_F(SlurmFake, LogTailReadsEveryTaskFileAndAddsEvidence) {
   EXPECT_EQ(unknown.error().exit, ExitCode::findings);
 }
 
+// `cairn logs`: the same files, without the classifier's evidence line, so a refetch
+// while the job runs only ever grows.
+TEST_F(SlurmFake, OutputIsTheJobsFilesWithoutEvidence) {
+  shared->answers["sacct"].push_back(ok_out("5|cairn.c1.run.1|RUNNING|0:0|None|/w/c1\n"));
+  shared->answers["tail"].push_back(ok_out("step 1\nstep 2\n"));
+  auto s = make();
+  auto t = s.output("5", 50);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(shared->calls[1],
+            (std::vector<std::string>{"tail", "-n", "50", "--", "/w/c1/.cairn/slurm-cairn.c1.run.1-5.out"}));
+  EXPECT_EQ(*t, "step 1\nstep 2\n");
+}
+
 TEST_F(SlurmFake, StatusReportsTimesAndPartition) {
   shared->answers["squeue"].push_back(ok_out("7|RUNNING|None|1795442900|1795443000|1795446600|debug|c07\n"));
   shared->answers["sacct"].push_back(ok_out(fixture("sacct_times.txt")));

@@ -65,6 +65,11 @@ engine::Scheduler* ConfiguredBackends::get(const std::string& name) {
   return m_built.emplace(name, std::move(built)).first->second.get();
 }
 
+std::string repo_qualifier(gitstore::Repo& repo, const RepoContext& ctx) {
+  auto urls = repo.remote_urls();
+  return urls && !urls->empty() ? urls->front() : ctx.top.string();
+}
+
 Expected<std::unique_ptr<engine::Catalog>> load_catalog(const RepoContext& ctx,
                                                         std::vector<doc::Diagnostic>& diagnostics) {
   auto set = load_catalog_set(ctx, diagnostics);

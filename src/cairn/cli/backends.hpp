@@ -9,6 +9,7 @@
 #include <cairn/catalog/catalog.hpp>
 #include <cairn/cli/context.hpp>
 #include <cairn/engine/ports.hpp>
+#include <cairn/gitstore/repo.hpp>
 
 namespace cairn::cli {
 
@@ -31,6 +32,11 @@ class ConfiguredBackends : public engine::Backends {
   std::string m_qualifier;
   std::map<std::string, std::unique_ptr<engine::Scheduler>> m_built;
 };
+
+// What names the repository to its backends and in job keys: its first remote's URL,
+// else its work tree path. Every verb that talks to a scheduler about the repo's jobs
+// (tick, show, logs, cancel) builds ConfiguredBackends with it. Never fails.
+std::string repo_qualifier(gitstore::Repo& repo, const RepoContext& ctx);
 
 // Loads the catalogs of `ctx`: the project's (cairn.yaml `catalogs:`) first, then the
 // shipped generic one (the repo's copy at catalogs/failure-catalog.md when present, else

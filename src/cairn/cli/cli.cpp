@@ -15,7 +15,7 @@ namespace cairn::cli {
 
 namespace {
 
-constexpr std::array<Verb, 13> kVerbs = {{
+constexpr std::array<Verb, 16> kVerbs = {{
     {"init", "Scaffold a campaign repository here: cairn.yaml, catalog, pre-commit hook, CI template",
      define_init,
      "1 a file could not be written; 2 outside a git work tree; 3 --cron --install: crontab refused"},
@@ -33,6 +33,19 @@ constexpr std::array<Verb, 13> kVerbs = {{
      "as escalated=N in $GITHUB_OUTPUT"},
     {"status", "One row per campaign: status, stage, job, retries, escalation", define_status,
      "1 a WORKFLOW.md does not parse; 2 outside a git work tree"},
+    {"show",
+     "One campaign in detail: stages, attempts, its job's live state, escalation, failures, next tick",
+     define_show,
+     "1 its WORKFLOW.md does not parse, or its backend is not configured; 2 outside a git work tree, no "
+     "campaign by that name; 3 the backend could not be asked for its job (the rest is still printed)"},
+    {"logs", "What a stage's job printed, through its backend; --follow until it ends", define_logs,
+     "1 the stage has no job, or its backend is not configured; 2 outside a git work tree, no campaign or "
+     "stage by that name; 3 the backend could not be asked"},
+    {"cancel", "Cancel a stage's running job and escalate the campaign to a human, as one commit",
+     define_cancel,
+     "1 the stage has no running job (or it already ended), or its WORKFLOW.md has uncommitted changes; 2 "
+     "outside a git work tree, no campaign or stage by that name; 3 the backend could not cancel, or the "
+     "commit failed"},
     {"log", "A campaign's timeline, read from commit trailers", define_log,
      "2 outside a git work tree, no campaign by that name (in the tree or its history); 3 history "
      "unreadable"},

@@ -17,6 +17,7 @@
 #include <cairn/parse/workflow_file.hpp>
 #include <cairn/util/fs.hpp>
 #include <cairn/util/subprocess.hpp>
+#include <cairn/util/suggest.hpp>
 
 namespace cairn::cli {
 
@@ -159,6 +160,31 @@ Expected<void> refuse_dirty(gitstore::Repo& repo, const std::vector<std::string>
   }
   if (in_the_way.empty()) return {};
   return dirty_tree(in_the_way, doing);
+}
+
+Expected<Campaign> open_campaign(const RepoContext& ctx, std::string_view name) {
+  auto input = CAIRN_TRY(find_campaign(ctx, name));
+  auto file = parse::WorkflowFile::parse(input.path, input.text);
+  if (!file) {
+    print_diagnostics(file.error());
+    return fail(fmt::format("{} does not parse; fix it first (`cairn validate {}`)", input.path, input.path),
+                ExitCode::findings);
+  }
+  return Campaign{std::move(input), std::move(*file)};
+}
+
+Expected<const doc::Stage*> pick_stage(const doc::Workflow& wf, std::string_view name) {
+  if (wf.stages.empty()) return fail(fmt::format("campaign `{}` has no stages", wf.campaign));
+  if (name.empty()) {
+    const doc::Stage* open = wf.first_open_stage();
+    return open != nullptr ? open : &wf.stages.back();
+  }
+  if (const doc::Stage* s = wf.stage(name)) return s;
+  std::vector<std::string> names;
+  for (const auto& s : wf.stages) names.push_back(s.name);
+  return fail(
+      fmt::format("campaign `{}` has no stage `{}`{}", wf.campaign, name, util::did_you_mean(name, names)),
+      ExitCode::usage);
 }
 
 void print_diagnostics(const std::vector<doc::Diagnostic>& ds) {

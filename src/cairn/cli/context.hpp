@@ -12,6 +12,7 @@
 #include <cairn/engine/tick.hpp>
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/parse/config.hpp>
+#include <cairn/parse/workflow_file.hpp>
 #include <cairn/util/expected.hpp>
 
 namespace cairn::cli {
@@ -65,6 +66,22 @@ std::vector<engine::CampaignInput> load_campaigns(const RepoContext& ctx, std::v
 // `only` (repo-relative). Fails (unreachable) when the status cannot be read.
 Expected<void> refuse_dirty(gitstore::Repo& repo, const std::vector<std::string>& only,
                             std::string_view doing);
+
+// One campaign of the repo, read and parsed.
+struct Campaign {
+  engine::CampaignInput input;
+  parse::WorkflowFile file;
+  const doc::Workflow& workflow() const { return file.workflow(); }
+};
+
+// find_campaign(), parsed. Fails as find_campaign() does, or (findings, its diagnostics
+// printed to stderr) when the file does not parse.
+Expected<Campaign> open_campaign(const RepoContext& ctx, std::string_view name);
+
+// The stage a verb about one stage acts on: the one named `name`, else (empty) the first
+// open stage, else the last stage. Fails with ExitCode::usage and a did-you-mean over the
+// stage names for a name the table lacks, ExitCode::findings for a table without stages.
+Expected<const doc::Stage*> pick_stage(const doc::Workflow& wf, std::string_view name);
 
 // Prints diagnostics to stderr, one per line.
 void print_diagnostics(const std::vector<doc::Diagnostic>& ds);

@@ -29,6 +29,15 @@ std::string trailer(const gitstore::LogEntry& e, const std::string& key) {
   return "";
 }
 
+// What a commit did, for the TRANSITION column: an intent announces a submit and an
+// anomaly note records what the scan saw, neither moves the stage (their trailer says
+// `ready -> ready`), so they read as what they are.
+std::string transition_text(const gitstore::LogEntry& e) {
+  if (const std::string intent = trailer(e, "Cairn-Intent"); !intent.empty()) return "intent: " + intent;
+  if (const std::string anomaly = trailer(e, "Cairn-Anomaly"); !anomaly.empty()) return "anomaly: " + anomaly;
+  return trailer(e, "Cairn-Transition");
+}
+
 Outcome run_log(const LogOptions& o) {
   auto ctx = CAIRN_TRY(load_context(fs::current_path()));
   gitstore::LibGit2 git;
@@ -72,8 +81,9 @@ Outcome run_log(const LogOptions& o) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& e : *entries) {
     auto dash = [](std::string s) { return s.empty() ? std::string("—") : s; };
-    rows.push_back({e.time_iso, dash(trailer(e, "Cairn-Stage")), dash(trailer(e, "Cairn-Transition")),
-                    dash(trailer(e, "Cairn-Job")), dash(trailer(e, "Cairn-Error-Class")), e.commit.substr(0, 8)});
+    rows.push_back({e.time_iso, dash(trailer(e, "Cairn-Stage")), dash(transition_text(e)),
+                    dash(trailer(e, "Cairn-Job")), dash(trailer(e, "Cairn-Error-Class")),
+                    e.commit.substr(0, 8)});
   }
   std::fputs(render_table({"TIME", "STAGE", "TRANSITION", "JOB", "ERROR CLASS", "COMMIT"}, rows).c_str(),
              stdout);

@@ -324,8 +324,7 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
     if (!refused->empty()) return fail(*refused, ExitCode::unreachable);
   }
 
-  auto urls = repo->remote_urls();
-  const std::string qualifier = urls && !urls->empty() ? urls->front() : ctx->top.string();
+  const std::string qualifier = repo_qualifier(*repo, *ctx);
   ConfiguredBackends configured(ctx->config, qualifier);
   FaultPoint fault = fault_point();
   FaultInjectingBackends faulty_backends(configured, fault);

@@ -1,5 +1,9 @@
 #include <cairn/engine/cadence.hpp>
 
+#include <algorithm>
+
+#include <cairn/util/time.hpp>
+
 namespace cairn::engine {
 
 std::int64_t cadence_for_expect(std::int64_t expect) {
@@ -31,6 +35,13 @@ std::int64_t campaign_cadence(const doc::Workflow& wf) {
     case doc::Status::done: break;
   }
   return kIdleCadence;
+}
+
+std::int64_t seconds_until_due(const doc::Workflow& wf, std::chrono::system_clock::time_point now) {
+  const auto last = util::parse_time(wf.last_tick);
+  if (!last) return 0;
+  const auto due = *last + std::chrono::seconds(campaign_cadence(wf));
+  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(due - now).count());
 }
 
 std::int64_t schedule_cadence(const parse::Schedule& s) {

@@ -2,6 +2,7 @@
 
 // The seed's cadence table: how soon a campaign wants its next tick.
 
+#include <chrono>
 #include <cstdint>
 
 #include <cairn/doc/workflow.hpp>
@@ -20,6 +21,11 @@ std::int64_t cadence_for_expect(std::int64_t expect_seconds);
 // failed or pending (its entry condition is checked every tick, without a commit while
 // it does not hold), or an escalation a human cleared; 12 h when done or escalated.
 std::int64_t campaign_cadence(const doc::Workflow& wf);
+
+// Seconds from `now` until the campaign is due by its cadence: its `last_tick` plus
+// campaign_cadence(), 0 when that has passed or `last_tick` is unreadable. (A campaign a
+// human changed since cairn last wrote it is due at once besides; see engine/tick.)
+std::int64_t seconds_until_due(const doc::Workflow& wf, std::chrono::system_clock::time_point now);
 
 // The same from the frontmatter alone (status, escalation_required and the current
 // stage's expect), for deciding without a full parse that a campaign is not due.

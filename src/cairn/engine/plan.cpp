@@ -956,6 +956,30 @@ Move escalation(const doc::Workflow& wf, const doc::Stage& stage, const std::str
   return m;
 }
 
+Move cancelled_by_human(const doc::Workflow& wf, const doc::Stage& stage, std::string_view who,
+                        std::string_view why, TimePoint now) {
+  const std::string reason = fmt::format("cancelled by a human ({}): {}", who, why);
+  Move m = escalation(wf, stage, "cancelled", reason, {}, /*keep_stage=*/true, now);
+  Transition& t = m.transition;
+  t.from = "running";
+  t.to = "failed";
+  t.body.front() = fmt::format("Job {} cancelled by {}: {}.", stage.job_id, who, why);
+  t.body.insert(t.body.begin() + 1,
+                "No automatic retry: the stage waits for a human. Clearing the escalation submits it anew as "
+                "a new attempt.");
+  doc::FailureRow row{
+      util::date(now),
+      stage.name,
+      "cancelled",
+      cell_text(format_failure_note(stage.job_id, "", "", fmt::format("cancelled by {}: {}", who, why))),
+      "cancelled by a human",
+      "ESCALATED"};
+  t.failure = row;
+  m.failures.push_back(row);
+  m.cells.push_back({stage.name, doc::Column::status, "failed"});
+  return m;
+}
+
 Move intent(const doc::Workflow& wf, const doc::Stage& stage, const JobKey& key, TimePoint now) {
   Move m;
   const std::string status(to_string(stage.status));
@@ -1090,6 +1114,14 @@ int current_attempt(const doc::Workflow& wf, const doc::Stage& stage) {
                (stage.job_id.empty() || parse_failure_note(r.message).job != stage.job_id);
       }));
   return before + 1;
+}
+
+int attempts_made(const doc::Workflow& wf, const doc::Stage& stage,
+                  const std::vector<HistoryEvent>& history) {
+  const int ended = next_attempt(wf, stage, history) - 1;
+  if (stage.status == Status::running && !stage.job_id.empty())
+    return std::max(ended, current_attempt(wf, stage));
+  return ended;
 }
 
 std::set<std::string> recorded_jobs(const doc::Workflow& wf, const doc::Stage& stage) {

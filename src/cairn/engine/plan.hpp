@@ -159,6 +159,15 @@ Move escalation(const doc::Workflow& wf, const doc::Stage& stage, const std::str
                 const std::string& reason, const std::vector<std::string>& extra, bool keep_stage,
                 TimePoint now);
 
+// A human cancelled the stage's running job (`cairn cancel`), as one Move: `running ->
+// failed [cancelled]`, the stage row `failed`, a Failure-log row "job J: cancelled by WHO:
+// WHY" (Result ESCALATED, so the attempt is recorded as ended and its job never adopted
+// again), and the campaign escalated as "cancelled by a human": no automatic retry, the
+// next step is a human's (a clear puts the stage back to ready; the next submit is a new
+// attempt).
+Move cancelled_by_human(const doc::Workflow& wf, const doc::Stage& stage, std::string_view who,
+                        std::string_view why, TimePoint now);
+
 // The intent commit published before `key` is submitted (DESIGN §4.5).
 Move intent(const doc::Workflow& wf, const doc::Stage& stage, const JobKey& key, TimePoint now);
 
@@ -199,6 +208,10 @@ int next_attempt(const doc::Workflow& wf, const doc::Stage& stage, const std::ve
 // The attempt of the stage's current job: its key's when the JobID is one, else one past
 // the failures recorded before it.
 int current_attempt(const doc::Workflow& wf, const doc::Stage& stage);
+
+// How many attempts of `stage` were made so far: its running job's (current_attempt), or
+// the ended ones next_attempt() counts; 0 for a stage never submitted.
+int attempts_made(const doc::Workflow& wf, const doc::Stage& stage, const std::vector<HistoryEvent>& history);
 
 // The jobs the file records as ended attempts of `stage` (never adopted again).
 std::set<std::string> recorded_jobs(const doc::Workflow& wf, const doc::Stage& stage);

@@ -203,6 +203,14 @@ class Scheduler {
   // The last `lines` lines of the job's output (all tasks, concatenated), for
   // classification and `no WORD in log` clauses.
   virtual Expected<std::string> log_tail(const std::string& job_id, int lines) = 0;
+  // The job's own output for a person to read (`cairn logs`): its last `lines` lines (all
+  // tasks, an array's headed `==> task N <==`), without the evidence log_tail() adds for
+  // the classifier (scheduler states, events), so fetching it again only ever grows it
+  // while the job runs. Fails as log_tail() does. This default is log_tail() itself, for
+  // backends that add nothing.
+  virtual Expected<std::string> output(const std::string& job_id, int lines) {
+    return log_tail(job_id, lines);
+  }
   // Cancels one job.
   virtual Expected<void> cancel(const std::string& job_id) = 0;
   // Brings a completed job's declared outputs (`request.spec.sync`, relative to where the

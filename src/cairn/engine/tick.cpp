@@ -286,11 +286,18 @@ class CampaignRun {
   void submit(const Submit& s) {
     const doc::Stage* stage = wf().stage(s.stage);
     if (m_options.dry_run || pending_scheduler_for(s) == nullptr || stage == nullptr) {
-      Transition t = submitted(wf(), s, "", s.request.key, false, m_now).transition;
-      t.tick = util::iso8601(m_now);
-      t.body = {
+      Move m = submitted(wf(), s, s.request.key.str(), s.request.key, false, m_now);
+      m.transition.job.clear();  // no job exists
+      m.transition.body = {
           fmt::format("Would submit {} on {} as {}.", s.request.spec.run, s.backend, s.request.key.str())};
-      m_report.transitions.push_back(std::move(t));
+      if (m_options.dry_run && stage != nullptr) {
+        // Edited in memory only (a dry run commits nothing), so the report's status is
+        // the one the submit leads to, `running`, next to the transition that says so.
+        commit(std::move(m));
+        return;
+      }
+      m.transition.tick = util::iso8601(m_now);
+      m_report.transitions.push_back(std::move(m.transition));
       return;
     }
     m_pending = s;
@@ -399,14 +406,6 @@ std::int64_t peek_wait(const parse::Schedule& peek, TimePoint now) {
   if (!last) return 0;
   const auto due_at = *last + std::chrono::seconds(schedule_cadence(peek));
   return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(due_at - now).count());
-}
-
-// Whether a campaign is due: its last tick plus its cadence has passed.
-std::int64_t seconds_until_due(const doc::Workflow& wf, TimePoint now) {
-  const auto last = util::parse_time(wf.last_tick);
-  if (!last) return 0;
-  const auto due = *last + std::chrono::seconds(campaign_cadence(wf));
-  return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(due - now).count());
 }
 
 // What the anomaly scan sees of one campaign: its first open stage, since when it is

@@ -851,6 +851,15 @@ Expected<std::string> OsmoScheduler::log_tail(const std::string& job_id, int lin
   return text;
 }
 
+Expected<std::string> OsmoScheduler::output(const std::string& job_id, int lines) {
+  auto l =
+      CAIRN_TRY(call({m_config.osmo, "workflow", "logs", job_id, "-n", std::to_string(std::max(lines, 0))}));
+  std::string text = l.out;
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  for (auto line : lines_of(l.err)) text += "[osmo] " + std::string(line) + "\n";
+  return text;
+}
+
 Expected<void> OsmoScheduler::cancel(const std::string& job_id) {
   if (job_id.empty() || job_id.find(' ') != std::string::npos) {
     return fail("cancel takes exactly one workflow id, got '" + job_id + "'", ExitCode::usage);

@@ -189,6 +189,9 @@ class OsmoScheduler : public engine::Scheduler {
   // FailedScheduling, unauthorized pulls). A log or events call that fails is noted in
   // the text. Fails when the query fails (ExitCode::unreachable / findings as classified).
   Expected<std::string> log_tail(const std::string& job_id, int lines) override;
+  // `osmo workflow logs <id> -n LINES` alone (a call that fails is noted as "[osmo] ..."
+  // lines): what the workflow's tasks printed. Fails when OSMO cannot be run.
+  Expected<std::string> output(const std::string& job_id, int lines) override;
   // `osmo workflow cancel <id>`. Fails per classify_osmo_error, also when the CLI
   // prints "cancelation failed" with exit 0.
   Expected<void> cancel(const std::string& job_id) override;

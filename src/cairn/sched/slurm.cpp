@@ -767,6 +767,14 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
 }
 
 Expected<std::string> SlurmScheduler::log_tail(const std::string& job_id, int lines) {
+  return tail(job_id, lines, /*evidence=*/true);
+}
+
+Expected<std::string> SlurmScheduler::output(const std::string& job_id, int lines) {
+  return tail(job_id, lines, /*evidence=*/false);
+}
+
+Expected<std::string> SlurmScheduler::tail(const std::string& job_id, int lines, bool with_evidence) {
   // Where the output went and how the job ended: sacct knows both (the job name and
   // working directory give the --output path we chose at submit).
   auto a = CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--jobs=" + job_id, "-o",
@@ -814,7 +822,7 @@ Expected<std::string> SlurmScheduler::log_tail(const std::string& job_id, int li
     for (auto line : lines_of(t.err)) text += "[slurm] " + std::string(line) + "\n";
   }
   if (!text.empty() && text.back() != '\n') text += '\n';
-  text += "[slurm] " + join(evidence, "; ") + "\n";
+  if (with_evidence) text += "[slurm] " + join(evidence, "; ") + "\n";
   return text;
 }
 

@@ -161,6 +161,8 @@ class SlurmScheduler : public engine::Scheduler {
   // reason and exit code. Fails with ExitCode::unreachable when Slurm cannot be asked
   // or accounting has not recorded the job yet, ExitCode::findings when it is unknown.
   Expected<std::string> log_tail(const std::string& job_id, int lines) override;
+  // The same without the "[slurm] ..." evidence line: what the job printed.
+  Expected<std::string> output(const std::string& job_id, int lines) override;
   // `scancel <job_id>`. Fails per classify_slurm_error.
   Expected<void> cancel(const std::string& job_id) override;
   // Runs rsync_argv(request) here, when it is not empty. Fails with ExitCode::findings
@@ -186,6 +188,8 @@ class SlurmScheduler : public engine::Scheduler {
 
  private:
   Expected<CommandResult> call(const std::vector<std::string>& argv);
+  // log_tail() and output(): with `with_evidence`, the "[slurm] ..." line at the end.
+  Expected<std::string> tail(const std::string& job_id, int lines, bool with_evidence);
   Expected<std::string> login_user();
   Expected<std::string> pick_partition(const doc::Resources& resources);
   std::string output_dir_for(const std::string& work_dir) const;
