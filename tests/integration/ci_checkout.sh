@@ -29,7 +29,10 @@ expect_rc 0 "tick in a GitLab checkout (CI_COMMIT_BRANCH=main) commits and pushe
   env CI_COMMIT_BRANCH=main CI_COMMIT_SHA="$seed_tip" "$CAIRN" tick
 remote_tip=$(git --git-dir="$T/remote.git" rev-parse main)
 [ "$remote_tip" != "$seed_tip" ] && ok "the remote branch moved" || bad "nothing was pushed to the remote"
-git --git-dir="$T/remote.git" log --format=%B "$seed_tip..main" | grep -q "^Cairn-Campaign: c1" &&
+# (the log is read whole first: `| grep -q` would leave git writing into a closed pipe,
+# and pipefail would count its SIGPIPE as a failure)
+pushed_log=$(git --git-dir="$T/remote.git" log --format=%B "$seed_tip..main")
+grep -q "^Cairn-Campaign: c1" <<<"$pushed_log" &&
   ok "the pushed commits are the tick's" || bad "no Cairn-Campaign commit on the remote"
 [ "$(git symbolic-ref -q --short HEAD)" = main ] && ok "the checkout is on main afterwards" ||
   bad "HEAD is $(git symbolic-ref -q --short HEAD || echo detached)"

@@ -82,9 +82,9 @@ expect_rc 0 "cairn show c1 --json" "$CAIRN" show c1 --json
 cp "$T/out" "$T/show.json"
 if python3 - "$CAIRN_SOURCE_DIR/docs/json.md" "$T/show.json" >"$T/shape" 2>&1 <<'PY'
 import json, re, sys
-# The documented shape: the first ```json block under `## show` in docs/json.md.
+# The documented shape: the first ```json block under `## `cairn show ...` in docs/json.md.
 doc = open(sys.argv[1]).read()
-section = re.search(r"^## show\n(.*?)(?=^## |\Z)", doc, re.S | re.M).group(1)
+section = re.search(r"^## `cairn show[^\n]*\n(.*?)(?=^## |\Z)", doc, re.S | re.M).group(1)
 example = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
 got = json.load(open(sys.argv[2]))
 def same(doc, got, where):
@@ -156,7 +156,8 @@ if [ -s "$T/forge.port" ]; then
   FAKE_FORGE_TOKEN=$TOKEN expect_rc 0 "1: cairn show c1 with the forge's token" "$CAIRN" show c1
   expect_grep "1: show links the escalation issue" "^  issue: http://forge.invalid/acme/steer/issues/1$" "$T/out"
   expect_grep "1: and the clear-escalation pull request" "^  pull request \(merge it to resume\): http://forge.invalid/acme/steer/pull/2$" "$T/out"
-  FAKE_FORGE_TOKEN=$TOKEN "$CAIRN" show c1 --json | grep -q '"pull_request": "http://forge.invalid/acme/steer/pull/2"' &&
+  shown=$(FAKE_FORGE_TOKEN=$TOKEN "$CAIRN" show c1 --json)
+  grep -q '"pull_request": "http://forge.invalid/acme/steer/pull/2"' <<<"$shown" &&
     ok "1: --json has the pull request's URL" || bad "1: --json lacks the pull request's URL"
 else
   echo "SKIPPED (loudly): the fake forge did not start, so the issue and pull request links are untested: $(cat "$T/forge.err")"
@@ -171,7 +172,8 @@ grep -q "…" "$T/narrow" && ok "5: the long escalation reason is cut with …" 
   { bad "5: the reason was not cut"; show "$T/narrow"; }
 [ "$(COLUMNS=1000 "$CAIRN" status | widest /dev/stdin)" -gt 60 ] && ok "5: (premise: unfitted, the table is wider than 60)" ||
   bad "5: premise: the table fits 60 columns anyway"
-COLUMNS=60 "$CAIRN" status --json | grep -q -F "\"escalation_reason\": \"cancelled by a human ($me): wrong input deck\"" &&
+status_json=$(COLUMNS=60 "$CAIRN" status --json)
+grep -q -F "\"escalation_reason\": \"cancelled by a human ($me): wrong input deck\"" <<<"$status_json" &&
   ok "5: --json keeps the full reason" || bad "5: --json lost the reason"
 COLUMNS=60 "$CAIRN" show c1 >"$T/narrow"
 awk '/^# +ST/,/^$/' "$T/narrow" >"$T/narrow.table"

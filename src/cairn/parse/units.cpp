@@ -75,6 +75,12 @@ Expected<std::int64_t> parse_walltime(std::string_view text) {
     else
       return bad();
   }
+  // Fields of up to 12 digits cannot overflow here, but such a time overflows every clock
+  // it is later added to: no job runs for a century.
+  constexpr std::int64_t kCentury = std::int64_t{100} * 365 * 86400;
+  if (days > kCentury / 86400 || days * 86400 + secs > kCentury) {
+    return fail(fmt::format("`{}` is longer than a century: not a walltime", t));
+  }
   return days * 86400 + secs;
 }
 

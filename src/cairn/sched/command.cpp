@@ -748,7 +748,15 @@ Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, 
   }
   c.submit_regex = get("submit_regex");
   if (!c.submit_regex.empty()) {
-    // RE2, as every pattern a user writes: linear time, no recursion however it nests.
+    // RE2, as every pattern a user writes: linear time. A job-id pattern is short; a
+    // huge one (thousands of nested groups) is refused before RE2 builds it.
+    constexpr std::size_t kMaxPattern = 512;
+    if (c.submit_regex.size() > kMaxPattern) {
+      return fail(fmt::format("command backend: `submit_regex` is {} characters long; a job-id pattern needs at "
+                              "most {}",
+                              c.submit_regex.size(), kMaxPattern),
+                  ExitCode::usage);
+    }
     const RE2 re(c.submit_regex, RE2::Quiet);
     if (!re.ok())
       return fail("command backend: `submit_regex` is not an RE2 regex: " + re.error(), ExitCode::usage);
