@@ -17,7 +17,7 @@ expect_rc_err() {  # expect_rc_err WANT DESC PATTERN CMD...
 mkdir "$T/nowhere" && cd "$T/nowhere"
 for verb in "init" "new x" "validate" "tick" "tick --dry-run" "status" "status --learnings" "log x" "report" \
   "show x" "logs x" "cancel x --reason r" \
-  "clear x --reason r" "doctor" "catalog promote walltime-exceeded --from x" "forge"; do
+  "clear x --reason r" "diagnose x" "doctor" "catalog promote walltime-exceeded --from x" "forge"; do
   # shellcheck disable=SC2086
   expect_rc_err 2 "outside a repository: cairn $verb" "not inside a git repository" "$CAIRN" $verb
 done
@@ -109,7 +109,7 @@ git checkout -q -- catalogs/project.md
 
 # Every verb's --help ends with what its exit codes mean (README's table says the same);
 # a mistyped verb or flag is a usage error with a did-you-mean.
-for verb in init new validate tick status show logs cancel log report classify clear doctor catalog forge; do
+for verb in init new validate tick status show logs cancel log report classify clear diagnose doctor catalog forge; do
   expect_rc 0 "cairn $verb --help" "$CAIRN" $verb --help
   expect_grep "  ... names its exit codes" "^Exit codes: 0 ok; .*2 .*Bad flags: 2" "$T/out"
   row=$(grep -E '^\| `'"$verb"'( promote)?` \|' "$CAIRN_SOURCE_DIR/README.md" || true)

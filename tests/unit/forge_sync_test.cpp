@@ -150,6 +150,79 @@ TEST(ForgeSync, OpensIssueBranchAndPullOnceThenNothing) {
   EXPECT_EQ(git.pushed.size(), 1u);
 }
 
+// A diagnoser that proposes one file, as an agent would (cli/diagnose runs the real one).
+class FakeDiagnoser : public Diagnoser {
+ public:
+  std::optional<Diagnosis> diagnose(const CampaignView& v, const std::string& stage,
+                                    const std::string& cleared) override {
+    ++calls;
+    seen_stage = stage;
+    EXPECT_NE(cleared.find("escalation_required: false"), std::string::npos);
+    EXPECT_EQ(v.path, "campaigns/c1/WORKFLOW.md");
+    Diagnosis d;
+    d.agent = "fixer";
+    d.outcome = "proposed changes to 1 file";
+    d.explanation = "The script used {{step}}, which is not set: it is {{steps}}.";
+    d.kept = {"campaigns/c1/jobs/smoke.sh"};
+    d.refused = {".github/workflows/x.yml"};
+    d.catalog_row = "| template-var | `undefined: step` | check the variable | — |";
+    d.commit = engine::BranchCommit{{{"campaigns/c1/jobs/smoke.sh", "#!/bin/sh\necho ok\n"}},
+                                    {},
+                                    "c1: diagnosis for smoke [unclassified]\n\nCairn-Diagnosis: fixer\n"};
+    return d;
+  }
+  int calls = 0;
+  std::string seen_stage;
+};
+
+TEST(ForgeSync, ADiagnosisIsTheBranchsSecondCommitAndShownOnPullAndIssue) {
+  MemoryForge forge;
+  FakePublisher git;
+  FakeDiagnoser agent;
+  auto r = sync(forge, git, {view(true)}, SyncOptions{}, &agent);
+  EXPECT_FALSE(r.failed()) << r.errors.front();
+  EXPECT_EQ(agent.calls, 1);
+  EXPECT_EQ(agent.seen_stage, "smoke");
+  const auto& push = git.pushed.at("cairn/clear/c1/1");
+  ASSERT_EQ(push.commits.size(), 2u);
+  EXPECT_EQ(push.commits[1].writes.front().path, "campaigns/c1/jobs/smoke.sh");
+  ASSERT_EQ(forge.pulls.size(), 1u);
+  const std::string& body = forge.pulls.front().body;
+  EXPECT_NE(body.find("### Diagnosis by `fixer`"), std::string::npos) << body;
+  EXPECT_NE(body.find("{{steps}}"), std::string::npos);
+  EXPECT_NE(body.find("- `campaigns/c1/jobs/smoke.sh`"), std::string::npos);
+  EXPECT_NE(body.find("**Refused**"), std::string::npos);
+  EXPECT_NE(body.find("| template-var |"), std::string::npos);
+  EXPECT_EQ(comments_with(forge, 1, "Diagnosis on `cairn/clear/c1/1`"), 1);
+  bool said = false;
+  for (const auto& a : r.actions) said = said || a == "c1: diagnosis by fixer: proposed changes to 1 file";
+  EXPECT_TRUE(said);
+
+  // The branch exists now: a second run diagnoses nothing and changes nothing.
+  const int mutations = forge.mutations;
+  sync(forge, git, {view(true)}, SyncOptions{}, &agent);
+  EXPECT_EQ(agent.calls, 1);
+  EXPECT_EQ(forge.mutations, mutations);
+}
+
+TEST(ForgeSync, AnAgentThatProposedNothingStillGetsTheClearBranch) {
+  MemoryForge forge;
+  FakePublisher git;
+  class Timeout : public Diagnoser {
+    std::optional<Diagnosis> diagnose(const CampaignView&, const std::string&, const std::string&) override {
+      Diagnosis d;
+      d.agent = "hang";
+      d.outcome = "failed: did not finish within 2s; nothing it changed is kept";
+      return d;
+    }
+  } agent;
+  auto r = sync(forge, git, {view(true)}, SyncOptions{}, &agent);
+  EXPECT_FALSE(r.failed());
+  EXPECT_EQ(git.pushed.at("cairn/clear/c1/1").commits.size(), 1u);
+  ASSERT_EQ(forge.pulls.size(), 1u);
+  EXPECT_NE(forge.pulls.front().body.find("did not finish within 2s"), std::string::npos);
+}
+
 TEST(ForgeSync, MergeClosesTheIssueNamingTheMerger) {
   MemoryForge forge;
   FakePublisher git;

@@ -143,14 +143,15 @@ class FakePublisher : public BranchPublisher {
     }
     return out;
   }
-  Expected<void> publish(const std::string& branch, const std::string& path, const std::string& content,
-                         const std::string& message) override {
+  Expected<void> publish(const std::string& branch, const std::vector<engine::BranchCommit>& commits) override {
     if (pushed.count(branch) != 0) return fail("exists", ExitCode::unreachable);
-    pushed[branch] = {path, content, message};
+    const auto& first = commits.front();
+    pushed[branch] = {first.writes.front().path, first.writes.front().content, first.message, commits};
     return {};
   }
   struct Push {
-    std::string path, content, message;
+    std::string path, content, message;  // the clear commit's
+    std::vector<engine::BranchCommit> commits;
   };
   std::map<std::string, Push> pushed;
 };

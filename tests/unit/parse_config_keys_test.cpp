@@ -31,12 +31,14 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"frobnicate: 1\n",
              "cairn.yaml:1:1: error: unknown key `frobnicate` in cairn.yaml (known: root, branch, identity, "
              "catalogs, "
-             "backends, forge, anomaly, ceilings)"},
+             "backends, forge, anomaly, ceilings, diagnose)"},
         Case{"identity: {name: bot, emial: b@x}\n",
              "cairn.yaml:1:23: error: unknown key `identity.emial` in cairn.yaml; did you mean `email`?"},
         Case{"forge: {kind: github, token: x}\n",
              "cairn.yaml:1:23: error: unknown key `forge.token` in cairn.yaml (known: kind, repo, api, "
-             "token_env)"},
+             "token_env, dashboard)"},
+        Case{"diagnose: {command: [a], wehn: unclassified}\n",
+             "cairn.yaml:1:26: error: unknown key `diagnose.wehn` in cairn.yaml; did you mean `when`?"},
         Case{"backends:\n  slurm: {ssh_hots: login1, partition: a100}\n",
              "cairn.yaml:2:11: error: unknown key `backends.slurm.ssh_hots` in cairn.yaml; did you mean "
              "`ssh_host`?"},

@@ -13,6 +13,7 @@
 
 #include <cairn/catalog/fix.hpp>
 #include <cairn/cli/backends.hpp>
+#include <cairn/cli/catalog_edit.hpp>
 #include <cairn/cli/context.hpp>
 #include <cairn/cli/verbs.hpp>
 #include <cairn/engine/commit_message.hpp>
@@ -46,6 +47,8 @@ std::string fix_of_action(std::string_view action) {
   return std::string(action);
 }
 
+}  // namespace
+
 // The project catalog to write: `--to`, else the first `catalogs:` entry that is not the
 // shipped generic catalog. Only a file the tick reads makes the promotion useful.
 Expected<std::string> target_catalog(const RepoContext& ctx, const std::string& to) {
@@ -57,6 +60,8 @@ Expected<std::string> target_catalog(const RepoContext& ctx, const std::string& 
   if (!to.empty()) return fail(fmt::format("{} is not among the project catalogs under `catalogs:` in cairn.yaml", to));
   return fail("no project catalog: name one under `catalogs:` in cairn.yaml (e.g. catalogs/project.md)");
 }
+
+namespace {
 
 std::string escape_pipes(std::string_view text) {
   std::string out;
@@ -129,6 +134,27 @@ std::size_t finding_count(const std::string& path, const std::string& text) {
   return set ? set->diagnostics().size() : set.error().size();
 }
 
+}  // namespace
+
+
+Expected<std::string> with_catalog_row(const std::string& target, std::string text, const catalog::Entry& e,
+                                       const std::string& fix, const std::string& hint, int from, std::string* row) {
+  const auto where = table_end(text, from);
+  if (!where) return findings(fmt::format("{} has no catalog table (a table with a `Class` column)", target));
+  const std::string line = catalog_row(where->header, e, fix, hint);
+  const std::string before = text;
+  const bool needs_eol = where->offset == text.size() && !text.empty() && text.back() != '\n';
+  text.insert(where->offset, (needs_eol ? "\n" : "") + line + "\n");
+  // The catalog must still load, with no new finding about the row just written.
+  if (finding_count(target, text) > finding_count(target, before)) {
+    return findings(fmt::format("the row would not load: {}", line));
+  }
+  if (row != nullptr) *row = line;
+  return text;
+}
+
+namespace {
+
 Outcome run_promote(const PromoteOptions& o) {
   auto ctx_value = CAIRN_TRY(load_context(fs::current_path()));
   const RepoContext* ctx = &ctx_value;
@@ -187,19 +213,11 @@ Outcome run_promote(const PromoteOptions& o) {
       break;
     }
   }
-  const auto where = table_end(text, from);
-  if (!where) return findings(fmt::format("{} has no catalog table (a table with a `Class` column)", target));
   const auto now = std::chrono::system_clock::now();
   const std::string hint = fmt::format("{} Promoted from {} ({}): resolved by {}.", source->hint, o.campaign,
                                        resolved->date, resolved->action);
-  const std::string row = catalog_row(where->header, *source, *fix, hint);
-  const std::string before = text;
-  const bool needs_eol = where->offset == text.size() && !text.empty() && text.back() != '\n';
-  text.insert(where->offset, (needs_eol ? "\n" : "") + row + "\n");
-  // The catalog must still load, with no new finding about the row just written.
-  if (finding_count(target, text) > finding_count(target, before)) {
-    return findings(fmt::format("the promoted row would not load: {}", row));
-  }
+  std::string row;
+  text = CAIRN_TRY(with_catalog_row(target, std::move(text), *source, *fix, hint, from, &row));
 
   gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(ctx->top.string());

@@ -15,7 +15,7 @@ namespace cairn::cli {
 
 namespace {
 
-constexpr std::array<Verb, 16> kVerbs = {{
+constexpr std::array<Verb, 17> kVerbs = {{
     {"init", "Scaffold a campaign repository here: cairn.yaml, catalog, pre-commit hook, CI template",
      define_init,
      "1 a file could not be written; 2 outside a git work tree; 3 --cron --install: crontab refused"},
@@ -59,6 +59,10 @@ constexpr std::array<Verb, 16> kVerbs = {{
     {"clear", "Clear a campaign's escalation (stage back to ready) as your commit", define_clear,
      "1 not escalated, or its WORKFLOW.md has uncommitted changes; 2 outside a git work tree, no campaign by "
      "that name; 3 commit failed"},
+    {"diagnose", "Run the configured agent on an escalation: the clear and its proposed fix on a local branch",
+     define_diagnose,
+     "1 not escalated, no `diagnose.command`, or its WORKFLOW.md has uncommitted changes; 2 outside a git "
+     "work tree, no campaign by that name; 3 the branch could not be made"},
     {"doctor", "Check the repository, configuration, catalogs and backends", define_doctor,
      "1 a check found an error; 2 outside a git work tree"},
     {"catalog", "Work on the failure catalogs: promote a fix that resolved a failure", define_catalog,

@@ -11,6 +11,7 @@
 
 #include <cairn/cli/backends.hpp>
 #include <cairn/cli/dashboard.hpp>
+#include <cairn/cli/diagnose.hpp>
 #include <cairn/cli/verbs.hpp>
 #include <cairn/engine/facts.hpp>
 #include <cairn/forge/forge.hpp>
@@ -43,9 +44,8 @@ class GitBranchPublisher : public forge::BranchPublisher {
   Expected<std::vector<std::string>> list_branches(const std::string& prefix) override {
     return gitstore::list_remote_branches(m_repo, m_remote, prefix, m_auth);
   }
-  Expected<void> publish(const std::string& branch, const std::string& path, const std::string& content,
-                         const std::string& message) override {
-    CAIRN_TRY(gitstore::publish_file_branch(m_repo, m_remote, branch, path, content, message, m_identity, m_auth));
+  Expected<void> publish(const std::string& branch, const std::vector<engine::BranchCommit>& commits) override {
+    CAIRN_TRY(gitstore::publish_branch(m_repo, m_remote, branch, commits, m_identity, m_auth));
     return {};
   }
 
@@ -94,10 +94,8 @@ std::optional<engine::Classification> escalated_failure(const catalog::CatalogSe
   return catalog.by_class(logged);
 }
 
-// The views sync needs: the file at the pushed tip, and for an escalated campaign the
-// tail of its stage's job log, the catalog's hint for its failure and the catalogued
-// fix planned against the stage's spec as it is now (best effort: a backend that
-// cannot answer leaves the log empty).
+}  // namespace
+
 std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const std::string& qualifier) {
   std::vector<doc::Diagnostic> errors;
   std::vector<forge::CampaignView> views;
@@ -159,8 +157,6 @@ std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const st
   return views;
 }
 
-}  // namespace
-
 forge::RetryPolicy forge_retry_policy() {
   forge::RetryPolicy policy;
   policy.mutation_interval = std::chrono::milliseconds(env_ms("CAIRN_FORGE_MIN_INTERVAL_MS", 1000));
@@ -198,7 +194,9 @@ Outcome run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const Forge
   so.base_branch = ctx.config.branch;
   so.run_url = o.run_url;
   so.secret = settings->token;
-  const auto report = forge::sync(**client, publisher, campaign_views(ctx, url.empty() ? ctx.top.string() : url), so);
+  AgentDiagnoser diagnoser(ctx, repo);
+  const auto report = forge::sync(**client, publisher, campaign_views(ctx, url.empty() ? ctx.top.string() : url), so,
+                                  ctx.config.diagnose.enabled() ? &diagnoser : nullptr);
   for (const auto& a : report.actions) std::fprintf(o.out, "forge: %s\n", a.c_str());
   for (const auto& n : report.notes) std::fprintf(o.out, "forge: %s\n", n.c_str());
   for (const auto& e : report.errors) std::fprintf(stderr, "cairn forge: %s\n", e.c_str());

@@ -12,6 +12,7 @@
 #include <cairn/cli/exit_policy.hpp>
 #include <cairn/engine/report.hpp>
 #include <cairn/forge/http.hpp>
+#include <cairn/forge/sync.hpp>
 #include <cairn/gitstore/repo.hpp>
 
 namespace cairn::cli {
@@ -24,6 +25,13 @@ struct ForgeStepOptions {
   // When set: filled with where each escalation lives (the dashboard's links).
   std::map<std::string, engine::EscalationLinks>* links = nullptr;
 };
+
+// The views forge::sync needs: each campaign's file as the work tree has it, and for an
+// escalated campaign the tail of its stage's job log, the catalog's hint for its
+// failure and the catalogued fix planned against the stage's spec as it is now (best
+// effort: a backend that cannot answer leaves the log empty). `qualifier` makes job
+// keys this repository's (its remote URL, else its path).
+std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const std::string& qualifier);
 
 // The HTTP retry policy for forge requests, with the test knobs read from the
 // environment: CAIRN_FORGE_MIN_INTERVAL_MS (between mutations), CAIRN_FORGE_BACKOFF_MS

@@ -37,6 +37,7 @@ void define_log(CLI::App& sub, Runner& run);
 void define_report(CLI::App& sub, Runner& run);
 void define_classify(CLI::App& sub, Runner& run);
 void define_clear(CLI::App& sub, Runner& run);
+void define_diagnose(CLI::App& sub, Runner& run);
 void define_doctor(CLI::App& sub, Runner& run);
 void define_catalog(CLI::App& sub, Runner& run);
 void define_forge(CLI::App& sub, Runner& run);

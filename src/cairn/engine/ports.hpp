@@ -311,6 +311,14 @@ struct FileWrite {
   std::string content;  // the file's new bytes
 };
 
+// One commit of a side branch (a clear-escalation branch): the files it writes (an
+// existing file keeps its mode, a new one is a plain file) and removes, repo-relative.
+struct BranchCommit {
+  std::vector<FileWrite> writes;
+  std::vector<std::string> removes = {};
+  std::string message;
+};
+
 struct CommitRequest {
   std::string path;     // repo-relative path of the WORKFLOW.md the commit changes
   std::string content;  // its new bytes

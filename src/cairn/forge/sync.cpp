@@ -118,7 +118,8 @@ std::string issue_body(const doc::Workflow& wf, const CampaignView& v, const std
 
 class Syncer {
  public:
-  Syncer(Forge& forge, BranchPublisher& branches, const SyncOptions& o) : m_forge(forge), m_git(branches), m_o(o) {}
+  Syncer(Forge& forge, BranchPublisher& branches, const SyncOptions& o, Diagnoser* diagnoser)
+      : m_forge(forge), m_git(branches), m_o(o), m_diagnoser(diagnoser) {}
 
   SyncReport run(const std::vector<CampaignView>& campaigns) {
     auto issues = m_forge.list_issues(kLabels);
@@ -221,15 +222,29 @@ class Syncer {
                                      v.fix->summary.empty() ? "" : fmt::format(": {}", v.fix->summary)));
       }
       t.body.push_back("Merging this is the approval: the next tick resumes the campaign.");
-      CAIRN_TRY(m_git.publish(branch, v.path, content, engine::render_commit_message(t)));
+      std::vector<engine::BranchCommit> commits{{{{v.path, content}}, {}, engine::render_commit_message(t)}};
+      std::optional<Diagnosis> diagnosis = m_diagnoser != nullptr ? m_diagnoser->diagnose(v, stage, content)
+                                                                  : std::nullopt;
+      if (diagnosis && diagnosis->commit) commits.push_back(*diagnosis->commit);
+      CAIRN_TRY(m_git.publish(branch, commits));
       m_branches.push_back(branch);
       m_report.actions.push_back(fmt::format("{}: pushed branch {}", c, branch));
+      if (diagnosis) {
+        m_report.actions.push_back(fmt::format("{}: diagnosis by {}: {}", c, diagnosis->agent, diagnosis->outcome));
+        if (issue != nullptr) {
+          CAIRN_TRY(comment_once(issue->number, fmt::format("diagnosis {}", attempt),
+                                 fmt::format("Diagnosis on `{}`:\n\n{}", branch, diagnosis_markdown(*diagnosis)),
+                                 true));
+        }
+        m_diagnoses[c] = std::move(*diagnosis);
+      }
     }
 
     auto pulls = CAIRN_TRY(m_forge.list_pulls(branch));
     bool opened = false;
     if (pulls.empty()) {
       std::string body = pull_body(wf, v, stage);
+      if (auto d = m_diagnoses.find(c); d != m_diagnoses.end()) body += "\n" + diagnosis_markdown(d->second);
       if (issue != nullptr) body += fmt::format("\nEscalation issue: #{}\n", issue->number);
       body += "\n" + marker.str() + "\n";
       PullRequest pr = CAIRN_TRY(m_forge.create_pull(branch, m_o.base_branch, scrub(fmt::format("cairn: resume {} ({})", c, stage), m_o.secret),
@@ -391,6 +406,8 @@ class Syncer {
   Forge& m_forge;
   BranchPublisher& m_git;
   const SyncOptions& m_o;
+  Diagnoser* m_diagnoser = nullptr;
+  std::map<std::string, Diagnosis> m_diagnoses;  // campaign -> what its agent did this run
   SyncReport m_report;
   std::vector<Issue> m_issues;
   std::vector<Issue> m_progress;  // the `cairn` + `progress` issues, listed when first needed
@@ -432,9 +449,29 @@ Expected<std::string> cleared_text(const std::string& path, const std::string& t
   return file->text();
 }
 
+std::string diagnosis_markdown(const Diagnosis& d) {
+  std::string b = fmt::format("### Diagnosis by `{}`\n\n{}\n\n", d.agent, d.outcome);
+  if (!d.explanation.empty()) b += d.explanation + (d.explanation.back() == '\n' ? "\n" : "\n\n");
+  if (!d.kept.empty()) {
+    b += "**Changed** (review them before merging):\n\n";
+    for (const auto& p : d.kept) b += fmt::format("- `{}`\n", p);
+    b += "\n";
+  }
+  if (!d.refused.empty()) {
+    b += "**Refused** (outside `diagnose.may_edit`, discarded):\n\n";
+    for (const auto& p : d.refused) b += fmt::format("- `{}`\n", p);
+    b += "\n";
+  }
+  if (!d.catalog_row.empty()) {
+    b += fmt::format("**Proposed catalog row** (appended on this branch):\n\n```text\n{}\n```\n\n", d.catalog_row);
+  }
+  if (!d.catalog_note.empty()) b += fmt::format("The proposed catalog row was not appended: {}\n\n", d.catalog_note);
+  return b;
+}
+
 SyncReport sync(Forge& forge, BranchPublisher& branches, const std::vector<CampaignView>& campaigns,
-                const SyncOptions& options) {
-  return Syncer(forge, branches, options).run(campaigns);
+                const SyncOptions& options, Diagnoser* diagnoser) {
+  return Syncer(forge, branches, options, diagnoser).run(campaigns);
 }
 
 namespace {

@@ -44,12 +44,37 @@ class BranchPublisher {
   // Names (without `refs/heads/`) of the remote's branches starting with `prefix`.
   // Fails (exit 3) when the remote cannot be listed.
   virtual Expected<std::vector<std::string>> list_branches(const std::string& prefix) = 0;
-  // Creates `branch` on the remote holding one commit on top of the current tip that
-  // sets `path` to `content`, with `message`. Fails (exit 3) when the commit cannot be
-  // built or the push is refused (e.g. the branch appeared meanwhile).
-  virtual Expected<void> publish(const std::string& branch, const std::string& path, const std::string& content,
-                                 const std::string& message) = 0;
+  // Creates `branch` on the remote holding `commits` on top of the current tip (the
+  // clear commit, and a diagnosis when an agent proposed one). Fails (exit 3) when a
+  // commit cannot be built or the push is refused (e.g. the branch appeared meanwhile).
+  virtual Expected<void> publish(const std::string& branch, const std::vector<engine::BranchCommit>& commits) = 0;
 };
+
+// What an agent (cairn.yaml `diagnose:`) proposed for an escalated failure: the commit
+// it adds to the clear-escalation branch, and what the pull request and the issue say.
+struct Diagnosis {
+  std::string agent;    // the command's name, for `Cairn-Diagnosis:`
+  std::string outcome;  // "proposed changes to 2 files", "timed out after 15m: killed", ...
+  std::string explanation;          // the agent's DIAGNOSIS.md ("" = none written)
+  std::vector<std::string> kept;     // repo-relative paths it changed within `may_edit`
+  std::vector<std::string> refused;  // paths it changed outside them: discarded
+  std::string catalog_row;           // the proposed row as appended ("" = none)
+  std::string catalog_note;          // why a proposed row was not appended ("" = none)
+  std::optional<engine::BranchCommit> commit;  // nullopt = nothing to add to the branch
+};
+
+// Runs the agent for an escalation whose clear-escalation branch is about to be made.
+class Diagnoser {
+ public:
+  virtual ~Diagnoser() = default;
+  // `cleared` is the WORKFLOW.md text the branch's first commit writes. nullopt when the
+  // configuration does not ask for a diagnosis of this escalation.
+  virtual std::optional<Diagnosis> diagnose(const CampaignView& view, const std::string& stage,
+                                            const std::string& cleared) = 0;
+};
+
+// The Markdown a pull request body and the issue comment show for `d`.
+std::string diagnosis_markdown(const Diagnosis& d);
 
 // `<!-- cairn:escalation <campaign> <stage> <attempt> -->`: identifies an issue.
 struct Marker {
@@ -104,8 +129,10 @@ struct SyncReport {
 // per done stage, and when the campaign is done comments so and closes it; campaigns
 // without it cost no request. A failure for one campaign is reported and the others
 // go on; a failure to list the issues at all is the only error for the whole run.
+// With a `diagnoser`, a branch made for an escalation it asks for carries the agent's
+// commit too; the pull request shows the diagnosis and the issue gets a comment with it.
 SyncReport sync(Forge& forge, BranchPublisher& branches, const std::vector<CampaignView>& campaigns,
-                const SyncOptions& options);
+                const SyncOptions& options, Diagnoser* diagnoser = nullptr);
 
 // `<!-- cairn:dashboard -->`: identifies the dashboard issue.
 inline constexpr std::string_view kDashboardMarker = "<!-- cairn:dashboard -->";

@@ -99,36 +99,46 @@ std::string base64(const std::string& in) {
   return out;
 }
 
-// The commit (not yet referenced by anything) that changes `path` to `content` on HEAD.
-Expected<git_oid> build_commit(Repo& repo, const std::string& path, const std::string& content,
-                               const std::string& message, const engine::Identity& identity) {
-  git_oid head{};
-  if (int rc = git_reference_name_to_id(&head, repo.raw(), "HEAD"); rc != 0) return git_failure("resolving HEAD", rc);
+// The commit (not yet referenced by anything) with parent `parent_id` that makes `c`'s
+// writes and removals.
+Expected<git_oid> build_commit(Repo& repo, const git_oid& parent_id, const BranchCommit& c,
+                               const engine::Identity& identity) {
   git_commit* raw_commit = nullptr;
-  if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &head); rc != 0) return git_failure("reading HEAD", rc);
+  if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &parent_id); rc != 0) return git_failure("reading HEAD", rc);
   CommitPtr parent(raw_commit);
   git_tree* raw_tree = nullptr;
   if (int rc = git_commit_tree(&raw_tree, parent.get()); rc != 0) return git_failure("reading HEAD's tree", rc);
   TreePtr tree(raw_tree);
 
-  git_filemode_t mode = GIT_FILEMODE_BLOB;
-  git_tree_entry* raw_entry = nullptr;
-  if (git_tree_entry_bypath(&raw_entry, tree.get(), path.c_str()) == 0) {
-    TreeEntryPtr entry(raw_entry);
-    mode = git_tree_entry_filemode(entry.get());
+  std::vector<git_tree_update> updates;
+  for (const auto& w : c.writes) {
+    git_filemode_t mode = GIT_FILEMODE_BLOB;
+    git_tree_entry* raw_entry = nullptr;
+    if (git_tree_entry_bypath(&raw_entry, tree.get(), w.path.c_str()) == 0) {
+      TreeEntryPtr entry(raw_entry);
+      mode = git_tree_entry_filemode(entry.get());
+    }
+    git_oid blob{};
+    if (int rc = git_blob_create_from_buffer(&blob, repo.raw(), w.content.data(), w.content.size()); rc != 0) {
+      return git_failure("writing " + w.path, rc);
+    }
+    git_tree_update u{};
+    u.action = GIT_TREE_UPDATE_UPSERT;
+    u.id = blob;
+    u.filemode = mode;
+    u.path = w.path.c_str();
+    updates.push_back(u);
   }
-  git_oid blob{};
-  if (int rc = git_blob_create_from_buffer(&blob, repo.raw(), content.data(), content.size()); rc != 0) {
-    return git_failure("writing " + path, rc);
+  for (const auto& r : c.removes) {
+    git_tree_update u{};
+    u.action = GIT_TREE_UPDATE_REMOVE;
+    u.path = r.c_str();
+    updates.push_back(u);
   }
-  git_tree_update update{};
-  update.action = GIT_TREE_UPDATE_UPSERT;
-  update.id = blob;
-  update.filemode = mode;
-  update.path = path.c_str();
   git_oid new_tree_id{};
-  if (int rc = git_tree_create_updated(&new_tree_id, repo.raw(), tree.get(), 1, &update); rc != 0) {
-    return git_failure("building the tree for " + path, rc);
+  if (int rc = git_tree_create_updated(&new_tree_id, repo.raw(), tree.get(), updates.size(), updates.data());
+      rc != 0) {
+    return git_failure("building the tree of a branch commit", rc);
   }
   git_tree* raw_new_tree = nullptr;
   if (int rc = git_tree_lookup(&raw_new_tree, repo.raw(), &new_tree_id); rc != 0) return git_failure("reading a tree", rc);
@@ -140,11 +150,19 @@ Expected<git_oid> build_commit(Repo& repo, const std::string& path, const std::s
   SignaturePtr sig(raw_sig);
   const git_commit* parents[] = {parent.get()};
   git_oid id{};
-  if (int rc = git_commit_create(&id, repo.raw(), nullptr, sig.get(), sig.get(), "UTF-8", message.c_str(),
+  if (int rc = git_commit_create(&id, repo.raw(), nullptr, sig.get(), sig.get(), "UTF-8", c.message.c_str(),
                                  new_tree.get(), 1, parents);
       rc != 0) {
     return git_failure("creating the commit", rc);
   }
+  return id;
+}
+
+// The chain of `commits` on HEAD; the last one's id.
+Expected<git_oid> build_chain(Repo& repo, const std::vector<BranchCommit>& commits, const engine::Identity& identity) {
+  git_oid id{};
+  if (int rc = git_reference_name_to_id(&id, repo.raw(), "HEAD"); rc != 0) return git_failure("resolving HEAD", rc);
+  for (const auto& c : commits) id = CAIRN_TRY(build_commit(repo, id, c, identity));
   return id;
 }
 
@@ -193,11 +211,40 @@ Expected<std::vector<std::string>> list_remote_branches(Repo& repo, const std::s
   return out;
 }
 
-Expected<std::string> publish_file_branch(Repo& repo, const std::string& remote, const std::string& branch,
-                                          const std::string& path, const std::string& content,
-                                          const std::string& message, const engine::Identity& identity,
-                                          const BranchAuth& auth) {
-  const git_oid id = CAIRN_TRY(build_commit(repo, path, content, message, identity));
+Expected<std::string> create_local_branch(Repo& repo, const std::string& branch,
+                                          const std::vector<BranchCommit>& commits, const engine::Identity& identity) {
+  const git_oid id = CAIRN_TRY(build_chain(repo, commits, identity));
+  git_reference* raw_ref = nullptr;
+  const std::string ref = "refs/heads/" + branch;
+  if (int rc = git_reference_create(&raw_ref, repo.raw(), ref.c_str(), &id, 0, "cairn: clear-escalation branch");
+      rc != 0) {
+    if (rc == GIT_EEXISTS) return fail(fmt::format("branch {} exists already", branch), ExitCode::findings);
+    return git_failure("creating " + ref, rc);
+  }
+  ReferencePtr made(raw_ref);
+  return to_hex(id);
+}
+
+Expected<void> export_head(Repo& repo, const std::string& dir) {
+  git_oid head{};
+  if (int rc = git_reference_name_to_id(&head, repo.raw(), "HEAD"); rc != 0) return git_failure("resolving HEAD", rc);
+  git_commit* raw_commit = nullptr;
+  if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &head); rc != 0) return git_failure("reading HEAD", rc);
+  CommitPtr commit(raw_commit);
+  git_checkout_options opts;
+  git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
+  opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
+  opts.target_directory = dir.c_str();
+  if (int rc = git_checkout_tree(repo.raw(), reinterpret_cast<const git_object*>(commit.get()), &opts); rc != 0) {
+    return git_failure("writing HEAD's files into " + dir, rc);
+  }
+  return {};
+}
+
+Expected<std::string> publish_branch(Repo& repo, const std::string& remote, const std::string& branch,
+                                     const std::vector<BranchCommit>& commits, const engine::Identity& identity,
+                                     const BranchAuth& auth) {
+  const git_oid id = CAIRN_TRY(build_chain(repo, commits, identity));
   RemotePtr r = CAIRN_TRY(lookup(repo, remote));
   const std::string url = git_remote_url(r.get()) != nullptr ? git_remote_url(r.get()) : "";
   if (repo.is_shallow()) {

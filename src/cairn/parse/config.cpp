@@ -28,7 +28,8 @@ doc::Diagnostic at(const std::string& path, const YAML::Node& node, doc::Severit
 // The keys cairn.yaml knows, level by level. An unknown key is an error at the key, with
 // a did-you-mean: a typo must not quietly fall back to a default.
 constexpr std::string_view kTopKeys[] = {"root",     "branch", "identity", "catalogs",
-                                         "backends", "forge",  "anomaly",  "ceilings"};
+                                         "backends", "forge",  "anomaly",  "ceilings", "diagnose"};
+constexpr std::string_view kDiagnoseKeys[] = {"command", "when", "timeout", "may_edit"};
 constexpr std::string_view kIdentityKeys[] = {"name", "email"};
 constexpr std::string_view kForgeKeys[] = {"kind", "repo", "api", "token_env", "dashboard"};
 constexpr std::string_view kCeilingKeys[] = {"time", "mem", "gpus"};
@@ -126,6 +127,81 @@ void parse_ceilings(const std::string& path, const YAML::Node& node, doc::Resour
     } else {
       errors.push_back(at(path, kv.first, doc::Severity::error, unknown_key("ceilings.", key, kCeilingKeys)));
     }
+  }
+}
+
+// The `diagnose:` block.
+void parse_diagnose(const std::string& path, const YAML::Node& node, DiagnoseConfig& out,
+                    std::vector<doc::Diagnostic>& errors) {
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    errors.push_back(at(path, node, doc::Severity::error, "`diagnose` must be a mapping"));
+    return;
+  }
+  auto strings = [&](const YAML::Node& n, const std::string& key, std::vector<std::string>& field) {
+    const std::string must = fmt::format("`diagnose.{}` must be a list of strings", key);
+    if (!n.IsSequence()) {
+      errors.push_back(at(path, n, doc::Severity::error, must));
+      return;
+    }
+    std::vector<std::string> values;
+    for (const auto& e : n) {
+      if (!e.IsScalar() || e.Scalar().empty()) {
+        errors.push_back(at(path, e, doc::Severity::error, must + " (no empty ones)"));
+        return;
+      }
+      values.push_back(e.Scalar());
+    }
+    field = std::move(values);
+  };
+  for (const auto& kv : node) {
+    const std::string key = kv.first.Scalar();
+    const YAML::Node& v = kv.second;
+    if (key == "command") {
+      strings(v, key, out.command);
+      if (v.IsSequence() && out.command.empty()) {
+        errors.push_back(at(path, v, doc::Severity::error, "`diagnose.command` must name a program"));
+      }
+    } else if (key == "when") {
+      static constexpr std::string_view kWhen[] = {"never", "unclassified", "escalated"};
+      const std::string w = v.IsScalar() ? v.Scalar() : "";
+      if (w == "never") {
+        out.when = DiagnoseConfig::When::never;
+      } else if (w == "unclassified") {
+        out.when = DiagnoseConfig::When::unclassified;
+      } else if (w == "escalated") {
+        out.when = DiagnoseConfig::When::escalated;
+      } else {
+        errors.push_back(at(path, v, doc::Severity::error,
+                            fmt::format("`diagnose.when` must be unclassified, escalated or never{}",
+                                        util::did_you_mean(w, kWhen))));
+      }
+    } else if (key == "timeout") {
+      auto seconds = v.IsScalar() && !all_digits(v.Scalar()) ? parse_duration(v.Scalar())
+                                                              : Expected<std::int64_t>(fail("no unit"));
+      if (!seconds || *seconds <= 0) {
+        errors.push_back(at(path, v, doc::Severity::error,
+                            "`diagnose.timeout` must be a duration with a unit, e.g. `15m`"));
+      } else {
+        out.timeout_seconds = *seconds;
+      }
+    } else if (key == "may_edit") {
+      strings(v, key, out.may_edit);
+      for (const auto& g : out.may_edit) {
+        if (g.rfind('/', 0) == 0 || g.find("..") != std::string::npos) {
+          errors.push_back(at(path, v, doc::Severity::error,
+                              fmt::format("`diagnose.may_edit`: `{}` must be relative to the campaign "
+                                          "directory, without `..`",
+                                          g)));
+        }
+      }
+    } else {
+      errors.push_back(at(path, kv.first, doc::Severity::error, unknown_key("diagnose.", key, kDiagnoseKeys)));
+    }
+  }
+  if (out.when != DiagnoseConfig::When::never && out.command.empty()) {
+    errors.push_back(at(path, node, doc::Severity::error,
+                        "`diagnose.when` needs `diagnose.command` (the agent to run)"));
   }
 }
 
@@ -357,6 +433,8 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
         }
       } else if (key == "anomaly") {
         parse_anomaly(path, v, cfg.anomaly, errors);
+      } else if (key == "diagnose") {
+        parse_diagnose(path, v, cfg.diagnose, errors);
       } else if (key == "ceilings") {
         parse_ceilings(path, v, cfg.ceilings, errors);
       } else {

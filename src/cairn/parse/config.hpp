@@ -58,6 +58,19 @@ struct AnomalyConfig {
   std::vector<std::string> log_patterns = default_log_patterns();
 };
 
+// The `diagnose:` block: an agent of the user's choice (any command) proposes a fix for
+// an escalated failure on its clear-escalation branch (cli/diagnose.hpp). `when: never`
+// (the default) or no `command` turns it off.
+struct DiagnoseConfig {
+  std::vector<std::string> command;  // argv; `{context}` and `{out}` are replaced
+  enum class When { never, unclassified, escalated } when = When::never;
+  std::int64_t timeout_seconds = 15 * 60;
+  // Globs relative to the campaign directory (`*` within a name, `**` across
+  // directories): only changes to matching files are kept.
+  std::vector<std::string> may_edit = {"jobs/**"};
+  bool enabled() const { return when != When::never && !command.empty(); }
+};
+
 struct RepoConfig {
   std::string root = ".";
   std::string branch = "main";
@@ -67,6 +80,7 @@ struct RepoConfig {
   std::vector<BackendConfig> backends;
   ForgeConfig forge;
   AnomalyConfig anomaly;
+  DiagnoseConfig diagnose;
   doc::ResourceCeilings ceilings;  // `ceilings:`: no catalogued fix raises a resource past these
 
   // The backend named `name`: a configured instance, or a bare kind name.
