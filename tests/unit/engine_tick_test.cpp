@@ -1030,6 +1030,45 @@ TEST_F(TickTest, SpecEditingFixesAreWrittenIntoTheStageSpec) {
   EXPECT_EQ(wf(1).failures.back().action, "priority=LOW (priority NORMAL -> LOW)");
 }
 
+// A job the scheduler stops reporting (an OSMO workflow gone from the service, a Slurm job
+// past sacct's memory) is waited for, then escalated by the stuck rule with what the file
+// last knew of it; a clear then submits a new attempt.
+TEST_F(TickTest, AJobNoLongerReportedEscalatesAfterTheStuckRuleWithWhatWasLastKnown) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "77", "2026-05-05 19:50Z"}}));
+  auto& t = m_inputs[0].text;
+  const std::string item = "- [ ] Check the smoke output by hand.\n";
+  t.insert(
+      t.find(item) + item.size(),
+      "- [ ] cairn: job 77 (smoke) running on h100-east (https://osmo.example.com/workflows/77) at 19:55Z; "
+      "next check ≈ 20:05Z\n");
+  auto r = run();
+  EXPECT_TRUE(m_store.m_commits.empty());
+  EXPECT_NE(r.campaigns[0].note.find("not reported"), std::string::npos) << r.campaigns[0].note;
+  m_clock.advance(std::chrono::minutes(51));  // 61 minutes after Started: 3x the expected 20m
+  run();
+  const auto& w = wf();
+  EXPECT_TRUE(w.escalation_required);
+  EXPECT_EQ(w.stages[0].status, doc::Status::escalated);
+  EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [job-lost]");
+  EXPECT_NE(w.escalation_reason.find("job 77 is not reported by local"), std::string::npos)
+      << w.escalation_reason;
+  EXPECT_NE(w.escalation_reason.find("last known: job 77 (smoke) running on h100-east"), std::string::npos)
+      << w.escalation_reason;
+  ASSERT_EQ(w.failures.size(), 1u);
+  EXPECT_EQ(w.failures[0].error_class, "job-lost");
+  EXPECT_EQ(w.failures[0].message,
+            "job 77: not reported by local; last known: job 77 (smoke) running on h100-east "
+            "(https://osmo.example.com/workflows/77) at 19:55Z");
+  EXPECT_EQ(w.failures[0].result, "ESCALATED");
+  // Cleared, the stage runs as a new attempt; job 77 is never adopted again.
+  auto& text = m_inputs[0].text;
+  text.replace(text.find("escalation_required: true"), 25, "escalation_required: false");
+  text.replace(text.find("| escalated |"), 13, "| ready |");
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.attempt, 2);
+}
+
 // ---- OSMO's capacity validation: sized down to one node, once -------------------------
 
 class CapacityTest : public TickTest {

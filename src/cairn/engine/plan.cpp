@@ -325,6 +325,7 @@ class Planner {
                               stage.job_id, b)};
     }
     if (!m_seen.job || m_seen.job->state == JobState::unknown) {
+      if (auto lost = not_reported(stage, s); !lost.empty()) return lost_job(stage, lost);
       return Wait{fmt::format("{}: job {} not reported by {}; retry next tick", stage.name, stage.job_id, b)};
     }
     const JobStatus& status = *m_seen.job;
@@ -366,6 +367,58 @@ class Planner {
     m.cells.push_back({stage.name, doc::Column::completed, util::table_time(m_policy.now)});
     m.cells.push_back({stage.name, doc::Column::status, "done"});
     return Commit{{std::move(m)}, true};
+  }
+
+  // What the file last says of the stage's job: cairn's action item about it ("job 41
+  // (smoke) running on h100-east (LINK) at 10:12Z"), else when it was submitted.
+  std::string last_known(const doc::Stage& stage) const {
+    const std::string head = fmt::format("{} job {} (", kActionPrefix, stage.job_id);
+    for (const auto& a : m_wf.actions) {
+      if (a.text.rfind(head, 0) != 0) continue;
+      std::string text = a.text.substr(kActionPrefix.size() + 1);
+      if (const auto next = text.find("; next check"); next != std::string::npos) text.resize(next);
+      return text;
+    }
+    return fmt::format("job {} submitted {}", stage.job_id, stage.started);
+  }
+
+  // Why a job its scheduler no longer reports is lost, or "" while it may still show up:
+  // the stuck rule (3x the stage's expect, from the table's Started) applied to silence.
+  std::string not_reported(const doc::Stage& stage, const doc::StageSpec* s) const {
+    const std::int64_t expect = expected_seconds(s);
+    const auto since = util::parse_time(stage.started);
+    if (expect <= 0 || !since) return {};
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(m_policy.now - *since).count();
+    if (elapsed <= 3 * expect) return {};
+    return fmt::format(
+        "job {} is not reported by {} {} after its submit, more than 3x the stage's expected {}",
+        stage.job_id, backend(stage), util::human_duration(elapsed), util::human_duration(expect));
+  }
+
+  // The stage's job is gone from its scheduler: the attempt ends as a Failure-log row with
+  // what was last known (so a clear submits a new attempt, never adopting this job), and
+  // the campaign escalates.
+  Commit lost_job(const doc::Stage& stage, const std::string& why) const {
+    const std::string known = last_known(stage);
+    Move m =
+        escalation(m_wf, stage, "job-lost", fmt::format("{}; last known: {}", why, known),
+                   {fmt::format("Last known: {}.", known),
+                    "Find out what became of it (the scheduler's own history, its web page); clearing the "
+                    "escalation submits the stage anew as a new attempt."},
+                   /*keep_stage=*/false, m_policy.now);
+    m.transition.from = "running";
+    doc::FailureRow row{util::date(m_policy.now),
+                        stage.name,
+                        "job-lost",
+                        cell_text(format_failure_note(stage.job_id, "", "",
+                                                      fmt::format("not reported by {}; last known: {}",
+                                                                  backend(stage), known)),
+                                  240),
+                        "escalated",
+                        "ESCALATED"};
+    m.transition.failure = row;
+    m.failures.push_back(row);
+    return Commit{{std::move(m)}, false};
   }
 
   // Why the stage's job is stuck, or "" when it is not (the seed's "stuck > 3x expected
