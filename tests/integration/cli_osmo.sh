@@ -191,5 +191,48 @@ tick "hard: another tick" --only hard
 [ "$(submits)" = "$n" ] && ok "hard: no resubmit" || bad "hard: resubmitted"
 cmp -s "$F/workflow_spec_template.yaml" campaigns/hard/osmo/train.yaml && ok "hard: the YAML is unchanged" || bad "hard: the YAML changed"
 
+# ---- 6. a capacity validation error (OSMO's own answer): the templated values go down to
+# what one node of the pool provides, once, and the next tick resubmits there ----------
+sed -e 's/cpu: 32/cpu: "{{cpu}}"/' -e 's/memory: 256Gi/memory: "{{memory}}"/' -e 's/storage: 500Gi/storage: "{{storage}}"/' \
+  "$F/workflow_spec_template.yaml" | like_gr00t big '{num_gpu: "4", cpu: "300", memory: 2000Gi, storage: 2000Gi}'
+big_sum=$(sha256sum campaigns/big/osmo/train.yaml | cut -d' ' -f1)
+wf=campaigns/big/WORKFLOW.md
+cp "$F/submit_validation_error.txt" "$O/submit_error.txt"
+n=$(submits)
+tick "big: tick submits and OSMO refuses it" --only big
+expect_grep "big: the refused submit asked for the stage's set" \
+  "^workflow submit .*/big/osmo/train.yaml --pool h100-east --set cpu=300 --set memory=2000Gi --set num_gpu=4 --set storage=2000Gi --format-type json$" "$O/calls.log"
+[ "$(submits)" = "$n" ] && ok "big: no workflow was made" || bad "big: a workflow was made"
+git log -1 --format=%B > "$T/msg"
+expect_grep "big: one commit for the sizing" '^big: train ready -> ready \[capacity-validation\]$' "$T/msg"
+expect_grep "big: the commit names the refusal and the table" \
+  '^Submit of osmo/train.yaml as cairn\.[0-9a-f]+\.big\.train\.1 refused by osmo: capacity validation in pool h100-east: cpu 300 > node 192, memory 2000Gi > node 1500Gi, storage 2000Gi > node 1024Gi\.$' "$T/msg"
+expect_grep "big: the Failure-log row says what changed" \
+  '^\| [0-9-]+ +\| train +\| capacity-validation +\| job cairn\.[0-9a-f]+\.big\.train\.1: pool h100-east; submit refused, capacity validation: cpu 300 > node 192, memory 2000Gi > node 1500Gi, storage 2000Gi > node 1024Gi +\| size to one node of h100-east \(set\.cpu 300 -> 192, set\.memory 2000Gi -> 1500Gi, set\.storage 2000Gi -> 1024Gi\) +\| RETRYING' $wf
+expect_grep "big: the stage's set: is what one node provides" '^    set: \{num_gpu: "4", cpu: "?192"?, memory: 1500Gi, storage: 1024Gi\}$' $wf
+expect_grep "big: the stage waits to be resubmitted" '^\| 0 +\| train +\|.*\| ready +\|' $wf
+tick "big: the next tick resubmits" --only big
+expect_grep "big: resubmitted with the lowered values, to the same pool" \
+  "^workflow submit .*/big/osmo/train.yaml --pool h100-east --set cpu=192 --set memory=1500Gi --set num_gpu=4 --set storage=1024Gi --format-type json$" "$O/calls.log"
+git log -1 --format=%B > "$T/msg"
+expect_grep "big: as attempt 2" '^Cairn-Attempt: 2$' "$T/msg"
+expect_grep "big: the resubmit commit says why this pool" "^Pool: h100-east \(the pool of the stage's first attempt, as the failure log records it\)$" "$T/msg"
+[ "$(sha256sum campaigns/big/osmo/train.yaml | cut -d' ' -f1)" = "$big_sum" ] && ok "big: the YAML is unchanged" || bad "big: the YAML changed"
+
+# Hard-coded values: nothing is sized; the escalation and its failure row carry the table.
+sed -e 's/cpu: 32/cpu: 300/' -e 's/memory: 256Gi/memory: 2000Gi/' "$F/workflow_spec_template.yaml" | like_gr00t bighard '{num_gpu: "4"}'
+wf=campaigns/bighard/WORKFLOW.md
+cp "$F/submit_validation_error.txt" "$O/submit_error.txt"
+tick "bighard: tick submits and OSMO refuses it" --only bighard
+expect_grep "bighard: escalated" '^escalation_required: true' $wf
+expect_grep "bighard: the reason names the hard-coded key and the file" \
+  'capacity validation in pool h100-east, not sized down: resources.default.cpu is 300 in osmo/train.yaml, not a template variable: cairn does not edit your YAML' $wf
+expect_grep "bighard: the failure row carries the table" \
+  '\| capacity-validation +\| job cairn\.[0-9a-f]+\.bighard\.train\.1: pool h100-east; submit refused, capacity validation: cpu 300 > node 192, memory 2000Gi > node 1500Gi, storage 2000Gi > node 1024Gi +\| escalated +\| ESCALATED' $wf
+expect_grep "bighard: the stage's set: is unchanged" '^    set: \{num_gpu: "4"\}$' $wf
+n=$(grep -c 'bighard/osmo/train.yaml' "$O/calls.log")
+tick "bighard: another tick" --only bighard
+[ "$(grep -c 'bighard/osmo/train.yaml' "$O/calls.log")" = "$n" ] && ok "bighard: no resubmit" || bad "bighard: resubmitted"
+
 [ -z "$(git status --porcelain)" ] && ok "work tree clean" || { bad "work tree dirty"; git status --porcelain; }
 finish

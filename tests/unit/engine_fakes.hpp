@@ -69,6 +69,12 @@ class FakeScheduler : public Scheduler {
     }
     return out;
   }
+  // The table of a submit refused for capacity (with m_submit_error), as OSMO reports it.
+  std::optional<CapacityRefusal> capacity_refusal(const JobKey& /*key*/) const override {
+    return m_submit_error.message.empty() ? std::nullopt : m_refusal;
+  }
+  // What the stage's job spec declares (OSMO: the workflow YAML's resources).
+  std::optional<SpecInfo> inspect(const SubmitRequest& /*request*/) const override { return m_spec; }
   Expected<std::string> log_tail(const std::string& id, int) override { return m_logs[id]; }
   Expected<void> cancel(const std::string& id) override {
     m_cancelled.push_back(id);
@@ -99,6 +105,8 @@ class FakeScheduler : public Scheduler {
   const std::vector<std::vector<std::string>>& status_batches() const { return m_status_batches; }
   bool m_unreachable = false;
   Error m_submit_error;
+  std::optional<CapacityRefusal> m_refusal;
+  std::optional<SpecInfo> m_spec;
   int m_find_calls = 0;
   int m_find_all_calls = 0;
 

@@ -1030,6 +1030,173 @@ TEST_F(TickTest, SpecEditingFixesAreWrittenIntoTheStageSpec) {
   EXPECT_EQ(wf(1).failures.back().action, "priority=LOW (priority NORMAL -> LOW)");
 }
 
+// A job the scheduler stops reporting (an OSMO workflow gone from the service, a Slurm job
+// past sacct's memory) is waited for, then escalated by the stuck rule with what the file
+// last knew of it; a clear then submits a new attempt.
+TEST_F(TickTest, AJobNoLongerReportedEscalatesAfterTheStuckRuleWithWhatWasLastKnown) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "77", "2026-05-05 19:50Z"}}));
+  auto& t = m_inputs[0].text;
+  const std::string item = "- [ ] Check the smoke output by hand.\n";
+  t.insert(
+      t.find(item) + item.size(),
+      "- [ ] cairn: job 77 (smoke) running on h100-east (https://osmo.example.com/workflows/77) at 19:55Z; "
+      "next check ≈ 20:05Z\n");
+  auto r = run();
+  EXPECT_TRUE(m_store.m_commits.empty());
+  EXPECT_NE(r.campaigns[0].note.find("not reported"), std::string::npos) << r.campaigns[0].note;
+  m_clock.advance(std::chrono::minutes(51));  // 61 minutes after Started: 3x the expected 20m
+  run();
+  const auto& w = wf();
+  EXPECT_TRUE(w.escalation_required);
+  EXPECT_EQ(w.stages[0].status, doc::Status::escalated);
+  EXPECT_EQ(subjects().back(), "c1: smoke running -> escalated [job-lost]");
+  EXPECT_NE(w.escalation_reason.find("job 77 is not reported by local"), std::string::npos)
+      << w.escalation_reason;
+  EXPECT_NE(w.escalation_reason.find("last known: job 77 (smoke) running on h100-east"), std::string::npos)
+      << w.escalation_reason;
+  ASSERT_EQ(w.failures.size(), 1u);
+  EXPECT_EQ(w.failures[0].error_class, "job-lost");
+  EXPECT_EQ(w.failures[0].message,
+            "job 77: not reported by local; last known: job 77 (smoke) running on h100-east "
+            "(https://osmo.example.com/workflows/77) at 19:55Z");
+  EXPECT_EQ(w.failures[0].result, "ESCALATED");
+  // Cleared, the stage runs as a new attempt; job 77 is never adopted again.
+  auto& text = m_inputs[0].text;
+  text.replace(text.find("escalation_required: true"), 25, "escalation_required: false");
+  text.replace(text.find("| escalated |"), 13, "| ready |");
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.attempt, 2);
+}
+
+// ---- OSMO's capacity validation: sized down to one node, once -------------------------
+
+class CapacityTest : public TickTest {
+ protected:
+  // c1's smoke runs a workflow YAML whose cpu and memory are `{{cpu}}` and `{{memory}}`
+  // (`hard_memory`: memory hard-coded as 2000Gi), set to more than one node of h100-east
+  // has; OSMO refuses every submit with the fixture's table.
+  void refused(bool hard_memory = false, const std::string& resources = "time: \"00:30:00\"") {
+    add("c1", workflow("c1", {{"smoke", "always", "exit=0", "ready"}}));
+    add_spec_line("set: {cpu: \"300\", memory: 2000Gi, num_gpu: \"4\"}");
+    auto& t = m_inputs[0].text;
+    t.replace(t.find("resources: {time: \"00:30:00\"}"), 29, "resources: {" + resources + "}");
+    SpecInfo spec;
+    spec.owns_resources = true;
+    spec.file = "osmo/train.yaml";
+    spec.bindings = {{"gpus", "resources.default.gpu", "{{num_gpu}}", "num_gpu"},
+                     {"cpus", "resources.default.cpu", "{{cpu}}", "cpu"},
+                     hard_memory
+                         ? ResourceBinding{"mem", "resources.default.memory", "2000Gi", ""}
+                         : ResourceBinding{"mem", "resources.default.memory", "{{memory}}", "memory"}};
+    m_sched.m_spec = spec;
+    m_sched.m_submit_error = Error{
+        "osmo workflow submit: ERROR: Workflow submission failed capacity validation.", ExitCode::findings};
+    m_sched.m_refusal = CapacityRefusal{"h100-east",
+                                        {{"gpus", "gpu", "4", "64", false},
+                                         {"cpus", "cpu", "300", "192", true},
+                                         {"mem", "memory", "2000Gi", "1500Gi", true},
+                                         {"storage", "storage", "100Gi", "1024Gi", false}}};
+  }
+};
+
+TEST_F(CapacityTest, TemplatedValuesAreLoweredToOneNodeAndTheNextTickResubmitsThere) {
+  refused();
+  run();
+  EXPECT_EQ(subjects(), (std::vector<std::string>{"c1: smoke intent: submit cairn.c1.smoke.1",
+                                                  "c1: smoke ready -> ready [capacity-validation]"}));
+  const auto& w = wf();
+  EXPECT_FALSE(w.escalation_required);
+  EXPECT_EQ(w.stages[0].status, doc::Status::ready);
+  EXPECT_EQ(w.spec("smoke")->set.at("cpu"), "192");
+  EXPECT_EQ(w.spec("smoke")->set.at("memory"), "1500Gi");
+  EXPECT_EQ(w.spec("smoke")->set.at("num_gpu"), "4");
+  ASSERT_EQ(w.failures.size(), 1u);
+  EXPECT_EQ(w.failures[0].error_class, "capacity-validation");
+  EXPECT_EQ(w.failures[0].message,
+            "job cairn.c1.smoke.1: pool h100-east; submit refused, capacity validation: cpu 300 > node 192, "
+            "memory 2000Gi > node 1500Gi");
+  EXPECT_EQ(w.failures[0].action,
+            "size to one node of h100-east (set.cpu 300 -> 192, set.memory 2000Gi -> 1500Gi)");
+  EXPECT_EQ(w.failures[0].result, "RETRYING");
+  EXPECT_EQ(w.stages[0].retries, 0);
+  const std::string& msg = m_store.m_commits.back().request.message;
+  EXPECT_NE(msg.find("Action: sized down to one node of h100-east (set.cpu 300 -> 192, set.memory 2000Gi -> "
+                     "1500Gi); the next tick resubmits there, once."),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("Cairn-Attempt: 1\n"), std::string::npos) << msg;
+
+  // The next tick resubmits as attempt 2, with the lowered values, to the same pool.
+  m_sched.m_submit_error = Error{};
+  run();
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.attempt, 2);
+  EXPECT_EQ(m_sched.submitted()[0].first_pool, "h100-east");
+  EXPECT_EQ(m_sched.submitted()[0].spec.set.at("memory"), "1500Gi");
+  EXPECT_EQ(wf().stages[0].status, doc::Status::running);
+}
+
+TEST_F(CapacityTest, ASecondRefusalEscalatesInsteadOfSizingAgain) {
+  refused();
+  run();
+  run();  // refused again, though sized to the node
+  const auto& w = wf();
+  EXPECT_TRUE(w.escalation_required);
+  EXPECT_EQ(w.stages[0].status, doc::Status::escalated);
+  EXPECT_NE(
+      w.escalation_reason.find(
+          "capacity validation in pool h100-east, not sized down: the stage was sized down once already"),
+      std::string::npos)
+      << w.escalation_reason;
+  ASSERT_EQ(w.failures.size(), 2u);
+  EXPECT_EQ(w.failures[1].message.rfind("job cairn.c1.smoke.2: pool h100-east; submit refused", 0), 0u)
+      << w.failures[1].message;
+  EXPECT_EQ(w.failures[1].result, "ESCALATED");
+  EXPECT_TRUE(m_sched.submitted().empty());
+}
+
+TEST_F(CapacityTest, AHardCodedValueEscalatesWithTheTableAndChangesNothing) {
+  refused(/*hard_memory=*/true);
+  run();
+  const auto& w = wf();
+  EXPECT_TRUE(w.escalation_required);
+  EXPECT_EQ(w.spec("smoke")->set.at("cpu"), "300");  // nothing half-applied
+  EXPECT_NE(w.escalation_reason.find("resources.default.memory is 2000Gi in osmo/train.yaml, not a template "
+                                     "variable: cairn does not edit your YAML"),
+            std::string::npos)
+      << w.escalation_reason;
+  ASSERT_EQ(w.failures.size(), 1u);
+  EXPECT_NE(w.failures[0].message.find("cpu 300 > node 192, memory 2000Gi > node 1500Gi"), std::string::npos);
+  EXPECT_EQ(w.failures[0].result, "ESCALATED");
+  const std::string& msg = m_store.m_commits.back().request.message;
+  EXPECT_NE(
+      msg.find("capacity validation in pool h100-east: cpu 300 > node 192, memory 2000Gi > node 1500Gi."),
+      std::string::npos)
+      << msg;
+}
+
+TEST_F(CapacityTest, NeverBelowTheStagesMinimum) {
+  refused(false, "time: \"00:30:00\", mem: 1600G");
+  run();
+  const auto& w = wf();
+  EXPECT_TRUE(w.escalation_required);
+  EXPECT_NE(
+      w.escalation_reason.find("one node of h100-east cannot run the stage: its memory 1500Gi is below the "
+                               "stage's resources.mem 1600G"),
+      std::string::npos)
+      << w.escalation_reason;
+  EXPECT_EQ(w.spec("smoke")->set.at("memory"), "2000Gi");
+}
+
+TEST_F(CapacityTest, AnotherSubmitFailureStillEscalatesAsSubmitFailed) {
+  refused();
+  m_sched.m_refusal.reset();
+  run();
+  EXPECT_TRUE(wf().escalation_required);
+  EXPECT_EQ(subjects().back(), "c1: smoke ready -> escalated [submit-failed]");
+}
+
 }  // namespace
 }  // namespace cairn::engine
 

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 namespace cairn::sched {
 namespace {
@@ -497,6 +498,45 @@ TEST_F(OsmoTest, CapacityValidationErrorIsAFindingWithTheServiceMessage) {
   EXPECT_NE(id.error().message.find("failed capacity validation"), std::string::npos) << id.error().message;
   EXPECT_NE(id.error().message.find("memory 2000Gi 1500Gi"), std::string::npos) << id.error().message;
   EXPECT_FALSE(fs::exists(OsmoScheduler::state_file(m_dir.string(), request().key)));
+  // The table, for the engine to size the workflow to one node of the pool.
+  auto refusal = s.capacity_refusal(request().key);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->pool, "h100-east");
+  ASSERT_EQ(refusal->limits.size(), 4u);
+  EXPECT_EQ(refusal->limits[1].resource, "cpus");
+  EXPECT_EQ(refusal->limits[1].requested, "300");
+  EXPECT_EQ(refusal->limits[1].capacity, "192");
+  EXPECT_FALSE(s.capacity_refusal(JobKey{"gr00t", "train", 2}));
+}
+
+TEST(OsmoParse, CapacityValidationTable) {
+  auto r = parse_capacity_error(fixture("submit_validation_error.txt"));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->pool, "h100-east");
+  ASSERT_EQ(r->limits.size(), 4u);
+  const std::vector<std::tuple<std::string, std::string, std::string, std::string, bool>> want = {
+      {"gpus", "gpu", "4", "64", false},
+      {"cpus", "cpu", "300", "192", true},
+      {"mem", "memory", "2000Gi", "1500Gi", true},
+      {"storage", "storage", "2000Gi", "1024Gi", true}};
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const auto& l = r->limits[i];
+    EXPECT_EQ(std::make_tuple(l.resource, l.name, l.requested, l.capacity, l.over), want[i]) << i;
+  }
+  // Two tasks: a resource keeps its largest request over the node; units compare as sizes.
+  auto two = parse_capacity_error(
+      "ERROR: Workflow submission failed capacity validation.\n\nTask: a\n  memory     1T          1500Gi\n"
+      "  cpu 8 192\nTask: b\n  memory     1600Gi      1500Gi\n  cpu 0.5 192\n");
+  ASSERT_TRUE(two);
+  EXPECT_EQ(two->pool, "");
+  ASSERT_EQ(two->limits.size(), 2u);
+  EXPECT_EQ(two->limits[0].requested, "1600Gi");
+  EXPECT_TRUE(two->limits[0].over);
+  EXPECT_FALSE(two->limits[1].over);
+  // Any other error is no capacity refusal.
+  EXPECT_FALSE(parse_capacity_error("ERROR: Pool 'nope' does not exist"));
+  EXPECT_FALSE(parse_capacity_error("capacity validation failed, and no table"));
+  EXPECT_FALSE(parse_capacity_error(""));
 }
 
 TEST_F(OsmoTest, ConnectionFailureIsUnreachable) {

@@ -1,12 +1,14 @@
 #include <cairn/engine/plan.hpp>
 
 #include <algorithm>
+#include <charconv>
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include <cairn/engine/cadence.hpp>
 #include <cairn/engine/facts.hpp>
+#include <cairn/parse/units.hpp>
 #include <cairn/util/redact.hpp>
 #include <cairn/util/time.hpp>
 
@@ -23,6 +25,7 @@ constexpr std::string_view kRetrying = "RETRYING";
 constexpr std::string_view kResolved = "RESOLVED";
 constexpr std::string_view kCancelledWord = "cancelled at";
 constexpr std::string_view kOrchestrationCheck = "ORCHESTRATION_CHECK.md";
+constexpr std::string_view kCapacityClass = "capacity-validation";
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -322,6 +325,7 @@ class Planner {
                               stage.job_id, b)};
     }
     if (!m_seen.job || m_seen.job->state == JobState::unknown) {
+      if (auto lost = not_reported(stage, s); !lost.empty()) return lost_job(stage, lost);
       return Wait{fmt::format("{}: job {} not reported by {}; retry next tick", stage.name, stage.job_id, b)};
     }
     const JobStatus& status = *m_seen.job;
@@ -363,6 +367,58 @@ class Planner {
     m.cells.push_back({stage.name, doc::Column::completed, util::table_time(m_policy.now)});
     m.cells.push_back({stage.name, doc::Column::status, "done"});
     return Commit{{std::move(m)}, true};
+  }
+
+  // What the file last says of the stage's job: cairn's action item about it ("job 41
+  // (smoke) running on h100-east (LINK) at 10:12Z"), else when it was submitted.
+  std::string last_known(const doc::Stage& stage) const {
+    const std::string head = fmt::format("{} job {} (", kActionPrefix, stage.job_id);
+    for (const auto& a : m_wf.actions) {
+      if (a.text.rfind(head, 0) != 0) continue;
+      std::string text = a.text.substr(kActionPrefix.size() + 1);
+      if (const auto next = text.find("; next check"); next != std::string::npos) text.resize(next);
+      return text;
+    }
+    return fmt::format("job {} submitted {}", stage.job_id, stage.started);
+  }
+
+  // Why a job its scheduler no longer reports is lost, or "" while it may still show up:
+  // the stuck rule (3x the stage's expect, from the table's Started) applied to silence.
+  std::string not_reported(const doc::Stage& stage, const doc::StageSpec* s) const {
+    const std::int64_t expect = expected_seconds(s);
+    const auto since = util::parse_time(stage.started);
+    if (expect <= 0 || !since) return {};
+    const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(m_policy.now - *since).count();
+    if (elapsed <= 3 * expect) return {};
+    return fmt::format(
+        "job {} is not reported by {} {} after its submit, more than 3x the stage's expected {}",
+        stage.job_id, backend(stage), util::human_duration(elapsed), util::human_duration(expect));
+  }
+
+  // The stage's job is gone from its scheduler: the attempt ends as a Failure-log row with
+  // what was last known (so a clear submits a new attempt, never adopting this job), and
+  // the campaign escalates.
+  Commit lost_job(const doc::Stage& stage, const std::string& why) const {
+    const std::string known = last_known(stage);
+    Move m =
+        escalation(m_wf, stage, "job-lost", fmt::format("{}; last known: {}", why, known),
+                   {fmt::format("Last known: {}.", known),
+                    "Find out what became of it (the scheduler's own history, its web page); clearing the "
+                    "escalation submits the stage anew as a new attempt."},
+                   /*keep_stage=*/false, m_policy.now);
+    m.transition.from = "running";
+    doc::FailureRow row{util::date(m_policy.now),
+                        stage.name,
+                        "job-lost",
+                        cell_text(format_failure_note(stage.job_id, "", "",
+                                                      fmt::format("not reported by {}; last known: {}",
+                                                                  backend(stage), known)),
+                                  240),
+                        "escalated",
+                        "ESCALATED"};
+    m.transition.failure = row;
+    m.failures.push_back(row);
+    return Commit{{std::move(m)}, false};
   }
 
   // Why the stage's job is stuck, or "" when it is not (the seed's "stuck > 3x expected
@@ -1033,6 +1089,141 @@ Move submitted(const doc::Workflow& wf, const Submit& submit, const std::string&
        fmt::format("{} job {} ({}) submitted {}; next check ≈ {}", kActionPrefix, job, submit.stage,
                    util::clock_time(now), util::clock_time(now + std::chrono::seconds(submit.cadence))),
        false});
+  return m;
+}
+
+namespace {
+
+// Why one node's capacity `l` is below what the stage's `resources:` ask as a minimum;
+// "" when it is not (or the stage names no minimum for that resource).
+std::string below_minimum(const doc::Resources& min, const CapacityLimit& l) {
+  if (l.resource == "mem" && min.mem_mb) {
+    if (auto cap = parse::parse_mem_mb(l.capacity); cap && *cap < *min.mem_mb) {
+      return fmt::format("its memory {} is below the stage's resources.mem {}", l.capacity,
+                         min.mem_text.empty() ? parse::format_mem(*min.mem_mb) : min.mem_text);
+    }
+    return {};
+  }
+  const std::optional<int> want = l.resource == "cpus"   ? min.cpus
+                                  : l.resource == "gpus" ? min.gpus
+                                                         : std::nullopt;
+  if (!want) return {};
+  double cap = 0;
+  const auto [p, ec] = std::from_chars(l.capacity.data(), l.capacity.data() + l.capacity.size(), cap);
+  if (ec != std::errc() || p != l.capacity.data() + l.capacity.size() || cap >= *want) return {};
+  return fmt::format("its {} {} is below the stage's resources.{} {}", l.name, l.capacity, l.resource, *want);
+}
+
+}  // namespace
+
+Move capacity_refused(const doc::Workflow& wf, const Submit& submit, const JobKey& key,
+                      const CapacityRefusal& refusal, const std::optional<SpecInfo>& declared,
+                      const std::string& message, TimePoint now) {
+  doc::Stage fallback;
+  fallback.name = submit.stage;
+  const doc::Stage* found = wf.stage(submit.stage);
+  const doc::Stage& stage = found != nullptr ? *found : fallback;
+  const doc::StageSpec* spec = wf.spec(stage.name);
+  const std::string& run = submit.request.spec.run;
+  std::vector<std::string> over;
+  for (const auto& l : refusal.limits) {
+    if (l.over) over.push_back(fmt::format("{} {} > node {}", l.name, l.requested, l.capacity));
+  }
+  const std::string table = over.empty() ? cell_text(message, 200) : fmt::format("{}", fmt::join(over, ", "));
+  const std::string in_pool = refusal.pool.empty() ? "" : fmt::format(" in pool {}", refusal.pool);
+  const std::string node = refusal.pool.empty() ? "one node" : fmt::format("one node of {}", refusal.pool);
+
+  // What sizing down changes, or why it cannot.
+  std::string why_not;
+  std::vector<SpecEdit> edits;
+  std::vector<std::string> changes;
+  const auto sized_before = std::find_if(
+      wf.failures.begin(), wf.failures.end(),
+      [&](const doc::FailureRow& r) { return r.stage == stage.name && r.error_class == kCapacityClass; });
+  if (sized_before != wf.failures.end()) {
+    why_not = fmt::format("the stage was sized down once already ({}: {})", sized_before->date,
+                          sized_before->action);
+  } else if (over.empty()) {
+    why_not = "the scheduler named no resource over the node's capacity";
+  } else if (!declared || !declared->owns_resources || spec == nullptr) {
+    why_not = fmt::format("cairn could not read the resources {} declares", run);
+  }
+  std::set<std::string> done;
+  for (const auto& l : refusal.limits) {
+    if (!why_not.empty()) break;
+    if (!l.over) continue;
+    bool bound = false;
+    for (const auto& b : declared->bindings) {
+      if (b.resource != l.resource) continue;
+      bound = true;
+      if (b.variable.empty()) {
+        why_not = fmt::format(
+            "{} is {} in {}, not a template variable: cairn does not edit your YAML; make it `{{{{{}}}}}` or "
+            "change it yourself",
+            b.key, b.value, declared->file, b.key.substr(b.key.rfind('.') + 1));
+        break;
+      }
+      auto value = spec->set.find(b.variable);
+      if (value == spec->set.end()) {
+        why_not = fmt::format(
+            "{} is `{}` in {}, but stage {} has no set.{}: add it to the stage's `set:` so "
+            "cairn can size it",
+            b.key, b.value, declared->file, stage.name, b.variable);
+        break;
+      }
+      if (auto low = below_minimum(spec->resources, l); !low.empty()) {
+        why_not = fmt::format("{} cannot run the stage: {}", node, low);
+        break;
+      }
+      if (!done.insert(b.variable).second) continue;
+      edits.push_back({fmt::format("stages.{}.set.{}", stage.name, b.variable), l.capacity});
+      changes.push_back(fmt::format("set.{} {} -> {}", b.variable, value->second, l.capacity));
+    }
+    if (!bound && why_not.empty()) {
+      why_not = fmt::format("{} sets no {} under resources: that cairn could change through `set:`",
+                            declared->file, l.name);
+    }
+  }
+
+  const FailureNote note{key.str(), "", "", refusal.pool, ""};
+  const std::string row_text = cell_text(
+      format_failure_note(note, fmt::format("submit refused, capacity validation: {}", table)), 400);
+  const std::string refused = fmt::format("Submit of {} as {} refused by {}: capacity validation{}: {}.", run,
+                                          key.str(), submit.backend, in_pool, table);
+  if (!why_not.empty()) {
+    Move m = escalation(wf, stage, std::string(kCapacityClass),
+                        fmt::format("capacity validation{}, not sized down: {}", in_pool, why_not), {refused},
+                        /*keep_stage=*/false, now);
+    m.transition.attempt = key.attempt;
+    doc::FailureRow row{util::date(now), stage.name,  std::string(kCapacityClass),
+                        row_text,        "escalated", "ESCALATED"};
+    m.transition.failure = row;
+    m.failures.push_back(row);
+    return m;
+  }
+  const std::string what = fmt::format("{}", fmt::join(changes, ", "));
+  Move m;
+  m.transition = base_transition(wf, stage, submit.from, "ready");
+  Transition& t = m.transition;
+  t.attempt = key.attempt;
+  t.error_class = std::string(kCapacityClass);
+  t.body.push_back(refused);
+  t.body.push_back(
+      fmt::format("Action: sized down to {} ({}); the next tick resubmits there, once.", node, what));
+  for (auto& e : edits) m.scalars.push_back({std::move(e.key), std::move(e.value)});
+  doc::FailureRow row{util::date(now),
+                      stage.name,
+                      std::string(kCapacityClass),
+                      row_text,
+                      cell_text(fmt::format("size to {} ({})", node, what), 240),
+                      std::string(kRetrying)};
+  t.failure = row;
+  m.failures.push_back(row);
+  m.cells.push_back({stage.name, doc::Column::status, "ready"});
+  m.actions.push_back({std::string(kActionPrefix),
+                       fmt::format("{} {} refused for capacity at {}; sized down ({}), resubmit next tick",
+                                   kActionPrefix, key.str(), util::clock_time(now), what),
+                       false});
   return m;
 }
 

@@ -179,6 +179,21 @@ std::optional<TimePoint> announced_since(const doc::Workflow& wf, const JobKey& 
 Move submitted(const doc::Workflow& wf, const Submit& submit, const std::string& job, const JobKey& key,
                bool adopted, TimePoint now, const std::vector<std::string>& notes = {});
 
+// The submit of `key` was refused because the job asks more than one node of the pool
+// provides (`refusal`, Scheduler::capacity_refusal; `message` the scheduler's words): the
+// seed's "on validation errors, auto-adjust resources and resubmit", once per stage. When
+// every resource over the node's capacity is a template variable of the job spec
+// (`declared`, Scheduler::inspect) whose `set:` value the stage has, and one node's
+// capacity is not below the stage's `resources:` (its minimum), one Move `FROM -> ready
+// [capacity-validation]` lowers those `set:` values to the node's capacity, with a
+// Failure-log row (the attempt's key as its job, the pool, the table; Action taken says
+// what changed; RETRYING), so the next tick resubmits to the same pool. Otherwise (a
+// hard-coded value, a missing `set:`, a minimum above the node, no spec read, or the stage
+// was sized down before) the stage escalates, the table in its row and commit.
+Move capacity_refused(const doc::Workflow& wf, const Submit& submit, const JobKey& key,
+                      const CapacityRefusal& refusal, const std::optional<SpecInfo>& declared,
+                      const std::string& message, TimePoint now);
+
 // What the tick does about one anomaly at one campaign: the seed's confidence ladder,
 // except that a systemic error escalates once (its first campaign not yet escalated)
 // and pauses the others.

@@ -151,6 +151,23 @@ struct SpecInfo {
   std::vector<ResourceBinding> bindings;
 };
 
+// One resource of a submit the scheduler refused for capacity: what the job asked for and
+// what one node of the pool provides, as the scheduler printed them.
+struct CapacityLimit {
+  std::string resource;   // in the fix language: "cpus", "gpus", "mem", "storage"
+  std::string name;       // the scheduler's word: "cpu", "memory"
+  std::string requested;  // "2000Gi"
+  std::string capacity;   // "1500Gi"
+  bool over = false;      // requested > capacity: this row is why the submit was refused
+};
+
+// A submit refused because the job asks more than any single node of the pool provides
+// (OSMO's capacity validation): the requested vs node-capacity table.
+struct CapacityRefusal {
+  std::string pool;
+  std::vector<CapacityLimit> limits;  // in the scheduler's order, one row per resource
+};
+
 struct ProbeAnswer {
   int count = 0;                    // Kind::count
   std::optional<TimePoint> newest;  // Kind::newest; nullopt for no match
@@ -195,6 +212,12 @@ class Scheduler {
   // one line each, for the submit commit (OSMO: the pool and why, the overview and
   // dashboard links). Empty by default and for a job this object did not submit.
   virtual std::vector<std::string> submit_notes(const std::string& /*job_id*/) const { return {}; }
+  // Why the last submit of `key` by this object was refused for capacity (the requested
+  // vs node-capacity table), so the engine can size the job to one node; nullopt when it
+  // was not (or for a backend without such a check).
+  virtual std::optional<CapacityRefusal> capacity_refusal(const JobKey& /*key*/) const {
+    return std::nullopt;
+  }
   // What the stage's job spec declares (SpecInfo), read where `request.campaign_dir`
   // holds it; nullopt for a backend that does not read specs or a spec it cannot read.
   virtual std::optional<SpecInfo> inspect(const SubmitRequest& /*request*/) const { return std::nullopt; }

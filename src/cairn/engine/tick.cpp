@@ -264,9 +264,16 @@ class CampaignRun {
     m_pending.reset();
     SubmitRequest request = s.request;
     request.key = m_key;
-    auto id = pending_scheduler_for(s)->submit(request);
+    Scheduler* sched = pending_scheduler_for(s);
+    auto id = sched->submit(request);
     if (!id) {
       if (id.error().exit == ExitCode::unreachable) return infrastructure(s.backend, id.error().message);
+      // More than one node of the pool provides: sized down once, or escalated with the table.
+      if (auto refusal = sched->capacity_refusal(m_key)) {
+        commit(
+            capacity_refused(wf(), s, m_key, *refusal, sched->inspect(request), id.error().message, m_now));
+        return;
+      }
       commit(
           escalation(wf(), *wf().stage(s.stage), "submit-failed",
                      fmt::format("submit of {} failed: {}{}", s.request.spec.run, id.error().message,
@@ -274,8 +281,7 @@ class CampaignRun {
                      {}, false, m_now));
       return;
     }
-    commit(submitted(wf(), s, *id, m_key, /*adopted=*/false, m_now,
-                     pending_scheduler_for(s)->submit_notes(*id)));
+    commit(submitted(wf(), s, *id, m_key, /*adopted=*/false, m_now, sched->submit_notes(*id)));
   }
 
  private:

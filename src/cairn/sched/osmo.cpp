@@ -17,6 +17,7 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cairn/parse/units.hpp>
 #include <cairn/sched/names.hpp>
 #include <cairn/util/number.hpp>
 #include <cairn/util/time.hpp>
@@ -611,6 +612,45 @@ std::string blocking_event(std::string_view events) {
   return {};
 }
 
+std::optional<engine::CapacityRefusal> parse_capacity_error(std::string_view text) {
+  static const RE2 kPool(R"(in pool '([^']+)')");
+  static const RE2 kRow(R"(^\s*(gpu|cpu|memory|storage)\s+(\S+)\s+(\S+)\s*$)");
+  static const std::map<std::string, std::string> kResource = {
+      {"cpu", "cpus"}, {"gpu", "gpus"}, {"memory", "mem"}, {"storage", "storage"}};
+  if (!contains(text, "capacity validation")) return std::nullopt;
+  engine::CapacityRefusal out;
+  if (std::string pool; RE2::PartialMatch(text, kPool, &pool)) out.pool = std::move(pool);
+  // A size in MiB when it is one ("2000Gi"), else a plain number ("300", "0.5").
+  auto amount = [](const std::string& v) -> std::optional<double> {
+    if (auto mb = parse::parse_mem_mb(v)) return static_cast<double>(*mb);
+    double d = 0;
+    const auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+    if (ec != std::errc() || p != v.data() + v.size()) return std::nullopt;
+    return d;
+  };
+  for (auto line : lines_of(text)) {
+    std::string name, requested, capacity;
+    if (!RE2::FullMatch(std::string(line), kRow, &name, &requested, &capacity)) continue;
+    const auto r = amount(requested);
+    const auto c = amount(capacity);
+    const bool over = r && c && *r > *c;
+    auto same = std::find_if(out.limits.begin(), out.limits.end(),
+                             [&](const engine::CapacityLimit& l) { return l.name == name; });
+    if (same != out.limits.end()) {
+      // Another task of the workflow: the largest request is the one to fit.
+      if (over && (!same->over || amount(same->requested).value_or(0) < *r)) {
+        same->requested = requested;
+        same->capacity = capacity;
+        same->over = true;
+      }
+      continue;
+    }
+    out.limits.push_back({kResource.at(name), name, requested, capacity, over});
+  }
+  if (out.limits.empty()) return std::nullopt;
+  return out;
+}
+
 Error classify_osmo_error(std::string_view what, const CommandResult& result) {
   const std::string message = std::string(what) + ": " + message_of(result);
   if (is_unreachable_text(result.err) || is_unreachable_text(result.out)) return fail(message, ExitCode::unreachable);
@@ -638,6 +678,12 @@ std::string OsmoScheduler::spec_file(const engine::SubmitRequest& request) {
 std::vector<std::string> OsmoScheduler::submit_notes(const std::string& job_id) const {
   auto it = m_notes.find(job_id);
   return it == m_notes.end() ? std::vector<std::string>() : it->second;
+}
+
+std::optional<engine::CapacityRefusal> OsmoScheduler::capacity_refusal(const engine::JobKey& key) const {
+  auto it = m_refusals.find(key.str());
+  if (it == m_refusals.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<engine::SpecInfo> OsmoScheduler::inspect(const engine::SubmitRequest& request) const {
@@ -755,6 +801,12 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   argv.push_back("json");
   auto r = CAIRN_TRY(call(argv));
   if (r.exit != 0 || contains(r.out, "submit failed") || contains(r.out, "ERROR:")) {
+    // A request beyond one node of the pool: kept as a table, for the engine to size the
+    // job down (the seed's "on validation errors, auto-adjust resources and resubmit").
+    if (auto refusal = parse_capacity_error(r.out + "\n" + r.err)) {
+      if (refusal->pool.empty()) refusal->pool = pool;
+      m_refusals[key.str()] = std::move(*refusal);
+    }
     return classify_osmo_error("osmo workflow submit", r);
   }
   auto answer = parse_submit_response(r.out);

@@ -148,6 +148,12 @@ std::vector<std::string> event_warnings(std::string_view events);
 // FailedScheduling line; "" when nothing blocks.
 std::string blocking_event(std::string_view events);
 
+// The requested vs node-capacity table of a submit that "failed capacity validation"
+// (the pool from "in pool 'NAME'", one CapacityLimit per resource row: gpu, cpu, memory,
+// storage, each `over` when the request exceeds the node; a resource listed for several
+// tasks keeps its largest request). nullopt when `text` is not such an error. Never fails.
+std::optional<engine::CapacityRefusal> parse_capacity_error(std::string_view text);
+
 // The Error for a failed osmo call: ExitCode::unreachable when the service could not be
 // reached (connection refused/reset, timeouts, DNS, HTTP 502/503/504), ExitCode::findings
 // otherwise (validation errors, unknown pool, login needed), carrying the service's own
@@ -201,6 +207,9 @@ class OsmoScheduler : public engine::Scheduler {
   // For a workflow submitted by this object: "Pool: NAME (why)", "Overview: URL",
   // "Dashboard: URL" (when the service printed one), "Outputs: ..." (the YAML's).
   std::vector<std::string> submit_notes(const std::string& job_id) const override;
+  // The table of the last submit of `key` that failed capacity validation
+  // (parse_capacity_error; the pool filled in from the submit when the text names none).
+  std::optional<engine::CapacityRefusal> capacity_refusal(const engine::JobKey& key) const override;
   // The outputs the stage's workflow YAML declares (workflow_outputs); nullopt when the
   // YAML cannot be read.
   std::optional<engine::SpecInfo> inspect(const engine::SubmitRequest& request) const override;
@@ -224,7 +233,8 @@ class OsmoScheduler : public engine::Scheduler {
   OsmoConfig m_config;
   std::vector<std::string> m_campaign_dirs;  // seen by submit(), for find()
   std::string m_choice_reason;
-  std::map<std::string, std::vector<std::string>> m_notes;  // submit_notes, by workflow id
+  std::map<std::string, std::vector<std::string>> m_notes;    // submit_notes, by workflow id
+  std::map<std::string, engine::CapacityRefusal> m_refusals;  // capacity_refusal, by job key
 };
 
 }  // namespace cairn::sched
