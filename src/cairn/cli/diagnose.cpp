@@ -36,10 +36,14 @@ constexpr std::size_t kMaxFileBytes = 8 << 20;     // an agent's file larger tha
 constexpr std::size_t kMaxExplanation = 64 << 10;  // of DIAGNOSIS.md kept
 constexpr std::size_t kMaxListed = 200;            // campaign files named in the context
 
-// A file of the scratch tree: its bytes, or a symlink's target (marked).
+// The files of the scratch tree, each as a fingerprint (size and hash of its bytes, a
+// symlink's target, or "too large"): what changed is read back from disk, so a large
+// repository is never held in memory.
 struct Snapshot {
-  std::map<std::string, std::string> files;  // '/'-separated path -> content
+  std::map<std::string, std::string> files;  // '/'-separated path -> fingerprint
 };
+
+constexpr char kOdd = '\x01';  // starts the fingerprint of a file an agent may not leave
 
 std::string read_all(const fs::path& p, std::size_t limit) {
   std::ifstream in(p, std::ios::binary);
@@ -60,12 +64,16 @@ Snapshot snapshot(const fs::path& root) {
     if (ec) break;
     const std::string rel = it->path().lexically_relative(root).generic_string();
     if (fs::is_symlink(st)) {
-      s.files[rel] = "\x01symlink:" + fs::read_symlink(it->path(), ec).generic_string();
+      s.files[rel] = kOdd + std::string("symlink:") + fs::read_symlink(it->path(), ec).generic_string();
       if (fs::is_directory(it->status(ec))) it.disable_recursion_pending();
     } else if (fs::is_regular_file(st)) {
       const auto size = fs::file_size(it->path(), ec);
-      s.files[rel] =
-          size > kMaxFileBytes ? std::string("\x01too-large") : read_all(it->path(), kMaxFileBytes);
+      if (size > kMaxFileBytes) {
+        s.files[rel] = kOdd + std::string("too large");
+      } else {
+        const std::string bytes = read_all(it->path(), kMaxFileBytes);
+        s.files[rel] = fmt::format("{}:{:x}", bytes.size(), std::hash<std::string>{}(bytes));
+      }
     }
   }
   return s;
@@ -172,9 +180,12 @@ std::string context_markdown(const RepoContext& ctx, const forge::CampaignView& 
 }
 
 // The proposed catalog row, validated by the catalog loader and written into the
-// project catalog's text at HEAD. Sets `d.catalog_row` or `d.catalog_note`.
-std::optional<engine::FileWrite> catalog_write(const RepoContext& ctx, const fs::path& out,
-                                               const Snapshot& before, forge::Diagnosis& d) {
+// project catalog: `catalog`, its path and text as HEAD has them (read before the agent
+// ran: its own edits of the catalog are refused), nullopt when there is none. Sets
+// `d.catalog_row` or `d.catalog_note`.
+std::optional<engine::FileWrite> catalog_write(const fs::path& out,
+                                               const std::optional<engine::FileWrite>& catalog,
+                                               forge::Diagnosis& d) {
   const fs::path proposed = out / "catalog-row.md";
   std::error_code ec;
   if (!fs::is_regular_file(proposed, ec)) return std::nullopt;
@@ -193,25 +204,19 @@ std::optional<engine::FileWrite> catalog_write(const RepoContext& ctx, const fs:
     return std::nullopt;
   }
   const catalog::Entry& entry = loaded->entries().front();
-  auto target = target_catalog(ctx, "");
-  if (!target) {
-    d.catalog_note = target.error().message;
-    return std::nullopt;
-  }
-  const auto file = before.files.find(*target);
-  if (file == before.files.end()) {
-    d.catalog_note = fmt::format("{} is not in the repository", *target);
+  if (!catalog) {
+    d.catalog_note = "there is no project catalog to append it to (`catalogs:` in cairn.yaml)";
     return std::nullopt;
   }
   std::string row;
-  auto text_with = with_catalog_row(*target, file->second, entry, entry.fix,
+  auto text_with = with_catalog_row(catalog->path, catalog->content, entry, entry.fix,
                                     fmt::format("{} (proposed by {})", entry.hint, d.agent), 0, &row);
   if (!text_with) {
     d.catalog_note = text_with.error().message;
     return std::nullopt;
   }
   d.catalog_row = row;
-  return engine::FileWrite{*target, std::move(*text_with)};
+  return engine::FileWrite{catalog->path, std::move(*text_with)};
 }
 
 std::string plural(std::size_t n, std::string_view one) {
@@ -288,6 +293,11 @@ forge::Diagnosis run_diagnosis(const RepoContext& ctx, gitstore::Repo& repo, con
   }
   const std::string campaign_dir = fs::path(view.path).parent_path().generic_string();
   const Snapshot before = snapshot(tree);
+  std::optional<engine::FileWrite> catalog;
+  if (auto target = target_catalog(ctx, "");
+      target && before.files.count(*target) != 0 && before.files.at(*target).front() != kOdd) {
+    catalog = engine::FileWrite{*target, read_all(tree / *target, kMaxFileBytes)};
+  }
   const fs::path context = scratch / "context.md";
   {
     std::ofstream w(context, std::ios::binary);
@@ -325,7 +335,7 @@ forge::Diagnosis run_diagnosis(const RepoContext& ctx, gitstore::Repo& repo, con
     const std::string prefix = campaign_dir + "/";
     const std::string rel = path.rfind(prefix, 0) == 0 ? path.substr(prefix.size()) : "";
     const auto now = after.files.find(path);
-    const bool odd = now != after.files.end() && !now->second.empty() && now->second.front() == '\x01';
+    const bool odd = now != after.files.end() && !now->second.empty() && now->second.front() == kOdd;
     const bool allowed = !rel.empty() && rel != "WORKFLOW.md" && !odd &&
                          std::any_of(cfg.may_edit.begin(), cfg.may_edit.end(),
                                      [&](const std::string& g) { return glob_match(g, rel); });
@@ -336,7 +346,7 @@ forge::Diagnosis run_diagnosis(const RepoContext& ctx, gitstore::Repo& repo, con
       commit.removes.push_back(path);
     } else {
       d.kept.push_back(path);
-      commit.writes.push_back({path, now->second});
+      commit.writes.push_back({path, read_all(tree / path, kMaxFileBytes)});
     }
   };
   for (const auto& [path, content] : after.files) {
@@ -348,7 +358,7 @@ forge::Diagnosis run_diagnosis(const RepoContext& ctx, gitstore::Repo& repo, con
   }
   std::sort(d.kept.begin(), d.kept.end());
   std::sort(d.refused.begin(), d.refused.end());
-  if (auto row = catalog_write(ctx, out, before, d)) commit.writes.push_back(std::move(*row));
+  if (auto row = catalog_write(out, catalog, d)) commit.writes.push_back(std::move(*row));
 
   if (commit.writes.empty() && commit.removes.empty()) {
     d.outcome = d.refused.empty()
