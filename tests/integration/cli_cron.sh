@@ -43,8 +43,11 @@ grep -q "^MAILTO=someone" "$T/crontab.txt" && ok "  ... and keeps the user's oth
 
 # Run the installed line's command as cron would (sh -c, from $HOME, cron's short PATH).
 command=$(grep "# cairn tick: " "$T/crontab.txt" | cut -d' ' -f6-)
+# The sanitizer settings of a sanitizer build pass through (ci/lsan.supp: libgit2's leak).
+sanitizer_env=()
+for v in ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS; do [ -n "${!v:-}" ] && sanitizer_env+=("$v=${!v}"); done
 run_cron() { (cd "$HOME" && env -i HOME="$HOME" PATH=/usr/bin:/bin CAIRN_STATE_DIR="$CAIRN_STATE_DIR" \
-  GIT_CONFIG_GLOBAL="$GIT_CONFIG_GLOBAL" sh -c "$command"); }
+  GIT_CONFIG_GLOBAL="$GIT_CONFIG_GLOBAL" "${sanitizer_env[@]}" sh -c "$command"); }
 before=$(git --git-dir="$T/remote.git" rev-parse main)
 # While another tick holds the lock, the cron run does nothing and exits.
 flock .git/cairn-tick.lock sleep 3 &
