@@ -615,6 +615,10 @@ std::vector<BadCase> bad_cases() {
       {"oversize", big, "demo/WORKFLOW.md", "demo/WORKFLOW.md:1:1: error: ", "over the 1048576 byte (1 MiB) limit"},
       {"invalid utf-8", replaced(ok_text, "# Demo", "# De\xC3\x28mo"), "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:8:5: error: ", "invalid UTF-8"},
+      // cmark ends a line at a lone CR and LineIndex does not: the fuzzer found a Failure-log
+      // table whose rows were read from the wrong lines (tests/fuzz/regressions/workflow/lone-cr).
+      {"lone carriage return", replaced(ok_text, "# Demo", "# De\rmo"), "demo/WORKFLOW.md",
+       "demo/WORKFLOW.md:8:5: error: ", "a carriage return without a line feed"},
       {"alias bomb",
        replaced(ok_text, "status: pending\n",
                 "status: pending\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"

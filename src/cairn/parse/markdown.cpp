@@ -76,6 +76,13 @@ int LineIndex::line_of(std::size_t offset) const {
   return static_cast<int>(it - m_begin.begin()) - 1;
 }
 
+std::optional<std::size_t> find_lone_cr(std::string_view text) {
+  for (std::size_t i = text.find('\r'); i != std::string_view::npos; i = text.find('\r', i + 1)) {
+    if (i + 1 == text.size() || text[i + 1] != '\n') return i;
+  }
+  return std::nullopt;
+}
+
 std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const std::size_t n = text.size();

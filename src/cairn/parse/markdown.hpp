@@ -49,6 +49,10 @@ class LineIndex {
 // (overlong forms, surrogates and code points above U+10FFFF are invalid), or nullopt.
 std::optional<std::size_t> find_invalid_utf8(std::string_view text);
 
+// Returns the offset of the first carriage return not followed by a line feed, or nullopt.
+// CommonMark ends a line there; LineIndex does not, so such a file has no agreed line numbers.
+std::optional<std::size_t> find_lone_cr(std::string_view text);
+
 // Number of code points in `s` (the width a table cell occupies in a monospace view,
 // good enough for the Latin text, `—` and `≈` WORKFLOW.md files hold).
 std::size_t display_width(std::string_view s);

@@ -171,6 +171,12 @@ class Builder {
             fmt::format("invalid UTF-8 (byte 0x{:02X})", static_cast<unsigned>(static_cast<unsigned char>(m_text[*bad]))));
       return;
     }
+    if (auto cr = md::find_lone_cr(m_text)) {
+      const int l = lines.line_of(*cr);
+      error(l + 1, static_cast<int>(*cr - lines.begin(l)) + 1,
+            "a carriage return without a line feed (lines end in \\n or \\r\\n)");
+      return;
+    }
     int fm_line = 0;
     auto bounds = fm::locate(m_text, lines, &fm_line);
     if (!bounds) {
