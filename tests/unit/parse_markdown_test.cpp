@@ -71,8 +71,8 @@ TEST(OutlinePlain, AgreesWithCmarkOnEveryFixtureAndTemplate) {
 
 TEST(OutlinePlain, AgreesWithCmarkOnTrickyShapes) {
   const char* cases[] = {
-      "# T\n\nSome text\nmore text\n\n## Stages\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Action queue\n\n"
-      "- [ ] one\n- [x] two\n  continued\n\n- three\n\n## Lessons learned\n\n(none)\n",
+      ("# T\n\nSome text\nmore text\n\n## Stages\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Action queue\n\n"
+       "- [ ] one\n- [x] two\n  continued\n\n- three\n\n## Lessons learned\n\n(none)\n"),  // one case, two lines
       "## Heading ##\n\n- a\n\n  para in a\n- b\n## Next\n| x |\n|---|\n## After\n",
       "para\n- item interrupts\n",
       "| a | b |\n|---|---|\n| 1 |\n\ntext\n",
