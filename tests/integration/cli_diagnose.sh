@@ -114,6 +114,9 @@ grep -q -E "^(GITHUB_TOKEN|CAIRN_TOKEN)=" "$AGENT_LOG.env" && bad "1: a token va
 git rev-parse -q --verify cairn/clear/c1/1 >/dev/null && ok "1: branch cairn/clear/c1/1 exists" || bad "1: no branch cairn/clear/c1/1"
 [ "$(git rev-list --count main..cairn/clear/c1/1)" = 2 ] && ok "1: it holds two commits (the clear and the diagnosis)" ||
   bad "1: it holds $(git rev-list --count main..cairn/clear/c1/1) commits"
+authors=$(git log --format=%an main..cairn/clear/c1/1 | sort -u)
+[ "$authors" = "Test Human" ] && ok "1: both are the local git user's commits (as cairn clear's is)" ||
+  bad "1: authored by: $authors"
 git log -1 --format=%B cairn/clear/c1/1 >"$T/diag.msg"
 expect_grep "1: the diagnosis commit's subject" "^c1: diagnosis for run \[unclassified\]$" "$T/diag.msg"
 expect_grep "1: its trailer names the agent" "^Cairn-Diagnosis: fixer$" "$T/diag.msg"

@@ -48,12 +48,10 @@ bool settled(engine::Scheduler& sched, const std::string& job) {
   return false;
 }
 
-Outcome run_cancel(const CancelOptions& o) {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+Outcome run_cancel(Session& session, const CancelOptions& o) {
+  const RepoContext& ctx = session.ctx;
   auto found = CAIRN_TRY(open_campaign(ctx, o.campaign));
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  gitstore::Repo* repo = &*session.repo;
   const doc::Workflow& wf = found.workflow();
   const doc::Stage& stage = *CAIRN_TRY(pick_stage(wf, o.stage));
   if (stage.status != doc::Status::running || stage.job_id.empty()) {
@@ -120,7 +118,7 @@ void define_cancel(CLI::App& sub, Runner& run) {
   sub.add_option("--reason", o->reason,
                  "Why the job is cancelled (recorded in the Failure log and the commit)")
       ->required();
-  run = [o] { return run_cancel(*o); };
+  run = [o](Session& session) { return run_cancel(session, *o); };
 }
 
 }  // namespace cairn::cli

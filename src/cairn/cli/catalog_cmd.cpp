@@ -155,9 +155,8 @@ Expected<std::string> with_catalog_row(const std::string& target, std::string te
 
 namespace {
 
-Outcome run_promote(const PromoteOptions& o) {
-  auto ctx_value = CAIRN_TRY(load_context(fs::current_path()));
-  const RepoContext* ctx = &ctx_value;
+Outcome run_promote(Session& session, const PromoteOptions& o) {
+  const RepoContext* ctx = &session.ctx;
   const auto c = CAIRN_TRY(find_campaign(*ctx, o.campaign));
   auto file = parse::WorkflowFile::parse(c.path, c.text);
   if (!file) {
@@ -219,9 +218,7 @@ Outcome run_promote(const PromoteOptions& o) {
   std::string row;
   text = CAIRN_TRY(with_catalog_row(target, std::move(text), *source, *fix, hint, from, &row));
 
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx->top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  gitstore::Repo* repo = &*session.repo;
   CAIRN_TRY(refuse_dirty(*repo, {target}, "promote into " + target));
   auto store = gitstore::GitStore::open(ctx->top.string());
   if (!store) return fail(store.error().message, ExitCode::unreachable);
@@ -256,7 +253,7 @@ void define_catalog(CLI::App& sub, Runner& run) {
   promote->add_option("class", o->error_class, "Error class, as in the failure log")->required();
   promote->add_option("--from", o->campaign, "Campaign whose failure log has the RESOLVED row")->required();
   promote->add_option("--to", o->to, "Project catalog file (default: the first of cairn.yaml `catalogs:`)");
-  run = [o] { return run_promote(*o); };
+  run = [o](Session& session) { return run_promote(session, *o); };
 }
 
 }  // namespace cairn::cli

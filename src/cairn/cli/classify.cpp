@@ -72,7 +72,7 @@ void define_classify(CLI::App& sub, Runner& run) {
   sub.add_option("--exit,--exit-code", o->exit_code, "The job's exit code");
   sub.add_option("--state", o->state, "The scheduler's final state (e.g. TIMEOUT, OUT_OF_MEMORY)");
   sub.add_flag("--json", o->json, "Print the classification as JSON");
-  run = [o] { return run_classify(*o); };
+  run = [o](Session&) { return run_classify(*o); };
 }
 
 }  // namespace cairn::cli

@@ -25,12 +25,10 @@ struct ClearOptions {
   std::string reason;
 };
 
-Outcome run_clear(const ClearOptions& o) {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+Outcome run_clear(Session& session, const ClearOptions& o) {
+  const RepoContext& ctx = session.ctx;
   const auto c = CAIRN_TRY(find_campaign(ctx, o.campaign));
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  gitstore::Repo* repo = &*session.repo;
   CAIRN_TRY(refuse_dirty(*repo, {c.path}, "clear " + o.campaign));
   auto file = parse::WorkflowFile::parse(c.path, c.text);
   if (!file) {
@@ -68,7 +66,7 @@ void define_clear(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<ClearOptions>();
   sub.add_option("campaign", o->campaign, "Campaign name")->required();
   sub.add_option("--reason", o->reason, "Why it is safe to resume (recorded in the commit and lessons)")->required();
-  run = [o] { return run_clear(*o); };
+  run = [o](Session& session) { return run_clear(session, *o); };
 }
 
 }  // namespace cairn::cli

@@ -8,6 +8,7 @@
 
 #include <cairn/cli/exit_policy.hpp>
 #include <cairn/cli/verbs.hpp>
+#include <cairn/gitstore/handles.hpp>
 #include <cairn/util/expected.hpp>
 #include <cairn/util/suggest.hpp>
 
@@ -17,65 +18,65 @@ namespace {
 
 constexpr std::array<Verb, 17> kVerbs = {{
     {"init", "Scaffold a campaign repository here: cairn.yaml, catalog, pre-commit hook, CI template",
-     define_init,
+     define_init, Setup::none,
      "1 a file could not be written; 2 outside a git work tree; 3 --cron --install: crontab refused"},
-    {"new", "Create campaigns/NAME/WORKFLOW.md from a template", define_new,
+    {"new", "Create campaigns/NAME/WORKFLOW.md from a template", define_new, Setup::context,
      "1 the campaign exists or the result does not validate; 2 outside a git work tree, a bad name or an "
      "unknown "
      "template"},
-    {"validate", "Check WORKFLOW.md files; prints path:line:col diagnostics", define_validate,
+    {"validate", "Check WORKFLOW.md files; prints path:line:col diagnostics", define_validate, Setup::repository,
      "1 a file has errors; 2 outside a git work tree; 3 --staged: the index cannot be read"},
-    {"tick", "Advance every due campaign one step and commit each transition", define_tick,
+    {"tick", "Advance every due campaign one step and commit each transition", define_tick, Setup::none,
      "1 invalid files, cairn.yaml or catalogs, a dirty tree; 2 outside a git work tree, --only names no "
      "campaign; "
      "3 remote, scheduler or forge unreachable. A tick that escalates a campaign exits 0 and says so on "
      "stderr and "
      "as escalated=N in $GITHUB_OUTPUT"},
-    {"status", "One row per campaign: status, stage, job, retries, escalation", define_status,
+    {"status", "One row per campaign: status, stage, job, retries, escalation", define_status, Setup::context,
      "1 a WORKFLOW.md does not parse; 2 outside a git work tree"},
     {"show",
      "One campaign in detail: stages, attempts, its job's live state, escalation, failures, next tick",
-     define_show,
+     define_show, Setup::repository,
      "1 its WORKFLOW.md does not parse, or its backend is not configured; 2 outside a git work tree, no "
      "campaign by that name; 3 the backend could not be asked for its job (the rest is still printed)"},
-    {"logs", "What a stage's job printed, through its backend; --follow until it ends", define_logs,
+    {"logs", "What a stage's job printed, through its backend; --follow until it ends", define_logs, Setup::repository,
      "1 the stage has no job, or its backend is not configured; 2 outside a git work tree, no campaign or "
      "stage by that name; 3 the backend could not be asked"},
     {"cancel", "Cancel a stage's running job and escalate the campaign to a human, as one commit",
-     define_cancel,
+     define_cancel, Setup::repository,
      "1 the stage has no running job (or it already ended), or its WORKFLOW.md has uncommitted changes; 2 "
      "outside a git work tree, no campaign or stage by that name; 3 the backend could not cancel, or the "
      "commit failed"},
-    {"log", "A campaign's timeline, read from commit trailers", define_log,
+    {"log", "A campaign's timeline, read from commit trailers", define_log, Setup::repository,
      "2 outside a git work tree, no campaign by that name (in the tree or its history); 3 history "
      "unreadable"},
     {"report", "A dashboard of every campaign: summary table and Mermaid timelines (Markdown or --html)",
-     define_report,
+     define_report, Setup::repository,
      "1 a WORKFLOW.md does not parse (its row says so), --out cannot be written; 2 outside a git "
      "work tree; 3 history unreadable"},
-    {"classify", "Classify a job log against the failure catalogs", define_classify,
+    {"classify", "Classify a job log against the failure catalogs", define_classify, Setup::none,
      "1 unclassified (a tick would escalate); 2 the log cannot be read (works outside a repository: the "
      "built-in catalog)"},
-    {"clear", "Clear a campaign's escalation (stage back to ready) as your commit", define_clear,
+    {"clear", "Clear a campaign's escalation (stage back to ready) as your commit", define_clear, Setup::repository,
      "1 not escalated, or its WORKFLOW.md has uncommitted changes; 2 outside a git work tree, no campaign by "
      "that name; 3 commit failed"},
     {"diagnose", "Run the configured agent on an escalation: the clear and its proposed fix on a local branch",
-     define_diagnose,
+     define_diagnose, Setup::repository,
      "1 not escalated, no `diagnose.command`, or its WORKFLOW.md has uncommitted changes; 2 outside a git "
      "work tree, no campaign by that name; 3 the branch could not be made"},
-    {"doctor", "Check the repository, configuration, catalogs and backends", define_doctor,
+    {"doctor", "Check the repository, configuration, catalogs and backends", define_doctor, Setup::none,
      "1 a check found an error; 2 outside a git work tree"},
-    {"catalog", "Work on the failure catalogs: promote a fix that resolved a failure", define_catalog,
+    {"catalog", "Work on the failure catalogs: promote a fix that resolved a failure", define_catalog, Setup::repository,
      "1 nothing to promote, or the catalog has uncommitted changes; 2 outside a git work tree, no campaign "
      "by "
      "that name; 3 commit failed"},
     {"forge",
      "Open or close escalation issues and clear-escalation pull requests now (ticks do it after their push)",
-     define_forge,
+     define_forge, Setup::repository,
      "1 invalid `forge:` settings; 2 outside a git work tree, no remote; 3 forge or remote unreachable, or "
      "no token"},
     // The build writes the shell completions and the man page with it (CMakeLists.txt).
-    {"generate-docs", "", define_generate, "1 a file cannot be written"},
+    {"generate-docs", "", define_generate, Setup::none, "1 a file cannot be written"},
 }};
 
 // A did-you-mean for the first word of the command line CLI11 refused: a verb (or a
@@ -117,9 +118,22 @@ std::string suggest_for(const CLI::App& app, int argc, char** argv) {
   return "";
 }
 
+// Runs `run` after the setup phases its verb asks for; a failed phase is the outcome.
+Outcome prepare_and_run(Setup setup, const Runner& run) {
+  Session s;
+  if (setup != Setup::none) s.ctx = CAIRN_TRY(load_context(fs::current_path()));
+  if (setup == Setup::repository) {
+    auto repo = gitstore::Repo::discover(s.ctx.top.string());
+    if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+    s.repo.emplace(std::move(*repo));
+  }
+  return run(s);
+}
+
 }  // namespace
 
 int run(int argc, char** argv) {
+  gitstore::LibGit2 git;  // the one guard: every gitstore object of any verb lives inside it
   try {
     CLI::App app{"cairn: git-native orchestration of long-running compute campaigns"};
     app.require_subcommand(1);
@@ -152,7 +166,7 @@ int run(int argc, char** argv) {
       std::string verb = name;
       for (const CLI::App* nested : app.get_subcommand(name)->get_subcommands())
         verb += " " + nested->get_name();
-      return finish(verb, runners[i]());
+      return finish(verb, prepare_and_run(kVerbs[i].setup, runners[i]));
     }
     return exit_code(fail("", ExitCode::usage));
   } catch (const std::exception& e) {

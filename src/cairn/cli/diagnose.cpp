@@ -401,8 +401,8 @@ struct DiagnoseOptions {
   std::string campaign;
 };
 
-Outcome run_diagnose_verb(const DiagnoseOptions& o) {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+Outcome run_diagnose_verb(Session& session, const DiagnoseOptions& o) {
+  const RepoContext& ctx = session.ctx;
   const auto c = CAIRN_TRY(open_campaign(ctx, o.campaign));
   const doc::Workflow& wf = c.workflow();
   if (!wf.escalation_required) {
@@ -412,9 +412,7 @@ Outcome run_diagnose_verb(const DiagnoseOptions& o) {
     return fail("no agent configured: set `diagnose.command` in cairn.yaml (and `when:` for ticks to run it)",
                 ExitCode::findings);
   }
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  gitstore::Repo* repo = &*session.repo;
   CAIRN_TRY(refuse_dirty(*repo, {c.input.path}, "diagnose " + o.campaign));
   const std::string stage = engine::escalated_stage(wf);
   forge::CampaignView view;
@@ -441,7 +439,7 @@ Outcome run_diagnose_verb(const DiagnoseOptions& o) {
   const forge::Diagnosis d = run_diagnosis(ctx, *repo, view, stage, cleared);
   if (d.commit) commits.push_back(*d.commit);
 
-  const engine::Identity me{ctx.config.identity_name, ctx.config.identity_email};
+  const engine::Identity me = repo->default_identity();  // the person who asked, as `cairn clear`
   std::string branch;
   for (;; ++attempt) {
     branch = forge::clear_branch(wf.campaign, attempt);
@@ -468,7 +466,7 @@ Outcome run_diagnose_verb(const DiagnoseOptions& o) {
 void define_diagnose(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<DiagnoseOptions>();
   sub.add_option("campaign", o->campaign, "Campaign name (escalated)")->required();
-  run = [o] { return run_diagnose_verb(*o); };
+  run = [o](Session& session) { return run_diagnose_verb(session, *o); };
 }
 
 }  // namespace cairn::cli

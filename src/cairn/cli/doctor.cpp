@@ -207,7 +207,6 @@ Outcome run_doctor(const DoctorOptions& o) {
   report(Grade::ok,
          fs::exists(ctx->top / "cairn.yaml", ec) ? "cairn.yaml parses" : "no cairn.yaml: defaults apply", "");
   print_diagnostics(ctx->config_warnings);
-  gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(ctx->top.string());
   if (repo) {
     auto dirty = repo->dirty_tracked_files();
@@ -357,7 +356,7 @@ void define_doctor(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<DoctorOptions>();
   sub.add_flag("--json", o->json,
                "Print {version: 1, errors, warnings, findings: [{grade, check, fix}]} as JSON");
-  run = [o] { return run_doctor(*o); };
+  run = [o](Session&) { return run_doctor(*o); };
 }
 
 }  // namespace cairn::cli

@@ -223,11 +223,9 @@ Outcome run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const Forge
 
 namespace {
 
-Outcome run_forge_verb() {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+Outcome run_forge_verb(Session& session) {
+  const RepoContext& ctx = session.ctx;
+  gitstore::Repo* repo = &*session.repo;
   auto remote = gitstore::tick_remote(*repo);
   if (!remote) return fail(remote.error().message, ExitCode::unreachable);
   if (remote->empty()) {
@@ -243,6 +241,6 @@ Outcome run_forge_verb() {
 
 }  // namespace
 
-void define_forge(CLI::App& /*sub*/, Runner& run) { run = [] { return run_forge_verb(); }; }
+void define_forge(CLI::App& /*sub*/, Runner& run) { run = [](Session& session) { return run_forge_verb(session); }; }
 
 }  // namespace cairn::cli

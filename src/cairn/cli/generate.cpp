@@ -391,7 +391,7 @@ void define_generate(CLI::App& sub, Runner& run) {
   sub.add_option("--out", o->out, "Directory to write cairn.bash, _cairn, cairn.fish and cairn.1 into")
       ->required();
   const CLI::App* self = &sub;
-  run = [o, self] { return run_generate(*self, *o); };
+  run = [o, self](Session&) { return run_generate(*self, *o); };
 }
 
 }  // namespace cairn::cli

@@ -160,7 +160,6 @@ Outcome run_init(const InitOptions& o) {
   if (auto ctx = load_context(fs::current_path()); !ctx && ctx.error().exit == ExitCode::usage) {
     return std::move(ctx).error();
   }
-  gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(fs::current_path().string());
   if (!repo) return fail(repo.error().message, ExitCode::unreachable);
   if (o.cron) return run_cron(o, *repo);
@@ -231,7 +230,7 @@ void define_init(CLI::App& sub, Runner& run) {
                "Print the crontab line (and the Slurm scrontab entry) that ticks from this clone under flock");
   sub.add_flag("--install", o->install, "With --cron: add the line to your crontab (replacing an earlier one)")
       ->needs("--cron");
-  run = [o] { return run_init(*o); };
+  run = [o](Session&) { return run_init(*o); };
 }
 
 }  // namespace cairn::cli

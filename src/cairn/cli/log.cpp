@@ -38,11 +38,9 @@ std::string transition_text(const gitstore::LogEntry& e) {
   return trailer(e, "Cairn-Transition");
 }
 
-Outcome run_log(const LogOptions& o) {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+Outcome run_log(Session& session, const LogOptions& o) {
+  const RepoContext& ctx = session.ctx;
+  gitstore::Repo* repo = &*session.repo;
   if (repo->is_shallow()) {  // CI's depth-1 clone: the campaign's history is on the remote
     auto remote = gitstore::tick_remote(*repo);
     auto branch = repo->current_branch();
@@ -97,7 +95,7 @@ void define_log(CLI::App& sub, Runner& run) {
   sub.add_option("campaign", o->campaign, "Campaign name")->required();
   sub.add_option("-n,--max", o->max, "Show at most this many entries (newest)");
   sub.add_flag("--json", o->json, "Print {version: 1, campaign, entries: [...]} as JSON");
-  run = [o] { return run_log(*o); };
+  run = [o](Session& session) { return run_log(session, *o); };
 }
 
 }  // namespace cairn::cli

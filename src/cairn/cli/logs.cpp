@@ -43,12 +43,10 @@ void print(std::string_view text) {
   std::fflush(stdout);
 }
 
-Outcome run_logs(const LogsOptions& o) {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+Outcome run_logs(Session& session, const LogsOptions& o) {
+  const RepoContext& ctx = session.ctx;
   auto found = CAIRN_TRY(open_campaign(ctx, o.campaign));
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  gitstore::Repo* repo = &*session.repo;
   const doc::Workflow& wf = found.workflow();
   const doc::Stage& stage = *CAIRN_TRY(pick_stage(wf, o.stage));
   if (stage.job_id.empty()) {
@@ -109,7 +107,7 @@ void define_logs(CLI::App& sub, Runner& run) {
   sub.add_flag("-f,--follow", o->follow, "Keep printing new output until the job ends");
   sub.add_option("--poll", o->poll, "With --follow: seconds between looks at the job (default 2)")
       ->check(CLI::PositiveNumber);
-  run = [o] { return run_logs(*o); };
+  run = [o](Session& session) { return run_logs(session, *o); };
 }
 
 }  // namespace cairn::cli

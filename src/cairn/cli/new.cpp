@@ -49,7 +49,7 @@ std::string fill(std::string text, std::string_view key, std::string_view value)
   return text.replace(start, end - start, replacement);
 }
 
-Outcome run_new(const NewOptions& o) {
+Outcome run_new(Session& session, const NewOptions& o) {
   if (!valid_name(o.name)) {
     return fail(fmt::format("`{}` is not a campaign name (letters, digits, `-`, `_`, `.`)", o.name),
                 ExitCode::usage);
@@ -63,7 +63,7 @@ Outcome run_new(const NewOptions& o) {
                             util::did_you_mean(o.templ, known)),
                 ExitCode::usage);
   }
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+  const RepoContext& ctx = session.ctx;
   // Without a cairn.yaml the conventional root is campaigns/.
   fs::path root = ctx.root();
   std::error_code ec;
@@ -129,7 +129,7 @@ void define_new(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<NewOptions>();
   sub.add_option("name", o->name, "Campaign name (also its directory name)")->required();
   sub.add_option("-t,--template", o->templ, "Template: generic or namd-ensemble")->capture_default_str();
-  run = [o] { return run_new(*o); };
+  run = [o](Session& session) { return run_new(session, *o); };
 }
 
 }  // namespace cairn::cli

@@ -21,11 +21,9 @@ struct ReportOptions {
   bool html = false;
 };
 
-Outcome run_report(const ReportOptions& o) {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+Outcome run_report(Session& session, const ReportOptions& o) {
+  const RepoContext& ctx = session.ctx;
+  gitstore::Repo* repo = &*session.repo;
   std::string warning;
   auto campaigns = dashboard_campaigns(ctx, *repo, warning);
   if (!warning.empty()) std::fprintf(stderr, "cairn report: warning: %s\n", warning.c_str());
@@ -64,7 +62,7 @@ void define_report(CLI::App& sub, Runner& run) {
   sub.add_option("--out", o->out, "Write the report to FILE instead of stdout");
   sub.add_flag("--html", o->html,
                "A self-contained HTML page (timelines drawn by the embedded Mermaid script)");
-  run = [o] { return run_report(*o); };
+  run = [o](Session& session) { return run_report(session, *o); };
 }
 
 }  // namespace cairn::cli

@@ -142,12 +142,10 @@ std::string in_words(std::int64_t seconds) {
   return seconds <= 0 ? "now" : "in " + util::human_duration(seconds);
 }
 
-Outcome run_show(const ShowOptions& o) {
-  const auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+Outcome run_show(Session& session, const ShowOptions& o) {
+  const RepoContext& ctx = session.ctx;
   const auto found = CAIRN_TRY(open_campaign(ctx, o.campaign));
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  gitstore::Repo* repo = &*session.repo;
   const doc::Workflow& wf = found.workflow();
   const auto now = std::chrono::system_clock::now();
   const auto history = history_of(*repo, wf.campaign);
@@ -310,7 +308,7 @@ void define_show(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<ShowOptions>();
   sub.add_option("campaign", o->campaign, "Campaign name")->required();
   sub.add_flag("--json", o->json, "Print the campaign as JSON (docs/json.md, `## show`)");
-  run = [o] { return run_show(*o); };
+  run = [o](Session& session) { return run_show(session, *o); };
 }
 
 }  // namespace cairn::cli

@@ -142,8 +142,8 @@ void print_learnings(const std::vector<doc::Workflow>& workflows, bool json) {
   }
 }
 
-Outcome run_status(const StatusOptions& o) {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+Outcome run_status(Session& session, const StatusOptions& o) {
+  const RepoContext& ctx = session.ctx;
   std::vector<doc::Diagnostic> errors;
   const auto campaigns = load_campaigns(ctx, errors);
   nlohmann::json rows = nlohmann::json::array();
@@ -213,7 +213,7 @@ void define_status(CLI::App& sub, Runner& run) {
   sub.add_flag("--json", o->json, "Print {version: 1, campaigns: [...]} as JSON");
   sub.add_flag("--learnings", o->learnings,
                "Summarise the `## Learnings` tables and failure logs per pool and error class, across campaigns");
-  run = [o] { return run_status(*o); };
+  run = [o](Session& session) { return run_status(session, *o); };
 }
 
 }  // namespace cairn::cli

@@ -47,7 +47,6 @@ struct TickCliOptions {
 bool remote_moved_since_fetch() {
   auto ctx = load_context(fs::current_path());
   if (!ctx) return false;
-  gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(ctx->top.string());
   if (!repo) return false;
   auto remote = gitstore::tick_remote(*repo);
@@ -307,7 +306,6 @@ void backoff(int attempt) {
 Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   auto ctx_value = CAIRN_TRY(load_context(fs::current_path()));
   const RepoContext* ctx = &ctx_value;
-  gitstore::LibGit2 git;
   auto repo = gitstore::Repo::discover(ctx->top.string());
   if (!repo) return fail(repo.error().message, ExitCode::unreachable);
   std::vector<doc::Diagnostic> diagnostics;
@@ -490,7 +488,7 @@ void define_tick(CLI::App& sub, Runner& run) {
       ->check(CLI::PositiveNumber);
   sub.add_option("--poll", o->poll, "With --watch: ask the remote this often (seconds) whether someone pushed")
       ->check(CLI::PositiveNumber);
-  run = [o]() -> Outcome {
+  run = [o](Session&) -> Outcome {
     if (!o->watch) return run_tick(*o);
     return watch_loop([o](std::int64_t& next) { return run_tick(*o, &next); }, o->max_sleep,
                       o->dry_run ? std::function<bool()>() : remote_moved_since_fetch, o->poll);

@@ -196,13 +196,11 @@ nlohmann::json to_json(const doc::Diagnostic& d) {
           {"message", d.message}};
 }
 
-Outcome run_validate(const ValidateOptions& o) {
-  auto ctx = CAIRN_TRY(load_context(fs::current_path()));
+Outcome run_validate(Session& session, const ValidateOptions& o) {
+  const RepoContext& ctx = session.ctx;
   std::vector<FileResult> results;
   std::vector<doc::Diagnostic> general = ctx.config_warnings;  // not about one WORKFLOW.md
-  gitstore::LibGit2 git;
-  auto repo = gitstore::Repo::discover(ctx.top.string());
-  if (!repo) return fail(repo.error().message, ExitCode::unreachable);
+  gitstore::Repo* repo = &*session.repo;
   auto check_text = [&](const std::string& shown, const std::string& text, const fs::path& dir,
                         bool from_index) {
     results.push_back({shown, check_workflow(ctx, &*repo, shown, text, dir, from_index)});
@@ -285,7 +283,7 @@ void define_validate(CLI::App& sub, Runner& run) {
   sub.add_flag("-q,--quiet", o->quiet, "Print diagnostics only (nothing when every file is valid)");
   sub.add_flag("--json", o->json,
                "Print {version: 1, checked, invalid, files: [{path, valid, diagnostics}]} as JSON");
-  run = [o] { return run_validate(*o); };
+  run = [o](Session& session) { return run_validate(session, *o); };
 }
 
 }  // namespace cairn::cli
