@@ -15,6 +15,7 @@
 #      stale out.txt in B's checkout does not make a job that wrote none done.
 #   6. a cleared campaign is due at once: the first plain tick after a clear (or a hand
 #      edit) works it, even though its last tick was seconds ago.
+#   7. an unpushed `cairn clear` in a clone with a remote is never dropped by a tick.
 # Ticks are plain `cairn tick` wherever a user would run one. `--force` is used only for
 # the ticks that poll a running job: a running stage with `expect: 1m` is due every
 # 5 minutes (the seed's cadence table), so a plain tick right after would rightly say
@@ -405,6 +406,28 @@ grep -q -E '^\| 0 \| run +\|.*\| done +\|' "$T/remote5.md" && ok "5: the stage i
 [ "$(stage_status "$T/b5" c5x)" != done ] &&
   ok "5: control: a job that wrote no out.txt is not done, though clone B's checkout has a stale one (stage $(stage_status "$T/b5" c5x))" ||
   bad "5: control: clone B marked c5x done from the out.txt in its own checkout, not the job's directory"
+
+echo "# 7. an unpushed cairn clear is a human's commit: a tick never drops it"
+# Clone B's c5x escalated above (its job wrote no out.txt). The human clears it in B
+# and ticks there before pushing.
+if [ "$(fm "$T/b5" c5x escalation_required)" = true ]; then
+  ok "7: premise: c5x is escalated in clone B"
+  (cd "$T/b5" && "$CAIRN" clear c5x --reason "the job writes out.txt now") >"$T/out" 2>&1 &&
+    ok "7: cairn clear c5x in clone B" || { bad "7: cairn clear failed"; show "$T/out"; }
+  expect_grep "7: clear says to push it" "push it \(git push\)" "$T/out"
+  cleared=$(git -C "$T/b5" rev-parse HEAD)
+  rc=0; tick_in "$L5" "$T/b5" || rc=$?
+  [ "$rc" = 3 ] && grep -q "is not on origin/main: push it" "$T/out" &&
+    ok "7: the tick refuses: the unpushed clear must be pushed first (exit 3)" ||
+    { bad "7: the tick exited $rc:"; show "$T/out"; }
+  [ "$(git -C "$T/b5" rev-parse HEAD)" = "$cleared" ] && [ "$(fm "$T/b5" c5x escalation_required)" = false ] &&
+    ok "7: the clear commit is still the branch's tip" || bad "7: the tick dropped the human's clear commit"
+  git -C "$T/b5" push -q origin main 2>/dev/null && ok "7: the human pushes" || bad "7: push failed"
+  tick_in "$L5" "$T/b5" && grep -q -F "c5x: run ready -> running" "$T/out" &&
+    ok "7: the next plain tick runs c5x again" || { bad "7: the tick after the push:"; show "$T/out"; }
+else
+  bad "7: premise: c5x is not escalated in clone B ($(fm "$T/b5" c5x escalation_required))"
+fi
 
 echo "figures: cli_resume.sh ran in $((SECONDS - started)) s"
 finish

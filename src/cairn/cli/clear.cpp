@@ -57,6 +57,10 @@ Outcome run_clear(Session& session, const ClearOptions& o) {
   const std::string what = cleared->stage_reset ? "back to ready" : "stays " + t.to;
   std::printf("cleared %s (stage %s %s) as %s <%s>: %s\n", o.campaign.c_str(), t.stage.c_str(), what.c_str(),
               me.name.c_str(), me.email.c_str(), id->substr(0, 8).c_str());
+  // Ticks work from the remote: one run here refuses an unpushed human commit.
+  if (auto remotes = repo->remote_urls(); remotes && !remotes->empty()) {
+    std::printf("push it (git push) so that the next tick resumes %s\n", o.campaign.c_str());
+  }
   return {};
 }
 

@@ -172,9 +172,13 @@ std::string hex(const git_oid& oid) {
   return buf;
 }
 
+// A tick's own transition commit: it carries `Cairn-Tick-Id`. A human's `cairn clear`,
+// `cancel` or `catalog promote` carries `Cairn-Campaign:` too, and is a human's commit.
+constexpr const char* kTickTrailer = "\nCairn-Tick-Id: ";
+
 bool is_cairn_commit(const git_commit* c) {
   const char* msg = git_commit_message(c);
-  return msg != nullptr && std::strstr(msg, "\nCairn-Campaign: ") != nullptr;
+  return msg != nullptr && std::strstr(msg, kTickTrailer) != nullptr;
 }
 
 // libgit2 (1.5) cannot fetch into or push from a shallow clone, which is how CI checks
@@ -402,7 +406,7 @@ Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::stri
       at = end + 1;
       if (record.empty()) continue;
       const std::string id = record.substr(0, record.find('\n'));
-      if (record.find("\nCairn-Campaign: ") == std::string::npos) {
+      if (record.find(kTickTrailer) == std::string::npos) {
         return fail(
             fmt::format("local commit {} is not on {}/{}: push it (or rebase it onto the remote) before "
                         "ticking",

@@ -57,9 +57,10 @@ std::string deepen(Repo& repo, const RemoteBranch& where, std::optional<std::chr
 Expected<bool> remote_moved(Repo& repo, const RemoteBranch& where);
 
 // Moves the local branch (checked out, work tree clean) to `tip`: a fast-forward, or
-// dropping local commits the remote lacks when every one of them is cairn's own
-// transition commit (it carries a `Cairn-Campaign:` trailer) — they are recomputed.
-// Fails (exit 3) naming the first human commit the remote lacks ("push it first"),
+// dropping local commits the remote lacks when every one of them is a tick's own
+// transition commit (it carries a `Cairn-Tick-Id:` trailer) — they are recomputed.
+// Fails (exit 3) naming the first human commit the remote lacks ("push it first"; a
+// `cairn clear` or `cancel` is a human's commit though it carries `Cairn-Campaign:`),
 // or when the work tree cannot be updated. Returns the number of commits dropped.
 Expected<int> sync_to_tip(Repo& repo, const RemoteBranch& where, const std::string& tip);
 
