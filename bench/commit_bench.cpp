@@ -1,5 +1,5 @@
 // Commit benchmark (figures, not a timed test): 1,000 transition commits in one tick
-// (10 campaigns x 100 transitions, ~3 KB WORKFLOW.md each, DESIGN.md §5 messages with
+// (10 campaigns x 100 transitions, ~3 KB WORKFLOW.md each, docs/commits.md messages with
 // trailers) made through gitstore::GitStore, against `git fast-import` writing the same
 // 1,000 commits as the floor. Target: GitStore <= 3x fast-import.
 //

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The first hour (issue 17): every mistake a newcomer makes gets a precise error, a
-# way out, and the exit code of the one policy (DESIGN §8): 0 ok, 1 findings, 2 usage,
+# way out, and the exit code of the one policy (docs/cli.md): 0 ok, 1 findings, 2 usage,
 # 3 infrastructure unreachable. Real temp repositories, the real binary.
 source "$(dirname "$0")/lib.sh"
 

@@ -53,7 +53,7 @@ expect_grep "JSON names the resolving fix" '"walltime x2 \(resources.time 00:00:
 # Promotion.
 expect_rc 1 "promote a class never resolved here" "$CAIRN" catalog promote out-of-memory --from c1
 expect_grep "says why" 'no RESOLVED `out-of-memory` row' "$T/err"
-expect_rc 2 "promote from an unknown campaign (a usage error, DESIGN §8)" "$CAIRN" catalog promote walltime-exceeded --from nope
+expect_rc 2 "promote from an unknown campaign (a usage error, docs/cli.md)" "$CAIRN" catalog promote walltime-exceeded --from nope
 before=$(git rev-list --count HEAD)
 expect_rc 0 "catalog promote" "$CAIRN" catalog promote walltime-exceeded --from c1
 [ "$(git rev-list --count HEAD)" -eq $((before + 1)) ] && ok "one commit" || bad "promote made $(( $(git rev-list --count HEAD) - before )) commits"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# An OSMO stage end to end, as the OSMO workflow expert seed runs it, through a fake
+# An OSMO stage end to end, as README.md "OSMO backend" describes it, through a fake
 # `osmo` CLI that replays OSMO's own outputs (tests/fixtures/osmo/) and records every
-# call: the submit commit says what the seed's Mode 1 returns (workflow id, pool and why,
+# call: the submit commit says what the submit returned (workflow id, pool and why,
 # overview and dashboard links, the YAML's outputs); the poll names the pool and the
 # link; the done commit and the Learnings row carry them; the YAML is never edited.
 source "$(dirname "$0")/lib.sh"
@@ -98,7 +98,7 @@ tick() {  # tick DESC [ARGS...]
   if "$CAIRN" tick --force "$@" >"$T/tick.out" 2>"$T/tick.err"; then ok "$desc"; else bad "$desc: exit $?"; cat "$T/tick.out" "$T/tick.err"; fi
 }
 
-# ---- 1. submit: the seed's Mode 1 return in the commit ------------------------------
+# ---- 1. submit: what the submit returned, in the commit ----------------------------
 tick "tick submits"
 expect_grep "submitted with the stage's set on the best pool" \
   "^workflow submit $R/(\./)?campaigns/gr00t/osmo/train.yaml --pool h100-east --set num_gpu=4 --format-type json$" "$O/calls.log"

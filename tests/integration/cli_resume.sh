@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Resuming a campaign end to end, through the CLI, on real git repositories and real
-# local-backend jobs (DESIGN.md §4 "Attempts", "Where checks run", "When a campaign is
-# due"; §6). Each story is a block of checks:
+# local-backend jobs (docs/tick.md "Attempts and job names", "Where checks run", "When a
+# campaign is due"; docs/escalation.md). Each story is a block of checks:
 #   1. `cairn clear` after a human fixed the job script: the stage runs anew (a new
 #      attempt, not the failed job adopted again) and ends done; one Failure log row, one
 #      escalation; the lesson names the reason that was cleared.
@@ -18,7 +18,7 @@
 #   7. an unpushed `cairn clear` in a clone with a remote is never dropped by a tick.
 # Ticks are plain `cairn tick` wherever a user would run one. `--force` is used only for
 # the ticks that poll a running job: a running stage with `expect: 1m` is due every
-# 5 minutes (the seed's cadence table), so a plain tick right after would rightly say
+# 5 minutes (the cadence table of docs/tick.md), so a plain tick right after would rightly say
 # "not due"; each such tick stands for "5 minutes later" and is marked `# cadence`.
 source "$(dirname "$0")/lib.sh"
 [ -x "$CAIRN" ] || { echo "FAIL - $CAIRN is not an executable (build it first)"; exit 1; }

@@ -117,7 +117,7 @@ expect_grep "step summary table" "^\| Campaign \| Status" "$T/gh_sum"
 expect_rc 0 "tick --json" "$CAIRN" tick --json
 expect_grep "JSON has next_tick_seconds" '"next_tick_seconds"' "$T/out"
 
-# A dirty tracked file: refuse with exit 1 (a finding, DESIGN §8); untracked files are fine.
+# A dirty tracked file: refuse with exit 1 (a finding, docs/cli.md); untracked files are fine.
 echo "scratch" > campaigns/c1/untracked.txt
 echo "# edit" >> campaigns/c1/jobs/prod.sh
 expect_rc 1 "tick refuses a dirty tree" "$CAIRN" tick --force

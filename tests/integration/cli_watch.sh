@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `cairn tick --watch`, the seed's self-paced loop (issue 15): ticks, sleeps until the
+# `cairn tick --watch`, the self-paced loop (issue 15): ticks, sleeps until the
 # next tick (here capped at 1 s), ticks again; SIGHUP wakes it at once; SIGTERM during a
 # tick lets that tick finish (its commit lands) and exits 0, with nothing half-written.
 source "$(dirname "$0")/lib.sh"

@@ -241,7 +241,7 @@ INSTANTIATE_TEST_SUITE_P(
                            [](const Action& a) {
                              EXPECT_NE(as<Wait>(a).note.find("waits"), std::string::npos);
                            }},
-                      // The OSMO seed's Mode 1 return: where it ran, the web page, the outputs.
+                      // What an OSMO submit returns: where it ran, the web page, the outputs.
                       Case{"ADoneJobNamesItsPoolLinkAndOutputs",
                            campaign(stage("run", Status::running, "wf-1")),
                            [] {

@@ -724,7 +724,7 @@ TEST(WorkflowFileUpkeep, WarnsWhenStatusWouldDelayWaitingWork) {
   EXPECT_EQ(f->diagnostics()[0].line, 3);
   EXPECT_EQ(f->diagnostics()[0].severity, doc::Severity::warning);
   EXPECT_NE(f->diagnostics()[0].message.find("write `status: ready`"), std::string::npos);
-  // `status: ready` over a pending first stage (the seed's own template) is fine.
+  // `status: ready` over a pending first stage (as hand-written templates have it) is fine.
   std::string fresh = text;
   fresh.replace(fresh.find("status: done"), 12, "status: ready");
   fresh.replace(fresh.find("| ready |"), 9, "| pending |");

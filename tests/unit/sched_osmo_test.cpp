@@ -369,7 +369,7 @@ TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
                                                   "epochs=10", "--set", "num_gpu=4", "--format-type", "json"}));
   EXPECT_NE(s.last_pool_choice().find("h100-east"), std::string::npos);
   EXPECT_EQ(read(OsmoScheduler::state_file(m_dir.string(), req.key)), "gr00t-train-1\n");
-  // The seed's Mode 1 return, for the submit commit: pool and why, links, outputs.
+  // What the submit returned, for the submit commit: pool and why, links, outputs.
   const auto notes = s.submit_notes("gr00t-train-1");
   ASSERT_EQ(notes.size(), 4u);
   EXPECT_EQ(notes[0], "Pool: h100-east (chosen: " + s.last_pool_choice() + ")");
@@ -388,7 +388,7 @@ TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
   EXPECT_EQ(calls().size(), 3u);
 }
 
-// The seed's Mode 2: "Resubmit -- Submit to the same pool", unless that pool is gone.
+// A resubmit goes to the same pool, unless that pool is gone.
 TEST_F(OsmoTest, AResubmitGoesBackToTheFirstAttemptsPoolWhileItIsOnline) {
   write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
   // h100-west is ONLINE but has no GPU free: choose_pool would never pick it; the

@@ -2,8 +2,8 @@
 
 namespace cairn::cli {
 
-// Runs the command line; returns the process exit code (DESIGN.md §8). Catches every
-// exception: this is the one place they stop.
+// Runs the command line; returns the process exit code (docs/cli.md "Exit codes").
+// Catches every exception: this is the one place they stop.
 int run(int argc, char** argv);
 
 }  // namespace cairn::cli

@@ -106,8 +106,8 @@ std::string duration_text(std::int64_t seconds) {
   return fmt::format("{}s", seconds);
 }
 
-// The context file: the failure, the rules of a diagnosis (the OSMO expert's Mode 2 in
-// cairn's words), and what the agent may read and change.
+// The context file: the failure, the rules of a diagnosis (find the root cause, fix what
+// else would break, change no resources or state), and what the agent may read and change.
 std::string context_markdown(const RepoContext& ctx, const forge::CampaignView& view, const doc::Workflow& wf,
                              const std::string& stage, const std::string& campaign_dir, const Snapshot& files,
                              const fs::path& out, const std::string& cleared) {

@@ -1,7 +1,7 @@
 #pragma once
 
 // An agent of the user's choice diagnoses an escalated failure (cairn.yaml `diagnose:`,
-// the OSMO expert's Mode 2): cairn writes a context file, runs the command in a scratch
+// docs/escalation.md "Diagnose"): cairn writes a context file, runs the command in a scratch
 // copy of the repository at the clear-escalation branch's state, keeps the changes it
 // made inside `may_edit`, and turns them into one commit on that branch. Nothing the
 // agent writes reaches the base branch until a human merges the branch.

@@ -1,9 +1,10 @@
 #pragma once
 
-// The exit-code policy of DESIGN.md §8, in one place. Every verb returns an Outcome:
-// nothing on success, else an Error whose kind (`Error::exit`) says what went wrong.
-// exit_code() is the only mapping from an Error to the process's exit code; cli::run
-// prints the Error and ends with that code. Verbs never pick a number themselves.
+// The exit-code policy of docs/cli.md "Exit codes", in one place. Every verb returns an
+// Outcome: nothing on success, else an Error whose kind (`Error::exit`) says what went
+// wrong. exit_code() is the only mapping from an Error to the process's exit code;
+// cli::run prints the Error and ends with that code. Verbs never pick a number
+// themselves.
 //
 //   0 ok
 //   1 findings: invalid files, failed checks, a dirty tree, a campaign that cannot proceed

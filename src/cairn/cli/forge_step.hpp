@@ -1,8 +1,8 @@
 #pragma once
 
-// The forge step of a tick (DESIGN §4 step 7, §6): after the tick's commits are pushed,
-// open or find escalation issues and clear-escalation pull requests, and close the
-// issues of campaigns that resumed. Also the `cairn forge` verb.
+// The forge step of a tick (docs/tick.md step 9, docs/escalation.md): after the tick's
+// commits are pushed, open or find escalation issues and clear-escalation pull requests,
+// and close the issues of campaigns that resumed. Also the `cairn forge` verb.
 
 #include <cstdio>
 #include <map>

@@ -132,7 +132,7 @@ void write_github_outputs(const engine::TickReport& r, const std::string& dashbo
   }
 }
 
-// Crash testing (DESIGN §4, issue "many ticks, one truth"): `CAIRN_FAULT_INJECT=POINT:N`
+// Crash testing (docs/tick.md, issue "many ticks, one truth"): `CAIRN_FAULT_INJECT=POINT:N`
 // ends the process, as a killed CI runner would, at the Nth time the tick reaches
 // POINT: `exit-before-commit` (before a transition is committed), `exit-after-commit`
 // (a transition — an intent, a JobID — is committed locally, not pushed),
@@ -245,11 +245,12 @@ std::vector<engine::HistoryEvent> recent_history(gitstore::Repo& repo, const eng
   return out;
 }
 
-// DESIGN §4.5: a campaign a human changed since cairn last wrote it (a hand edit, `cairn
-// clear`, a merged pull request: a last commit without `Cairn-Tick-Id`) is due at once.
-// Asked only about the campaigns the tick would skip by their cadence, in one walk of
-// history for all of them; a tick where every campaign is due (or --force) reads none.
-// Unreadable history costs only this shortcut: the campaigns wait for their cadence.
+// docs/tick.md "When a campaign is due": a campaign a human changed since cairn last
+// wrote it (a hand edit, `cairn clear`, a merged pull request: a last commit without
+// `Cairn-Tick-Id`) is due at once. Asked only about the campaigns the tick would skip by
+// their cadence, in one walk of history for all of them; a tick where every campaign is
+// due (or --force) reads none. Unreadable history costs only this shortcut: the campaigns
+// wait for their cadence.
 void mark_changed_by_human(gitstore::Repo& repo, std::vector<engine::CampaignInput>& campaigns,
                            engine::TimePoint now, const std::string& only) {
   std::vector<gitstore::WatchedFile> files;
@@ -427,8 +428,9 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
                    [&](const engine::CampaignReport& c) { return c.campaign == o.only; })) {
     return unknown_campaign(o.only, campaign_names(*ctx), display_path(ctx->root(), fs::current_path()));
   }
-  // DESIGN §4.7: forge actions after the push, idempotent (issues and clear-escalation
-  // pull requests for escalated campaigns, closing the issues of resumed ones).
+  // docs/escalation.md "On the forge": forge actions after the push, idempotent (issues
+  // and clear-escalation pull requests for escalated campaigns, closing the issues of
+  // resumed ones).
   Outcome forged;
   std::map<std::string, engine::EscalationLinks> links;  // from the forge step, for the step summary
   if (!o.dry_run && !where.remote.empty() && !report.infrastructure_failed()) {

@@ -1,6 +1,6 @@
 #pragma once
 
-// `cairn tick --watch`: the seed's self-paced loop. Tick, sleep until the computed next
+// `cairn tick --watch`: a self-paced loop. Tick, sleep until the computed next
 // tick, tick again, until stopped.
 
 #include <cstdint>

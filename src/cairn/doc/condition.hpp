@@ -1,8 +1,9 @@
 #pragma once
 
-// The condition-clause grammar of DESIGN.md §3, as plain data. A stage's Entry and
-// Exit cells are comma-separated clauses; every clause is either machine-checkable
-// (a Clause) or reported (an UncheckableClause) -- nothing passes silently.
+// The condition-clause grammar of docs/workflow-file.md "Conditions", as plain data. A
+// stage's Entry and Exit cells are comma-separated clauses; every clause is either
+// machine-checkable (a Clause) or reported (an UncheckableClause) -- nothing passes
+// silently.
 
 #include <string>
 #include <vector>

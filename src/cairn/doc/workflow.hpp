@@ -1,6 +1,6 @@
 #pragma once
 
-// A campaign's WORKFLOW.md as plain data (DESIGN.md §3). No I/O, no parsing here:
+// A campaign's WORKFLOW.md as plain data (docs/workflow-file.md). No I/O, no parsing here:
 // parse/ builds these, engine/ reads them, and edits go through parse::WorkflowFile so
 // the bytes on disk change surgically.
 
@@ -21,7 +21,7 @@ enum class Status { pending, ready, running, done, failed, escalated };
 std::optional<Status> parse_status(std::string_view text);
 std::string_view to_string(Status s);
 
-// The nine stage-table columns, in the seed's order.
+// The nine stage-table columns, in the order docs/workflow-file.md "The stage table" fixes.
 enum class Column { number, name, entry, exit, status, job_id, started, completed, retries };
 std::string_view column_title(Column c);
 
@@ -95,8 +95,8 @@ struct FailureRow {
 };
 
 // One row of the optional `## Learnings` table: what a completed stage ran on, how
-// long it waited and ran, and the resources that worked (the OSMO seed's "learnings to
-// report"); `cairn status --learnings` summarises them per pool across campaigns.
+// long it waited and ran, and the resources that worked (docs/workflow-file.md
+// "Learnings"); `cairn status --learnings` summarises them per pool across campaigns.
 struct LearningRow {
   std::string date;
   std::string stage;
@@ -145,7 +145,7 @@ struct Workflow {
   Budget budget;
   Notify notify;
   std::vector<Reference> references;
-  std::map<std::string, std::string> deploy;  // the seed's `deploy:` block, scalars only
+  std::map<std::string, std::string> deploy;  // `deploy:` (remote_dir), scalars only
   std::vector<StageSpec> specs;               // in file order
 
   std::string title;  // the first `# ` heading

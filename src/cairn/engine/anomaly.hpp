@@ -1,13 +1,13 @@
 #pragma once
 
-// The anomaly scan of the seed's "Runtime monitoring during the tick": once per tick,
-// over every campaign at once, from cairn's own commit trailers (HistoryEvent) and the
-// scheduler's answers (CampaignSnapshot), find the patterns that no single stage's state
-// machine sees. Pure: no I/O, no clock reads; level-triggered like the tick (an anomaly
-// is reported on every tick while its evidence is inside the window, so callers dedupe
-// on `Anomaly::fingerprint`).
+// The anomaly scan (docs/tick.md "Anomaly scan"): once per tick, over every campaign at
+// once, from cairn's own commit trailers (HistoryEvent) and the scheduler's answers
+// (CampaignSnapshot), find the patterns that no single stage's state machine sees. Pure:
+// no I/O, no clock reads; level-triggered like the tick (an anomaly is reported on every
+// tick while its evidence is inside the window, so callers dedupe on
+// `Anomaly::fingerprint`).
 //
-// What each confidence asks of the caller (the seed's ladder):
+// What each confidence asks of the caller (the ladder docs/tick.md documents):
 //   low    -> a note in the campaign's action queue;
 //   medium -> pause the chain (`paused: true` in the frontmatter, no new submissions;
 //             running jobs are left alone) and write ORCHESTRATION_CHECK.md in the
@@ -21,8 +21,8 @@
 //                          exactly what stops a resubmit loop. high above twice the
 //                          threshold: the loop went on despite (or without) a pause.
 //   runaway_completions    more than max_completions jobs of one campaign ended (running
-//                          -> done|failed) within completions_window: the seed's "many
-//                          fast completions in short time". medium; high above twice.
+//                          -> done|failed) within completions_window: many fast
+//                          completions in a short time. medium; high above twice.
 //   stalled                the current stage has waited (pending/ready, not submitted,
 //                          or submitted but queued by the scheduler) longer than
 //                          stall_after while another stage somewhere advanced within
@@ -38,9 +38,9 @@
 //                          job may still finish, but the chain must not build on its
 //                          output until a human has looked.
 //
-// The seed asks for judgement in context ("normal in a different campaign"): the
-// thresholds are per repository (cairn.yaml `anomaly:`), and low/medium only ask a human
-// to look; nothing here cancels a job.
+// What is a runaway in one campaign may be normal in another: the thresholds are per
+// repository (cairn.yaml `anomaly:`), and low/medium only ask a human to look; nothing
+// here cancels a job.
 
 #include <algorithm>
 #include <chrono>

@@ -1,6 +1,7 @@
 #pragma once
 
-// The seed's cadence table: how soon a campaign wants its next tick.
+// The cadence table of docs/tick.md "When a campaign is due": how soon a campaign wants
+// its next tick.
 
 #include <chrono>
 #include <cstdint>

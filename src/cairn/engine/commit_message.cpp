@@ -19,7 +19,7 @@ std::string one_line(std::string_view s) {
 }  // namespace
 
 std::string subject(const Transition& t) {
-  // An intent is not a transition: it announces one (DESIGN §4.5).
+  // An intent is not a transition: it announces one (docs/tick.md "Exactly-once submission").
   if (!t.intent.empty()) return fmt::format("{}: {} intent: {}", t.campaign, t.stage, t.intent);
   if (!t.anomaly.empty()) return fmt::format("{}: {} anomaly: {}", t.campaign, t.stage, t.anomaly_summary);
   std::string s = fmt::format("{}: {} {} -> {}", t.campaign, t.stage, t.from, t.to);

@@ -1,6 +1,6 @@
 #pragma once
 
-// The commit format of DESIGN.md §5: one commit per state transition, a subject that
+// The commit format of docs/commits.md: one commit per state transition, a subject that
 // names it, a short body, the failure-log row when there is a failure, and git trailers
 // that `cairn log` and `git interpret-trailers --parse` read back.
 
@@ -15,7 +15,7 @@ namespace cairn::engine {
 struct Transition {
   std::string campaign;
   std::string stage;
-  std::string from;  // a Status name, or "tick" for a heartbeat
+  std::string from;  // a Status name ("catalog" for `cairn catalog promote`)
   std::string to;
   std::string error_class;  // empty when none
   std::string job;

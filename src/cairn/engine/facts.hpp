@@ -18,9 +18,9 @@ namespace cairn::engine {
 
 // ---- backends -------------------------------------------------------------------
 
-// The backend stage `stage` runs on (DESIGN §3): its `stages.<stage>.backend`, else the
-// campaign's `budget.backend`, else "local". A stage without a spec (or not in the file
-// at all) takes the campaign's. Never fails.
+// The backend stage `stage` runs on (docs/workflow-file.md): its
+// `stages.<stage>.backend`, else the campaign's `budget.backend`, else "local". A stage
+// without a spec (or not in the file at all) takes the campaign's. Never fails.
 std::string backend_of(const doc::Workflow& wf, std::string_view stage);
 
 // ---- escalation and status --------------------------------------------------------

@@ -230,7 +230,8 @@ class Planner {
   SubmitRequest request_for(const doc::Stage& stage, const doc::StageSpec& s, int attempt) const {
     SubmitRequest r{JobKey{m_wf.campaign, stage.name, attempt, m_policy.repo_id}, m_place.dir, s, {}};
     if (auto it = m_wf.deploy.find("remote_dir"); it != m_wf.deploy.end()) r.remote_dir = it->second;
-    // The seed's "resubmit to the same pool": where the first attempt ran, as recorded.
+    // A resubmit goes back to the pool the first attempt ran in, as its Failure-log row
+    // records it.
     for (const auto& row : m_wf.failures) {
       if (row.stage != stage.name) continue;
       if (auto pool = parse_failure_note(row.message).pool; !pool.empty()) {
@@ -421,8 +422,8 @@ class Planner {
     return Commit{{std::move(m)}, false};
   }
 
-  // Why the stage's job is stuck, or "" when it is not (the seed's "stuck > 3x expected
-  // walltime without checkpoint progress"); a Need when the checkpoint must be looked at.
+  // Why the stage's job is stuck, or "" when it is not (docs/tick.md "Stuck and lost jobs":
+  // over 3x `expect` without checkpoint progress); a Need when the checkpoint must be looked at.
   // Time counts from when the scheduler says the job started or was queued, else from
   // the table's Started. A job waiting in the queue is stuck only when it cannot start
   // by itself (held, a dependency never met: the scheduler's `blocked`); an ordinary

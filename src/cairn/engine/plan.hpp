@@ -168,7 +168,7 @@ Move escalation(const doc::Workflow& wf, const doc::Stage& stage, const std::str
 Move cancelled_by_human(const doc::Workflow& wf, const doc::Stage& stage, std::string_view who,
                         std::string_view why, TimePoint now);
 
-// The intent commit published before `key` is submitted (DESIGN §4.5).
+// The intent commit published before `key` is submitted (docs/tick.md "Exactly-once submission").
 Move intent(const doc::Workflow& wf, const doc::Stage& stage, const JobKey& key, TimePoint now);
 
 // When cairn's action item announces a submit of `key`: since when; nullopt when none.
@@ -180,21 +180,21 @@ Move submitted(const doc::Workflow& wf, const Submit& submit, const std::string&
                bool adopted, TimePoint now, const std::vector<std::string>& notes = {});
 
 // The submit of `key` was refused because the job asks more than one node of the pool
-// provides (`refusal`, Scheduler::capacity_refusal; `message` the scheduler's words): the
-// seed's "on validation errors, auto-adjust resources and resubmit", once per stage. When
-// every resource over the node's capacity is a template variable of the job spec
-// (`declared`, Scheduler::inspect) whose `set:` value the stage has, and one node's
-// capacity is not below the stage's `resources:` (its minimum), one Move `FROM -> ready
+// provides (`refusal`, Scheduler::capacity_refusal; `message` the scheduler's words):
+// resources adjusted to fit and the stage resubmitted, once per stage. When every
+// resource over the node's capacity is a template variable of the job spec (`declared`,
+// Scheduler::inspect) whose `set:` value the stage has, and one node's capacity is not
+// below the stage's `resources:` (its minimum), one Move `FROM -> ready
 // [capacity-validation]` lowers those `set:` values to the node's capacity, with a
 // Failure-log row (the attempt's key as its job, the pool, the table; Action taken says
 // what changed; RETRYING), so the next tick resubmits to the same pool. Otherwise (a
-// hard-coded value, a missing `set:`, a minimum above the node, no spec read, or the stage
-// was sized down before) the stage escalates, the table in its row and commit.
+// hard-coded value, a missing `set:`, a minimum above the node, no spec read, or the
+// stage was sized down before) the stage escalates, the table in its row and commit.
 Move capacity_refused(const doc::Workflow& wf, const Submit& submit, const JobKey& key,
                       const CapacityRefusal& refusal, const std::optional<SpecInfo>& declared,
                       const std::string& message, TimePoint now);
 
-// What the tick does about one anomaly at one campaign: the seed's confidence ladder,
+// What the tick does about one anomaly at one campaign: the confidence ladder of docs/tick.md,
 // except that a systemic error escalates once (its first campaign not yet escalated)
 // and pauses the others.
 struct AnomalyAction {

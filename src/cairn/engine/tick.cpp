@@ -222,7 +222,7 @@ class CampaignRun {
       m_pending.reset();
       return false;
     }
-    // Exactly-once submission (DESIGN §4.5): an intent for the same key already in the
+    // Exactly-once submission (docs/tick.md): an intent for the same key already in the
     // file is a racing tick's (or one that died between intent and submit): wait for it,
     // and take it over only once it is stale, again through a published intent, so two
     // ticks never take over together.
@@ -369,10 +369,11 @@ class CampaignRun {
   JobKey m_key;
 };
 
-// Phases 2 and 3 of a tick (DESIGN §4.5), over every campaign whose plan submits: one
-// adoption lookup per backend for all first keys, the intents committed (one commit per
-// campaign) and published in one push, then the submits, each recorded in a commit.
-// Only keys whose intent landed are submitted; a lost race submits nothing.
+// Phases 2 and 3 of a tick (docs/tick.md "Exactly-once submission"), over every campaign
+// whose plan submits: one adoption lookup per backend for all first keys, the intents
+// committed (one commit per campaign) and published in one push, then the submits, each
+// recorded in a commit. Only keys whose intent landed are submitted; a lost race submits
+// nothing.
 void submit_all(Ports& ports, std::vector<std::unique_ptr<CampaignRun>>& runs, TickReport& report) {
   std::map<Scheduler*, std::vector<CampaignRun*>> by_backend;
   for (auto& run : runs) {

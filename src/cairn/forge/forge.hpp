@@ -1,6 +1,6 @@
 #pragma once
 
-// The forges cairn talks to about escalations (DESIGN §6): GitHub, GitLab and
+// The forges cairn talks to about escalations (docs/escalation.md): GitHub, GitLab and
 // Gitea/Forgejo behind one small interface of primitive REST operations. Find-or-open
 // and the idempotency rules live above it (forge/sync.hpp), so every forge gets them.
 

@@ -1,9 +1,9 @@
 #pragma once
 
-// The escalation flow of DESIGN §6, run after a tick's commits are pushed. Level-
-// triggered and idempotent: everything is derived from the campaigns at the pushed tip,
-// the forge's issues (found by a hidden marker) and the remote's `cairn/clear/*`
-// branches, so running it twice creates nothing new.
+// The escalation flow of docs/escalation.md "On the forge", run after a tick's commits
+// are pushed. Level- triggered and idempotent: everything is derived from the campaigns
+// at the pushed tip, the forge's issues (found by a hidden marker) and the remote's
+// `cairn/clear/*` branches, so running it twice creates nothing new.
 
 #include <cstdint>
 #include <map>

@@ -1,9 +1,9 @@
 #pragma once
 
-// Side branches on the remote, for clear-escalation pull requests (DESIGN §6): list the
-// remote's branches under a prefix, and publish a branch holding a commit or two on top
-// of HEAD (the clear, an agent's diagnosis) — built in memory from HEAD's tree, so the
-// work tree, the index and the checked-out branch never change.
+// Side branches on the remote, for clear-escalation pull requests (docs/escalation.md):
+// list the remote's branches under a prefix, and publish a branch holding a commit or two
+// on top of HEAD (the clear, an agent's diagnosis) — built in memory from HEAD's tree, so
+// the work tree, the index and the checked-out branch never change.
 
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
 #pragma once
 
-// The branch's life on the remote (DESIGN §4 steps 1 and 6): fetch the tip, bring the
+// The branch's life on the remote (docs/tick.md "The remote"): fetch the tip, bring the
 // local branch to it without ever dropping a human's commit, and push as a
 // compare-and-swap — a push the server refuses (non-fast-forward, a hook) is a lost
 // race, never forced.

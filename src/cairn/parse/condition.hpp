@@ -1,7 +1,7 @@
 #pragma once
 
-// The condition-clause grammar of DESIGN.md §3: a stage's Entry or Exit cell, split
-// into typed clauses. What is not machine-checkable comes back as an
+// The condition-clause grammar of docs/workflow-file.md "Conditions": a stage's Entry or
+// Exit cell, split into typed clauses. What is not machine-checkable comes back as an
 // UncheckableClause with its column and a suggested rewrite, never as a guess.
 
 #include <string_view>

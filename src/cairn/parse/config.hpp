@@ -1,6 +1,6 @@
 #pragma once
 
-// `cairn.yaml` at a campaign repository's root (DESIGN.md §2). Every key is optional;
+// `cairn.yaml` at a campaign repository's root (docs/config.md). Every key is optional;
 // a missing file is the default configuration.
 
 #include <cstdint>

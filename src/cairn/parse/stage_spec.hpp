@@ -1,6 +1,6 @@
 #pragma once
 
-// The optional `stages:` frontmatter block (DESIGN.md §3): how each stage runs.
+// The optional `stages:` frontmatter block (docs/workflow-file.md): how each stage runs.
 
 #include <string>
 #include <string_view>
@@ -14,11 +14,12 @@
 namespace cairn::parse {
 
 // Reads `stages` (a mapping of stage name -> {run, backend, resources, array, expect,
-// set, pool, sync}). `line_offset` turns a value's 0-based line in the YAML text into the
-// file's 1-based line. Problems go to `out` as `path:line:col` diagnostics: errors for a
-// missing `run`, an unsafe `run` or `sync` path (absolute, `~`, a `..` component), wrong
-// types, bad walltime/mem/duration/array text, a stage described twice; warnings for
-// unknown keys and keys with no value.
+// checkpoint, set, env, pool, priority, sync}). `line_offset` turns a value's 0-based
+// line in the YAML text into the file's 1-based line. Problems go to `out` as
+// `path:line:col` diagnostics: errors for a missing `run`, an unsafe `run` or `sync` path
+// (absolute, `~`, a `..` component), wrong types, bad walltime/mem/duration/array text, a
+// stage described twice, unknown keys (with a did-you-mean); warnings for keys with no
+// value.
 // A stage with errors is still returned, minus the bad values.
 std::vector<doc::StageSpec> parse_stage_specs(const fm::Value& stages, int line_offset, const std::string& path,
                                               std::vector<doc::Diagnostic>& out);

@@ -316,8 +316,9 @@ class Builder {
     return true;
   }
 
-  // The seed's schema allows fields of one's own; only one a single edit away from a
-  // field cairn reads is worth a word (`escalation_requried: false` would never clear).
+  // WORKFLOW.md allows fields of one's own (docs/workflow-file.md); only one a single
+  // edit away from a field cairn reads is worth a word (`escalation_requried: false`
+  // would never clear).
   void warn_if_typo(const std::string& key, const fm::Value& v) {
     static constexpr std::string_view kFields[] = {"campaign",
                                                    "project",
@@ -556,7 +557,7 @@ class Builder {
     for (const auto& u : c.uncheckable) {
       std::string msg = fmt::format("{} condition not machine checkable: `{}`", which, u.text);
       if (!u.suggestion.empty()) msg += fmt::format(" ({})", u.suggestion);
-      // A warning: the file is valid (the seed's own examples write prose conditions);
+      // A warning: the file is valid (hand-written campaign files often hold prose conditions);
       // a tick escalates instead of guessing when it reaches the clause.
       m_notes.push_back({m_path, line + 1, u.column, doc::Severity::warning, std::move(msg)});
     }

@@ -27,7 +27,7 @@ namespace detail {
 struct LogTable;
 }
 
-// Files larger than this are refused (DESIGN: "a file over 1 MiB").
+// Files larger than this are refused (docs/workflow-file.md: "a file over 1 MiB").
 inline constexpr std::size_t kMaxWorkflowBytes = 1024 * 1024;
 
 // What deciding "is this campaign due?" needs, from the frontmatter alone. cairn keeps

@@ -802,7 +802,7 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   auto r = CAIRN_TRY(call(argv));
   if (r.exit != 0 || contains(r.out, "submit failed") || contains(r.out, "ERROR:")) {
     // A request beyond one node of the pool: kept as a table, for the engine to size the
-    // job down (the seed's "on validation errors, auto-adjust resources and resubmit").
+    // job down (on a validation error, adjust the resources and resubmit).
     if (auto refusal = parse_capacity_error(r.out + "\n" + r.err)) {
       if (refusal->pool.empty()) refusal->pool = pool;
       m_refusals[key.str()] = std::move(*refusal);
@@ -813,7 +813,7 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   if (!answer)
     return fail("osmo workflow submit printed no workflow id: " + message_of(r), ExitCode::unreachable);
   const std::string& id = answer->id;
-  // The seed's Mode 1 return: the pool, the web link, what the workflow will produce.
+  // What a submit reports for the commit: the pool, the web link, what the workflow will produce.
   std::vector<std::string> notes = {"Pool: " + pool + " (" + why + ")"};
   if (!answer->overview.empty()) notes.push_back("Overview: " + answer->overview);
   if (!answer->dashboard.empty()) notes.push_back("Dashboard: " + answer->dashboard);

@@ -37,8 +37,8 @@ struct OsmoConfig {
   std::string pool;      // used when a stage names none; empty = choose_pool
   std::string priority;  // HIGH | NORMAL | LOW; empty = the service's default (NORMAL)
   std::string osmo = "osmo";
-  // Attempts of one stage (JobKey::attempt) cairn submits before asking a human: the
-  // OSMO expert's "after 3 failures, ask the user".
+  // Attempts of one stage (JobKey::attempt) cairn submits before asking a human
+  // (`max_attempts` of the osmo backend in cairn.yaml, docs/config.md).
   int max_attempts = 3;
   // Non-empty: submit with `--label KEY=<job key>` and let find() ask
   // `osmo workflow list --label KEY=<job key>` (needs an OSMO release with labels). The
@@ -174,14 +174,14 @@ class OsmoScheduler : public engine::Scheduler {
   // between submit and commit adopts the workflow instead of submitting a second copy.
   // Fails with ExitCode::unreachable when the label query fails.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
-  // Adopts the workflow recorded for the key, else picks the pool and runs
-  // `osmo workflow submit` on the stage's YAML, unchanged. The pool: the stage's `pool:`,
-  // else the configured one, else the first attempt's (`request.first_pool`, the seed's
-  // "resubmit to the same pool") while `osmo pool list` shows it ONLINE, else
-  // choose_pool's (saying why the first one was not kept). Returns the workflow id.
-  // Fails (ExitCode::findings) when the attempt exceeds config.max_attempts, the YAML is
-  // missing, no pool fits, or the service rejects the workflow (its message, e.g. a
-  // capacity validation error); ExitCode::unreachable when OSMO cannot be reached.
+  // Adopts the workflow recorded for the key, else picks the pool and runs `osmo workflow
+  // submit` on the stage's YAML, unchanged. The pool: the stage's `pool:`, else the
+  // configured one, else the first attempt's (`request.first_pool`: a resubmit goes back
+  // to the same pool) while `osmo pool list` shows it ONLINE, else choose_pool's (saying
+  // why the first one was not kept). Returns the workflow id. Fails (ExitCode::findings)
+  // when the attempt exceeds config.max_attempts, the YAML is missing, no pool fits, or
+  // the service rejects the workflow (its message, e.g. a capacity validation error);
+  // ExitCode::unreachable when OSMO cannot be reached.
   Expected<std::string> submit(const engine::SubmitRequest& request) override;
   // One `workflow query` per id, and `workflow events` for those still pending: a
   // pending workflow whose events show a blocking_event() is reported failed with that

@@ -10,7 +10,7 @@
 
 namespace cairn {
 
-// Exit codes of DESIGN.md §8; an Error carries the one it should end the process with.
+// Exit codes of docs/cli.md "Exit codes"; an Error carries the one it should end the process with.
 enum class ExitCode : int { ok = 0, findings = 1, usage = 2, unreachable = 3 };
 
 struct Error {
