@@ -14,6 +14,7 @@
 #include <re2/set.h>
 
 #include <cairn/catalog/fix.hpp>
+#include <cairn/util/strings.hpp>
 #include <cairn/util/suggest.hpp>
 
 namespace cairn::catalog {
@@ -33,18 +34,6 @@ struct IterFree {
 constexpr std::size_t kMatchedMax = 200;
 
 enum class Col { cls, exit, state, signature, safe, fix, max, hint };
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_empty_marker(std::string_view v) {
   return v.empty() || v == "—" || v == "-" || v == "–";
@@ -122,7 +111,7 @@ std::vector<Cell> split_row(std::string_view line) {
     while (lead < raw.size() && (raw[lead] == ' ' || raw[lead] == '\t')) ++lead;
     Cell c;
     c.column = static_cast<int>(start + lead) + 1;
-    const std::string_view t = trim(raw);
+    const std::string_view t = util::trim(raw);
     c.text.reserve(t.size());
     for (std::size_t k = 0; k < t.size(); ++k) {
       if (t[k] == '\\' && k + 1 < t.size() && t[k + 1] == '|') continue;
@@ -139,7 +128,7 @@ std::vector<Cell> split_row(std::string_view line) {
     if (line[i] == '|') {
       push(i);
       start = i + 1;
-      trailing_pipe = trim(line.substr(start)).empty();
+      trailing_pipe = util::trim(line.substr(start)).empty();
       if (trailing_pipe) break;
     }
   }
@@ -170,7 +159,7 @@ std::vector<std::string_view> split_list(std::string_view s) {
   std::size_t start = 0;
   for (;;) {
     const auto at = s.find(',', start);
-    out.push_back(trim(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
+    out.push_back(util::trim(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
     if (at == std::string_view::npos) return out;
     start = at + 1;
   }
@@ -179,7 +168,7 @@ std::vector<std::string_view> split_list(std::string_view s) {
 // "out_of_memory", "Out-Of-Memory", "OUT OF MEMORY" -> "OUT_OF_MEMORY".
 std::string normalize_state(std::string_view s) {
   std::string out;
-  for (char c : trim(s)) {
+  for (char c : util::trim(s)) {
     if (c == '-' || c == ' ') c = '_';
     out += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
   }
@@ -221,7 +210,7 @@ std::string line_at(std::string_view text, std::size_t at) {
     line.remove_prefix(1);
     offset = offset > 0 ? offset - 1 : 0;
   }
-  line = trim(line);
+  line = util::trim(line);
   if (line.size() <= kMatchedMax) return std::string(line);
   std::size_t from = offset > kMatchedMax / 3 ? offset - kMatchedMax / 3 : 0;
   std::size_t to = std::min(line.size(), from + kMatchedMax);
@@ -272,7 +261,7 @@ std::vector<Table> find_tables(const std::string& text, const std::string& secti
   cmark_parser_feed(parser.get(), text.data(), text.size());
   std::unique_ptr<cmark_node, NodeFree> root(cmark_parser_finish(parser.get()));
 
-  const std::string wanted = lower(section);
+  const std::string wanted = util::lower(section);
   section_found = wanted.empty();
   bool inside = wanted.empty();
   int section_level = 0;
@@ -431,7 +420,7 @@ class Loader {
     for (auto item : split_list(value(Col::exit))) {
       if (item.empty() && value(Col::exit).empty()) break;
       if (item.size() >= 2 && item.front() == '`' && item.back() == '`')
-        item = trim(item.substr(1, item.size() - 2));
+        item = util::trim(item.substr(1, item.size() - 2));
       int code = 0;
       const auto [p, ec] = std::from_chars(item.data(), item.data() + item.size(), code);
       if (item.empty() || ec != std::errc() || p != item.data() + item.size()) {
@@ -477,7 +466,7 @@ class Loader {
       error(line, 1, "row has no Exit code, Scheduler state or Log signature; it would match every failure");
     }
 
-    const std::string safe = lower(value(Col::safe));
+    const std::string safe = util::lower(value(Col::safe));
     if (safe == "yes" || safe == "true" || safe == "y") {
       e.safe_to_retry = true;
     } else if (safe == "transient") {
@@ -489,7 +478,7 @@ class Loader {
     const std::string_view fix_cell = value(Col::fix);
     if (const auto fix = canonical_fix(fix_cell)) {
       e.fix = *fix;
-      e.destructive = lower(trim(fix_cell)) == "destructive";
+      e.destructive = util::lower(util::trim(fix_cell)) == "destructive";
     } else {
       // The fix's name is its first word (`walltime` of `walltime x2`, `partition` of
       // `partition=gpu`): that is what a typo is in.
@@ -528,7 +517,7 @@ class Loader {
 
 std::string heading_slug(std::string_view heading) {
   std::string out;
-  for (unsigned char c : trim(heading)) {
+  for (unsigned char c : util::trim(heading)) {
     if (c >= 0x80 || std::isalnum(c) != 0 || c == '-' || c == '_') {
       out += static_cast<char>(c >= 0x80 ? c : std::tolower(c));
     } else if (c == ' ') {

@@ -12,6 +12,7 @@
 #include <re2/re2.h>
 
 #include <cairn/util/redact.hpp>
+#include <cairn/util/strings.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::engine {
@@ -23,23 +24,12 @@ constexpr std::size_t kMaxLogEvidence = 5;
 constexpr std::size_t kMaxLogLine = 200;
 constexpr int kOthersShown = 3;
 
-std::string trim(std::string_view s) {
-  const auto b = s.find_first_not_of(" \t\r");
-  if (b == std::string_view::npos) return {};
-  const auto e = s.find_last_not_of(" \t\r");
-  return std::string(s.substr(b, e - b + 1));
-}
-
 std::string human(std::chrono::seconds d) {
   return util::human_duration(d.count());
 }
 
 bool in_window(TimePoint t, TimePoint now, std::chrono::seconds window) {
   return t > now - window;
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  return fmt::format("{}", fmt::join(items, sep));
 }
 
 // "2026-05-05T20:10:00Z alpha/smoke running -> failed [oom] (job 17)"
@@ -218,7 +208,7 @@ void systemic(const std::vector<const HistoryEvent*>& events, TimePoint now, con
     a.fingerprint = fmt::format("{} {}", to_string(a.pattern), error_class);
     a.message =
         fmt::format("error class {} hit {} campaigns in {} ({}): a shared cause (cluster, quota, software)?",
-                    error_class, a.campaigns.size(), human(th.systemic_window), join(a.campaigns, ", "));
+                    error_class, a.campaigns.size(), human(th.systemic_window), util::join(a.campaigns, ", "));
     std::vector<std::string> lines;
     for (const auto* e : all) lines.push_back(event_line(*e));
     add_capped(a.evidence, lines);
@@ -255,7 +245,7 @@ void bad_log(const std::vector<CampaignSnapshot>& campaigns, const AnomalyThresh
         if (std::find(words.begin(), words.end(), word) == words.end()) words.push_back(std::move(word));
       }
       if (!matched) continue;
-      std::string text = trim(line);
+      std::string text(util::trim(line));
       if (text.size() > kMaxLogLine) text = text.substr(0, kMaxLogLine) + "...";
       lines.push_back("log: " + util::redact(text));
     }
@@ -263,7 +253,7 @@ void bad_log(const std::vector<CampaignSnapshot>& campaigns, const AnomalyThresh
     Anomaly a = one_campaign(AnomalyPattern::bad_log_while_running, Confidence::medium, c.campaign, c.stage);
     a.fingerprint += " " + c.job;
     a.message = fmt::format("{}: job {} ({}) is still running but its log shows {} ({} line{})", c.campaign,
-                            c.job.empty() ? "?" : c.job, c.stage, util::redact(join(words, ", ")),
+                            c.job.empty() ? "?" : c.job, c.stage, util::redact(util::join(words, ", ")),
                             lines.size(), lines.size() == 1 ? "" : "s");
     add_capped(a.evidence, lines, kMaxLogEvidence);
     out.push_back(std::move(a));
@@ -325,7 +315,7 @@ std::optional<HistoryEvent> history_event_from_trailers(
   e.time = fallback_time;
   bool has_transition = false;
   for (const auto& [key, raw] : trailers) {
-    const std::string value = trim(raw);
+    const std::string value(util::trim(raw));
     if (key == "Cairn-Campaign") {
       e.campaign = value;
     } else if (key == "Cairn-Stage") {
@@ -333,8 +323,8 @@ std::optional<HistoryEvent> history_event_from_trailers(
     } else if (key == "Cairn-Transition") {
       const auto arrow = value.find(" -> ");
       if (arrow == std::string::npos) return std::nullopt;
-      e.from = trim(std::string_view(value).substr(0, arrow));
-      e.to = trim(std::string_view(value).substr(arrow + 4));
+      e.from = util::trim(std::string_view(value).substr(0, arrow));
+      e.to = util::trim(std::string_view(value).substr(arrow + 4));
       has_transition = !e.from.empty() && !e.to.empty();
     } else if (key == "Cairn-Error-Class") {
       e.error_class = value;
@@ -424,7 +414,7 @@ std::string render_orchestration_check(std::string_view campaign, const std::vec
     if (!a.stage.empty()) s += fmt::format(", stage {}", a.stage);
     s += ")\n\n";
     s += a.message + "\n";
-    if (a.campaigns.size() > 1) s += fmt::format("\nCampaigns: {}.\n", join(a.campaigns, ", "));
+    if (a.campaigns.size() > 1) s += fmt::format("\nCampaigns: {}.\n", util::join(a.campaigns, ", "));
     if (!a.evidence.empty()) {
       const std::string fence = fence_for(a.evidence);
       s += "\nEvidence:\n\n" + fence + "text\n";

@@ -4,17 +4,11 @@
 
 #include <cairn/parse/markdown.hpp>
 #include <cairn/util/redact.hpp>
+#include <cairn/util/strings.hpp>
 
 namespace cairn::engine {
 
 namespace {
-
-// A trailer value must stay on one line.
-std::string one_line(std::string_view s) {
-  std::string out;
-  for (char c : s) out += (c == '\n' || c == '\r') ? ' ' : c;
-  return out;
-}
 
 }  // namespace
 
@@ -41,17 +35,17 @@ std::string render_commit_message(const Transition& t) {
         "\n";
   }
   msg += "\n";
-  msg += fmt::format("Cairn-Campaign: {}\n", one_line(t.campaign));
-  msg += fmt::format("Cairn-Stage: {}\n", one_line(t.stage));
+  msg += fmt::format("Cairn-Campaign: {}\n", util::one_line(t.campaign));
+  msg += fmt::format("Cairn-Stage: {}\n", util::one_line(t.stage));
   msg += fmt::format("Cairn-Transition: {} -> {}\n", t.from, t.to);
-  if (!t.job.empty()) msg += fmt::format("Cairn-Job: {}\n", one_line(t.job));
+  if (!t.job.empty()) msg += fmt::format("Cairn-Job: {}\n", util::one_line(t.job));
   if (t.attempt > 0) msg += fmt::format("Cairn-Attempt: {}\n", t.attempt);
-  if (!t.error_class.empty()) msg += fmt::format("Cairn-Error-Class: {}\n", one_line(t.error_class));
-  if (!t.intent.empty()) msg += fmt::format("Cairn-Intent: {}\n", one_line(t.intent));
-  if (!t.anomaly.empty()) msg += fmt::format("Cairn-Anomaly: {}\n", one_line(t.anomaly));
+  if (!t.error_class.empty()) msg += fmt::format("Cairn-Error-Class: {}\n", util::one_line(t.error_class));
+  if (!t.intent.empty()) msg += fmt::format("Cairn-Intent: {}\n", util::one_line(t.intent));
+  if (!t.anomaly.empty()) msg += fmt::format("Cairn-Anomaly: {}\n", util::one_line(t.anomaly));
   msg += fmt::format("Cairn-Tick: {}\n", t.tick);
-  if (!t.tick_id.empty()) msg += fmt::format("Cairn-Tick-Id: {}\n", one_line(t.tick_id));
-  if (!t.run_url.empty()) msg += fmt::format("Cairn-Run-URL: {}\n", util::redact(one_line(t.run_url)));
+  if (!t.tick_id.empty()) msg += fmt::format("Cairn-Tick-Id: {}\n", util::one_line(t.tick_id));
+  if (!t.run_url.empty()) msg += fmt::format("Cairn-Run-URL: {}\n", util::redact(util::one_line(t.run_url)));
   return msg;
 }
 

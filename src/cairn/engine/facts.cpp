@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include <cairn/util/strings.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::engine {
@@ -13,12 +14,6 @@ namespace cairn::engine {
 namespace {
 
 using doc::Status;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 // The note `word` ("tasks", "nodes") of a failure-log message: "job 41: tasks 3,7;
 // nodes c07; ..." -> "3,7" / "c07". Empty when there is no such note or it holds
@@ -69,13 +64,13 @@ std::string host_of(std::string_view authority) {
   } else if (const auto colon = authority.find(':'); colon != std::string_view::npos) {
     authority = authority.substr(0, colon);
   }
-  return lower(authority);
+  return util::lower(authority);
 }
 
 // "host" + "/" + path, the path without leading slashes, tail or case.
 std::string join_remote(std::string_view host, std::string_view path) {
   while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  return lower(fmt::format("{}/{}", host, strip_tail(squeeze_slashes(path))));
+  return util::lower(fmt::format("{}/{}", host, strip_tail(squeeze_slashes(path))));
 }
 
 }  // namespace
@@ -184,7 +179,7 @@ std::string normalized_remote(std::string_view remote) {
     remote.remove_suffix(1);
   if (const auto scheme = remote.find("://"); scheme != std::string_view::npos) {
     const std::string_view rest = remote.substr(scheme + 3);
-    if (lower(remote.substr(0, scheme)) == "file") return std::string(strip_tail(squeeze_slashes(rest)));
+    if (util::lower(remote.substr(0, scheme)) == "file") return std::string(strip_tail(squeeze_slashes(rest)));
     const auto slash = rest.find('/');
     const std::string_view authority = rest.substr(0, slash);
     return join_remote(host_of(authority), slash == std::string_view::npos ? "" : rest.substr(slash));

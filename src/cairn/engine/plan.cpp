@@ -10,6 +10,7 @@
 #include <cairn/engine/facts.hpp>
 #include <cairn/parse/units.hpp>
 #include <cairn/util/redact.hpp>
+#include <cairn/util/strings.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::engine {
@@ -27,12 +28,6 @@ constexpr std::string_view kCancelledWord = "cancelled at";
 constexpr std::string_view kOrchestrationCheck = "ORCHESTRATION_CHECK.md";
 constexpr std::string_view kCapacityClass = "capacity-validation";
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
-
 // The first line of `text` that looks like an error, else its last non-empty line.
 std::string evidence_line(std::string_view text) {
   std::string_view fallback;
@@ -43,7 +38,7 @@ std::string evidence_line(std::string_view text) {
     std::string_view line = text.substr(pos, end - pos);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.remove_suffix(1);
     if (!line.empty()) {
-      const std::string l = lower(line);
+      const std::string l = util::lower(line);
       if (l.find("error") != std::string::npos || l.find("fatal") != std::string::npos ||
           l.find("killed") != std::string::npos || l.find("exception") != std::string::npos) {
         return std::string(line);
@@ -909,9 +904,9 @@ class Planner {
         return it == m_seen.log_tails.end() || it->second.find(c.operand) == std::string::npos;
       }
       case K::approved: {
-        const std::string stage_name = lower(stage.name);
+        const std::string stage_name = util::lower(stage.name);
         return std::any_of(m_wf.actions.begin(), m_wf.actions.end(), [&](const doc::ActionItem& a) {
-          const std::string text = lower(a.text);
+          const std::string text = util::lower(a.text);
           return a.checked && text.rfind(kActionPrefix, 0) != 0 && text.rfind(kAnomalyPrefix, 0) != 0 &&
                  text.rfind(kCancelPrefix, 0) != 0 && text.find("approve") != std::string::npos &&
                  text.find(stage_name) != std::string::npos;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cairn/util/redact.hpp>
+#include <cairn/util/strings.hpp>
 
 namespace cairn::forge {
 
@@ -38,12 +39,6 @@ std::string percent_encode(std::string_view s) {
       out += fmt::format("%{:02X}", c);
     }
   }
-  return out;
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : std::string(sep)) + p;
   return out;
 }
 
@@ -156,7 +151,7 @@ class GitHubLike : public RestForge {
 
   Expected<std::vector<Issue>> list_issues(const std::vector<std::string>& labels) override {
     const std::string path = fmt::format("/repos/{}/issues?state=all&labels={}{}", m_s.repo,
-                                         percent_encode(join(labels, ",")), m_gitea ? "&type=issues" : "");
+                                         percent_encode(util::join(labels, ",")), m_gitea ? "&type=issues" : "");
     auto items = CAIRN_TRY(list(path, m_gitea ? "limit" : "per_page", m_gitea ? 50 : 100));
     std::vector<Issue> out;
     for (const auto& j : items) {
@@ -324,7 +319,7 @@ class GitLab : public RestForge {
 
   Expected<std::vector<Issue>> list_issues(const std::vector<std::string>& labels) override {
     auto items = CAIRN_TRY(list(fmt::format("/projects/{}/issues?state=all&labels={}", m_project,
-                                            percent_encode(join(labels, ","))),
+                                            percent_encode(util::join(labels, ","))),
                                 "per_page", 100));
     std::vector<Issue> out;
     for (const auto& j : items) out.push_back(issue(j));
@@ -334,7 +329,7 @@ class GitLab : public RestForge {
 
   Expected<Issue> create_issue(const std::string& title, const std::string& body,
                                const std::vector<std::string>& labels) override {
-    json req{{"title", title}, {"description", body}, {"labels", join(labels, ",")}};
+    json req{{"title", title}, {"description", body}, {"labels", util::join(labels, ",")}};
     json j = CAIRN_TRY(call("POST", fmt::format("/projects/{}/issues", m_project), &req, {201}));
     return issue(j);
   }

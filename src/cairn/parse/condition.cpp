@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include <cairn/util/strings.hpp>
+
 namespace cairn::parse {
 
 namespace {
@@ -18,21 +20,8 @@ bool is_space(char c) {
   return c == ' ' || c == '\t';
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool starts_with(std::string_view s, std::string_view p) {
-  return s.substr(0, p.size()) == p;
-}
-bool ends_with(std::string_view s, std::string_view p) {
-  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
-}
-
 std::optional<int> to_int(std::string_view s) {
-  s = trim(s);
+  s = util::trim(s);
   int v = 0;
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
@@ -43,7 +32,7 @@ std::optional<int> to_int(std::string_view s) {
 std::optional<std::string_view> backticked(std::string_view text) {
   if (text.size() < 3 || text.front() != '`' || text.back() != '`') return std::nullopt;
   const auto inner = text.substr(1, text.size() - 2);
-  if (inner.find('`') != std::string_view::npos || trim(inner).empty()) return std::nullopt;
+  if (inner.find('`') != std::string_view::npos || util::trim(inner).empty()) return std::nullopt;
   return inner;
 }
 
@@ -67,16 +56,16 @@ std::optional<Clause> typed(std::string_view text) {
     c.kind = Clause::Kind::approved;
     return c;
   }
-  if (text.size() > 11 && starts_with(text, "stage ") && ends_with(text, " done")) {
-    const auto name = trim(text.substr(6, text.size() - 6 - 5));
+  if (text.size() > 11 && text.starts_with("stage ") && text.ends_with(" done")) {
+    const auto name = util::trim(text.substr(6, text.size() - 6 - 5));
     if (!is_word(name)) return std::nullopt;
     c.kind = Clause::Kind::stage_done;
     c.operand = std::string(name);
     return c;
   }
-  if (starts_with(text, "exit")) {
-    auto rest = trim(text.substr(4));
-    if (starts_with(rest, "=")) {
+  if (text.starts_with("exit")) {
+    auto rest = util::trim(text.substr(4));
+    if (rest.starts_with("=")) {
       if (auto n = to_int(rest.substr(1))) {
         c.kind = Clause::Kind::exit_code;
         c.exit_code = *n;
@@ -85,33 +74,33 @@ std::optional<Clause> typed(std::string_view text) {
     }
     return std::nullopt;
   }
-  if (text.size() > 10 && starts_with(text, "no ") && ends_with(text, " in log")) {
-    auto word = trim(text.substr(3, text.size() - 3 - 7));
+  if (text.size() > 10 && text.starts_with("no ") && text.ends_with(" in log")) {
+    auto word = util::trim(text.substr(3, text.size() - 3 - 7));
     if (auto inner = backticked(word)) word = *inner;
     if (word.empty() || word.find('`') != std::string_view::npos) return std::nullopt;
     c.kind = Clause::Kind::no_word_in_log;
     c.operand = std::string(word);
     return c;
   }
-  if (ends_with(text, " exits 0")) {
-    if (auto cmd = backticked(trim(text.substr(0, text.size() - 8)))) {
+  if (text.ends_with(" exits 0")) {
+    if (auto cmd = backticked(util::trim(text.substr(0, text.size() - 8)))) {
       c.kind = Clause::Kind::command_ok;
       c.operand = std::string(*cmd);
       return c;
     }
     return std::nullopt;
   }
-  if (ends_with(text, " exists")) {
-    auto subject = trim(text.substr(0, text.size() - 7));
+  if (text.ends_with(" exists")) {
+    auto subject = util::trim(text.substr(0, text.size() - 7));
     // `N× GLOB`: a count. Accept the multiplication sign and a plain x, spaced or not.
     int count = 0;
     std::size_t digits = 0;
     while (digits < subject.size() && subject[digits] >= '0' && subject[digits] <= '9') ++digits;
     if (digits > 0) {
-      auto rest = trim(subject.substr(digits));
-      if (starts_with(rest, "\xC3\x97")) {
+      auto rest = util::trim(subject.substr(digits));
+      if (rest.starts_with("\xC3\x97")) {
         rest.remove_prefix(2);
-      } else if (starts_with(rest, "x") || starts_with(rest, "X")) {
+      } else if (rest.starts_with("x") || rest.starts_with("X")) {
         rest.remove_prefix(1);
       } else {
         return std::nullopt;
@@ -119,11 +108,11 @@ std::optional<Clause> typed(std::string_view text) {
       const auto n = to_int(subject.substr(0, digits));
       if (!n || *n <= 0) return std::nullopt;
       count = *n;
-      subject = trim(rest);
+      subject = util::trim(rest);
     }
     if (auto path = backticked(subject)) {
       c.kind = Clause::Kind::file_exists;
-      c.operand = std::string(trim(*path));
+      c.operand = std::string(util::trim(*path));
       c.count = count;
       return c;
     }
@@ -140,12 +129,6 @@ std::optional<std::string_view> first_code(std::string_view text) {
   return text.substr(a + 1, b - a - 1);
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::vector<std::string_view> words_of(std::string_view s) {
   std::vector<std::string_view> out;
   std::size_t i = 0;
@@ -160,12 +143,12 @@ std::vector<std::string_view> words_of(std::string_view s) {
 
 // "DCDs", "PDB", "JSON" -> "dcd", "pdb", "json": a file type named in prose, or "".
 std::string file_type(std::string_view w) {
-  if (ends_with(w, "s") && w.size() > 2) w.remove_suffix(1);
+  if (w.ends_with("s") && w.size() > 2) w.remove_suffix(1);
   if (w.size() < 2 || w.size() > 5 || w == "OK" || w == "ID" || w == "NO") return "";
   for (char c : w) {
     if (c < 'A' || c > 'Z') return "";
   }
-  return lower(w);
+  return util::lower(w);
 }
 
 // A plausible file for prose such as "restart written", "20 production DCDs", "analysis
@@ -229,7 +212,7 @@ std::string suggest(std::string_view text) {
     for (std::size_t i = 0; i < words.size(); ++i) s += (i ? ", no " : "no ") + words[i] + " in log";
     return s + "`";
   }
-  if (lower(text).find("approv") != std::string::npos) return "write `approved`";
+  if (util::lower(text).find("approv") != std::string::npos) return "write `approved`";
   // "`x.dcd` reaches 100 ns": the file is the checkable part; whatever else must hold is
   // a check command.
   if (auto code = first_code(text)) {
@@ -270,7 +253,7 @@ void for_each_clause(std::string_view cell, F&& f) {
 
 doc::Condition parse_condition(std::string_view cell, int column) {
   doc::Condition out;
-  const std::string_view whole = trim(cell);
+  const std::string_view whole = util::trim(cell);
   if (whole.empty() || whole == "\xE2\x80\x94" || whole == "-") return out;
   // Every stage of every parsed file keeps two conditions: size the clauses exactly.
   std::size_t count = 0;

@@ -8,6 +8,8 @@
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
 
+#include <cairn/util/strings.hpp>
+
 namespace cairn::parse::md {
 
 namespace {
@@ -21,10 +23,6 @@ struct NodeFree {
 struct IterFree {
   void operator()(cmark_iter* i) const { cmark_iter_free(i); }
 };
-
-bool is_blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
-}
 
 std::string heading_text(cmark_node* heading) {
   std::string out;
@@ -147,7 +145,7 @@ std::vector<CellSpan> split_row(std::string_view text, std::size_t begin, std::s
     }
   }
   // Text after the last pipe is a cell unless it is only blanks (the trailing pipe).
-  if (!is_blank(text.substr(cell_begin, end - cell_begin)) || cells.empty()) {
+  if (!util::is_blank(text.substr(cell_begin, end - cell_begin)) || cells.empty()) {
     cells.push_back({static_cast<std::uint32_t>(cell_begin), static_cast<std::uint32_t>(end)});
   }
   return cells;
@@ -223,7 +221,7 @@ std::vector<Block> outline_cmark(std::string_view text, const LineIndex& lines, 
   const int last = lines.count() - 1;
   auto file_line = [&](int cmark_line) { return std::clamp(first_line + cmark_line - 1, first_line, last); };
   auto trim_end = [&](int from, int to) {
-    while (to > from && is_blank(lines.line(text, to))) --to;
+    while (to > from && util::is_blank(lines.line(text, to))) --to;
     return to;
   };
 
@@ -265,8 +263,6 @@ std::vector<Block> outline_cmark(std::string_view text, const LineIndex& lines, 
 
 namespace {
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
 std::size_t spaces(std::string_view l) {
   std::size_t i = 0;
   while (i < l.size() && l[i] == ' ') ++i;
@@ -301,7 +297,7 @@ std::optional<std::string> plain_heading_text(std::string_view l, int level) {
   return std::string(t);
 }
 
-bool is_item(std::string_view l) { return starts_with(l, "- ") || l == "-"; }
+bool is_item(std::string_view l) { return l.starts_with("- ") || l == "-"; }
 
 bool is_delimiter_row(std::string_view l) {
   if (l.find('-') == std::string_view::npos) return false;
@@ -319,7 +315,7 @@ bool foreign_start(std::string_view l) {
   if (c == '>' || c == '<' || c == '*' || c == '+' || c == '_' || c == '=' || c == '`' || c == '~' || c == '[') {
     return true;
   }
-  if (c == '-' && !starts_with(l, "- ")) return true;  // thematic break, setext underline
+  if (c == '-' && !l.starts_with("- ")) return true;  // thematic break, setext underline
   if (c >= '0' && c <= '9') {
     std::size_t i = 0;
     while (i < l.size() && l[i] >= '0' && l[i] <= '9') ++i;
@@ -334,11 +330,11 @@ std::optional<std::vector<Block>> outline_plain(std::string_view text, const Lin
   std::vector<Block> blocks;
   const int n = lines.count();
   auto line = [&](int i) { return lines.line(text, i); };
-  auto blank = [&](int i) { return is_blank(line(i)); };
+  auto blank = [&](int i) { return util::is_blank(line(i)); };
   int i = first_line;
   while (i < n) {
     const std::string_view l = line(i);
-    if (is_blank(l)) {
+    if (util::is_blank(l)) {
       ++i;
       continue;
     }
@@ -397,7 +393,7 @@ std::optional<std::vector<Block>> outline_plain(std::string_view text, const Lin
       int last = i++;
       while (i < n && !blank(i)) {
         const std::string_view r = line(i);
-        if (atx_level(r) > 0 || starts_with(r, "- ")) break;
+        if (atx_level(r) > 0 || r.starts_with("- ")) break;
         if (foreign_start(r) || is_delimiter_row(r) || r.front() == '|') return std::nullopt;
         last = i++;
       }

@@ -8,15 +8,11 @@
 
 #include <fmt/format.h>
 
+#include <cairn/util/strings.hpp>
+
 namespace cairn::parse {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<std::int64_t> digits(std::string_view s) {
   if (s.empty() || s.size() > 12) return std::nullopt;
@@ -29,7 +25,7 @@ std::optional<std::int64_t> digits(std::string_view s) {
 }  // namespace
 
 Expected<std::int64_t> parse_walltime(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = util::trim(text);
   auto bad = [&] {
     return fail(fmt::format("`{}` is not a walltime (write HH:MM:SS, D-HH:MM:SS or minutes)", t));
   };
@@ -93,7 +89,7 @@ std::string format_walltime(std::int64_t seconds) {
 }
 
 Expected<std::int64_t> parse_duration(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = util::trim(text);
   auto bad = [&] { return fail(fmt::format("`{}` is not a duration (write e.g. 30m, 2h, 1d, 1h30m)", t)); };
   if (t.empty()) return bad();
   if (t.find(':') != std::string_view::npos || t.find('-') != std::string_view::npos) {
@@ -139,7 +135,7 @@ Expected<std::int64_t> parse_duration(std::string_view text) {
 }
 
 Expected<std::int64_t> parse_mem_mb(std::string_view text) {
-  const std::string_view t = trim(text);
+  const std::string_view t = util::trim(text);
   auto bad = [&] { return fail(fmt::format("`{}` is not a memory size (write e.g. 512M, 8G)", t)); };
   // The number: whole, or with a fraction ("1.5G"), which Slurm itself refuses but we can
   // turn into whole MiB before anything reaches the scheduler.

@@ -12,6 +12,7 @@
 #include <cairn/parse/markdown.hpp>
 #include <cairn/parse/stage_spec.hpp>
 #include <cairn/parse/units.hpp>
+#include <cairn/util/strings.hpp>
 #include <cairn/util/suggest.hpp>
 
 namespace cairn::parse {
@@ -67,10 +68,6 @@ using detail::Section;
 
 constexpr std::string_view kStatusList = "pending, ready, running, done, failed, escalated";
 
-bool is_blank(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return c == ' ' || c == '\t'; });
-}
-
 std::string lower_trimmed(std::string_view s) {
   std::size_t b = md::leading_blanks(s);
   std::size_t e = s.size();
@@ -108,14 +105,6 @@ ItemHead item_head(std::string_view line) {
     h.text = std::min(line.size(), p + 4);
   }
   return h;
-}
-
-std::string one_line(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return out;
 }
 
 // ` value` padded with spaces to `width` code points when it fits.
@@ -405,7 +394,7 @@ class Builder {
     s.end = j < blocks.size() ? blocks[j].first_line : lines.count();
     s.last_content = s.heading;
     for (int l = s.end - 1; l > s.heading; --l) {
-      if (!is_blank(lines.line(m_text, l))) {
+      if (!util::is_blank(lines.line(m_text, l))) {
         s.last_content = l;
         break;
       }
@@ -622,7 +611,7 @@ class Builder {
   void read_lessons(const Section& s, BlockIt first, BlockIt last) {
     const md::LineIndex& lines = m_lines;
     int b = s.heading + 1;
-    while (b <= s.last_content && is_blank(lines.line(m_text, b))) ++b;
+    while (b <= s.last_content && util::is_blank(lines.line(m_text, b))) ++b;
     if (b <= s.last_content) {
       m_wf.lessons = m_text.substr(lines.begin(b), lines.content_end(s.last_content) - lines.begin(b));
     }
@@ -781,7 +770,7 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_block(int after, const std::v
     bytes += eol;
     bytes += l;
   }
-  if (after + 1 < lines.count() && !is_blank(lines.line(m_text, after + 1))) bytes += eol;
+  if (after + 1 < lines.count() && !util::is_blank(lines.line(m_text, after + 1))) bytes += eol;
   const std::size_t at = lines.content_end(after);
   return Planned(Replacement{at, at, std::move(bytes)});
 }
@@ -914,7 +903,7 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_action(std::string_view prefi
                                                           bool checked) const {
   if (!m_spans->actions.present()) return fail(fmt::format("{}: no `## Action queue` section", m_path));
   const md::LineIndex lines(m_text);
-  std::string item = std::string(checked ? "[x] " : "[ ] ") + one_line(text);
+  std::string item = std::string(checked ? "[x] " : "[ ] ") + util::one_line(text);
   for (std::size_t i = 0; i < m_workflow.actions.size(); ++i) {
     if (m_workflow.actions[i].text.compare(0, prefix.size(), prefix) != 0) continue;
     const auto& span = m_spans->action_items[i];
@@ -934,7 +923,7 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_action(std::string_view prefi
 Expected<WorkflowFile::Planned> WorkflowFile::plan_lesson(std::string_view text) const {
   if (!m_spans->lessons.present()) return fail(fmt::format("{}: no `## Lessons learned` section", m_path));
   const md::LineIndex lines(m_text);
-  const std::string bullet_text = one_line(text);
+  const std::string bullet_text = util::one_line(text);
   if (m_spans->lessons_placeholder >= 0) {
     const int l = m_spans->lessons_placeholder;
     const std::size_t b = lines.begin(l) + md::leading_blanks(lines.line(m_text, l));
@@ -1067,7 +1056,7 @@ Expected<void> WorkflowFile::apply(const std::vector<Edit>& edits) {
       if (item < m_workflow.actions.size()) {
         if (twice(fmt::format("a{}", item))) one_by_one = true;
       } else {
-        appended_actions.push_back(one_line(ac->text));
+        appended_actions.push_back(util::one_line(ac->text));
       }
       p = plan_action(ac->prefix, ac->text, ac->checked);
     } else if (const auto* ls = std::get_if<edit::Lesson>(&e)) {
