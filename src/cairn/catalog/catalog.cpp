@@ -14,22 +14,14 @@
 #include <re2/set.h>
 
 #include <cairn/catalog/fix.hpp>
+#include <cairn/parse/markdown.hpp>
+#include <cairn/util/c_handle.hpp>
 #include <cairn/util/strings.hpp>
 #include <cairn/util/suggest.hpp>
 
 namespace cairn::catalog {
 
 namespace {
-
-struct ParserFree {
-  void operator()(cmark_parser* p) const { cmark_parser_free(p); }
-};
-struct NodeFree {
-  void operator()(cmark_node* n) const { cmark_node_free(n); }
-};
-struct IterFree {
-  void operator()(cmark_iter* i) const { cmark_iter_free(i); }
-};
 
 constexpr std::size_t kMatchedMax = 200;
 
@@ -97,20 +89,15 @@ struct Cell {
   int column = 1;    // 1-based byte column of the first non-blank byte
 };
 
-// Splits a GFM table row at unescaped pipes (a backslash escapes the next byte, as
-// cmark-gfm's row scanner does, so `\|` inside backticks stays in the cell).
+// A GFM table row's cells (md::split_row: unescaped pipes, as cmark-gfm's row scanner
+// splits, so `\|` inside backticks stays in the cell), trimmed, with `\|` read as `|`.
+// Backslashes are otherwise kept: a signature cell is a regular expression.
 std::vector<Cell> split_row(std::string_view line) {
   std::vector<Cell> cells;
-  std::size_t i = 0;
-  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-  if (i < line.size() && line[i] == '|') ++i;
-  std::size_t start = i;
-  const auto push = [&](std::size_t end) {
-    std::string_view raw = line.substr(start, end - start);
-    std::size_t lead = 0;
-    while (lead < raw.size() && (raw[lead] == ' ' || raw[lead] == '\t')) ++lead;
+  for (const parse::md::CellSpan& span : parse::md::split_row(line, 0, line.size())) {
+    const std::string_view raw = line.substr(span.begin, span.end - span.begin);
     Cell c;
-    c.column = static_cast<int>(start + lead) + 1;
+    c.column = static_cast<int>(span.begin + parse::md::leading_blanks(raw)) + 1;
     const std::string_view t = util::trim(raw);
     c.text.reserve(t.size());
     for (std::size_t k = 0; k < t.size(); ++k) {
@@ -118,21 +105,7 @@ std::vector<Cell> split_row(std::string_view line) {
       c.text += t[k];
     }
     cells.push_back(std::move(c));
-  };
-  bool trailing_pipe = false;
-  for (; i < line.size(); ++i) {
-    if (line[i] == '\\') {
-      ++i;
-      continue;
-    }
-    if (line[i] == '|') {
-      push(i);
-      start = i + 1;
-      trailing_pipe = util::trim(line.substr(start)).empty();
-      if (trailing_pipe) break;
-    }
   }
-  if (!trailing_pipe) push(std::min(i, line.size()));
   return cells;
 }
 
@@ -230,7 +203,7 @@ struct Table {
 
 std::string node_text(cmark_node* node) {
   std::string out;
-  std::unique_ptr<cmark_iter, IterFree> it(cmark_iter_new(node));
+  util::CHandle<cmark_iter, cmark_iter_free> it(cmark_iter_new(node));
   cmark_event_type ev;
   while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
     if (ev != CMARK_EVENT_ENTER) continue;
@@ -254,12 +227,12 @@ bool has_type(cmark_node* n, std::string_view type) {
 // Sets `section_found` when `section` is empty or names a heading.
 std::vector<Table> find_tables(const std::string& text, const std::string& section, bool& section_found) {
   cmark_gfm_core_extensions_ensure_registered();
-  std::unique_ptr<cmark_parser, ParserFree> parser(cmark_parser_new(CMARK_OPT_DEFAULT));
+  util::CHandle<cmark_parser, cmark_parser_free> parser(cmark_parser_new(CMARK_OPT_DEFAULT));
   if (cmark_syntax_extension* table = cmark_find_syntax_extension("table")) {
     cmark_parser_attach_syntax_extension(parser.get(), table);
   }
   cmark_parser_feed(parser.get(), text.data(), text.size());
-  std::unique_ptr<cmark_node, NodeFree> root(cmark_parser_finish(parser.get()));
+  util::CHandle<cmark_node, cmark_node_free> root(cmark_parser_finish(parser.get()));
 
   const std::string wanted = util::lower(section);
   section_found = wanted.empty();
@@ -268,7 +241,7 @@ std::vector<Table> find_tables(const std::string& text, const std::string& secti
   std::map<std::string, int> seen;  // GitHub suffixes repeated anchors with -1, -2, ...
   std::vector<Table> tables;
 
-  std::unique_ptr<cmark_iter, IterFree> it(cmark_iter_new(root.get()));
+  util::CHandle<cmark_iter, cmark_iter_free> it(cmark_iter_new(root.get()));
   cmark_event_type ev;
   while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
     if (ev != CMARK_EVENT_ENTER) continue;

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include <cairn/util/c_handle.hpp>
 #include <cairn/util/redact.hpp>
 
 namespace cairn::forge {
@@ -41,13 +42,6 @@ std::chrono::milliseconds retry_delay(const HttpResponse& r, std::int64_t now_ep
 }
 
 namespace {
-
-struct CurlFree {
-  void operator()(CURL* c) const { curl_easy_cleanup(c); }
-};
-struct SlistFree {
-  void operator()(curl_slist* l) const { curl_slist_free_all(l); }
-};
 
 std::size_t on_body(char* data, std::size_t size, std::size_t n, void* out) {
   static_cast<std::string*>(out)->append(data, size * n);
@@ -88,7 +82,7 @@ struct CurlHttpClient::Impl {
   RetryPolicy policy;
   std::string secret;
   Sleep sleep;
-  std::unique_ptr<CURL, CurlFree> handle;
+  util::CHandle<CURL, curl_easy_cleanup> handle;
   std::chrono::steady_clock::time_point last_mutation{};
   bool mutated = false;
   std::mt19937 rng{std::random_device{}()};
@@ -113,7 +107,7 @@ struct CurlHttpClient::Impl {
     CURL* c = handle.get();
     curl_easy_reset(c);
     HttpResponse out;
-    std::unique_ptr<curl_slist, SlistFree> list;
+    util::CHandle<curl_slist, curl_slist_free_all> list;
     auto add = [&](const std::string& h) { list.reset(curl_slist_append(list.release(), h.c_str())); };
     for (const auto& [k, v] : r.headers) add(k + ": " + v);
     if (!r.body.empty()) add("Content-Type: application/json");

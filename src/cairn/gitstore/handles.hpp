@@ -9,18 +9,12 @@
 #include <string>
 #include <string_view>
 
+#include <cairn/util/c_handle.hpp>
 #include <cairn/util/expected.hpp>
 
 namespace cairn::gitstore {
 
-// Calls a libgit2 free function; a stateless deleter for std::unique_ptr.
-template <auto FreeFn>
-struct CFree {
-  template <class T>
-  void operator()(T* p) const {
-    if (p != nullptr) FreeFn(p);
-  }
-};
+using util::CFree;
 
 using RepositoryPtr = std::unique_ptr<git_repository, CFree<git_repository_free>>;
 using IndexPtr = std::unique_ptr<git_index, CFree<git_index_free>>;

@@ -8,25 +8,16 @@
 #include <cmark-gfm-core-extensions.h>
 #include <cmark-gfm.h>
 
+#include <cairn/util/c_handle.hpp>
 #include <cairn/util/strings.hpp>
 
 namespace cairn::parse::md {
 
 namespace {
 
-struct ParserFree {
-  void operator()(cmark_parser* p) const { cmark_parser_free(p); }
-};
-struct NodeFree {
-  void operator()(cmark_node* n) const { cmark_node_free(n); }
-};
-struct IterFree {
-  void operator()(cmark_iter* i) const { cmark_iter_free(i); }
-};
-
 std::string heading_text(cmark_node* heading) {
   std::string out;
-  std::unique_ptr<cmark_iter, IterFree> it(cmark_iter_new(heading));
+  util::CHandle<cmark_iter, cmark_iter_free> it(cmark_iter_new(heading));
   cmark_event_type ev;
   while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
     if (ev != CMARK_EVENT_ENTER) continue;
@@ -212,11 +203,11 @@ std::vector<Block> outline_cmark(std::string_view text, const LineIndex& lines, 
   if (first_line >= lines.count()) return blocks;
   const std::string_view body = text.substr(lines.begin(first_line));
 
-  std::unique_ptr<cmark_parser, ParserFree> parser(cmark_parser_new(CMARK_OPT_DEFAULT));
+  util::CHandle<cmark_parser, cmark_parser_free> parser(cmark_parser_new(CMARK_OPT_DEFAULT));
   cmark_syntax_extension* table = cmark_find_syntax_extension("table");
   if (table != nullptr) cmark_parser_attach_syntax_extension(parser.get(), table);
   cmark_parser_feed(parser.get(), body.data(), body.size());
-  std::unique_ptr<cmark_node, NodeFree> doc(cmark_parser_finish(parser.get()));
+  util::CHandle<cmark_node, cmark_node_free> doc(cmark_parser_finish(parser.get()));
 
   const int last = lines.count() - 1;
   auto file_line = [&](int cmark_line) { return std::clamp(first_line + cmark_line - 1, first_line, last); };
@@ -412,14 +403,14 @@ std::vector<Block> outline(std::string_view text, const LineIndex& lines, int fi
 std::string to_html(std::string_view markdown) {
   static std::once_flag registered;
   std::call_once(registered, [] { cmark_gfm_core_extensions_ensure_registered(); });
-  std::unique_ptr<cmark_parser, ParserFree> parser(cmark_parser_new(CMARK_OPT_DEFAULT));
+  util::CHandle<cmark_parser, cmark_parser_free> parser(cmark_parser_new(CMARK_OPT_DEFAULT));
   for (const char* name : {"table", "strikethrough", "autolink"}) {
     if (cmark_syntax_extension* ext = cmark_find_syntax_extension(name)) {
       cmark_parser_attach_syntax_extension(parser.get(), ext);
     }
   }
   cmark_parser_feed(parser.get(), markdown.data(), markdown.size());
-  std::unique_ptr<cmark_node, NodeFree> doc(cmark_parser_finish(parser.get()));
+  util::CHandle<cmark_node, cmark_node_free> doc(cmark_parser_finish(parser.get()));
   char* html =
       cmark_render_html(doc.get(), CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser.get()));
   std::string out = html != nullptr ? html : "";
