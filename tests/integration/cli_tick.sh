@@ -2,6 +2,7 @@
 # `cairn tick` end to end on a real git repository and the real local backend:
 # transitions as commits with parseable trailers, dry runs, dirty trees, crash adoption.
 source "$(dirname "$0")/lib.sh"
+need_fault_injection
 
 cd "$T" && mkdir repo && cd repo && git init -q
 "$CAIRN" init >/dev/null

@@ -8,6 +8,7 @@
 # that is down are a clean exit 3 with a one-line reason, leaving nothing the next tick
 # trips over. (Racing ticks over HTTP: git_http.sh.)
 source "$(dirname "$0")/lib.sh"
+need_fault_injection
 
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed (the fake forge and the silent server need it; ci/test installs it)"; exit 77; }
 runs_per=${CAIRN_FAULT_RUNS:-20}

@@ -96,3 +96,11 @@ dashboard_demo() {  # dashboard_demo DIR
   "$CAIRN" status >&2
   return 1
 }
+
+# Whether this cairn has the crash points of `CAIRN_FAULT_INJECT` (configured with
+# -DCAIRN_FAULT_INJECTION=ON, as ci/test does; off by default). ctest passes it on.
+need_fault_injection() {
+  [ "${CAIRN_FAULT_INJECTION_BUILT:-0}" = 1 ] && return 0
+  echo "SKIP: cairn was built without -DCAIRN_FAULT_INJECTION=ON; this script crashes ticks at its crash points (ci/test builds with it)"
+  exit 77
+}

@@ -140,7 +140,7 @@ void write_github_outputs(const engine::TickReport& r, const std::string& dashbo
 // scheduler has the job, the repository does not know yet), `exit-after-forge` (after
 // the forge step). The commits of the batch are flushed to the local repository before
 // dying at a commit boundary (the harder case: a persistent runner's clone keeps them).
-// Only in builds with the tests (CAIRN_TESTS, which defines CAIRN_FAULT_INJECTION).
+// Only in builds configured with -DCAIRN_FAULT_INJECTION=ON (ci/test's; off by default).
 struct FaultPoint {
   std::string point;
   int at = 0;
@@ -189,7 +189,20 @@ class FaultInjectingStore : public engine::Store {
 class FaultInjectingScheduler : public engine::Scheduler {
  public:
   FaultInjectingScheduler(engine::Scheduler& inner, FaultPoint& fault) : m_inner(inner), m_fault(fault) {}
+  // Everything forwards: a tick under fault injection is the real tick until it dies.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override { return m_inner.find(key); }
+  Expected<std::map<std::string, std::string>> find_all(const std::vector<engine::JobKey>& keys) override {
+    return m_inner.find_all(keys);
+  }
+  std::optional<engine::CapacityRefusal> capacity_refusal(const engine::JobKey& key) const override {
+    return m_inner.capacity_refusal(key);
+  }
+  Expected<std::string> output(const std::string& id, int lines) override { return m_inner.output(id, lines); }
+  Expected<void> sync_outputs(const std::string& id, const engine::SubmitRequest& request) override {
+    return m_inner.sync_outputs(id, request);
+  }
+  engine::Workspace* workspace() override { return m_inner.workspace(); }
+  bool outputs_are_files() const override { return m_inner.outputs_are_files(); }
   Expected<std::string> submit(const engine::SubmitRequest& request) override {
     auto id = m_inner.submit(request);
     if (id) m_fault.reached("exit-after-submit");
