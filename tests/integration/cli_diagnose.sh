@@ -23,16 +23,6 @@ tick_in() {  # tick_in DIR [ARGS...]: output in $T/out; returns the tick's exit 
   cat "$T/out" >>"$T/ticks.log"
   return $rc
 }
-show() { sed 's/^/    | /' "$@"; }
-stage_status() {  # stage_status DIR NAME
-  awk -F'|' '$3 ~ /^ *run *$/ { v = $6; gsub(/^ +| +$/, "", v); print v; exit }' "$1/campaigns/$2/WORKFLOW.md"
-}
-fm() { sed -n "s/^$3: *//p" "$1/campaigns/$2/WORKFLOW.md" | head -1 | tr -d '"'; }
-ran() { local n; n=$(grep -c "^$1 " "$T/runs.txt" 2>/dev/null) || true; echo "${n:-0}"; }
-job() {  # job DIR NAME BODY
-  printf '#!/bin/sh\necho "%s $CAIRN_ATTEMPT" >> "%s/runs.txt"\n%s\n' "$2" "$T" "$3" >"$1/campaigns/$2/jobs/run.sh"
-  chmod +x "$1/campaigns/$2/jobs/run.sh"
-}
 # Ticks (--force: a running stage with `expect: 1m` is due every 5 minutes; each tick
 # stands for "later") until the stage is no longer running.
 poll() {  # poll DIR NAME

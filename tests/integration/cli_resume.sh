@@ -67,25 +67,7 @@ tick_in() {
   { echo "\$ cairn tick $* (in ${d#"$T"/}, exit $rc)"; sed 's/^/    /' "$T/out"; } >>"$log"
   return $rc
 }
-show() { sed 's/^/    | /' "$@"; }  # quote a file under a failing check
-wf_of() { echo "$1/campaigns/$2/WORKFLOW.md"; }
-# The `run` stage's cell in column N (5 Status, 6 JobID) of DIR's campaign NAME.
-cell() {  # cell DIR NAME N
-  awk -F'|' -v n=$(($3 + 1)) '$3 ~ /^ *run *$/ { v = $n; gsub(/^ +| +$/, "", v); print v; exit }' "$(wf_of "$1" "$2")"
-}
-stage_status() { cell "$1" "$2" 5; }
-fm() { sed -n "s/^$3: *//p" "$(wf_of "$1" "$2")" | head -1 | tr -d '"'; }  # fm DIR NAME KEY
-ran() { local n; n=$(grep -c "^$1 " "$T/runs.txt" 2>/dev/null) || true; echo "${n:-0}"; }
-# The Failure log's data rows.
-failure_rows() {  # failure_rows DIR NAME
-  awk '/^## /{ s = ($0 == "## Failure log") } s && /^\| *[0-9]{4}-/' "$(wf_of "$1" "$2")"
-}
 lessons() { awk '/^## /{ s = ($0 == "## Lessons learned") ; next } s' "$(wf_of "$1" "$2")"; }
-# A job script that appends "NAME ATTEMPT" to $T/runs.txt, then runs BODY.
-job() {  # job DIR NAME BODY
-  printf '#!/bin/sh\necho "%s $CAIRN_ATTEMPT" >> "%s/runs.txt"\n%s\n' "$2" "$T" "$3" > "$1/campaigns/$2/jobs/run.sh"
-  chmod +x "$1/campaigns/$2/jobs/run.sh"
-}
 FAILING='echo "step 1 of 3"
 echo "frobnicator exploded" >&2
 exit 3'
@@ -111,9 +93,6 @@ poll() {  # poll LOG DIR NAME
 submit_commit() {  # submit_commit DIR NAME BASE
   git -C "$1" log --reverse --format='%H %s' "$3..HEAD" | awk -v s="$2: run ready -> running" '
     { h = $1; $1 = ""; sub(/^ /, "") } $0 == s { print h; exit }'
-}
-trailer() {  # trailer DIR COMMIT KEY
-  git -C "$1" log -1 --format=%B "$2" | git interpret-trailers --parse | sed -n "s/^$3: //p" | head -1
 }
 escalations() {  # escalations DIR NAME: the tick's `-> escalated` commits
   git -C "$1" log --format=%s | grep -c -E "^$2: run [a-z]+ -> escalated" || true

@@ -16,19 +16,12 @@ source "$(dirname "$0")/lib.sh"
 [ -x "$CAIRN" ] || { echo "FAIL - $CAIRN is not an executable (build it first)"; exit 1; }
 command -v python3 >/dev/null || { echo "SKIP: python3 is not installed (the JSON shape check needs it)"; exit 77; }
 
-show() { sed 's/^/    | /' "$@"; }  # quote a file under a failing check
-wf() { echo "$R/campaigns/c1/WORKFLOW.md"; }
-fm() { sed -n "s/^$1: *//p" "$(wf)" | head -1 | tr -d '"'; }
-cell() { awk -F'|' -v n=$(($1 + 1)) '$3 ~ /^ *run *$/ { v = $n; gsub(/^ +| +$/, "", v); print v; exit }' "$(wf)"; }
-stage_status() { awk -F'|' '$3 ~ /^ *run *$/ { v = $6; gsub(/^ +| +$/, "", v); print v; exit }' "$(wf)"; }
-failure_rows() { awk '/^## /{ s = ($0 == "## Failure log") } s && /^\| *[0-9]{4}-/' "$(wf)"; }
 runs() { local n; n=$(wc -l <"$T/runs.txt" 2>/dev/null) || true; echo "${n:-0}"; }
 widest() { python3 -c 'import sys; print(max([len(l.rstrip("\n")) for l in open(sys.argv[1], encoding="utf-8")] + [0]))' "$1"; }
 wait_for() {  # wait_for FILE: at most 20 s
   for _ in $(seq 1 100); do [ -e "$1" ] && return 0; sleep 0.2; done
   return 1
 }
-trailer() { git -C "$R" log -1 --format=%B "$1" | git interpret-trailers --parse | sed -n "s/^$2: //p" | head -1; }
 
 # A fake GitHub for the escalation's issue and pull request (`cairn show`, story 1).
 TOKEN="ghp_SteerForgeToken0123456789abcdefABCDEF"
@@ -122,19 +115,19 @@ kill -0 "$pid1" 2>/dev/null && bad "3: process $pid1 still runs after cancel ret
   { bad "3: $(git rev-list --count "$before"..HEAD) commits:"; git log --oneline "$before"..HEAD | show; }
 [ "$(git log -1 --format=%s)" = "c1: run running -> failed [cancelled]" ] && ok "3: its subject is 'c1: run running -> failed [cancelled]'" ||
   bad "3: subject: $(git log -1 --format=%s)"
-[ "$(trailer HEAD Cairn-Transition)" = "running -> failed" ] && [ "$(trailer HEAD Cairn-Attempt)" = 1 ] &&
+[ "$(trailer "$R" HEAD Cairn-Transition)" = "running -> failed" ] && [ "$(trailer "$R" HEAD Cairn-Attempt)" = 1 ] &&
   ok "3: trailers Cairn-Transition: running -> failed, Cairn-Attempt: 1" || { bad "3: trailers:"; git log -1 --format=%B | show; }
 # The human's git identity (libgit2 reads it from ~/.gitconfig), not the tick's (cairn.yaml).
 me=$(git log -1 --format=%an)
 [ -n "$me" ] && [ "$me" != cairn-bot ] && ok "3: committed as the human who cancelled ($me)" || bad "3: author \"$me\""
 git diff --quiet HEAD && ok "3: the work tree matches the commit" || bad "3: the work tree differs from the commit"
-[ "$(failure_rows | wc -l)" = 1 ] && failure_rows | grep -q -F "job $(cell 6): cancelled by $me: wrong input deck" &&
-  failure_rows | grep -q -E "\| *cancelled *\| *job [^|]*\| *cancelled by a human *\| *ESCALATED *\|$" &&
-  ok "3: one Failure-log row: job ...: cancelled by $me: wrong input deck" || { bad "3: Failure log:"; failure_rows | show; }
-[ "$(stage_status)" = failed ] && [ "$(fm escalation_required)" = true ] && [ "$(fm status)" = escalated ] &&
-  ok "3: stage failed, campaign escalated" || bad "3: stage $(stage_status), escalation_required $(fm escalation_required), status $(fm status)"
-fm escalation_reason | grep -q -F "cancelled by a human ($me): wrong input deck" && ok "3: escalation_reason says cancelled by a human" ||
-  bad "3: escalation_reason: $(fm escalation_reason)"
+[ "$(failure_rows "$R" c1 | wc -l)" = 1 ] && failure_rows "$R" c1 | grep -q -F "job $(cell "$R" c1 6): cancelled by $me: wrong input deck" &&
+  failure_rows "$R" c1 | grep -q -E "\| *cancelled *\| *job [^|]*\| *cancelled by a human *\| *ESCALATED *\|$" &&
+  ok "3: one Failure-log row: job ...: cancelled by $me: wrong input deck" || { bad "3: Failure log:"; failure_rows "$R" c1 | show; }
+[ "$(stage_status "$R" c1)" = failed ] && [ "$(fm "$R" c1 escalation_required)" = true ] && [ "$(fm "$R" c1 status)" = escalated ] &&
+  ok "3: stage failed, campaign escalated" || bad "3: stage $(stage_status "$R" c1), escalation_required $(fm "$R" c1 escalation_required), status $(fm "$R" c1 status)"
+fm "$R" c1 escalation_reason | grep -q -F "cancelled by a human ($me): wrong input deck" && ok "3: escalation_reason says cancelled by a human" ||
+  bad "3: escalation_reason: $(fm "$R" c1 escalation_reason)"
 expect_grep "3: cancel says how to resume and which attempt comes next" "cairn clear c1 --reason TEXT.*attempt 2" "$T/cancel.out"
 expect_rc 1 "3: a second cancel finds no running job" "$CAIRN" cancel c1 --reason again
 before=$(git rev-parse HEAD)
@@ -193,7 +186,7 @@ echo "# 3. clear, then a plain tick runs attempt 2"
 expect_rc 0 "3: cairn clear c1 --reason \"input fixed\"" "$CAIRN" clear c1 --reason "input fixed"
 expect_rc 0 "3: a plain tick after the clear" "$CAIRN" tick
 expect_grep "3: it submits the stage" "c1: run ready -> running" "$T/out"
-[ "$(trailer HEAD Cairn-Attempt)" = 2 ] && ok "3: Cairn-Attempt: 2" || { bad "3: the resubmit's trailers:"; git log -1 --format=%B | show; }
+[ "$(trailer "$R" HEAD Cairn-Attempt)" = 2 ] && ok "3: Cairn-Attempt: 2" || { bad "3: the resubmit's trailers:"; git log -1 --format=%B | show; }
 wait_for "$T/pid.2" && ok "3: attempt 2 runs" || bad "3: attempt 2 never started"
 grep -qx 2 "$T/runs.txt" && [ "$(runs)" = 2 ] && ok "3: the job ran twice in all, the second time as attempt 2" ||
   bad "3: runs: $(tr '\n' ' ' <"$T/runs.txt")"

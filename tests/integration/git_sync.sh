@@ -102,7 +102,6 @@ escalate_file() {  # as a tick leaves a campaign whose job hit its walltime twic
     -e '/^|------|-------|/a | 2026-11-23 | run | walltime-exceeded | job 42: DUE TO TIME LIMIT | escalated | ESCALATED |' "$1"
 }
 status_of() { sed -n 's/^status: //p' "$1/campaigns/$2/WORKFLOW.md" 2>/dev/null; }
-ran() { local n; n=$(grep -c "^$1 " "$T/runs.txt" 2>/dev/null) || true; echo "${n:-0}"; }
 # Ticks until quiet. A campaign with a job: tick it (`--only`) until it is done, polling
 # the job's trace instead of sleeping a fixed time (the quiet tick for all of them comes
 # last). An escalated one: until a tick changes nothing, on the branch or the forge.

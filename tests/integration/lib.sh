@@ -104,3 +104,25 @@ need_fault_injection() {
   echo "SKIP: cairn was built without -DCAIRN_FAULT_INJECTION=ON; this script crashes ticks at its crash points (ci/test builds with it)"
   exit 77
 }
+
+# --- reading a campaign's WORKFLOW.md (DIR: a clone, NAME: the campaign) ---
+show() { sed 's/^/    | /' "$@"; }  # quote a file under a failing check
+wf_of() { echo "$1/campaigns/$2/WORKFLOW.md"; }
+# The `run` stage's cell in column N (5 Status, 6 JobID).
+cell() {  # cell DIR NAME N
+  awk -F'|' -v n=$(($3 + 1)) '$3 ~ /^ *run *$/ { v = $n; gsub(/^ +| +$/, "", v); print v; exit }' "$(wf_of "$1" "$2")"
+}
+stage_status() { cell "$1" "$2" 5; }  # stage_status DIR NAME
+fm() { sed -n "s/^$3: *//p" "$(wf_of "$1" "$2")" | head -1 | tr -d '"'; }  # fm DIR NAME KEY
+failure_rows() {  # failure_rows DIR NAME: the Failure log's data rows
+  awk '/^## /{ s = ($0 == "## Failure log") } s && /^\| *[0-9]{4}-/' "$(wf_of "$1" "$2")"
+}
+trailer() {  # trailer DIR COMMIT KEY
+  git -C "$1" log -1 --format=%B "$2" | git interpret-trailers --parse | sed -n "s/^$3: //p" | head -1
+}
+# A `run` job script that appends "NAME ATTEMPT" to $T/runs.txt, then runs BODY.
+job() {  # job DIR NAME BODY
+  printf '#!/bin/sh\necho "%s $CAIRN_ATTEMPT" >> "%s/runs.txt"\n%s\n' "$2" "$T" "$3" >"$1/campaigns/$2/jobs/run.sh"
+  chmod +x "$1/campaigns/$2/jobs/run.sh"
+}
+ran() { local n; n=$(grep -c "^$1 " "$T/runs.txt" 2>/dev/null) || true; echo "${n:-0}"; }  # ran NAME
