@@ -201,23 +201,6 @@ struct Table {
   std::vector<int> rows;  // 1-based lines: header, then body rows (delimiter row omitted)
 };
 
-std::string node_text(cmark_node* node) {
-  std::string out;
-  util::CHandle<cmark_iter, cmark_iter_free> it(cmark_iter_new(node));
-  cmark_event_type ev;
-  while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
-    if (ev != CMARK_EVENT_ENTER) continue;
-    cmark_node* n = cmark_iter_get_node(it.get());
-    const cmark_node_type t = cmark_node_get_type(n);
-    if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE || t == CMARK_NODE_HTML_INLINE) {
-      if (const char* lit = cmark_node_get_literal(n)) out += lit;
-    } else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK) {
-      out += ' ';
-    }
-  }
-  return out;
-}
-
 bool has_type(cmark_node* n, std::string_view type) {
   const char* s = cmark_node_get_type_string(n);
   return s != nullptr && type == s;
@@ -248,7 +231,7 @@ std::vector<Table> find_tables(const std::string& text, const std::string& secti
     cmark_node* n = cmark_iter_get_node(it.get());
     if (cmark_node_get_type(n) == CMARK_NODE_HEADING && !wanted.empty()) {
       const int level = cmark_node_get_heading_level(n);
-      std::string slug = heading_slug(node_text(n));
+      std::string slug = heading_slug(parse::md::node_text(n));
       const int count = seen[slug]++;
       if (count > 0) slug += fmt::format("-{}", count);
       if (inside && level <= section_level) inside = false;

@@ -42,6 +42,20 @@ std::string percent_encode(std::string_view s) {
   return out;
 }
 
+// The pull requests of a listing whose head branch is exactly `head`, newest first: a
+// forge's own filter is only a hint (Gitea ignores `head`; a source_branch query is ours
+// to check).
+std::vector<PullRequest> newest_with_head(const std::vector<json>& items, const std::string& head,
+                                          PullRequest (*read)(const json&)) {
+  std::vector<PullRequest> out;
+  for (const auto& j : items) {
+    PullRequest p = read(j);
+    if (p.head == head) out.push_back(std::move(p));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.number > b.number; });
+  return out;
+}
+
 std::string str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -206,13 +220,7 @@ class GitHubLike : public RestForge {
                                      : fmt::format("/repos/{}/pulls?state=all&head={}", m_s.repo,
                                                    percent_encode(owner + ":" + head));
     auto items = CAIRN_TRY(list(path, m_gitea ? "limit" : "per_page", m_gitea ? 50 : 100));
-    std::vector<PullRequest> out;
-    for (const auto& j : items) {
-      PullRequest p = pull(j);
-      if (p.head == head) out.push_back(std::move(p));
-    }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.number > b.number; });
-    return out;
+    return newest_with_head(items, head, &pull);
   }
 
   Expected<PullRequest> create_pull(const std::string& head, const std::string& base, const std::string& title,
@@ -364,13 +372,7 @@ class GitLab : public RestForge {
     auto items = CAIRN_TRY(list(fmt::format("/projects/{}/merge_requests?state=all&source_branch={}", m_project,
                                             percent_encode(head)),
                                 "per_page", 100));
-    std::vector<PullRequest> out;
-    for (const auto& j : items) {
-      PullRequest p = pull(j);
-      if (p.head == head) out.push_back(std::move(p));
-    }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.number > b.number; });
-    return out;
+    return newest_with_head(items, head, &pull);
   }
 
   Expected<PullRequest> create_pull(const std::string& head, const std::string& base, const std::string& title,

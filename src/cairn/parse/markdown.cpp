@@ -13,28 +13,6 @@
 
 namespace cairn::parse::md {
 
-namespace {
-
-std::string heading_text(cmark_node* heading) {
-  std::string out;
-  util::CHandle<cmark_iter, cmark_iter_free> it(cmark_iter_new(heading));
-  cmark_event_type ev;
-  while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
-    if (ev != CMARK_EVENT_ENTER) continue;
-    cmark_node* n = cmark_iter_get_node(it.get());
-    const cmark_node_type t = cmark_node_get_type(n);
-    if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE || t == CMARK_NODE_HTML_INLINE) {
-      const char* lit = cmark_node_get_literal(n);
-      if (lit != nullptr) out += lit;
-    } else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK) {
-      out += ' ';
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 LineIndex::LineIndex(std::string_view text) : m_size(text.size()) {
   // Counting the lines first (a vectorised scan) sizes both vectors exactly.
   const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
@@ -224,7 +202,7 @@ std::vector<Block> outline_cmark(std::string_view text, const LineIndex& lines, 
     if (type == CMARK_NODE_HEADING) {
       b.kind = Block::Kind::heading;
       b.level = cmark_node_get_heading_level(n);
-      b.text = heading_text(n);
+      b.text = node_text(n);
     } else if (type == CMARK_NODE_LIST) {
       b.kind = Block::Kind::list;
       for (cmark_node* item = cmark_node_first_child(n); item != nullptr; item = cmark_node_next(item)) {
@@ -415,6 +393,23 @@ std::string to_html(std::string_view markdown) {
       cmark_render_html(doc.get(), CMARK_OPT_DEFAULT, cmark_parser_get_syntax_extensions(parser.get()));
   std::string out = html != nullptr ? html : "";
   cmark_get_default_mem_allocator()->free(html);
+  return out;
+}
+
+std::string node_text(cmark_node* node) {
+  std::string out;
+  util::CHandle<cmark_iter, cmark_iter_free> it(cmark_iter_new(node));
+  cmark_event_type ev;
+  while ((ev = cmark_iter_next(it.get())) != CMARK_EVENT_DONE) {
+    if (ev != CMARK_EVENT_ENTER) continue;
+    cmark_node* n = cmark_iter_get_node(it.get());
+    const cmark_node_type t = cmark_node_get_type(n);
+    if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE || t == CMARK_NODE_HTML_INLINE) {
+      if (const char* lit = cmark_node_get_literal(n)) out += lit;
+    } else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK) {
+      out += ' ';
+    }
+  }
   return out;
 }
 

@@ -11,7 +11,13 @@
 #include <string_view>
 #include <vector>
 
+struct cmark_node;
+
 namespace cairn::parse::md {
+
+// The text of a cmark-gfm node's inline content (text, code, inline HTML), line breaks as
+// spaces: a heading's or a table cell's words, as a reader sees them.
+std::string node_text(cmark_node* node);
 
 // Where every line of a text starts and where its content (without `\n`/`\r\n`) ends.
 // Lines are 0-based here; diagnostics add 1.
