@@ -84,4 +84,27 @@ expect_rc 1 "a bad anomaly.enabled is a finding" "$CAIRN" validate
 expect_grep "says where" 'cairn.yaml:2:[0-9]+: .*anomaly.enabled' "$T/err" 
 git checkout -q cairn.yaml
 
+# The project's .priors.yaml: its orchestration patterns are log patterns too.
+R2=$T/repo2
+mkdir -p "$R2" && cd "$R2" && git init -q
+cp "$CAIRN_SOURCE_DIR/tests/fixtures/priors/priors.yaml" .priors.yaml
+two_stages c3
+sed -i 's/FATAL: energy drift beyond tolerance/Restarting from npt.restart.coor/' campaigns/c3/jobs/run.sh
+git add -A && git commit -qm "c3, whose job restarts from the same checkpoint; the project's priors"
+expect_rc 0 "validate reads .priors.yaml" "$CAIRN" validate
+"$CAIRN" tick --force >/dev/null 2>&1
+sleep 1
+expect_rc 0 "a tick while the job runs" "$CAIRN" tick --force
+expect_grep "a line only a prior knows pauses the chain" '^paused: true$' campaigns/c3/WORKFLOW.md
+expect_grep "the check names the prior and its note" 'prior namd-restart-loop: the job keeps restarting' \
+  campaigns/c3/ORCHESTRATION_CHECK.md
+touch "$T/release-c3"
+# A bad .priors.yaml: validate says where; a tick warns and goes on with the built-in patterns.
+printf 'priors:\n  - class: orchestration\n    pattern: "a(b"\n' > .priors.yaml
+expect_rc 1 "a bad .priors.yaml is a finding" "$CAIRN" validate
+expect_grep "says where" '^\.priors\.yaml:3:14: error: invalid RE2 pattern' "$T/err"
+git commit -qam "a typo in .priors.yaml"
+expect_rc 0 "a tick with a bad .priors.yaml still ticks" "$CAIRN" tick --force
+expect_grep "and warns" 'warning: \.priors\.yaml:3:14: .*the anomaly scan ignores \.priors\.yaml' "$T/err"
+
 finish

@@ -48,6 +48,14 @@ Expected<RepoContext> load_context(const fs::path& start, Needs needs) {
     }
     ctx.config = std::move(*parsed);
   }
+  if (const fs::path priors = ctx.top / parse::kPriorsFile; fs::exists(priors, ec)) {
+    std::ifstream in(priors, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    auto parsed = parse::parse_priors(parse::kPriorsFile, ss.str());
+    if (parsed) ctx.priors = std::move(*parsed);
+    else ctx.priors_errors = std::move(parsed).error();
+  }
   // The forge token is the tick's alone: no job, check command or scheduler client sees it.
   util::add_secret_variable(ctx.config.forge.token_env);
   return ctx;

@@ -12,6 +12,7 @@
 #include <cairn/engine/tick.hpp>
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/parse/config.hpp>
+#include <cairn/parse/priors.hpp>
 #include <cairn/parse/workflow_file.hpp>
 #include <cairn/util/expected.hpp>
 
@@ -24,6 +25,11 @@ struct RepoContext {
   bool is_git = false;
   parse::RepoConfig config;
   std::vector<doc::Diagnostic> config_warnings;
+  // `.priors.yaml`'s orchestration patterns (parse/priors.hpp), for the anomaly scan. A
+  // bad file leaves `priors` empty and says why in `priors_errors`: `validate` fails on
+  // it, a tick warns and scans with the built-in patterns.
+  std::vector<parse::Prior> priors;
+  std::vector<doc::Diagnostic> priors_errors;
 
   // The campaign search root (`root:` of cairn.yaml, relative to top).
   fs::path root() const { return top / config.root; }

@@ -361,7 +361,14 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   for (const auto& b : ctx->config.backends) {
     if (b.usd_per_cpu_hour > 0) options.usd_per_cpu_hour[b.name] = b.usd_per_cpu_hour;
   }
-  if (ctx->config.anomaly.enabled) options.anomaly = engine::thresholds_from(ctx->config.anomaly);
+  if (ctx->config.anomaly.enabled) {
+    options.anomaly = engine::thresholds_from(ctx->config.anomaly);
+    options.anomaly->priors = ctx->priors;
+    for (const auto& d : ctx->priors_errors) {  // the scan goes on with the built-in patterns
+      std::fprintf(stderr, "cairn tick: warning: %s:%d:%d: %s (the anomaly scan ignores %s)\n", d.path.c_str(),
+                   d.line, d.column, d.message.c_str(), parse::kPriorsFile);
+    }
+  }
   options.ceilings = ctx->config.ceilings;
 
   // Level-triggered: each attempt starts from the remote's tip and recomputes every

@@ -200,6 +200,7 @@ Outcome run_validate(Session& session, const ValidateOptions& o) {
   const RepoContext& ctx = session.ctx;
   std::vector<FileResult> results;
   std::vector<doc::Diagnostic> general = ctx.config_warnings;  // not about one WORKFLOW.md
+  general.insert(general.end(), ctx.priors_errors.begin(), ctx.priors_errors.end());
   gitstore::Repo* repo = &*session.repo;
   auto check_text = [&](const std::string& shown, const std::string& text, const fs::path& dir,
                         bool from_index) {
@@ -270,7 +271,7 @@ Outcome run_validate(Session& session, const ValidateOptions& o) {
     }
     if (!o.quiet) std::printf("%zu file(s) checked, %d with errors\n", results.size(), bad);
   }
-  if (bad > 0) return findings_reported();
+  if (bad > 0 || doc::has_errors(general)) return findings_reported();
   return {};
 }
 

@@ -219,28 +219,39 @@ void systemic(const std::vector<const HistoryEvent*>& events, TimePoint now, con
 void bad_log(const std::vector<CampaignSnapshot>& campaigns, const AnomalyThresholds& th,
              std::vector<Anomaly>& out) {
   std::vector<std::unique_ptr<RE2>> patterns;
-  for (const auto& p : th.log_patterns) {
+  // Which prior each pattern is (nullptr: one of anomaly.log_patterns).
+  std::vector<const parse::Prior*> prior_of;
+  const auto add = [&](const std::string& p, const parse::Prior* prior) {
     auto re = std::make_unique<RE2>(p, RE2::Quiet);
-    if (re->ok()) patterns.push_back(std::move(re));
-  }
+    if (!re->ok()) return;
+    patterns.push_back(std::move(re));
+    prior_of.push_back(prior);
+  };
+  for (const auto& p : th.log_patterns) add(p, nullptr);
+  for (const auto& prior : th.priors) add(prior.pattern, &prior);
   if (patterns.empty()) return;
   for (const auto& c : campaigns) {
     if (c.status != doc::Status::running || c.job_state != "running" || c.running_log_tail.empty()) continue;
     std::vector<std::string> words;  // what matched, in order of first appearance
     std::vector<std::string> lines;
+    std::vector<std::string> priors;  // "prior <id>: <note>", once each
     std::string_view tail = c.running_log_tail;
     while (!tail.empty()) {
       const auto nl = tail.find('\n');
       const std::string_view line = tail.substr(0, nl);
       tail = nl == std::string_view::npos ? std::string_view() : tail.substr(nl + 1);
       bool matched = false;
-      for (const auto& re : patterns) {
+      for (std::size_t i = 0; i < patterns.size(); ++i) {
         re2::StringPiece hit;
-        if (!re->Match(re2::StringPiece(line.data(), line.size()), 0, line.size(), RE2::UNANCHORED, &hit,
-                       1)) {
+        if (!patterns[i]->Match(re2::StringPiece(line.data(), line.size()), 0, line.size(), RE2::UNANCHORED,
+                                &hit, 1)) {
           continue;
         }
         matched = true;
+        if (const parse::Prior* prior = prior_of[i]) {
+          std::string said = "prior " + prior->id + (prior->note.empty() ? "" : ": " + util::one_line(prior->note));
+          if (std::find(priors.begin(), priors.end(), said) == priors.end()) priors.push_back(std::move(said));
+        }
         std::string word(hit.data(), hit.size());
         if (std::find(words.begin(), words.end(), word) == words.end()) words.push_back(std::move(word));
       }
@@ -256,6 +267,7 @@ void bad_log(const std::vector<CampaignSnapshot>& campaigns, const AnomalyThresh
                             c.job.empty() ? "?" : c.job, c.stage, util::redact(util::join(words, ", ")),
                             lines.size(), lines.size() == 1 ? "" : "s");
     add_capped(a.evidence, lines, kMaxLogEvidence);
+    for (auto& p : priors) a.evidence.push_back(util::redact(p));
     out.push_back(std::move(a));
   }
 }

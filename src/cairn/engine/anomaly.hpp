@@ -34,7 +34,8 @@
 //                          campaign: the cause is shared (cluster, quota, software stack)
 //                          and wants one escalation, not N.
 //   bad_log_while_running  a job the scheduler reports running has log-tail lines
-//                          matching a log pattern (FATAL, NaN, OOM, ...). medium: the
+//                          matching a log pattern (FATAL, NaN, OOM, ...) or one of the
+//                          project's orchestration priors (.priors.yaml). medium: the
 //                          job may still finish, but the chain must not build on its
 //                          output until a human has looked.
 //
@@ -53,6 +54,7 @@
 #include <cairn/doc/workflow.hpp>
 #include <cairn/engine/ports.hpp>
 #include <cairn/parse/config.hpp>
+#include <cairn/parse/priors.hpp>
 
 namespace cairn::engine {
 
@@ -99,6 +101,9 @@ struct AnomalyThresholds {
   // RE2 patterns matched against each line of a running job's log tail; an empty list
   // turns the log check off. A pattern RE2 rejects is ignored (cairn.yaml rejects it).
   std::vector<std::string> log_patterns = parse::default_log_patterns();
+  // The project's `.priors.yaml` entries of `class: orchestration` (parse/priors.hpp):
+  // more log patterns, each named in the evidence when it matches.
+  std::vector<parse::Prior> priors;
 
   // How far back the scan reads history: its longest window.
   std::chrono::seconds history_span() const {
