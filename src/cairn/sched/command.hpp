@@ -4,7 +4,9 @@
 // command templates run through a CommandRunner, so PBS, LSF, Kubernetes, Vast.ai or a
 // site's own wrapper work without code changes. Presets supply the templates and parse
 // each tool's native output; without a preset, status speaks a small JSON-lines
-// protocol (README.md, "command backend").
+// protocol (README.md, "command backend"). The implementation is the folder
+// sched/command/: one file per preset (command/preset.hpp), the templates, the settings
+// and the scheduler.
 //
 // Templates are argv lists, never shell strings: placeholders such as {campaign} expand
 // inside one argv element, so a value with spaces or `;` stays one argument.
@@ -24,13 +26,17 @@
 
 namespace cairn::sched {
 
+namespace command {
+class Preset;
+}
+
 // One command template: argv elements as written, placeholders unexpanded. An element
 // that is exactly "[" opens an optional group and "]" closes it; the group's elements
 // are dropped when any placeholder inside expands to nothing.
 using CommandTemplate = std::vector<std::string>;
 
 struct CommandBackendConfig {
-  // "" (generic JSON lines), "pbs", "lsf", "kubernetes" or "vastai".
+  // "" (generic JSON lines) or a preset's name: "pbs", "lsf", "kubernetes", "vastai".
   std::string preset;
   CommandTemplate submit;  // prints the job id
   CommandTemplate status;  // all jobs at once: {job_ids} expands to one element per id
@@ -91,16 +97,17 @@ struct CommandJob {
 // kubernetes, `vastai show instances --raw` for vastai (`now` prices the running time).
 // The working directory comes from the JSON line's `work_dir`, PBS's Variable_List
 // CAIRN_DIR, LSF's EXEC_CWD and the Job's first container's workingDir; Vast.ai has none.
-// Records of one id with tasks are folded with summarize_tasks. Fails
-// (ExitCode::findings) naming the line (JSON lines) or what is malformed.
+// Records of one id with tasks are folded with summarize_tasks. An unknown preset name
+// reads JSON lines. Fails (ExitCode::findings) naming the line (JSON lines) or what is
+// malformed.
+Expected<std::vector<CommandJob>> parse_command_status(std::string_view preset, std::string_view text,
+                                                       engine::TimePoint now);
+
 // The job id in what `config`'s submit command printed: `submit_regex`'s first group (LSF:
 // `Job <N>`), Vast.ai's `new_contract`, else the first line (kubectl's `job.batch/NAME`
 // -> NAME). Fails naming `prog` when there is none, or a Vast.ai answer says it failed.
 Expected<std::string> submit_id_from(const CommandBackendConfig& config, const std::string& prog,
                                      std::string_view out);
-
-Expected<std::vector<CommandJob>> parse_command_status(std::string_view preset, std::string_view text,
-                                                       engine::TimePoint now);
 
 // The Error for a command that exited non-zero: ExitCode::unreachable when its output
 // says the service could not be reached (connection refused/timed out, cannot connect,
@@ -146,12 +153,16 @@ class CommandScheduler : public engine::Scheduler {
   Expected<CommandResult> call(std::string_view what, const CommandTemplate& tmpl,
                                const std::map<std::string, std::string>& values,
                                const std::vector<std::string>& job_ids = {}, std::string_view input = "");
+  // The find template for `key`; fails per classify_command_error unless the preset
+  // takes a non-zero exit as a partial answer.
+  Expected<CommandResult> call_find(const engine::JobKey& key);
   Expected<std::vector<CommandJob>> query(const std::vector<std::string>& job_ids);
   Expected<std::string> login_user();
   engine::TimePoint now() const;
 
   std::unique_ptr<CommandRunner> m_runner;
   CommandBackendConfig m_config;
+  const command::Preset& m_preset;  // m_config.preset's, the JSON-lines protocol for an unknown name
   std::string m_user;  // {user}: `id -un` where the commands run, once asked
   std::unique_ptr<RemoteWorkspace> m_workspace;
 };
