@@ -399,22 +399,6 @@ TEST(CommandGeneric, SubmitRegexLogsCancelAndErrors) {
   EXPECT_NE(noid.error().message.find("printed no job id"), std::string::npos) << noid.error().message;
 }
 
-TEST(CommandErrors, Classification) {
-  const std::vector<std::pair<std::string, ExitCode>> cases = {
-      {"pbs_qstat_connect.err", ExitCode::unreachable},   {"pbs_qsub_badqueue.err", ExitCode::findings},
-      {"lsf_lim_down.err", ExitCode::unreachable},        {"lsf_bsub_badqueue.err", ExitCode::findings},
-      {"kubectl_unreachable.err", ExitCode::unreachable}, {"kubectl_forbidden.err", ExitCode::findings},
-      {"vastai_unreachable.err", ExitCode::unreachable}};
-  for (const auto& [file, want] : cases) {
-    Error e = classify_command_error("tool", err_out(1, fixture(file)));
-    EXPECT_EQ(e.exit, want) << file << ": " << e.message;
-    EXPECT_EQ(e.message.rfind("tool: ", 0), 0u);
-  }
-  EXPECT_NE(classify_command_error("kubectl", err_out(1, fixture("kubectl_forbidden.err")))
-                .message.find("Forbidden"),
-            std::string::npos);
-}
-
 // --- PBS ---------------------------------------------------------------------------------
 
 TEST(CommandPbs, QstatJsonStates) {

@@ -109,12 +109,6 @@ Expected<std::vector<CommandJob>> parse_command_status(std::string_view preset, 
 Expected<std::string> submit_id_from(const CommandBackendConfig& config, const std::string& prog,
                                      std::string_view out);
 
-// The Error for a command that exited non-zero: ExitCode::unreachable when its output
-// says the service could not be reached (connection refused/timed out, cannot connect,
-// "Unable to connect to the server", name resolution...), ExitCode::findings otherwise.
-// The message names `what` and the first error line.
-Error classify_command_error(std::string_view what, const CommandResult& result);
-
 class CommandScheduler : public engine::Scheduler {
  public:
   // Takes every command through `runner`, wrapped in an SshRunner when config.ssh_host
@@ -126,21 +120,21 @@ class CommandScheduler : public engine::Scheduler {
   // and kubernetes presets' answers are parsed as status and matched by name, so a
   // hashed {key_label} never adopts another key's job), else the status command with no
   // ids matched by name. The pbs preset's find is this user's jobs (`qselect -u
-  // {user}`). Fails per classify_command_error, or (unreachable) when a template needs
+  // {user}`). Fails per classify_tool_error, or (unreachable) when a template needs
   // {user} and `id -un` does not answer.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
   // Adopts the job found under the key, else runs the submit template and returns the
-  // id it printed. Fails per classify_command_error, when no id can be read, or
+  // id it printed. Fails per classify_tool_error, when no id can be read, or
   // (findings) when the stage is an array and the submit template has no {array}.
   Expected<std::string> submit(const engine::SubmitRequest& request) override;
   // One status command for all ids. Requested ids the answer leaves out are absent
-  // (unknown). Fails per classify_command_error, or (findings) on malformed output.
+  // (unknown). Fails per classify_tool_error, or (findings) on malformed output.
   Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& job_ids) override;
   // The logs template's output, else `tail -n LINES` of the log path the status
-  // command reports. Fails per classify_command_error, or (findings) when neither
+  // command reports. Fails per classify_tool_error, or (findings) when neither
   // exists.
   Expected<std::string> log_tail(const std::string& job_id, int lines) override;
-  // Runs the cancel template for one id. Fails per classify_command_error.
+  // Runs the cancel template for one id. Fails per classify_tool_error.
   Expected<void> cancel(const std::string& job_id) override;
   // With ssh_host, a RemoteWorkspace over the same connection; else nullptr (this
   // machine's filesystem).
@@ -153,7 +147,7 @@ class CommandScheduler : public engine::Scheduler {
   Expected<CommandResult> call(std::string_view what, const CommandTemplate& tmpl,
                                const std::map<std::string, std::string>& values,
                                const std::vector<std::string>& job_ids = {}, std::string_view input = "");
-  // The find template for `key`; fails per classify_command_error unless the preset
+  // The find template for `key`; fails per classify_tool_error unless the preset
   // takes a non-zero exit as a partial answer.
   Expected<CommandResult> call_find(const engine::JobKey& key);
   Expected<std::vector<CommandJob>> query(const std::vector<std::string>& job_ids);

@@ -2,7 +2,6 @@
 // schedulers is asked of the backend's Preset.
 
 #include <algorithm>
-#include <array>
 #include <cctype>
 #include <cstdio>
 #include <set>
@@ -14,6 +13,7 @@
 #include <cairn/sched/command/preset.hpp>
 #include <cairn/sched/command/template.hpp>
 #include <cairn/sched/names.hpp>
+#include <cairn/sched/tool_error.hpp>
 #include <cairn/util/fs.hpp>
 
 namespace cairn::sched {
@@ -29,42 +29,6 @@ std::string format_hms(std::int64_t seconds) {
   std::snprintf(buf, sizeof buf, "%02lld:%02lld:%02lld", static_cast<long long>(seconds / 3600),
                 static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
   return buf;
-}
-
-bool is_transient_text(std::string_view text) {
-  static constexpr std::array<std::string_view, 19> kTransient = {"connection refused",
-                                                                  "connection timed out",
-                                                                  "timed out",
-                                                                  "unable to connect to the server",
-                                                                  "cannot connect to server",
-                                                                  "cannot connect to lsf",
-                                                                  "lsf is down",
-                                                                  "not responding",
-                                                                  "could not resolve host",
-                                                                  "name or service not known",
-                                                                  "temporary failure in name resolution",
-                                                                  "network is unreachable",
-                                                                  "no route to host",
-                                                                  "failed to establish a new connection",
-                                                                  "max retries exceeded",
-                                                                  "503 service unavailable",
-                                                                  "502 bad gateway",
-                                                                  "i/o timeout",
-                                                                  "connection reset by peer"};
-  const std::string l = lower(text);
-  return std::any_of(kTransient.begin(), kTransient.end(),
-                     [&](std::string_view t) { return l.find(t) != std::string::npos; });
-}
-
-std::string first_error_line(const CommandResult& r) {
-  auto err = numbered_lines(r.err);
-  for (const auto& [n, line] : err) {
-    if (icontains(line, "error")) return clip(line, 300);
-  }
-  if (!err.empty()) return clip(err.front().second, 300);
-  auto out = numbered_lines(r.out);
-  if (!out.empty()) return clip(out.front().second, 300);
-  return "exit " + std::to_string(r.exit);
 }
 
 }  // namespace
@@ -97,13 +61,6 @@ Expected<std::vector<CommandJob>> parse_command_status(std::string_view preset, 
   }
 }
 
-Error classify_command_error(std::string_view what, const CommandResult& result) {
-  const std::string message = std::string(what) + ": " + first_error_line(result);
-  if (is_transient_text(result.err) || is_transient_text(result.out))
-    return fail(message, ExitCode::unreachable);
-  return fail(message, ExitCode::findings);
-}
-
 // ---------------------------------------------------------------------------------------
 
 CommandScheduler::CommandScheduler(std::unique_ptr<CommandRunner> runner, CommandBackendConfig config)
@@ -130,7 +87,7 @@ Expected<std::string> CommandScheduler::login_user() {
   auto r = CAIRN_TRY(m_runner->run({"id", "-un"}, "", m_config.timeout));
   const auto ls = numbered_lines(r.out);
   if (r.exit != 0 || ls.size() != 1 || ls.front().second.find_first_of(" \t,") != std::string_view::npos) {
-    return fail("cannot tell which user runs the commands: `id -un` said " + first_error_line(r),
+    return fail("cannot tell which user runs the commands: `id -un` said " + tool_error_text(r),
                 ExitCode::unreachable);
   }
   m_user = std::string(ls.front().second);
@@ -163,13 +120,13 @@ Expected<CommandResult> CommandScheduler::call_find(const engine::JobKey& key) {
                            {"campaign", key.campaign},
                            {"stage", key.stage},
                            {"attempt", std::to_string(key.attempt)}}));
-  if (r.exit != 0 && !m_preset.partial_answer(r)) return classify_command_error(m_config.find.front(), r);
+  if (r.exit != 0 && !m_preset.partial_answer(r)) return classify_tool_error(m_config.find.front(), r);
   return r;
 }
 
 Expected<std::vector<CommandJob>> CommandScheduler::query(const std::vector<std::string>& job_ids) {
   auto r = CAIRN_TRY(call("status", m_config.status, {}, job_ids));
-  if (r.exit != 0 && !m_preset.partial_answer(r)) return classify_command_error(m_config.status.front(), r);
+  if (r.exit != 0 && !m_preset.partial_answer(r)) return classify_tool_error(m_config.status.front(), r);
   auto jobs = parse_command_status(m_config.preset, r.out, now());
   if (!jobs) return fail(m_config.status.front() + ": " + jobs.error().message);
   return jobs;
@@ -247,12 +204,12 @@ Expected<std::string> CommandScheduler::submit(const engine::SubmitRequest& requ
   if (m_preset.makes_output_dir()) {
     auto mk = CAIRN_TRY(
         m_runner->run({"mkdir", "-p", "--", request.campaign_dir + "/.cairn"}, "", m_config.timeout));
-    if (mk.exit != 0) return classify_command_error("mkdir " + request.campaign_dir + "/.cairn", mk);
+    if (mk.exit != 0) return classify_tool_error("mkdir " + request.campaign_dir + "/.cairn", mk);
   }
   const std::string input = m_preset.submit_input(request, v, m_config.vars);
   auto r = CAIRN_TRY(call("submit", m_config.submit, v, {}, input));
   const std::string prog = m_config.submit.front();
-  if (r.exit != 0) return classify_command_error(prog, r);
+  if (r.exit != 0) return classify_tool_error(prog, r);
   return submit_id_from(m_config, prog, r.out);
 }
 
@@ -272,7 +229,7 @@ Expected<std::string> CommandScheduler::log_tail(const std::string& job_id, int 
                                                 {"lines", std::to_string(std::max(lines, 0))}};
   if (!m_config.logs.empty()) {
     auto r = CAIRN_TRY(call("logs", m_config.logs, v));
-    if (r.exit != 0) return classify_command_error(m_config.logs.front(), r);
+    if (r.exit != 0) return classify_tool_error(m_config.logs.front(), r);
     // The template may ignore {lines}; the byte bound is the local backend's.
     return std::string(util::tail_lines(r.out, lines, util::kLogTailBytes));
   }
@@ -294,7 +251,7 @@ Expected<std::string> CommandScheduler::log_tail(const std::string& job_id, int 
 Expected<void> CommandScheduler::cancel(const std::string& job_id) {
   if (job_id.empty()) return fail("cancel needs a job id", ExitCode::usage);
   auto r = CAIRN_TRY(call("cancel", m_config.cancel, {{"job_id", job_id}}));
-  if (r.exit != 0) return classify_command_error(m_config.cancel.front(), r);
+  if (r.exit != 0) return classify_tool_error(m_config.cancel.front(), r);
   return {};
 }
 
