@@ -22,6 +22,7 @@
 
 #include <cairn/engine/ports.hpp>
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/settings.hpp>
 #include <cairn/sched/workspace.hpp>
 
 namespace cairn::sched {
@@ -64,10 +65,11 @@ Expected<CommandTemplate> parse_command_template(std::string_view text);
 // The configuration in a backend's `settings` (cairn.yaml): `preset`, the templates
 // `submit`, `status`, `cancel`, `logs`, `find` (each overrides the preset's),
 // `submit_regex`, `ssh_host`, `timeout` (seconds); other keys become placeholders.
-// Fails (ExitCode::usage) naming the setting: unknown preset, a template that does not
-// parse or names an unknown placeholder, a missing submit/status/cancel template, or a
-// setting the preset needs (`image` for kubernetes and vastai, `offer` for vastai).
-Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, std::string>& settings);
+// Fails (ExitCode::usage) naming the setting: unknown preset (with a did-you-mean), a
+// template that does not parse or names an unknown placeholder, a bad `submit_regex` or
+// `timeout`, a missing submit/status/cancel template (no setting: key ""), or a setting
+// the preset needs (`image` for kubernetes and vastai, `offer` for vastai: key `preset`).
+Expected<CommandBackendConfig, SettingError> parse_command_config(const BackendSettings& settings);
 
 // The default templates of `preset` ("" gives none). Never fails; unknown -> empty.
 CommandBackendConfig command_preset(std::string_view preset);

@@ -152,7 +152,7 @@ bool type_matches(const OsmoPool& p, std::string_view gpu_type) {
 
 // ---------------------------------------------------------------------------------------
 
-Expected<OsmoConfig> osmo_config_from(const std::map<std::string, std::string>& settings) {
+Expected<OsmoConfig, SettingError> osmo_config_from(const BackendSettings& settings) {
   OsmoConfig c;
   auto get = [&](const char* key) -> const std::string* {
     auto it = settings.find(key);
@@ -164,17 +164,21 @@ Expected<OsmoConfig> osmo_config_from(const std::map<std::string, std::string>& 
   if (const auto* v = get("priority")) {
     c.priority = upper(*v);
     if (c.priority != "HIGH" && c.priority != "NORMAL" && c.priority != "LOW") {
-      return fail("osmo backend: priority must be HIGH, NORMAL or LOW, not '" + *v + "'");
+      return bad_setting("priority", "priority must be HIGH, NORMAL or LOW, not '" + *v + "'");
     }
   }
   if (const auto* v = get("max_attempts")) {
     auto n = to_int(*v);
-    if (!n || *n < 1) return fail("osmo backend: max_attempts must be a positive integer, not '" + *v + "'");
+    if (!n || *n < 1) {
+      return bad_setting("max_attempts", "max_attempts must be a positive integer, not '" + *v + "'");
+    }
     c.max_attempts = static_cast<int>(*n);
   }
   if (const auto* v = get("timeout_seconds")) {
     auto n = to_int(*v);
-    if (!n || *n < 1) return fail("osmo backend: timeout_seconds must be a positive integer, not '" + *v + "'");
+    if (!n || *n < 1) {
+      return bad_setting("timeout_seconds", "timeout_seconds must be a positive integer, not '" + *v + "'");
+    }
     c.timeout = std::chrono::seconds(*n);
   }
   return c;

@@ -30,6 +30,7 @@
 
 #include <cairn/engine/ports.hpp>
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/settings.hpp>
 
 namespace cairn::sched {
 
@@ -49,9 +50,9 @@ struct OsmoConfig {
 };
 
 // The OsmoConfig of a cairn.yaml backend's `settings` (pool, priority, osmo,
-// max_attempts, label_key, timeout_seconds). Fails (ExitCode::findings) for a priority
-// other than HIGH/NORMAL/LOW or a non-numeric max_attempts / timeout_seconds.
-Expected<OsmoConfig> osmo_config_from(const std::map<std::string, std::string>& settings);
+// max_attempts, label_key, timeout_seconds). Fails naming the setting: a priority other
+// than HIGH/NORMAL/LOW, a max_attempts or timeout_seconds that is not a positive integer.
+Expected<OsmoConfig, SettingError> osmo_config_from(const BackendSettings& settings);
 
 // One pool of `osmo pool list`, GPU counts as integers.
 struct OsmoPool {

@@ -456,6 +456,19 @@ Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& par
   return PartitionChoice{best.name, reason};
 }
 
+SlurmConfig slurm_config_from(const BackendSettings& settings) {
+  SlurmConfig c;
+  const std::pair<const char*, std::string*> fields[] = {{"partition", &c.partition},
+                                                         {"ssh_host", &c.ssh_host},
+                                                         {"output_dir", &c.output_dir},
+                                                         {"ssh_control_path", &c.ssh_control_path},
+                                                         {"ssh_config", &c.ssh_config}};
+  for (const auto& [key, into] : fields) {
+    if (auto it = settings.find(key); it != settings.end()) *into = it->second;
+  }
+  return c;
+}
+
 // ---------------------------------------------------------------------------------------
 
 SlurmScheduler::SlurmScheduler(std::unique_ptr<CommandRunner> runner, SlurmConfig config)

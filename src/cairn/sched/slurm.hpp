@@ -15,6 +15,7 @@
 
 #include <cairn/engine/ports.hpp>
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/settings.hpp>
 #include <cairn/sched/workspace.hpp>
 
 namespace cairn::sched {
@@ -40,6 +41,10 @@ struct SlurmConfig {
   std::string ssh_control_path;              // ControlPath for ssh sharing; empty = default
   std::string ssh_config;                    // `ssh -F` file; empty = ~/.ssh/config
 };
+
+// The SlurmConfig of a cairn.yaml backend's `settings`: partition, ssh_host, output_dir,
+// ssh_control_path, ssh_config as written; the rest keep their defaults. Never fails.
+SlurmConfig slurm_config_from(const BackendSettings& settings);
 
 // One row of squeue or sacct output, fields as printed.
 struct SlurmRecord {

@@ -4,11 +4,13 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <re2/re2.h>
 
 #include <cairn/sched/command/parsing.hpp>
 #include <cairn/sched/command/preset.hpp>
 #include <cairn/sched/command/template.hpp>
+#include <cairn/util/suggest.hpp>
 
 namespace cairn::sched {
 
@@ -31,7 +33,7 @@ CommandBackendConfig command_preset(std::string_view preset) {
   return c;
 }
 
-Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, std::string>& settings) {
+Expected<CommandBackendConfig, SettingError> parse_command_config(const BackendSettings& settings) {
   auto get = [&](const char* k) -> std::string {
     auto it = settings.find(k);
     return it == settings.end() ? "" : it->second;
@@ -39,8 +41,11 @@ Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, 
   const std::string name = get("preset");
   const command::Preset* preset = command::find_preset(name);
   if (preset == nullptr) {
-    return fail("command backend: unknown preset `" + name + "`; presets: " + command::preset_names(),
-                ExitCode::usage);
+    const auto names = command::preset_names();
+    const std::string hint = util::did_you_mean(name, names);
+    return bad_setting(
+        "preset", fmt::format("unknown preset `{}`{}", name,
+                              hint.empty() ? fmt::format("; presets: {}", fmt::join(names, ", ")) : hint));
   }
   CommandBackendConfig c = command_preset(name);
   const std::set<std::string, std::less<>> reserved = {"preset", "submit",       "status",   "cancel", "logs",
@@ -48,11 +53,9 @@ Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, 
   for (const auto& [k, v] : settings) {
     if (reserved.count(k)) continue;
     if (!command::is_identifier(k))
-      return fail("command backend: setting `" + k + "` is not a placeholder name ([a-z_][a-z0-9_]*)",
-                  ExitCode::usage);
+      return bad_setting(k, "setting `" + k + "` is not a placeholder name ([a-z_][a-z0-9_]*)");
     if (command::builtin_placeholders().count(k))
-      return fail("command backend: setting `" + k + "` would shadow the built-in {" + k + "}",
-                  ExitCode::usage);
+      return bad_setting(k, "setting `" + k + "` would shadow the built-in {" + k + "}");
     c.vars[k] = v;
   }
   c.submit_regex = get("submit_regex");
@@ -61,23 +64,20 @@ Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, 
     // huge one (thousands of nested groups) is refused before RE2 builds it.
     constexpr std::size_t kMaxPattern = 512;
     if (c.submit_regex.size() > kMaxPattern) {
-      return fail(
-          fmt::format("command backend: `submit_regex` is {} characters long; a job-id pattern needs at "
-                      "most {}",
-                      c.submit_regex.size(), kMaxPattern),
-          ExitCode::usage);
+      return bad_setting(
+          "submit_regex",
+          fmt::format("`submit_regex` is {} characters long; a job-id pattern needs at most {}",
+                      c.submit_regex.size(), kMaxPattern));
     }
     const RE2 re(c.submit_regex, RE2::Quiet);
-    if (!re.ok())
-      return fail("command backend: `submit_regex` is not an RE2 regex: " + re.error(), ExitCode::usage);
+    if (!re.ok()) return bad_setting("submit_regex", "`submit_regex` is not an RE2 regex: " + re.error());
     if (re.NumberOfCapturingGroups() < 1)
-      return fail("command backend: `submit_regex` needs a (group) around the job id", ExitCode::usage);
+      return bad_setting("submit_regex", "`submit_regex` needs a (group) around the job id");
   }
   c.ssh_host = get("ssh_host");
   if (auto t = get("timeout"); !t.empty()) {
     auto secs = command::to_int(t);
-    if (!secs || *secs <= 0)
-      return fail("command backend: `timeout` must be a number of seconds", ExitCode::usage);
+    if (!secs || *secs <= 0) return bad_setting("timeout", "`timeout` must be a number of seconds");
     c.timeout = std::chrono::seconds(*secs);
   }
   const std::pair<const char*, CommandTemplate*> templates[] = {{"submit", &c.submit},
@@ -88,9 +88,7 @@ Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, 
   for (const auto& [key, into] : templates) {
     if (auto text = get(key); !text.empty()) {
       auto parsed = parse_command_template(text);
-      if (!parsed)
-        return fail("command backend: `" + std::string(key) + "`: " + parsed.error().message,
-                    ExitCode::usage);
+      if (!parsed) return bad_setting(key, "`" + std::string(key) + "`: " + parsed.error().message);
       *into = std::move(*parsed);
     }
     std::string unknown;
@@ -101,19 +99,16 @@ Expected<CommandBackendConfig> parse_command_config(const std::map<std::string, 
       });
     }
     if (!unknown.empty()) {
-      return fail("command backend: `" + std::string(key) + "` uses {" + unknown +
-                      "}, which is neither built in nor a setting of this backend",
-                  ExitCode::usage);
+      return bad_setting(key, "`" + std::string(key) + "` uses {" + unknown +
+                                  "}, which is neither built in nor a setting of this backend");
     }
   }
   for (const auto& [key, into] :
        {std::pair{"submit", &c.submit}, {"status", &c.status}, {"cancel", &c.cancel}}) {
-    if (into->empty())
-      return fail(std::string("command backend: no `") + key + "` template (or `preset`)", ExitCode::usage);
+    if (into->empty()) return bad_setting("", std::string("no `") + key + "` template (or `preset`)");
   }
   for (const auto& n : preset->defaults().required) {
-    if (c.vars[n].empty())
-      return fail("command backend: preset " + name + " needs the setting `" + n + "`", ExitCode::usage);
+    if (c.vars[n].empty()) return bad_setting("preset", "preset " + name + " needs the setting `" + n + "`");
   }
   return c;
 }

@@ -54,10 +54,10 @@ const Preset& preset_or_jsonl(std::string_view name) {
   return p != nullptr ? *p : jsonl_preset();
 }
 
-std::string preset_names() {
-  std::string out;
+std::vector<std::string_view> preset_names() {
+  std::vector<std::string_view> out;
   for (const auto preset : kPresets) {
-    if (!preset().name().empty()) out += (out.empty() ? "" : ", ") + std::string(preset().name());
+    if (!preset().name().empty()) out.push_back(preset().name());
   }
   return out;
 }

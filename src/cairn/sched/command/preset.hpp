@@ -67,8 +67,8 @@ class Preset {
 const Preset* find_preset(std::string_view name);
 // find_preset(name), or the JSON-lines protocol for an unknown name. Never fails.
 const Preset& preset_or_jsonl(std::string_view name);
-// The names of the presets, "pbs, lsf, ..." for messages. Never fails.
-std::string preset_names();
+// The names of the presets, JSON lines (no name) left out. Never fails.
+std::vector<std::string_view> preset_names();
 
 // One per file of this folder.
 const Preset& jsonl_preset();
