@@ -128,7 +128,12 @@ class FakeBackends : public Backends {
     auto it = m_map.find(name);
     return it == m_map.end() ? nullptr : it->second;
   }
+  std::string unusable(const std::string& name) override {
+    auto it = m_unusable.find(name);
+    return it == m_unusable.end() ? "" : it->second;
+  }
   std::map<std::string, Scheduler*> m_map;
+  std::map<std::string, std::string> m_unusable;  // configured, but its settings are refused
 };
 
 class FakeStore : public Store {

@@ -1197,9 +1197,6 @@ TEST_F(CapacityTest, AnotherSubmitFailureStillEscalatesAsSubmitFailed) {
   EXPECT_EQ(subjects().back(), "c1: smoke ready -> escalated [submit-failed]");
 }
 
-}  // namespace
-}  // namespace cairn::engine
-
 // ---- attempts, resumes, where checks run, when a campaign is due -----------------------
 
 namespace cairn::engine {
@@ -1459,6 +1456,51 @@ TEST_F(TickTest, ALostPublishOfTheBatchSubmitsNothingAtAll) {
   auto r = run();
   EXPECT_TRUE(r.lost_race);
   EXPECT_TRUE(m_sched.submitted().empty());
+}
+
+}  // namespace
+}  // namespace cairn::engine
+
+// A backend cairn.yaml configures with a setting it refuses (Backends::unusable) is
+// cairn.yaml's error, reported by the CLI: the campaigns on it wait, whether their stage
+// is to be submitted or has a job that no status query can reach, and nothing escalates;
+// a backend nothing configures still escalates, and the other campaigns go on.
+TEST_F(TickTest, ABackendWithRefusedSettingsHoldsItsCampaignsAndEscalatesNothing) {
+  auto on = [](std::string text, const std::string& backend) {
+    text.replace(text.find("backend: local"), 14, "backend: " + backend);
+    return text;
+  };
+  m_backends.m_unusable["gpu"] =
+      "cairn.yaml:9:40: backend `gpu` (osmo): priority must be HIGH, NORMAL or LOW, not 'urgent'";
+  add("held", on(workflow("held", {{"smoke", "always", "exit=0", "ready"}}), "gpu"));
+  add("polled",
+      on(workflow("polled", {{"smoke", "always", "exit=0", "running", "77", "2026-05-05 19:50Z"}}), "gpu"));
+  add("lost", on(workflow("lost", {{"smoke", "always", "exit=0", "ready"}}), "nosuch"));
+  add("good", workflow("good", {{"smoke", "always", "exit=0", "ready"}}));
+  auto r = run();
+  for (std::size_t i : {0, 1}) {
+    EXPECT_NE(
+        r.campaigns[i].note.find("smoke: waits for cairn.yaml to be fixed: cairn.yaml:9:40: backend `gpu` "
+                                 "(osmo): priority must be HIGH, NORMAL or LOW, not 'urgent'"),
+        std::string::npos)
+        << r.campaigns[i].note;
+    EXPECT_TRUE(r.campaigns[i].transitions.empty());
+  }
+  EXPECT_EQ(subjects(), (std::vector<std::string>{"lost: smoke ready -> escalated [unknown-backend]",
+                                                  "good: smoke intent: submit cairn.good.smoke.1",
+                                                  "good: smoke ready -> running"}));
+  ASSERT_EQ(m_sched.submitted().size(), 1u);
+  EXPECT_EQ(m_sched.submitted()[0].key.campaign, "good");
+  // Hours later, past the job-lost rule's 3x expect, still nothing about them is decided.
+  m_clock.advance(std::chrono::hours(3));
+  const std::size_t commits = m_store.m_commits.size();
+  run();
+  EXPECT_EQ(m_store.m_commits.size(), commits + 1) << subjects().back();  // good's poll
+  EXPECT_FALSE(wf(0).escalation_required);
+  EXPECT_EQ(wf(0).stages[0].status, doc::Status::ready);
+  EXPECT_FALSE(wf(1).escalation_required);
+  EXPECT_EQ(wf(1).stages[0].status, doc::Status::running);
+  EXPECT_EQ(wf(1).stages[0].job_id, "77");
 }
 
 }  // namespace

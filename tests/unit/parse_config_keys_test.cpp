@@ -68,6 +68,22 @@ TEST(ParseConfigKeys, CommandBackendPlaceholdersAreSettings) {
   EXPECT_EQ(parsed->backend("k8s")->settings.at("image"), "x");
 }
 
+TEST(ParseConfigKeys, BackendsKeepWhereTheyAndTheirSettingsAreWritten) {
+  // For an error about a value the backend refuses, reported by the CLI (cli/backends.hpp).
+  const auto parsed = parse_config("cairn.yaml",
+                                   "backends:\n  gpu: {kind: osmo, priority: urgent}\n  pbs:\n"
+                                   "    kind: command\n    submit: [qsub, \"{run}\"]\n");
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->path, "cairn.yaml");
+  const BackendConfig& gpu = *parsed->backend("gpu");
+  EXPECT_EQ(std::make_pair(gpu.place.line, gpu.place.column), std::make_pair(2, 3));
+  EXPECT_EQ(std::make_pair(gpu.setting_places.at("priority").line, gpu.setting_places.at("priority").column),
+            std::make_pair(2, 31));
+  const BackendConfig& pbs = *parsed->backend("pbs");
+  EXPECT_EQ(std::make_pair(pbs.setting_places.at("submit").line, pbs.setting_places.at("submit").column),
+            std::make_pair(5, 13));
+}
+
 TEST(ParseConfigKeys, TheShippedTemplateHasNoUnknownKey) {
   const auto parsed = parse_config("cairn.yaml",
                                    "root: campaigns\nbranch: main\nidentity: {name: a, email: b}\n"

@@ -216,6 +216,31 @@ TEST(CommandConfig, PresetsAndErrors) {
   EXPECT_EQ(vars->vars.at("queue"), "gpu");
 }
 
+// A refused setting is named, for its line in cairn.yaml: the key at fault, `preset` for
+// what a preset needs, none for a template no setting gives; a near-miss preset gets a
+// did-you-mean.
+TEST(CommandConfig, ErrorsNameTheSetting) {
+  const std::vector<std::pair<Settings, std::string>> cases = {
+      {{{"preset", "torque"}}, "preset"},
+      {{{"preset", "kubernetes"}}, "preset"},
+      {{{"submit", "sub {key}"}, {"status", "st {job_ids}"}}, ""},
+      {{{"submit", "sub {nope}"}, {"status", "st"}, {"cancel", "c"}}, "submit"},
+      {{{"submit", "s"}, {"status", "st 'x"}, {"cancel", "c"}}, "status"},
+      {{{"submit", "s"}, {"status", "st"}, {"cancel", "c"}, {"key", "x"}}, "key"},
+      {{{"submit", "s"}, {"status", "st"}, {"cancel", "c"}, {"Queue", "x"}}, "Queue"},
+      {{{"submit", "s"}, {"status", "st"}, {"cancel", "c"}, {"submit_regex", "no group"}}, "submit_regex"},
+      {{{"submit", "s"}, {"status", "st"}, {"cancel", "c"}, {"timeout", "soon"}}, "timeout"}};
+  for (const auto& [settings, key] : cases) {
+    auto c = parse_command_config(settings);
+    ASSERT_FALSE(c) << key;
+    EXPECT_EQ(c.error().key, key) << c.error().message;
+  }
+  EXPECT_EQ(parse_command_config({{"preset", "pbss"}}).error().message,
+            "unknown preset `pbss`; did you mean `pbs`?");
+  EXPECT_EQ(parse_command_config({{"preset", "torque"}}).error().message,
+            "unknown preset `torque`; presets: pbs, lsf, kubernetes, vastai");
+}
+
 // --- generic JSON lines ------------------------------------------------------------------
 
 const std::map<std::string, std::string> kGeneric = {
@@ -397,22 +422,6 @@ TEST(CommandGeneric, SubmitRegexLogsCancelAndErrors) {
   auto noid = h.sched->submit(request("c"));
   ASSERT_FALSE(noid);
   EXPECT_NE(noid.error().message.find("printed no job id"), std::string::npos) << noid.error().message;
-}
-
-TEST(CommandErrors, Classification) {
-  const std::vector<std::pair<std::string, ExitCode>> cases = {
-      {"pbs_qstat_connect.err", ExitCode::unreachable},   {"pbs_qsub_badqueue.err", ExitCode::findings},
-      {"lsf_lim_down.err", ExitCode::unreachable},        {"lsf_bsub_badqueue.err", ExitCode::findings},
-      {"kubectl_unreachable.err", ExitCode::unreachable}, {"kubectl_forbidden.err", ExitCode::findings},
-      {"vastai_unreachable.err", ExitCode::unreachable}};
-  for (const auto& [file, want] : cases) {
-    Error e = classify_command_error("tool", err_out(1, fixture(file)));
-    EXPECT_EQ(e.exit, want) << file << ": " << e.message;
-    EXPECT_EQ(e.message.rfind("tool: ", 0), 0u);
-  }
-  EXPECT_NE(classify_command_error("kubectl", err_out(1, fixture("kubectl_forbidden.err")))
-                .message.find("Forbidden"),
-            std::string::npos);
 }
 
 // --- PBS ---------------------------------------------------------------------------------

@@ -342,8 +342,13 @@ TEST(OsmoConfigTest, FromSettings) {
   EXPECT_EQ(c->priority, "LOW");
   EXPECT_EQ(c->osmo, "/opt/osmo");
   EXPECT_EQ(c->max_attempts, 3);
-  EXPECT_FALSE(osmo_config_from({{"priority", "urgent"}}));
-  EXPECT_FALSE(osmo_config_from({{"max_attempts", "x"}}));
+  // A refused setting is named, for its line in cairn.yaml.
+  for (const char* key : {"priority", "max_attempts", "timeout_seconds"}) {
+    auto bad = osmo_config_from({{key, "urgent"}});
+    ASSERT_FALSE(bad) << key;
+    EXPECT_EQ(bad.error().key, key);
+    EXPECT_NE(bad.error().message.find("'urgent'"), std::string::npos) << bad.error().message;
+  }
 }
 
 // ---- the scheduler through a recording runner --------------------------------------

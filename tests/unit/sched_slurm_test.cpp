@@ -375,23 +375,6 @@ TEST(SlurmParse, SinfoAndPartitionChoice) {
   }
 }
 
-TEST(SlurmErrors, Classification) {
-  const std::vector<std::pair<std::string, ExitCode>> cases = {
-      {"sbatch_invalid_partition.err", ExitCode::findings},
-      {"sbatch_qos_limit.err", ExitCode::findings},
-      {"sbatch_socket_timeout.err", ExitCode::unreachable},
-      {"sbatch_unable_to_contact.err", ExitCode::unreachable},
-      {"squeue_socket_timeout.err", ExitCode::unreachable},
-      {"sacct_connection_refused.err", ExitCode::unreachable}};
-  for (const auto& [file, want] : cases) {
-    Error e = classify_slurm_error("sbatch", err_out(1, fixture(file)));
-    EXPECT_EQ(e.exit, want) << file << ": " << e.message;
-    EXPECT_NE(e.message.find("sbatch: "), std::string::npos);
-  }
-  EXPECT_NE(classify_slurm_error("sbatch", err_out(1, fixture("sbatch_qos_limit.err"))).message.find("QOS"),
-            std::string::npos);
-}
-
 TEST(ShellQuote, Words) {
   const std::vector<std::pair<std::string, std::string>> cases = {{"squeue", "squeue"},
                                                                   {"--jobs=1,2,3", "--jobs=1,2,3"},

@@ -16,6 +16,55 @@ namespace cairn::cli {
 
 engine::TimePoint SystemClock::now() const { return std::chrono::system_clock::now(); }
 
+namespace {
+
+// The scheduler backend `name` is: configured in cairn.yaml (`cfg`), or a bare kind name
+// (`cfg` null: default settings). Fails with the setting its kind refuses; nullptr for
+// a name that is no kind and a kind that cannot run on defaults (command): not
+// configured.
+Expected<std::unique_ptr<engine::Scheduler>, sched::SettingError> build(const parse::BackendConfig* cfg,
+                                                                        const std::string& name,
+                                                                        const std::string& qualifier) {
+  const std::string kind = cfg != nullptr ? cfg->kind : name;
+  const sched::BackendSettings settings = cfg != nullptr ? cfg->settings : sched::BackendSettings{};
+  if (kind == "local") {
+    auto s = settings.find("state_dir");
+    return std::unique_ptr<engine::Scheduler>(std::make_unique<sched::LocalScheduler>(
+        s != settings.end() ? s->second : sched::default_state_dir(), qualifier));
+  }
+  if (kind == "slurm") {
+    return std::unique_ptr<engine::Scheduler>(std::make_unique<sched::SlurmScheduler>(
+        std::make_unique<sched::ProcessRunner>(), sched::slurm_config_from(settings)));
+  }
+  if (kind == "osmo") {
+    // The OSMO CLI authenticates from its own login (`osmo login`): it gets a client's
+    // basics and OSMO_* only.
+    auto oc = CAIRN_TRY(sched::osmo_config_from(settings));
+    return std::unique_ptr<engine::Scheduler>(std::make_unique<sched::OsmoScheduler>(
+        std::make_unique<sched::ProcessRunner>(std::vector<std::string>{"OSMO_*"}), std::move(oc)));
+  }
+  if (kind == "command") {
+    auto cc = sched::parse_command_config(settings);
+    // A bare `command` has no templates to run: not configured, like an unknown name.
+    if (!cc && cfg == nullptr) return std::unique_ptr<engine::Scheduler>();
+    if (!cc) return std::move(cc).error();
+    return std::unique_ptr<engine::Scheduler>(
+        std::make_unique<sched::CommandScheduler>(std::make_unique<sched::ProcessRunner>(), std::move(*cc)));
+  }
+  return std::unique_ptr<engine::Scheduler>();
+}
+
+// The error about configured backend `b` refusing a setting, at the setting's value.
+doc::Diagnostic refused(const parse::RepoConfig& config, const parse::BackendConfig& b,
+                        const sched::SettingError& e) {
+  const auto at = b.setting_places.find(e.key);
+  const parse::ConfigPlace p = at != b.setting_places.end() ? at->second : b.place;
+  return {config.path, p.line, p.column, doc::Severity::error,
+          fmt::format("backend `{}` ({}): {}", b.name, b.kind, e.message)};
+}
+
+}  // namespace
+
 ConfiguredBackends::ConfiguredBackends(const parse::RepoConfig& config, std::string qualifier)
     : m_config(config), m_qualifier(std::move(qualifier)) {}
 
@@ -23,46 +72,47 @@ ConfiguredBackends::~ConfiguredBackends() = default;
 
 engine::Scheduler* ConfiguredBackends::get(const std::string& name) {
   if (auto it = m_built.find(name); it != m_built.end()) return it->second.get();
+  if (m_refused.count(name) != 0) return nullptr;
   const parse::BackendConfig* cfg = m_config.backend(name);
-  const std::string kind = cfg != nullptr ? cfg->kind : name;
-  std::unique_ptr<engine::Scheduler> built;
-  if (kind == "local") {
-    std::string state = sched::default_state_dir();
-    if (cfg != nullptr) {
-      if (auto s = cfg->settings.find("state_dir"); s != cfg->settings.end()) state = s->second;
-    }
-    built = std::make_unique<sched::LocalScheduler>(state, m_qualifier);
-  } else if (kind == "slurm") {
-    sched::SlurmConfig sc;
-    if (cfg != nullptr) {
-      auto get = [&](const char* key, std::string& into) {
-        if (auto s = cfg->settings.find(key); s != cfg->settings.end()) into = s->second;
-      };
-      get("partition", sc.partition);
-      get("ssh_host", sc.ssh_host);
-      get("output_dir", sc.output_dir);
-      get("ssh_control_path", sc.ssh_control_path);
-      get("ssh_config", sc.ssh_config);
-    }
-    built = std::make_unique<sched::SlurmScheduler>(std::make_unique<sched::ProcessRunner>(), std::move(sc));
-  } else if (kind == "osmo") {
-    // An invalid setting (e.g. priority: urgent) leaves the backend unbuilt, so the
-    // stage escalates instead of submitting with a guess.
-    auto oc = sched::osmo_config_from(cfg != nullptr ? cfg->settings : std::map<std::string, std::string>{});
-    // The OSMO CLI authenticates from its own login (`osmo login`): it gets a client's
-    // basics and OSMO_* only.
-    if (oc) {
-      built = std::make_unique<sched::OsmoScheduler>(
-          std::make_unique<sched::ProcessRunner>(std::vector<std::string>{"OSMO_*"}), std::move(*oc));
-    }
-  } else if (kind == "command") {
-    // Same rule as osmo: a template that does not parse leaves the backend unbuilt
-    // (`cairn doctor` names the setting).
-    auto cc = sched::parse_command_config(cfg != nullptr ? cfg->settings : std::map<std::string, std::string>{});
-    if (cc) built = std::make_unique<sched::CommandScheduler>(std::make_unique<sched::ProcessRunner>(), std::move(*cc));
+  auto built = build(cfg, name, m_qualifier);
+  if (!built) {
+    // A setting it refuses: the stage waits for cairn.yaml to be fixed (engine: unusable),
+    // it never submits with a guess.
+    if (cfg != nullptr) m_refused.emplace(name, refused(m_config, *cfg, built.error()));
+    return nullptr;
   }
-  if (!built) return nullptr;
-  return m_built.emplace(name, std::move(built)).first->second.get();
+  if (!*built) return nullptr;
+  return m_built.emplace(name, std::move(*built)).first->second.get();
+}
+
+std::string ConfiguredBackends::unusable(const std::string& name) {
+  get(name);
+  const auto it = m_refused.find(name);
+  if (it == m_refused.end()) return "";
+  const doc::Diagnostic& d = it->second;
+  return fmt::format("{}:{}:{}: {}", d.path, d.line, d.column, d.message);
+}
+
+Expected<engine::Scheduler*> ConfiguredBackends::require(const std::string& name) {
+  if (engine::Scheduler* s = get(name)) return s;
+  if (std::string why = unusable(name); !why.empty()) return fail(why);
+  return fail(fmt::format("backend `{}` is not configured (cairn.yaml `backends:`)", name));
+}
+
+std::optional<doc::Diagnostic> backend_diagnostic(const parse::RepoConfig& config,
+                                                  const parse::BackendConfig& b) {
+  // Built to be checked only: a backend's construction starts nothing.
+  auto built = build(&b, b.name, "");
+  if (built) return std::nullopt;
+  return refused(config, b, built.error());
+}
+
+std::vector<doc::Diagnostic> backend_diagnostics(const parse::RepoConfig& config) {
+  std::vector<doc::Diagnostic> out;
+  for (const auto& b : config.backends) {
+    if (auto d = backend_diagnostic(config, b)) out.push_back(std::move(*d));
+  }
+  return out;
 }
 
 std::string repo_qualifier(gitstore::Repo& repo, const RepoContext& ctx) {

@@ -63,11 +63,9 @@ Outcome run_cancel(Session& session, const CancelOptions& o) {
   CAIRN_TRY(refuse_dirty(*repo, {found.input.path}, "cancel " + wf.campaign));
   const std::string backend = engine::backend_of(wf, stage.name);
   ConfiguredBackends backends(ctx.config, repo_qualifier(*repo, ctx));
-  engine::Scheduler* sched = backends.get(backend);
-  if (sched == nullptr) {
-    return fail(fmt::format("backend `{}` of stage `{}` is not configured (cairn.yaml `backends:`)", backend,
-                            stage.name));
-  }
+  auto found_backend = backends.require(backend);
+  if (!found_backend) return fail(fmt::format("stage `{}`: {}", stage.name, found_backend.error().message));
+  engine::Scheduler* sched = *found_backend;
   // One status query first: a job that already ended is the next tick's to record.
   auto answer = sched->status({stage.job_id});
   if (!answer) return fail(answer.error().message, ExitCode::unreachable);

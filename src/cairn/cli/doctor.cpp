@@ -293,6 +293,11 @@ Outcome run_doctor(const DoctorOptions& o) {
     }
   }
   for (const auto& b : ctx->config.backends) {
+    if (auto refused = backend_diagnostic(ctx->config, b)) {
+      report(Grade::error, fmt::format("backend {}: a setting in cairn.yaml is refused", b.name),
+             doc::format(*refused));
+      continue;
+    }
     if (b.kind == "slurm" && b.settings.count("ssh_host") == 0) {
       report(failed_if_not(on_path("sbatch") && on_path("squeue")),
              fmt::format("backend {}: sbatch and squeue on PATH", b.name),
@@ -301,10 +306,8 @@ Outcome run_doctor(const DoctorOptions& o) {
       report(failed_if_not(on_path("osmo")), fmt::format("backend {}: osmo CLI on PATH", b.name),
              "install the OSMO CLI, then `osmo login`");
     } else if (b.kind == "command") {
-      auto cc = sched::parse_command_config(b.settings);
-      if (!cc) {
-        report(Grade::error, fmt::format("backend {}: command templates parse", b.name), cc.error().message);
-      } else if (cc->ssh_host.empty()) {
+      auto cc = sched::parse_command_config(b.settings);  // it parses: backend_diagnostic() said so
+      if (cc && cc->ssh_host.empty()) {
         std::vector<std::string> programs, missing;
         for (const auto* t : {&cc->submit, &cc->status, &cc->cancel, &cc->logs, &cc->find}) {
           if (t->empty() || std::find(programs.begin(), programs.end(), t->front()) != programs.end()) continue;

@@ -56,11 +56,9 @@ Outcome run_logs(Session& session, const LogsOptions& o) {
   const std::string job = stage.job_id;
   const std::string backend = engine::backend_of(wf, stage.name);
   ConfiguredBackends backends(ctx.config, repo_qualifier(*repo, ctx));
-  engine::Scheduler* sched = backends.get(backend);
-  if (sched == nullptr) {
-    return fail(fmt::format("backend `{}` of stage `{}` is not configured (cairn.yaml `backends:`)", backend,
-                            stage.name));
-  }
+  auto found_backend = backends.require(backend);
+  if (!found_backend) return fail(fmt::format("stage `{}`: {}", stage.name, found_backend.error().message));
+  engine::Scheduler* sched = *found_backend;
   const int lines = std::max(o.lines, 0);
   auto text = sched->output(job, o.follow ? std::max(lines, kFollowWindow) : lines);
   if (!text) return std::move(text).error();

@@ -185,14 +185,13 @@ Outcome run_show(Session& session, const ShowOptions& o) {
            {"exit_code", nullptr},  {"reason", nullptr},      {"submitted", nullptr}, {"started", nullptr},
            {"ended", nullptr},      {"pool", nullptr},        {"nodes", nullptr},     {"work_dir", nullptr},
            {"error", nullptr}};
-    engine::Scheduler* sched = backends.get(backend);
-    auto answer = sched != nullptr ? sched->status({current->job_id})
-                                   : Expected<std::map<std::string, engine::JobStatus>>(
-                                         fail(fmt::format("backend `{}` is not configured", backend)));
+    auto sched = backends.require(backend);
+    auto answer = sched ? (*sched)->status({current->job_id})
+                        : Expected<std::map<std::string, engine::JobStatus>>(sched.error());
     if (!answer) {
       unreachable = fail(fmt::format("job {} of stage {}: {}", current->job_id, current->name,
                                      util::redact(answer.error().message)),
-                         sched != nullptr ? ExitCode::unreachable : ExitCode::findings);
+                         sched ? ExitCode::unreachable : ExitCode::findings);
       job["error"] = util::redact(answer.error().message);
       job_line = fmt::format("job {} ({} on {}): state unknown: {}", current->job_id, current->name, backend,
                              util::redact(answer.error().message));

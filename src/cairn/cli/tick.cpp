@@ -235,6 +235,7 @@ class FaultInjectingBackends : public engine::Backends {
     if (!wrapped) wrapped = std::make_unique<FaultInjectingScheduler>(*s, m_fault);
     return wrapped.get();
   }
+  std::string unusable(const std::string& name) override { return m_inner.unusable(name); }
 
  private:
   engine::Backends& m_inner;
@@ -337,6 +338,10 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   }
 
   const std::string qualifier = repo_qualifier(*repo, *ctx);
+  // A backend whose settings are refused is cairn.yaml's finding (exit 1); its campaigns
+  // wait for the fix, the others run.
+  const auto backend_errors = backend_diagnostics(ctx->config);
+  print_diagnostics(backend_errors);
   ConfiguredBackends configured(ctx->config, qualifier);
   FaultPoint fault = fault_point();
   FaultInjectingBackends faulty_backends(configured, fault);
@@ -491,7 +496,9 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   }
   if (report.infrastructure_failed()) return fail("", ExitCode::unreachable);  // the errors are printed above
   if (!forged) return fail("forge step: " + forged.error().message, forged.error().exit);
-  if (report.has_invalid_files() || !read_errors.empty()) return findings_reported();
+  if (report.has_invalid_files() || !read_errors.empty() || !backend_errors.empty()) {
+    return findings_reported();
+  }
   return {};
 }
 

@@ -1,7 +1,8 @@
 // `cairn validate [PATH...] [--staged] [--json]`: every WORKFLOW.md checked, diagnostics
 // printed the way compilers print them; exit 1 when any is an error. Beyond what the
 // file says on its own, what a tick would hit later: `run:` scripts missing, untracked
-// or not runnable, backends cairn.yaml does not configure.
+// or not runnable, backends cairn.yaml does not configure, or configures with settings
+// they refuse (reported at cairn.yaml's line).
 
 #include <cairn/cli/validate.hpp>
 
@@ -16,6 +17,7 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include <cairn/cli/backends.hpp>
 #include <cairn/cli/context.hpp>
 #include <cairn/cli/verbs.hpp>
 #include <cairn/gitstore/index.hpp>
@@ -201,6 +203,8 @@ Outcome run_validate(Session& session, const ValidateOptions& o) {
   std::vector<FileResult> results;
   std::vector<doc::Diagnostic> general = ctx.config_warnings;  // not about one WORKFLOW.md
   general.insert(general.end(), ctx.priors_errors.begin(), ctx.priors_errors.end());
+  const auto backend_errors = backend_diagnostics(ctx.config);
+  general.insert(general.end(), backend_errors.begin(), backend_errors.end());
   gitstore::Repo* repo = &*session.repo;
   auto check_text = [&](const std::string& shown, const std::string& text, const fs::path& dir,
                         bool from_index) {
@@ -269,7 +273,13 @@ Outcome run_validate(Session& session, const ValidateOptions& o) {
       print_diagnostics(r.diagnostics);
       if (!o.quiet && !doc::has_errors(r.diagnostics)) std::printf("%s: ok\n", r.path.c_str());
     }
-    if (!o.quiet) std::printf("%zu file(s) checked, %d with errors\n", results.size(), bad);
+    if (!o.quiet) {
+      const auto config_errors = std::count_if(general.begin(), general.end(), [](const doc::Diagnostic& d) {
+        return d.severity == doc::Severity::error;
+      });
+      std::printf("%zu file(s) checked, %d with errors%s\n", results.size(), bad,
+                  config_errors > 0 ? fmt::format("; {} error(s) in cairn.yaml", config_errors).c_str() : "");
+    }
   }
   if (bad > 0 || doc::has_errors(general)) return findings_reported();
   return {};

@@ -130,6 +130,12 @@ class Planner {
       return Commit{{std::move(m)}, false};
     }
     const doc::Stage& stage = *open;
+    // A backend cairn.yaml configures wrongly is cairn.yaml's error, which the tick
+    // reports: nothing about the stage is decided, nor escalated, until it is fixed.
+    if (!m_seen.backend_unusable.empty() && stage.status != Status::escalated) {
+      return Wait{
+          fmt::format("{}: waits for cairn.yaml to be fixed: {}", stage.name, m_seen.backend_unusable)};
+    }
     switch (stage.status) {
       case Status::pending: return on_pending(stage);
       case Status::ready: return on_ready(stage);

@@ -255,11 +255,18 @@ class Scheduler {
 };
 
 // Resolves a backend name (`local`, `slurm`, or an instance named in cairn.yaml) to a
-// scheduler. Returns nullptr for an unknown name.
+// scheduler.
 class Backends {
  public:
   virtual ~Backends() = default;
+  // The scheduler of backend `name`; nullptr for an unknown name, and for a configured
+  // one that cannot be built (then unusable() says why).
   virtual Scheduler* get(const std::string& name) = 0;
+  // Why the configured backend `name` cannot be built: a setting it refuses, where the
+  // configuration writes it ("cairn.yaml:9:40: backend `gpu` (osmo): priority must
+  // be ..."). "" when it can be, or when nothing is configured under that name (not
+  // configured: get() alone answers that).
+  virtual std::string unusable(const std::string& name) = 0;
 };
 
 // What a failed job left behind, as evidence for the catalog.

@@ -125,6 +125,7 @@ class CampaignRun {
     const std::string backend = backend_of(wf(), stage->name);
     Scheduler* sched = m_ports.backends.get(backend);
     seen.backend_known = sched != nullptr;
+    if (sched == nullptr) seen.backend_unusable = m_ports.backends.unusable(backend);
     seen.outputs_are_files = sched == nullptr || sched->outputs_are_files();
     seen.backend_down = m_statuses.failed_backends.count(backend) != 0;
     if (!stage->job_id.empty()) {

@@ -20,9 +20,14 @@ bool is_kind(const std::string& s) {
          std::end(kKnownBackendKinds);
 }
 
-doc::Diagnostic at(const std::string& path, const YAML::Node& node, doc::Severity sev, std::string msg) {
+ConfigPlace place_of(const YAML::Node& node) {
   const YAML::Mark m = node.Mark();
-  return {path, m.is_null() ? 0 : m.line + 1, m.is_null() ? 0 : m.column + 1, sev, std::move(msg)};
+  return m.is_null() ? ConfigPlace{} : ConfigPlace{m.line + 1, m.column + 1};
+}
+
+doc::Diagnostic at(const std::string& path, const YAML::Node& node, doc::Severity sev, std::string msg) {
+  const ConfigPlace p = place_of(node);
+  return {path, p.line, p.column, sev, std::move(msg)};
 }
 
 // The keys cairn.yaml knows, level by level. An unknown key is an error at the key, with
@@ -322,6 +327,7 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
   std::vector<doc::Diagnostic> errors;
   std::vector<doc::Diagnostic> warns;
   RepoConfig cfg;
+  cfg.path = path;
   try {
     const YAML::Node root = YAML::Load(text);
     if (root.IsNull()) return cfg;
@@ -369,6 +375,7 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
         for (const auto& b : v) {
           BackendConfig bc;
           bc.name = b.first.Scalar();
+          bc.place = place_of(b.first);
           const YAML::Node& s = b.second;
           if (!s.IsNull() && !s.IsMap()) {
             errors.push_back(at(path, s, doc::Severity::error, fmt::format("backend `{}` must be a mapping", bc.name)));
@@ -377,6 +384,7 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
           if (s.IsMap()) {
             for (const auto& setting : s) {
               const std::string sk = setting.first.Scalar();
+              bc.setting_places[sk] = place_of(setting.second);
               if (!setting.second.IsScalar()) {
                 // Nested settings (e.g. command templates as a map) are kept as YAML text.
                 bc.settings[sk] = YAML::Dump(setting.second);

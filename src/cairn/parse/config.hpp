@@ -14,11 +14,21 @@
 
 namespace cairn::parse {
 
+// Where something is written in cairn.yaml: 1-based line and column, 0 when it is not.
+struct ConfigPlace {
+  int line = 0;
+  int column = 0;
+};
+
 struct BackendConfig {
   std::string name;  // the key under `backends:`
   std::string kind;  // local | slurm | osmo | command (a key that is a kind needs no `kind:`)
   std::map<std::string, std::string> settings;  // scalar settings (ssh_host, partition, pool, ...)
   double usd_per_cpu_hour = 0;                  // spend accounting; 0 = free
+  // Where the backend's name and each setting's value are written, for a diagnostic
+  // about a setting its backend refuses (cli/backends.hpp).
+  ConfigPlace place;
+  std::map<std::string, ConfigPlace> setting_places;
 };
 
 struct ForgeConfig {
@@ -72,6 +82,7 @@ struct DiagnoseConfig {
 };
 
 struct RepoConfig {
+  std::string path;  // the file parse_config read ("" for the defaults: no cairn.yaml)
   std::string root = ".";
   std::string branch = "main";
   std::string identity_name = "cairn";

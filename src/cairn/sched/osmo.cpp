@@ -19,6 +19,7 @@
 
 #include <cairn/parse/units.hpp>
 #include <cairn/sched/names.hpp>
+#include <cairn/sched/tool_error.hpp>
 #include <cairn/util/number.hpp>
 #include <cairn/util/time.hpp>
 
@@ -138,28 +139,6 @@ std::optional<engine::TimePoint> parse_time(const json& j) {
 
 bool mentions_oom(std::string_view text) { return contains(text, "OOMKilled") || contains(text, "OOMKilling"); }
 
-bool is_unreachable_text(std::string_view text) {
-  static constexpr std::array<std::string_view, 14> kUnreachable = {
-      "Connection refused",         "Connection reset",
-      "ConnectionError",            "Failed to establish a new connection",
-      "Max retries exceeded",       "Name or service not known",
-      "Temporary failure in name resolution", "timed out",
-      "Read timed out",             "502 Bad Gateway",
-      "503 Service Unavailable",    "504 Gateway Time",
-      "Network is unreachable",     "No route to host"};
-  return std::any_of(kUnreachable.begin(), kUnreachable.end(), [&](std::string_view t) { return contains(text, t); });
-}
-
-std::string message_of(const CommandResult& r) {
-  std::vector<std::string> parts;
-  for (auto line : lines_of(r.err)) parts.push_back(collapse_spaces(line));
-  if (parts.empty()) {
-    for (auto line : lines_of(r.out)) parts.push_back(collapse_spaces(line));
-  }
-  if (parts.empty()) return "exit " + std::to_string(r.exit);
-  return join(parts, " / ");
-}
-
 bool type_matches(const OsmoPool& p, std::string_view gpu_type) {
   if (gpu_type.empty()) return true;
   const std::string t = lower(gpu_type);
@@ -173,7 +152,7 @@ bool type_matches(const OsmoPool& p, std::string_view gpu_type) {
 
 // ---------------------------------------------------------------------------------------
 
-Expected<OsmoConfig> osmo_config_from(const std::map<std::string, std::string>& settings) {
+Expected<OsmoConfig, SettingError> osmo_config_from(const BackendSettings& settings) {
   OsmoConfig c;
   auto get = [&](const char* key) -> const std::string* {
     auto it = settings.find(key);
@@ -185,17 +164,21 @@ Expected<OsmoConfig> osmo_config_from(const std::map<std::string, std::string>& 
   if (const auto* v = get("priority")) {
     c.priority = upper(*v);
     if (c.priority != "HIGH" && c.priority != "NORMAL" && c.priority != "LOW") {
-      return fail("osmo backend: priority must be HIGH, NORMAL or LOW, not '" + *v + "'");
+      return bad_setting("priority", "priority must be HIGH, NORMAL or LOW, not '" + *v + "'");
     }
   }
   if (const auto* v = get("max_attempts")) {
     auto n = to_int(*v);
-    if (!n || *n < 1) return fail("osmo backend: max_attempts must be a positive integer, not '" + *v + "'");
+    if (!n || *n < 1) {
+      return bad_setting("max_attempts", "max_attempts must be a positive integer, not '" + *v + "'");
+    }
     c.max_attempts = static_cast<int>(*n);
   }
   if (const auto* v = get("timeout_seconds")) {
     auto n = to_int(*v);
-    if (!n || *n < 1) return fail("osmo backend: timeout_seconds must be a positive integer, not '" + *v + "'");
+    if (!n || *n < 1) {
+      return bad_setting("timeout_seconds", "timeout_seconds must be a positive integer, not '" + *v + "'");
+    }
     c.timeout = std::chrono::seconds(*n);
   }
   return c;
@@ -651,12 +634,6 @@ std::optional<engine::CapacityRefusal> parse_capacity_error(std::string_view tex
   return out;
 }
 
-Error classify_osmo_error(std::string_view what, const CommandResult& result) {
-  const std::string message = std::string(what) + ": " + message_of(result);
-  if (is_unreachable_text(result.err) || is_unreachable_text(result.out)) return fail(message, ExitCode::unreachable);
-  return fail(message, ExitCode::findings);
-}
-
 // ---------------------------------------------------------------------------------------
 
 OsmoScheduler::OsmoScheduler(std::unique_ptr<CommandRunner> runner, OsmoConfig config)
@@ -713,7 +690,7 @@ Expected<std::optional<std::string>> OsmoScheduler::find_by_label(const engine::
   auto r = CAIRN_TRY(
       call({m_config.osmo, "workflow", "list", "--label", m_config.label_key + "=" + label_value(key.str()),
             "--count", "1", "--order", "desc", "--format-type", "json"}));
-  if (r.exit != 0) return fail(classify_osmo_error("osmo workflow list", r).message, ExitCode::unreachable);
+  if (r.exit != 0) return fail(classify_tool_error("osmo workflow list", r).message, ExitCode::unreachable);
   auto j = CAIRN_TRY(parse_json(r.out, "osmo workflow list"));
   auto ws = j.find("workflows");
   if (ws == j.end() || !ws->is_array() || ws->empty()) return std::optional<std::string>();
@@ -737,7 +714,7 @@ Expected<std::pair<std::string, std::string>> OsmoScheduler::pick_pool(const eng
     return std::pair{m_config.pool, std::string("the osmo backend's `pool:` in cairn.yaml")};
   }
   auto p = CAIRN_TRY(call({m_config.osmo, "pool", "list", "--format-type", "json"}));
-  if (p.exit != 0) return classify_osmo_error("osmo pool list", p);
+  if (p.exit != 0) return classify_tool_error("osmo pool list", p);
   auto pools = CAIRN_TRY(parse_pool_list(p.out));
   std::string not_kept;
   if (const std::string& first = request.first_pool; !first.empty()) {
@@ -751,7 +728,7 @@ Expected<std::pair<std::string, std::string>> OsmoScheduler::pick_pool(const eng
                (it == pools.end() ? " is no longer in `osmo pool list`" : " is " + it->status) + "; ";
   }
   auto r = CAIRN_TRY(call({m_config.osmo, "resource", "list", "--format-type", "json"}));
-  if (r.exit != 0) return classify_osmo_error("osmo resource list", r);
+  if (r.exit != 0) return classify_tool_error("osmo resource list", r);
   auto nodes = CAIRN_TRY(parse_resource_list(r.out));
   auto choice = CAIRN_TRY(choose_pool(pools, nodes, spec.resources.gpus.value_or(0), spec.resources.gpu_type,
                                       !spec.priority.empty() ? spec.priority : m_config.priority));
@@ -807,11 +784,11 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
       if (refusal->pool.empty()) refusal->pool = pool;
       m_refusals[key.str()] = std::move(*refusal);
     }
-    return classify_osmo_error("osmo workflow submit", r);
+    return classify_tool_error("osmo workflow submit", r);
   }
   auto answer = parse_submit_response(r.out);
   if (!answer)
-    return fail("osmo workflow submit printed no workflow id: " + message_of(r), ExitCode::unreachable);
+    return fail("osmo workflow submit printed no workflow id: " + tool_error_text(r), ExitCode::unreachable);
   const std::string& id = answer->id;
   // What a submit reports for the commit: the pool, the web link, what the workflow will produce.
   std::vector<std::string> notes = {"Pool: " + pool + " (" + why + ")"};
@@ -840,7 +817,7 @@ Expected<std::map<std::string, JobStatus>> OsmoScheduler::status(const std::vect
   for (const auto& id : job_ids) {
     auto r = CAIRN_TRY(call({m_config.osmo, "workflow", "query", id, "--format-type", "json"}));
     if (r.exit != 0) {
-      auto e = classify_osmo_error("osmo workflow query " + id, r);
+      auto e = classify_tool_error("osmo workflow query " + id, r);
       if (e.exit == ExitCode::unreachable) return e;
       continue;  // OSMO does not know it (or will not say): unknown, retry next tick
     }
@@ -867,7 +844,7 @@ Expected<std::map<std::string, JobStatus>> OsmoScheduler::status(const std::vect
 
 Expected<std::string> OsmoScheduler::log_tail(const std::string& job_id, int lines) {
   auto q = CAIRN_TRY(call({m_config.osmo, "workflow", "query", job_id, "--format-type", "json"}));
-  if (q.exit != 0) return classify_osmo_error("osmo workflow query " + job_id, q);
+  if (q.exit != 0) return classify_tool_error("osmo workflow query " + job_id, q);
   auto js = CAIRN_TRY(parse_workflow_query(q.out));
   const std::string n = std::to_string(std::max(lines, 0));
 
@@ -918,7 +895,7 @@ Expected<void> OsmoScheduler::cancel(const std::string& job_id) {
   }
   auto r = CAIRN_TRY(call({m_config.osmo, "workflow", "cancel", job_id}));
   // The CLI reports a refused cancel on stdout and still exits 0.
-  if (r.exit != 0 || contains(r.out, "cancelation failed")) return classify_osmo_error("osmo workflow cancel", r);
+  if (r.exit != 0 || contains(r.out, "cancelation failed")) return classify_tool_error("osmo workflow cancel", r);
   return {};
 }
 

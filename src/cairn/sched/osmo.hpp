@@ -30,6 +30,7 @@
 
 #include <cairn/engine/ports.hpp>
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/settings.hpp>
 
 namespace cairn::sched {
 
@@ -49,9 +50,9 @@ struct OsmoConfig {
 };
 
 // The OsmoConfig of a cairn.yaml backend's `settings` (pool, priority, osmo,
-// max_attempts, label_key, timeout_seconds). Fails (ExitCode::findings) for a priority
-// other than HIGH/NORMAL/LOW or a non-numeric max_attempts / timeout_seconds.
-Expected<OsmoConfig> osmo_config_from(const std::map<std::string, std::string>& settings);
+// max_attempts, label_key, timeout_seconds). Fails naming the setting: a priority other
+// than HIGH/NORMAL/LOW, a max_attempts or timeout_seconds that is not a positive integer.
+Expected<OsmoConfig, SettingError> osmo_config_from(const BackendSettings& settings);
 
 // One pool of `osmo pool list`, GPU counts as integers.
 struct OsmoPool {
@@ -154,12 +155,6 @@ std::string blocking_event(std::string_view events);
 // tasks keeps its largest request). nullopt when `text` is not such an error. Never fails.
 std::optional<engine::CapacityRefusal> parse_capacity_error(std::string_view text);
 
-// The Error for a failed osmo call: ExitCode::unreachable when the service could not be
-// reached (connection refused/reset, timeouts, DNS, HTTP 502/503/504), ExitCode::findings
-// otherwise (validation errors, unknown pool, login needed), carrying the service's own
-// message (all its lines, blank lines dropped, joined by " / ").
-Error classify_osmo_error(std::string_view what, const CommandResult& result);
-
 class OsmoScheduler : public engine::Scheduler {
  public:
   OsmoScheduler(std::unique_ptr<CommandRunner> runner, OsmoConfig config);
@@ -198,7 +193,7 @@ class OsmoScheduler : public engine::Scheduler {
   // `osmo workflow logs <id> -n LINES` alone (a call that fails is noted as "[osmo] ..."
   // lines): what the workflow's tasks printed. Fails when OSMO cannot be run.
   Expected<std::string> output(const std::string& job_id, int lines) override;
-  // `osmo workflow cancel <id>`. Fails per classify_osmo_error, also when the CLI
+  // `osmo workflow cancel <id>`. Fails per classify_tool_error, also when the CLI
   // prints "cancelation failed" with exit 0.
   Expected<void> cancel(const std::string& job_id) override;
   // False: a workflow's outputs are in its containers and object storage, never files

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include <cairn/parse/units.hpp>
+#include <cairn/sched/tool_error.hpp>
 #include <cairn/util/fs.hpp>
 #include <cairn/util/time.hpp>
 
@@ -82,31 +83,6 @@ std::pair<std::string, std::string> split_job_id(std::string_view id) {
 
 bool contains(std::string_view hay, std::string_view needle) {
   return hay.find(needle) != std::string_view::npos;
-}
-
-bool is_transient_text(std::string_view text) {
-  static constexpr std::array<std::string_view, 9> kTransient = {"Socket timed out",
-                                                                 "Unable to contact slurm controller",
-                                                                 "Connection refused",
-                                                                 "Transport endpoint is not connected",
-                                                                 "Zero Bytes were transmitted or received",
-                                                                 "Connection timed out",
-                                                                 "Slurm backup controller in standby mode",
-                                                                 "Communication connection failure",
-                                                                 "Slurmctld is not responding"};
-  return std::any_of(kTransient.begin(), kTransient.end(),
-                     [&](std::string_view t) { return contains(text, t); });
-}
-
-std::string first_error_line(const CommandResult& r) {
-  for (auto line : lines_of(r.err)) {
-    if (contains(line, "rror")) return std::string(line);
-  }
-  auto ls = lines_of(r.err);
-  if (!ls.empty()) return std::string(ls.front());
-  ls = lines_of(r.out);
-  if (!ls.empty()) return std::string(ls.front());
-  return "exit " + std::to_string(r.exit);
 }
 
 // "N:S" -> exit N, or 128 + S when killed by signal S; nullopt for "" or junk.
@@ -480,12 +456,17 @@ Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& par
   return PartitionChoice{best.name, reason};
 }
 
-Error classify_slurm_error(std::string_view what, const CommandResult& result) {
-  const std::string line = first_error_line(result);
-  const std::string message = std::string(what) + ": " + line;
-  if (is_transient_text(result.err) || is_transient_text(result.out))
-    return fail(message, ExitCode::unreachable);
-  return fail(message, ExitCode::findings);
+SlurmConfig slurm_config_from(const BackendSettings& settings) {
+  SlurmConfig c;
+  const std::pair<const char*, std::string*> fields[] = {{"partition", &c.partition},
+                                                         {"ssh_host", &c.ssh_host},
+                                                         {"output_dir", &c.output_dir},
+                                                         {"ssh_control_path", &c.ssh_control_path},
+                                                         {"ssh_config", &c.ssh_config}};
+  for (const auto& [key, into] : fields) {
+    if (auto it = settings.find(key); it != settings.end()) *into = it->second;
+  }
+  return c;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -522,7 +503,7 @@ Expected<std::string> SlurmScheduler::login_user() {
   auto r = CAIRN_TRY(call({"id", "-un"}));
   const auto ls = lines_of(r.out);
   if (r.exit != 0 || ls.size() != 1 || ls.front().find_first_of(" \t,") != std::string_view::npos) {
-    return fail("cannot tell which user runs the Slurm commands: `id -un` said " + first_error_line(r),
+    return fail("cannot tell which user runs the Slurm commands: `id -un` said " + tool_error_text(r),
                 ExitCode::unreachable);
   }
   m_user = std::string(ls.front());
@@ -540,7 +521,7 @@ Expected<std::optional<std::string>> SlurmScheduler::find(const engine::JobKey& 
   // another user's job under the same name is not ours to adopt.
   auto q =
       CAIRN_TRY(call({m_config.squeue, "--noheader", "--me", "--states=all", "--name=" + name, "-o", "%i"}));
-  if (q.exit != 0) return classify_slurm_error("squeue", q);
+  if (q.exit != 0) return classify_tool_error("squeue", q);
   auto ids = lines_of(q.out);
   if (!ids.empty()) return std::optional<std::string>(split_job_id(ids.back()).first);
 
@@ -551,7 +532,7 @@ Expected<std::optional<std::string>> SlurmScheduler::find(const engine::JobKey& 
   if (a.exit != 0) {
     // Without accounting there is nothing more to ask: the job is not queued.
     if (contains(a.err, "accounting storage is disabled")) return std::optional<std::string>();
-    return fail(classify_slurm_error("sacct", a).message, ExitCode::unreachable);
+    return fail(classify_tool_error("sacct", a).message, ExitCode::unreachable);
   }
   std::optional<std::string> found;
   for (auto line : lines_of(a.out)) {
@@ -588,7 +569,7 @@ Expected<std::map<std::string, std::string>> SlurmScheduler::find_all(
   };
   auto q = CAIRN_TRY(call(
       {m_config.squeue, "--noheader", "--me", "--states=all", "--name=" + join(names, ","), "-o", "%i|%j"}));
-  if (q.exit != 0) return classify_slurm_error("squeue", q);
+  if (q.exit != 0) return classify_tool_error("squeue", q);
   take(q.out);
   std::vector<std::string> missing;
   for (const auto& n : names) {
@@ -601,7 +582,7 @@ Expected<std::map<std::string, std::string>> SlurmScheduler::find_all(
                       "--name=" + join(missing, ","), "-S", m_config.sacct_window, "-o", "JobID,JobName"}));
   if (a.exit != 0) {
     if (contains(a.err, "accounting storage is disabled")) return out;
-    return fail(classify_slurm_error("sacct", a).message, ExitCode::unreachable);
+    return fail(classify_tool_error("sacct", a).message, ExitCode::unreachable);
   }
   take(a.out);
   return out;
@@ -612,7 +593,7 @@ Expected<std::string> SlurmScheduler::pick_partition(const doc::Resources& resou
   if (!m_config.partition.empty()) return m_config.partition;
   if (!m_partitions) {
     auto r = CAIRN_TRY(call({m_config.sinfo, "--noheader", "-o", "%P|%a|%l|%G|%D|%t"}));
-    if (r.exit != 0) return classify_slurm_error("sinfo", r);
+    if (r.exit != 0) return classify_tool_error("sinfo", r);
     m_partitions = parse_sinfo(r.out);
   }
   auto choice = CAIRN_TRY(choose_partition(*m_partitions, resources));
@@ -639,7 +620,7 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   // Slurm opens the output file on the node and silently loses the log if its
   // directory is missing, so create it first (through the runner: it may be remote).
   auto mk = CAIRN_TRY(call({"mkdir", "-p", "--", out_dir}));
-  if (mk.exit != 0) return fail("mkdir " + out_dir + ": " + first_error_line(mk));
+  if (mk.exit != 0) return fail("mkdir " + out_dir + ": " + tool_error_text(mk));
 
   // The job gets an explicit environment, never the submitter's (sbatch exports all of
   // it by default, where `scontrol show job`, job-env accounting and prologs see it):
@@ -677,7 +658,7 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
                                                                               : dir + "/" + request.spec.run);
 
   auto r = CAIRN_TRY(call(argv));
-  if (r.exit != 0) return classify_slurm_error("sbatch", r);
+  if (r.exit != 0) return classify_tool_error("sbatch", r);
   auto ls = lines_of(r.out);
   if (ls.empty()) return fail("sbatch printed no job id", ExitCode::unreachable);
   const std::string id(trim(split(ls.back(), ';')[0]));
@@ -698,7 +679,7 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
   // squeue fails the whole call when the only ids it is given have left the
   // controller; that is an answer ("none queued"), not an outage.
   if (q.exit != 0 && !contains(q.err, "Invalid job id specified")) {
-    return fail(classify_slurm_error("squeue", q).message, ExitCode::unreachable);
+    return fail(classify_tool_error("squeue", q).message, ExitCode::unreachable);
   }
   auto queued = aggregate(parse_squeue(q.exit == 0 ? q.out : ""), job_ids);
 
@@ -733,7 +714,7 @@ Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vec
       }
       finished = aggregate(real, ask);
     } else if (!contains(a.err, "accounting storage is disabled")) {
-      return fail(classify_slurm_error("sacct", a).message, ExitCode::unreachable);
+      return fail(classify_tool_error("sacct", a).message, ExitCode::unreachable);
     }
   }
   for (const auto& id : ask) {
@@ -779,7 +760,7 @@ Expected<std::string> SlurmScheduler::tail(const std::string& job_id, int lines,
   // working directory give the --output path we chose at submit).
   auto a = CAIRN_TRY(call({m_config.sacct, "--noheader", "-X", "--parsable2", "--jobs=" + job_id, "-o",
                            "JobID,JobName,State,ExitCode,Reason,WorkDir"}));
-  if (a.exit != 0) return fail(classify_slurm_error("sacct", a).message, ExitCode::unreachable);
+  if (a.exit != 0) return fail(classify_tool_error("sacct", a).message, ExitCode::unreachable);
   std::vector<std::string> files;
   std::vector<std::string> evidence;
   bool placeholder = false;
@@ -831,7 +812,7 @@ Expected<void> SlurmScheduler::cancel(const std::string& job_id) {
     return fail("cancel takes exactly one job id, got '" + job_id + "'", ExitCode::usage);
   }
   auto r = CAIRN_TRY(call({m_config.scancel, job_id}));
-  if (r.exit != 0) return classify_slurm_error("scancel", r);
+  if (r.exit != 0) return classify_tool_error("scancel", r);
   return {};
 }
 
@@ -881,7 +862,7 @@ Expected<void> SlurmScheduler::sync_outputs(const std::string& job_id, const eng
   const bool findings = kFindings.count(r->exit) != 0 || contains(r->err, "command not found");
   // rsync's first line names the file or the connection; its summary line only the code.
   const auto err = lines_of(r->err);
-  return fail(what + ": " + (err.empty() ? first_error_line(*r) : std::string(err.front())),
+  return fail(what + ": " + (err.empty() ? tool_error_text(*r) : std::string(err.front())),
               findings ? ExitCode::findings : ExitCode::unreachable);
 }
 

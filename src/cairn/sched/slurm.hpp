@@ -15,6 +15,7 @@
 
 #include <cairn/engine/ports.hpp>
 #include <cairn/sched/command_runner.hpp>
+#include <cairn/sched/settings.hpp>
 #include <cairn/sched/workspace.hpp>
 
 namespace cairn::sched {
@@ -40,6 +41,10 @@ struct SlurmConfig {
   std::string ssh_control_path;              // ControlPath for ssh sharing; empty = default
   std::string ssh_config;                    // `ssh -F` file; empty = ~/.ssh/config
 };
+
+// The SlurmConfig of a cairn.yaml backend's `settings`: partition, ssh_host, output_dir,
+// ssh_control_path, ssh_config as written; the rest keep their defaults. Never fails.
+SlurmConfig slurm_config_from(const BackendSettings& settings);
 
 // One row of squeue or sacct output, fields as printed.
 struct SlurmRecord {
@@ -120,13 +125,6 @@ std::vector<PartitionInfo> parse_sinfo(std::string_view text);
 Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& partitions,
                                            const doc::Resources& resources);
 
-// The Error for a failed sbatch/squeue/sacct/scancel call: ExitCode::unreachable when
-// the controller could not be reached ("Socket timed out", "Unable to contact slurm
-// controller", connection refused...), ExitCode::findings otherwise (invalid
-// partition, QOS or association limits, bad options). The message names `what` and
-// the first error line.
-Error classify_slurm_error(std::string_view what, const CommandResult& result);
-
 class SlurmScheduler : public engine::Scheduler {
  public:
   // Takes every command through `runner`, wrapped in an SshRunner when
@@ -145,7 +143,7 @@ class SlurmScheduler : public engine::Scheduler {
   Expected<std::map<std::string, std::string>> find_all(const std::vector<engine::JobKey>& keys) override;
   // Adopts the job found under the key, else creates the output dir and runs sbatch with
   // the spec's resources in work_dir(request) (the script is `run` there). Returns the
-  // job id. Fails per classify_slurm_error, or with ExitCode::findings when no partition
+  // job id. Fails per classify_tool_error, or with ExitCode::findings when no partition
   // fits or request.remote_dir is not an absolute path (e.g. a template's `<user>`).
   Expected<std::string> submit(const engine::SubmitRequest& request) override;
   // One squeue (all states) for all ids, then one sacct for those squeue no longer shows
@@ -163,7 +161,7 @@ class SlurmScheduler : public engine::Scheduler {
   Expected<std::string> log_tail(const std::string& job_id, int lines) override;
   // The same without the "[slurm] ..." evidence line: what the job printed.
   Expected<std::string> output(const std::string& job_id, int lines) override;
-  // `scancel <job_id>`. Fails per classify_slurm_error.
+  // `scancel <job_id>`. Fails per classify_tool_error.
   Expected<void> cancel(const std::string& job_id) override;
   // Runs rsync_argv(request) here, when it is not empty. Fails with ExitCode::findings
   // when an output is missing or cannot be written (rsync exit 23/24, syntax, file
