@@ -21,6 +21,7 @@
 #include <cairn/sched/names.hpp>
 #include <cairn/sched/tool_error.hpp>
 #include <cairn/util/number.hpp>
+#include <cairn/util/strings.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::sched {
@@ -33,11 +34,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-  return s;
-}
+using util::join;
+using util::lower;
+using util::to_int;
+using util::trim;
 
 std::vector<std::string_view> lines_of(std::string_view text) {
   std::vector<std::string_view> out;
@@ -48,12 +48,6 @@ std::vector<std::string_view> lines_of(std::string_view text) {
     if (p == std::string_view::npos) break;
     text.remove_prefix(p + 1);
   }
-  return out;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -78,24 +72,6 @@ std::string collapse_spaces(std::string_view s) {
     out += c;
   }
   return out;
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += sep;
-    out += p;
-  }
-  return out;
-}
-
-std::optional<std::int64_t> to_int(std::string_view s) {
-  s = trim(s);
-  std::int64_t v = 0;
-  if (s.empty()) return std::nullopt;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 // OSMO prints counts as strings in pool list ("8") and as numbers elsewhere.

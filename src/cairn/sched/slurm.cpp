@@ -12,6 +12,7 @@
 #include <cairn/parse/units.hpp>
 #include <cairn/sched/tool_error.hpp>
 #include <cairn/util/fs.hpp>
+#include <cairn/util/strings.hpp>
 #include <cairn/util/time.hpp>
 
 namespace cairn::sched {
@@ -22,15 +23,9 @@ using engine::TaskStatus;
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using util::join;
+using util::to_int;
+using util::trim;
 
 std::vector<std::string_view> split(std::string_view s, char sep) {
   std::vector<std::string_view> out;
@@ -48,24 +43,6 @@ std::vector<std::string_view> lines_of(std::string_view text) {
   for (auto line : split(text, '\n')) {
     line = trim(line);
     if (!line.empty()) out.push_back(line);
-  }
-  return out;
-}
-
-std::optional<std::int64_t> to_int(std::string_view s) {
-  std::int64_t v = 0;
-  s = trim(s);
-  if (s.empty()) return std::nullopt;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view sep) {
-  std::string out;
-  for (const auto& p : parts) {
-    if (!out.empty()) out += sep;
-    out += p;
   }
   return out;
 }

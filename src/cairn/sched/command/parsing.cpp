@@ -10,29 +10,8 @@
 
 namespace cairn::sched::command {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool icontains(std::string_view hay, std::string_view needle) {
   return lower(hay).find(lower(needle)) != std::string::npos;
-}
-
-std::optional<std::int64_t> to_int(std::string_view s) {
-  s = trim(s);
-  std::int64_t v = 0;
-  if (s.empty()) return std::nullopt;
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 std::string clip(std::string_view s, std::size_t n) {

@@ -15,19 +15,18 @@
 #include <nlohmann/json.hpp>
 
 #include <cairn/sched/command.hpp>
+#include <cairn/util/strings.hpp>
 
 namespace cairn::sched::command {
 
 using json = nlohmann::json;
 
-// `s` without leading and trailing white space.
-std::string_view trim(std::string_view s);
-// `s` in ASCII lower case.
-std::string lower(std::string_view s);
+// util/strings.hpp's, for the presets.
+using util::lower;
+using util::to_int;
+using util::trim;
 // Whether `hay` contains `needle`, ignoring ASCII case.
 bool icontains(std::string_view hay, std::string_view needle);
-// The whole of `s` (trimmed) as a decimal integer; nullopt for anything else.
-std::optional<std::int64_t> to_int(std::string_view s);
 // `s`, cut to `n` characters and ending in "..." when it was longer.
 std::string clip(std::string_view s, std::size_t n = 160);
 
