@@ -88,6 +88,7 @@ struct OneBackend : engine::Backends {
   engine::Scheduler* s;
   explicit OneBackend(engine::Scheduler* sched) : s(sched) {}
   engine::Scheduler* get(const std::string&) override { return s; }
+  std::string unusable(const std::string&) override { return {}; }
 };
 
 struct MemoryStore : engine::Store {
