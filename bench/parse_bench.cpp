@@ -29,37 +29,44 @@ std::string campaign(int i, std::mt19937& rng) {
   const int failures = static_cast<int>(rng() % 4);
   const std::string name = fmt::format("campaign-{:05}", i);
   std::string s = fmt::format(
-      "---\ncampaign: {}                  # must equal the directory name\nproject: bench\ncreated: 2026-05-05\n"
-      "last_tick: 2026-05-05T20:10:00Z\nstatus: running                   # pending|ready|running|done|failed|escalated\n"
+      "---\ncampaign: {}                  # must equal the directory name\nproject: bench\ncreated: "
+      "2026-05-05\n"
+      "last_tick: 2026-05-05T20:10:00Z\nstatus: running                   # "
+      "pending|ready|running|done|failed|escalated\n"
       "current_stage: s2\nescalation_required: false\nescalation_reason: \"\"\nbudget:\n  backend: slurm\n"
       "  cap_usd: 0\n  spent_usd: {}.5\nnotify:\n  on_advance: false\n  on_escalate: true\nreferences:\n"
       "  - path: AGENTS.md\n    section: HPC operations\nstages:\n",
       name, i % 100);
   for (int k = 0; k < stages; ++k) {
-    s += fmt::format("  s{}:\n    run: jobs/s{}.sh\n    resources: {{time: \"0{}:30:00\", cpus: {}, mem: {}G}}\n"
-                     "    expect: {}m\n",
-                     k, k, k % 10, 1 + k % 8, 2 + k, 10 + k);
+    s += fmt::format(
+        "  s{}:\n    run: jobs/s{}.sh\n    resources: {{time: \"0{}:30:00\", cpus: {}, mem: {}G}}\n"
+        "    expect: {}m\n",
+        k, k, k % 10, 1 + k % 8, 2 + k, 10 + k);
   }
   s += "---\n\n# Benchmark campaign\n\nGenerated for parse_bench.\n\n## Stages\n\n"
-       "| # | Name | Entry condition | Exit condition                     | Status  | JobID    | Started           "
+       "| # | Name | Entry condition | Exit condition                     | Status  | JobID    | Started     "
+       "      "
        "| Completed         | Retries |\n"
-       "|---|------|-----------------|------------------------------------|---------|----------|-------------------"
+       "|---|------|-----------------|------------------------------------|---------|----------|-------------"
+       "------"
        "|-------------------|---------|\n";
   for (int k = 0; k < stages; ++k) {
     const char* status = kStatuses[std::min(k, 4)];
     const bool started = k < 3;
-    s += fmt::format("| {} | s{} | {:<15} | exit=0, `out/s{}.dat` exists       | {:<7} | {:<8} | {:<17} | {:<17} | {}       |\n",
-                     k, k, k == 0 ? std::string("always") : fmt::format("stage {} done", k - 1), k, status,
-                     started ? std::to_string(1000000 + i * 13 + k) : "—",
-                     started ? "2026-05-05 20:10Z" : "—", k < 2 ? "2026-05-05 21:10Z" : "—", k % 2);
+    s += fmt::format(
+        "| {} | s{} | {:<15} | exit=0, `out/s{}.dat` exists       | {:<7} | {:<8} | {:<17} | {:<17} | {}     "
+        "  |\n",
+        k, k, k == 0 ? std::string("always") : fmt::format("stage {} done", k - 1), k, status,
+        started ? std::to_string(1000000 + i * 13 + k) : "—", started ? "2026-05-05 20:10Z" : "—",
+        k < 2 ? "2026-05-05 21:10Z" : "—", k % 2);
   }
   s += "\n## Action queue\n\n- [ ] Check the output by hand.\n"
        "- [ ] cairn: job 1000000 (s2) submitted 2026-05-05 20:10Z; next check ≈ 20:40Z\n\n## Failure log\n\n"
        "| Date | Stage | Error class | Error msg | Action taken | Result |\n"
        "|------|-------|-------------|-----------|--------------|--------|\n";
   for (int f = 0; f < failures; ++f) {
-    s += fmt::format("| 2026-05-0{} | s{} | walltime-exceeded | DUE TO TIME LIMIT | walltime x2 | RETRYING |\n", f + 1,
-                     f);
+    s += fmt::format(
+        "| 2026-05-0{} | s{} | walltime-exceeded | DUE TO TIME LIMIT | walltime x2 | RETRYING |\n", f + 1, f);
   }
   s += "\n## Lessons learned\n\n(none yet)\n\n## References\n\n- AGENTS.md\n";
   return s;
@@ -155,11 +162,14 @@ int main(int argc, char** argv) {
   const auto n = static_cast<std::size_t>(count);
   std::printf("campaigns: %d (%.1f KiB average, 5-12 stages, 0-3 failure rows)\n", count,
               static_cast<double>(bytes) / count / 1024.0);
-  std::printf("parse:     %8.1f us/campaign   (target <= 100 us)  with a `stages:` block\n", us(parse_time, n));
+  std::printf("parse:     %8.1f us/campaign   (target <= 100 us)  with a `stages:` block\n",
+              us(parse_time, n));
   std::printf("parse:     %8.1f us/campaign   (target <= 100 us)  without one (upstream template shape)\n",
               us(plain_time, plain.size()));
-  std::printf("write:     %8.2f us/campaign   (%zu bytes, identical to the input)\n", us(t2 - t1, n), written);
-  std::printf("edit:      %8.1f us/edit       (set_cell + re-parse)\n", us(t4 - t3, static_cast<std::size_t>(edits)));
+  std::printf("write:     %8.2f us/campaign   (%zu bytes, identical to the input)\n", us(t2 - t1, n),
+              written);
+  std::printf("edit:      %8.1f us/edit       (set_cell + re-parse)\n",
+              us(t4 - t3, static_cast<std::size_t>(edits)));
   std::printf("peak RSS:  %8.1f MB with all %d parsed files in memory   (target <= 150 MB)\n", rss, count);
   return 0;
 }

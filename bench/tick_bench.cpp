@@ -45,26 +45,32 @@ std::string campaign_text(int i, const std::string& last_tick, const std::string
   std::string s = fmt::format(
       "---\ncampaign: c{0:05}\nproject: bench\ncreated: 2026-05-05\nlast_tick: {1}\nstatus: {2}\n"
       "current_stage: smoke\nescalation_required: false\nescalation_reason: \"\"\n"
-      "budget: {{backend: local, cap_usd: 0, spent_usd: 0}}\nnotify: {{on_advance: false, on_escalate: true}}\n"
+      "budget: {{backend: local, cap_usd: 0, spent_usd: 0}}\nnotify: {{on_advance: false, on_escalate: "
+      "true}}\n"
       "stages:\n",
       i, last_tick, status);
   const int stages = 5 + i % 8;
   for (int k = 0; k < stages; ++k) {
-    s += fmt::format("  s{}:\n    run: jobs/s{}.sh\n    resources: {{time: \"02:00:00\", cpus: 4, mem: 8G}}\n    expect: 1h\n", k, k);
+    s += fmt::format(
+        "  s{}:\n    run: jobs/s{}.sh\n    resources: {{time: \"02:00:00\", cpus: 4, mem: 8G}}\n    expect: "
+        "1h\n",
+        k, k);
   }
   s += "---\n\n# Bench campaign\n\nGenerated.\n\n## Stages\n\n"
        "| # | Name | Entry condition | Exit condition | Status | JobID | Started | Completed | Retries |\n"
        "|---|------|-----------------|----------------|--------|-------|---------|-----------|---------|\n";
   for (int k = 0; k < stages; ++k) {
     const bool first = k == 0;
-    s += fmt::format("| {} | s{} | {} | exit=0, `out/s{}.dat` exists, no NaN in log | {} | {} | {} | — | 0 |\n", k, k,
-                     first ? "always" : fmt::format("stage {} done", k - 1), k, first ? status : "pending",
-                     first && status == "running" ? "41" : "—", first && status == "running" ? "2026-05-05 19:00Z" : "—");
+    s += fmt::format(
+        "| {} | s{} | {} | exit=0, `out/s{}.dat` exists, no NaN in log | {} | {} | {} | — | 0 |\n", k, k,
+        first ? "always" : fmt::format("stage {} done", k - 1), k, first ? status : "pending",
+        first && status == "running" ? "41" : "—", first && status == "running" ? "2026-05-05 19:00Z" : "—");
   }
   s += "\n## Action queue\n\n- [ ] human note\n\n## Failure log\n\n"
        "| Date | Stage | Error class | Error msg | Action taken | Result |\n"
        "|------|-------|-------------|-----------|--------------|--------|\n"
-       "| 2026-05-05 | s0 | walltime-exceeded | job 1: DUE TO TIME LIMIT | walltime x2, resubmit | RETRYING |\n"
+       "| 2026-05-05 | s0 | walltime-exceeded | job 1: DUE TO TIME LIMIT | walltime x2, resubmit | RETRYING "
+       "|\n"
        "\n## Lessons learned\n\n(none yet)\n\n## References\n\n- AGENTS.md\n";
   return s;
 }
@@ -75,7 +81,9 @@ struct FixedClock : engine::Clock {
 
 struct InstantScheduler : engine::Scheduler {
   int submitted = 0;
-  Expected<std::optional<std::string>> find(const engine::JobKey&) override { return std::optional<std::string>(); }
+  Expected<std::optional<std::string>> find(const engine::JobKey&) override {
+    return std::optional<std::string>();
+  }
   Expected<std::string> submit(const engine::SubmitRequest&) override { return std::to_string(++submitted); }
   Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>&) override {
     return std::map<std::string, engine::JobStatus>{};
@@ -110,7 +118,8 @@ struct FullTick {
 };
 
 struct NoWorkspace : engine::Workspace {
-  Expected<std::vector<engine::ProbeAnswer>> probe(const std::string&, const std::vector<engine::Probe>& probes) override {
+  Expected<std::vector<engine::ProbeAnswer>> probe(const std::string&,
+                                                   const std::vector<engine::Probe>& probes) override {
     std::vector<engine::ProbeAnswer> out(probes.size());
     for (auto& a : out) a.exit = 1;
     return out;
@@ -118,7 +127,9 @@ struct NoWorkspace : engine::Workspace {
 };
 
 struct NoCatalog : engine::Catalog {
-  std::optional<engine::Classification> classify(const engine::Evidence&) const override { return std::nullopt; }
+  std::optional<engine::Classification> classify(const engine::Evidence&) const override {
+    return std::nullopt;
+  }
   Expected<engine::FixPlan> plan_fix(std::string_view, const doc::StageSpec&, const doc::ResourceCeilings&,
                                      const engine::SpecInfo*) const override {
     return fail("none");
@@ -157,9 +168,10 @@ FullTick engine_bench(int n) {
   t0 = Clock::now();
   auto r2 = engine::tick(ports, fresh, {});
   const double full = seconds_since(t0);
-  fmt::print("engine  {:>6} campaigns: no-op tick {:8.3f} s ({:6.1f} us/campaign, {} worked)   "
-             "full tick {:8.3f} s ({} transitions, {} submits)\n",
-             n, noop, noop * 1e6 / n, worked, full, store.commits, sched.submitted);
+  fmt::print(
+      "engine  {:>6} campaigns: no-op tick {:8.3f} s ({:6.1f} us/campaign, {} worked)   "
+      "full tick {:8.3f} s ({} transitions, {} submits)\n",
+      n, noop, noop * 1e6 / n, worked, full, store.commits, sched.submitted);
   (void)r2;
   return {full, store.commits, std::move(store.samples)};
 }
@@ -177,7 +189,8 @@ double commit_floor(std::size_t count, const std::vector<engine::CommitRequest>&
     std::ofstream(dir / path_of(c)) << samples[static_cast<std::size_t>(c) % samples.size()].content;
   }
   const std::string git = fmt::format("cd {} && ", dir.string());
-  if (std::system((git + "git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm init").c_str()) != 0) {
+  if (std::system((git + "git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm init")
+                      .c_str()) != 0) {
     return -1;
   }
   double seconds = -1;
@@ -194,7 +207,10 @@ double commit_floor(std::size_t count, const std::vector<engine::CommitRequest>&
     }
     if (ok && (*store)->flush()) seconds = seconds_since(t0);
   }
-  { std::error_code ec; fs::remove_all(dir, ec); }
+  {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }
   return seconds;
 }
 
@@ -216,23 +232,32 @@ void end_to_end(int n, const char* cairn_binary) {
   }
   std::ofstream(dir / "cairn.yaml") << "root: campaigns\n";
   const std::string git = fmt::format("cd {} && ", dir.string());
-  if (std::system((git + "git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm init").c_str()) != 0) {
+  if (std::system((git + "git init -q && git add -A && git -c user.name=b -c user.email=b@b commit -qm init")
+                      .c_str()) != 0) {
     fmt::print("end-to-end: could not make the git repository; skipped\n");
-    { std::error_code ec; fs::remove_all(dir, ec); }  // git may still be packing in the background
+    {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }  // git may still be packing in the background
     return;
   }
   const double floor = timed(git + "git status --porcelain >/dev/null");
-  const std::string tick = git + fmt::format("CAIRN_STATE_DIR={}/state {} tick >/dev/null", dir.string(), cairn_binary);
+  const std::string tick =
+      git + fmt::format("CAIRN_STATE_DIR={}/state {} tick >/dev/null", dir.string(), cairn_binary);
   timed(tick);  // warm the page cache like the floor was
   double best = 1e9;
   for (int k = 0; k < 3; ++k) {
     const double t = timed(tick);
     if (t >= 0 && t < best) best = t;
   }
-  fmt::print("e2e     {:>6} campaigns: `cairn tick` (nothing due) {:.3f} s; floor `git status` {:.3f} s; "
-             "ratio {:.1f}x; target <= 0.5 s\n",
-             n, best, floor, floor > 0 ? best / floor : 0.0);
-  { std::error_code ec; fs::remove_all(dir, ec); }  // git may still be packing in the background
+  fmt::print(
+      "e2e     {:>6} campaigns: `cairn tick` (nothing due) {:.3f} s; floor `git status` {:.3f} s; "
+      "ratio {:.1f}x; target <= 0.5 s\n",
+      n, best, floor, floor > 0 ? best / floor : 0.0);
+  {
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+  }  // git may still be packing in the background
 }
 
 }  // namespace
@@ -252,10 +277,12 @@ int main(int argc, char** argv) {
   const double floor = commit_floor(full.commits, full.samples);
   if (floor > 0) {
     const double ratio = full.seconds / floor;
-    fmt::print("floor   {:>6} commits through GitStore (commit + flush, as commit_bench) {:.3f} s ({:.3f} ms/commit); "
-               "full tick {:.3f} s = {:.2f}x the floor; target <= 2.00x {}\n",
-               full.commits, floor, floor * 1e3 / static_cast<double>(full.commits), full.seconds, ratio,
-               ratio <= 2.0 && rss <= 250 ? "OK" : "OVER TARGET");
+    fmt::print(
+        "floor   {:>6} commits through GitStore (commit + flush, as commit_bench) {:.3f} s ({:.3f} "
+        "ms/commit); "
+        "full tick {:.3f} s = {:.2f}x the floor; target <= 2.00x {}\n",
+        full.commits, floor, floor * 1e3 / static_cast<double>(full.commits), full.seconds, ratio,
+        ratio <= 2.0 && rss <= 250 ? "OK" : "OVER TARGET");
   } else {
     fmt::print("floor: could not write the commits; skipped\n");
   }

@@ -32,7 +32,8 @@ class PlanFix : public ::testing::TestWithParam<Case> {};
 // `text` with everything but letters and digits as `_` (gtest names allow no more).
 std::string c_name(const char* text) {
   std::string out;
-  for (const char* p = text; *p != 0; ++p) out += std::isalnum(static_cast<unsigned char>(*p)) != 0 ? *p : '_';
+  for (const char* p = text; *p != 0; ++p)
+    out += std::isalnum(static_cast<unsigned char>(*p)) != 0 ? *p : '_';
   return out;
 }
 
@@ -156,7 +157,8 @@ TEST(PlanFixSpec, GpusPartitionPriority) {
   const doc::StageSpec bare = spec_with("", "");
   EXPECT_NE(plan_fix("gpus +1", bare).error().message.find("no resources.gpus"), std::string::npos);
   EXPECT_NE(plan_fix("partition=long", bare).error().message.find("proposed: long"), std::string::npos);
-  EXPECT_NE(plan_fix("priority=LOW", bare).error().message.find("proposed: priority: LOW"), std::string::npos);
+  EXPECT_NE(plan_fix("priority=LOW", bare).error().message.find("proposed: priority: LOW"),
+            std::string::npos);
 }
 
 // An OSMO stage: the workflow YAML's resources run, so a resource fix goes through the

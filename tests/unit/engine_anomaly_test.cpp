@@ -409,23 +409,25 @@ TEST(AnomalyBadLog, PriorsOfTheProjectAreLogPatternsToo) {
   AnomalyThresholds th;
   th.priors = {{"namd-restart-loop", "Restarting from .*\\.restart\\.coor", "look at the walltime"},
                {"line 17", "ERROR: Unable to allocate resources", ""}};
-  const auto found = scan_anomalies(
-      {},
-      {running_with_log("alpha", "step 100\nRestarting from npt.restart.coor\nstep 100\n"
-                                 "Restarting from npt.restart.coor\n"),
-       running_with_log("beta", "all good\n")},
-      kNow, th);
+  const auto found = scan_anomalies({},
+                                    {running_with_log("alpha",
+                                                      "step 100\nRestarting from npt.restart.coor\nstep 100\n"
+                                                      "Restarting from npt.restart.coor\n"),
+                                     running_with_log("beta", "all good\n")},
+                                    kNow, th);
   ASSERT_EQ(found.size(), 1u);
   const Anomaly& a = found[0];
   EXPECT_EQ(a.pattern, AnomalyPattern::bad_log_while_running);
   EXPECT_EQ(a.campaigns, std::vector<std::string>{"alpha"});
-  EXPECT_EQ(a.message,
-            "alpha: job 991 (prod) is still running but its log shows Restarting from npt.restart.coor (2 lines)");
+  EXPECT_EQ(
+      a.message,
+      "alpha: job 991 (prod) is still running but its log shows Restarting from npt.restart.coor (2 lines)");
   EXPECT_EQ(a.evidence, (std::vector<std::string>{"log: Restarting from npt.restart.coor",
                                                   "log: Restarting from npt.restart.coor",
                                                   "prior namd-restart-loop: look at the walltime"}));
   th.priors.clear();  // without the priors the same log is fine
-  EXPECT_TRUE(scan_anomalies({}, {running_with_log("alpha", "Restarting from npt.restart.coor")}, kNow, th).empty());
+  EXPECT_TRUE(
+      scan_anomalies({}, {running_with_log("alpha", "Restarting from npt.restart.coor")}, kNow, th).empty());
 }
 
 TEST(AnomalyBadLog, MemoryWordings) {

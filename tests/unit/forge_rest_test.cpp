@@ -34,7 +34,8 @@ TEST(ForgeGitHub, ListsIssuesWithHeadersAndSkipsPullRequests) {
   ASSERT_EQ(http.requests.size(), 1u);
   EXPECT_EQ(http.requests[0].method, "GET");
   EXPECT_EQ(http.requests[0].url,
-            "https://api.github.com/repos/acme/sims/issues?state=all&labels=cairn%2Cescalation&per_page=100&page=1");
+            "https://api.github.com/repos/acme/sims/"
+            "issues?state=all&labels=cairn%2Cescalation&per_page=100&page=1");
   EXPECT_EQ(http.header(0, "Authorization"), "Bearer sekrit-token");
   EXPECT_EQ(http.header(0, "X-GitHub-Api-Version"), "2022-11-28");
   EXPECT_EQ(http.header(0, "Accept"), "application/vnd.github+json");
@@ -44,7 +45,9 @@ TEST(ForgeGitHub, ListsIssuesWithHeadersAndSkipsPullRequests) {
 TEST(ForgeGitHub, CreatePullThatExistsReturnsTheOpenOne) {
   FakeHttp http;
   http.answer(422, R"({"message": "Validation Failed"})");
-  http.answer(200, R"([{"number": 7, "state": "open", "head": {"ref": "cairn/clear/c1/1"}, "base": {"ref": "main"}}])");
+  http.answer(
+      200,
+      R"([{"number": 7, "state": "open", "head": {"ref": "cairn/clear/c1/1"}, "base": {"ref": "main"}}])");
   auto forge = make_forge(settings("github", "https://api.github.com"), http);
   auto pr = (*forge)->create_pull("cairn/clear/c1/1", "main", "t", "b");
   ASSERT_TRUE(pr) << pr.error().message;
@@ -81,8 +84,8 @@ TEST(ForgeGitHub, ErrorsNeverCarryTheToken) {
 
 TEST(ForgeGitea, CreatesMissingLabelsAndSendsIds) {
   FakeHttp http;
-  http.answer(200, R"([{"id": 5, "name": "cairn"}])");             // GET labels
-  http.answer(201, R"({"id": 9, "name": "escalation"})");          // POST label
+  http.answer(200, R"([{"id": 5, "name": "cairn"}])");                 // GET labels
+  http.answer(201, R"({"id": 9, "name": "escalation"})");              // POST label
   http.answer(201, R"({"number": 1, "state": "open", "body": "b"})");  // POST issue
   auto forge = make_forge(settings("gitea", "https://git.example/api/v1"), http);
   auto issue = (*forge)->create_issue("t", "b", {"cairn", "escalation"});
@@ -115,7 +118,8 @@ TEST(ForgeGitLab, EncodesTheProjectAndUsesNotesAndStateEvents) {
 
 TEST(ForgeGitLab, MergeRequestStates) {
   FakeHttp http;
-  http.answer(200, R"({"iid": 2, "state": "merged", "merged_by": {"username": "bob"}, "source_branch": "h"})");
+  http.answer(200,
+              R"({"iid": 2, "state": "merged", "merged_by": {"username": "bob"}, "source_branch": "h"})");
   auto forge = make_forge(settings("gitlab", "https://gitlab.example/api/v4"), http);
   auto pr = (*forge)->get_pull(2);
   ASSERT_TRUE(pr);
@@ -131,12 +135,14 @@ TEST(ForgeComments, ListedPerForge) {
   auto bodies = (*gh)->list_comments(3);
   ASSERT_TRUE(bodies) << bodies.error().message;
   EXPECT_EQ(*bodies, (std::vector<std::string>{"one", "two <!-- cairn:pull 2 -->"}));
-  EXPECT_EQ(http.requests[0].url, "https://api.github.com/repos/acme/sims/issues/3/comments?per_page=100&page=1");
+  EXPECT_EQ(http.requests[0].url,
+            "https://api.github.com/repos/acme/sims/issues/3/comments?per_page=100&page=1");
   http.answer(200, R"([{"id": 1, "body": "note", "system": false}])");
   auto gl = make_forge(settings("gitlab", "https://gitlab.example/api/v4"), http);
   ASSERT_TRUE((*gl)->list_comments(4));
   EXPECT_EQ(http.requests[1].url,
-            "https://gitlab.example/api/v4/projects/acme%2Fsims/issues/4/notes?sort=asc&order_by=created_at&per_page=100&page=1");
+            "https://gitlab.example/api/v4/projects/acme%2Fsims/issues/4/"
+            "notes?sort=asc&order_by=created_at&per_page=100&page=1");
 }
 
 TEST(ForgeAccess, GitHubScopesPushAndRejectedTokens) {
@@ -259,7 +265,8 @@ TEST(CurlHttpClient, ConnectionRefusedIsRetriedThenFailsWithoutTheToken) {
   p.mutation_interval = std::chrono::milliseconds(0);
   CurlHttpClient http(p, "sekrit-token", [&](std::chrono::milliseconds) { ++sleeps; });
   // Port 9 on loopback: nothing listens (discard service is never enabled in CI).
-  auto r = http.send({"POST", "http://127.0.0.1:9/x?t=sekrit-token", {{"Authorization", "Bearer sekrit-token"}}, "{}"});
+  auto r = http.send(
+      {"POST", "http://127.0.0.1:9/x?t=sekrit-token", {{"Authorization", "Bearer sekrit-token"}}, "{}"});
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().exit, ExitCode::unreachable);
   EXPECT_EQ(sleeps, 2);  // refused: nothing was sent, so even a POST is repeated

@@ -63,12 +63,14 @@ stages:
 
 CampaignView view(bool escalated, bool on_escalate = true) {
   return CampaignView{"campaigns/c1/WORKFLOW.md", workflow(escalated, on_escalate),
-                      "step 1\nAuthorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789\nslurmstepd: DUE TO TIME LIMIT\n",
+                      "step 1\nAuthorization: Bearer ghp_abcdefghijklmnopqrstuvwxyz0123456789\nslurmstepd: "
+                      "DUE TO TIME LIMIT\n",
                       "double the walltime", std::nullopt};
 }
 
 ClearFix walltime_x2() {
-  return ClearFix{"walltime x2", {{"stages.smoke.resources.time", "01:00:00"}}, "resources.time 00:30:00 -> 01:00:00"};
+  return ClearFix{
+      "walltime x2", {{"stages.smoke.resources.time", "01:00:00"}}, "resources.time 00:30:00 -> 01:00:00"};
 }
 
 // The comments on issue `n` that contain `text`.
@@ -233,7 +235,8 @@ TEST(ForgeSync, MergeClosesTheIssueNamingTheMerger) {
   EXPECT_FALSE(r.failed());
   EXPECT_FALSE(forge.issues.front().open);
   ASSERT_EQ(forge.comments[1].size(), 2u);
-  EXPECT_EQ(forge.comments[1].back().rfind("Resumed by #2, merged by @alice.", 0), 0u) << forge.comments[1].back();
+  EXPECT_EQ(forge.comments[1].back().rfind("Resumed by #2, merged by @alice.", 0), 0u)
+      << forge.comments[1].back();
   const int mutations = forge.mutations;
   EXPECT_FALSE(sync(forge, git, {view(false)}, {}).failed());
   EXPECT_EQ(forge.mutations, mutations);
@@ -265,7 +268,8 @@ TEST(ForgeSync, ClosedPullLeavesTheCampaignEscalatedAndSaysSoOnce) {
   EXPECT_NE(r.notes.front().find("closed without merging"), std::string::npos);
   EXPECT_EQ(forge.mutations, mutations + 1);  // the comment, nothing else
   EXPECT_TRUE(forge.issues.front().open);
-  EXPECT_EQ(comments_with(forge, 1, "Pull request #2 was closed without merging, so **c1** stays escalated"), 1);
+  EXPECT_EQ(comments_with(forge, 1, "Pull request #2 was closed without merging, so **c1** stays escalated"),
+            1);
   EXPECT_EQ(comments_with(forge, 1, "<!-- cairn:pull-closed 2 -->"), 1);
   EXPECT_EQ(git.pushed.size(), 1u);
 
@@ -282,11 +286,13 @@ TEST(ForgeSync, ClearBranchAppliesTheCatalogedFix) {
   v.fix = walltime_x2();
   ASSERT_FALSE(sync(forge, git, {v}, {}).failed());
   const auto& push = git.pushed.at("cairn/clear/c1/1");
-  EXPECT_NE(push.content.find("smoke: {run: jobs/smoke.sh, resources: {time: \"01:00:00\"}}"), std::string::npos)
+  EXPECT_NE(push.content.find("smoke: {run: jobs/smoke.sh, resources: {time: \"01:00:00\"}}"),
+            std::string::npos)
       << push.content;
   EXPECT_NE(push.content.find("escalation_required: false"), std::string::npos);
-  EXPECT_NE(push.message.find("Apply the catalogued fix \"walltime x2\": resources.time 00:30:00 -> 01:00:00."),
-            std::string::npos)
+  EXPECT_NE(
+      push.message.find("Apply the catalogued fix \"walltime x2\": resources.time 00:30:00 -> 01:00:00."),
+      std::string::npos)
       << push.message;
   // The lesson the merge brings to the base branch says what cleared it.
   EXPECT_NE(
@@ -310,7 +316,8 @@ TEST(ForgeSync, WithoutAnApplicableFixThePullSaysWhatToChange) {
   ASSERT_FALSE(sync(forge, git, {v}, {}).failed());
   const std::string& body = forge.pulls.front().body;
   EXPECT_NE(body.find("no catalogued fix can be applied automatically"), std::string::npos) << body;
-  EXPECT_NE(body.find("**What to change:** `gpu-oom` (catalog:50): Lower the per-GPU batch size."), std::string::npos);
+  EXPECT_NE(body.find("**What to change:** `gpu-oom` (catalog:50): Lower the per-GPU batch size."),
+            std::string::npos);
   EXPECT_NE(git.pushed.at("cairn/clear/c1/1").content.find("time: \"00:30:00\""), std::string::npos);
 
   MemoryForge forge2;

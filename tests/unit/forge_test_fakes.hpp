@@ -51,8 +51,9 @@ class MemoryForge : public Forge {
     std::vector<Issue> out;
     for (auto it = issues.rbegin(); it != issues.rend(); ++it) {
       const auto& have = labels[it->number];
-      if (std::all_of(want.begin(), want.end(),
-                      [&](const std::string& l) { return std::find(have.begin(), have.end(), l) != have.end(); })) {
+      if (std::all_of(want.begin(), want.end(), [&](const std::string& l) {
+            return std::find(have.begin(), have.end(), l) != have.end();
+          })) {
         out.push_back(*it);
       }
     }
@@ -143,7 +144,8 @@ class FakePublisher : public BranchPublisher {
     }
     return out;
   }
-  Expected<void> publish(const std::string& branch, const std::vector<engine::BranchCommit>& commits) override {
+  Expected<void> publish(const std::string& branch,
+                         const std::vector<engine::BranchCommit>& commits) override {
     if (pushed.count(branch) != 0) return fail("exists", ExitCode::unreachable);
     const auto& first = commits.front();
     pushed[branch] = {first.writes.front().path, first.writes.front().content, first.message, commits};

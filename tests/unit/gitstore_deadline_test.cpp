@@ -84,9 +84,7 @@ TEST(NetworkDeadline, ProgressKeepsASlowPeerAlive) {
 }
 
 TEST(NetworkDeadline, NothingFiresOnceItIsGone) {
-  {
-    NetworkDeadline deadline(50ms);
-  }
+  { NetworkDeadline deadline(50ms); }
   // Would be interrupted (or killed by SIGALRM's default action) if a timer survived.
   SocketPair s;
   char c = 'x';

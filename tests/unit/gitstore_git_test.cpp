@@ -241,26 +241,30 @@ TEST_F(GitStoreTest, ASecondBatchAfterFlushingThousandsOfCommitsFindsItsBase) {
   const char* env = std::getenv("CAIRN_TEST_MANY_FILES");
   const int n = env != nullptr ? std::atoi(env) : 200;
   for (int i = 0; i < n; ++i) {
-    write_file(m_dir / "campaigns" / ("c" + std::to_string(i)) / "WORKFLOW.md",
-               "---\ncampaign: c" + std::to_string(i) + "\nstatus: ready\n---\n" + std::string(2000, 'x') + "\n");
+    write_file(
+        m_dir / "campaigns" / ("c" + std::to_string(i)) / "WORKFLOW.md",
+        "---\ncampaign: c" + std::to_string(i) + "\nstatus: ready\n---\n" + std::string(2000, 'x') + "\n");
   }
   ASSERT_EQ(git("add -A").rc, 0);
   ASSERT_EQ(git("commit -q -m init").rc, 0);
   auto s = store();
   ASSERT_TRUE(s);
   auto file = [](int i, const std::string& status) {
-    return "---\ncampaign: c" + std::to_string(i) + "\nstatus: " + status + "\n---\n" + std::string(2000, 'x') + "\n";
+    return "---\ncampaign: c" + std::to_string(i) + "\nstatus: " + status + "\n---\n" +
+           std::string(2000, 'x') + "\n";
   };
   for (int i = 0; i < n; ++i) {
     const std::string c = "c" + std::to_string(i);
-    auto id = s->commit({"campaigns/" + c + "/WORKFLOW.md", file(i, "running"), message(c, "s0", "ready -> intent")}, kBot);
+    auto id = s->commit(
+        {"campaigns/" + c + "/WORKFLOW.md", file(i, "running"), message(c, "s0", "ready -> intent")}, kBot);
     ASSERT_TRUE(id) << i << ": " << id.error().message;
   }
   auto published = s->publish();
   ASSERT_TRUE(published) << published.error().message;
   for (int i = 0; i < n; ++i) {
     const std::string c = "c" + std::to_string(i);
-    auto id = s->commit({"campaigns/" + c + "/WORKFLOW.md", file(i, "done"), message(c, "s0", "intent -> running")}, kBot);
+    auto id = s->commit(
+        {"campaigns/" + c + "/WORKFLOW.md", file(i, "done"), message(c, "s0", "intent -> running")}, kBot);
     ASSERT_TRUE(id) << i << ": " << id.error().message;
   }
   auto flushed = s->flush();
@@ -606,7 +610,8 @@ TEST_F(GitStoreTest, OneCommitMayWriteFilesNextToTheWorkflow) {
   req.also.push_back({"campaigns/a/ORCHESTRATION_CHECK.md", "# check\n"});
   ASSERT_TRUE(s->commit(req, kBot));
   ASSERT_TRUE(s->flush());
-  EXPECT_EQ(git_out("show --name-only --format= HEAD"), "campaigns/a/ORCHESTRATION_CHECK.md\ncampaigns/a/WORKFLOW.md");
+  EXPECT_EQ(git_out("show --name-only --format= HEAD"),
+            "campaigns/a/ORCHESTRATION_CHECK.md\ncampaigns/a/WORKFLOW.md");
   EXPECT_EQ(read_file(m_dir / "campaigns/a/ORCHESTRATION_CHECK.md"), "# check\n");
   EXPECT_EQ(git_out("status --porcelain"), "");
 }

@@ -235,9 +235,8 @@ std::vector<std::string> condition_cells(const std::string& text) {
 TEST(ParseConditionRealFiles, OurTemplatesAndStagedFixturesAreFullyCheckable) {
   const std::filesystem::path root(CAIRN_SOURCE_DIR);
   int cells = 0;
-  for (const char* rel :
-       {"templates/WORKFLOW.template.md", "templates/WORKFLOW.namd-ensemble.md",
-        "tests/fixtures/workflows/with-stages/WORKFLOW.md"}) {
+  for (const char* rel : {"templates/WORKFLOW.template.md", "templates/WORKFLOW.namd-ensemble.md",
+                          "tests/fixtures/workflows/with-stages/WORKFLOW.md"}) {
     const std::string text = slurp(root / rel);
     ASSERT_FALSE(text.empty()) << rel;
     for (const auto& cell : condition_cells(text)) {

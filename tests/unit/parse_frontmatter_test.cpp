@@ -100,20 +100,20 @@ TEST(FrontmatterFastReader, NestedBlocksKeepKeyPositions) {
 
 TEST(FrontmatterFastReader, LeavesEverythingElseToYamlCpp) {
   const char* outside[] = {
-      "a: &x 1\n",                  // anchor
-      "a: *x\n",                    // alias
-      "a: !!str 1\n",               // tag
-      "a: |\n  text\n",             // block scalar
-      "a: b: c\n",                  // invalid plain scalar
-      "a:\n    b: 1\n  c: 2\n",      // inconsistent indentation
-      "a: one\n  two\n",            // multi-line plain scalar
-      "a: \"open\n",                // unterminated quote
-      "a: 1\na: 2\n",               // duplicate key
-      "  a: 1\n",                   // indented top level
-      "a: {b: 1\n",                 // unterminated flow map
-      "- a\n",                      // not a mapping
-      "a: \"\\u00e9\"\n",           // escapes beyond the simple ones
-      "\"a\": 1\n",                 // quoted key
+      "a: &x 1\n",               // anchor
+      "a: *x\n",                 // alias
+      "a: !!str 1\n",            // tag
+      "a: |\n  text\n",          // block scalar
+      "a: b: c\n",               // invalid plain scalar
+      "a:\n    b: 1\n  c: 2\n",  // inconsistent indentation
+      "a: one\n  two\n",         // multi-line plain scalar
+      "a: \"open\n",             // unterminated quote
+      "a: 1\na: 2\n",            // duplicate key
+      "  a: 1\n",                // indented top level
+      "a: {b: 1\n",              // unterminated flow map
+      "- a\n",                   // not a mapping
+      "a: \"\\u00e9\"\n",        // escapes beyond the simple ones
+      "\"a\": 1\n",              // quoted key
   };
   for (const char* y : outside) EXPECT_FALSE(read_simple(y)) << y;
 }

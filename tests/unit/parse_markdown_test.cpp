@@ -65,14 +65,17 @@ TEST(OutlinePlain, AgreesWithCmarkOnEveryFixtureAndTemplate) {
     }
   }
   EXPECT_GE(checked, 10);
-  expect_agree(slurp(fs::path(CAIRN_SOURCE_DIR) / "templates/WORKFLOW.namd-ensemble.md"), "namd template", true);
-  expect_agree(slurp(fs::path(CAIRN_SOURCE_DIR) / "templates/WORKFLOW.template.md"), "generic template", true);
+  expect_agree(slurp(fs::path(CAIRN_SOURCE_DIR) / "templates/WORKFLOW.namd-ensemble.md"), "namd template",
+               true);
+  expect_agree(slurp(fs::path(CAIRN_SOURCE_DIR) / "templates/WORKFLOW.template.md"), "generic template",
+               true);
 }
 
 TEST(OutlinePlain, AgreesWithCmarkOnTrickyShapes) {
   const char* cases[] = {
       ("# T\n\nSome text\nmore text\n\n## Stages\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n## Action queue\n\n"
-       "- [ ] one\n- [x] two\n  continued\n\n- three\n\n## Lessons learned\n\n(none)\n"),  // one case, two lines
+       "- [ ] one\n- [x] two\n  continued\n\n- three\n\n## Lessons learned\n\n(none)\n"),  // one case, two
+                                                                                           // lines
       "## Heading ##\n\n- a\n\n  para in a\n- b\n## Next\n| x |\n|---|\n## After\n",
       "para\n- item interrupts\n",
       "| a | b |\n|---|---|\n| 1 |\n\ntext\n",
@@ -83,9 +86,18 @@ TEST(OutlinePlain, AgreesWithCmarkOnTrickyShapes) {
 
 TEST(OutlinePlain, LeavesWhatItDoesNotKnowToCmark) {
   const char* foreign[] = {
-      "```\ncode\n```\n",        "> quote\n",           "<!-- comment -->\n", "Title\n=====\n",
-      "para\n---\n",             "1. one\n2. two\n",    "* star\n",           "- a\nlazy\n",
-      "| a | b |\n|---|\n",       "para\n| a |\n|---|\n", "    indented code\n", "## `code` head\n",
+      "```\ncode\n```\n",
+      "> quote\n",
+      "<!-- comment -->\n",
+      "Title\n=====\n",
+      "para\n---\n",
+      "1. one\n2. two\n",
+      "* star\n",
+      "- a\nlazy\n",
+      "| a | b |\n|---|\n",
+      "para\n| a |\n|---|\n",
+      "    indented code\n",
+      "## `code` head\n",
       "| a |\n|---|\nno pipe\n",
   };
   for (const char* f : foreign) {

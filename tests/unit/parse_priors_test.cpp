@@ -24,8 +24,9 @@ TEST(Priors, OrchestrationEntriesOfTheProjectFile) {
   ASSERT_EQ(priors->size(), 3u);
   EXPECT_EQ((*priors)[0].id, "namd-restart-loop");
   EXPECT_EQ((*priors)[0].pattern, "Restarting from .*\\.restart\\.coor");
-  EXPECT_EQ((*priors)[0].note,
-            "the job keeps restarting from the same checkpoint; look at the walltime and the output frequency");
+  EXPECT_EQ(
+      (*priors)[0].note,
+      "the job keeps restarting from the same checkpoint; look at the walltime and the output frequency");
   EXPECT_EQ((*priors)[1].id, "fast-completions");
   EXPECT_EQ((*priors)[2].id, "line 18");  // no id: named by its line
   EXPECT_EQ((*priors)[2].note, "");

@@ -124,7 +124,8 @@ TEST(WorkflowFileLossless, PlaceholderCampaignFailsOnlyByTheDirnameRule) {
 // What the fixtures read as.
 
 TEST(WorkflowFileRead, SeedSchema) {
-  const WorkflowFile f = parse_ok("cnt-hydro-300k/WORKFLOW.md", slurp(kWorkflows / "cnt-hydro-300k/WORKFLOW.md"));
+  const WorkflowFile f =
+      parse_ok("cnt-hydro-300k/WORKFLOW.md", slurp(kWorkflows / "cnt-hydro-300k/WORKFLOW.md"));
   const doc::Workflow& wf = f.workflow();
   EXPECT_EQ(wf.campaign, "cnt-hydro-300k");
   EXPECT_EQ(wf.project, "hydrogenation");
@@ -169,8 +170,11 @@ TEST(WorkflowFileRead, SeedSchema) {
   std::vector<std::string> shown;
   for (const auto& d : f.diagnostics()) shown.push_back(doc::format(d));
   ASSERT_GE(shown.size(), 1u);
-  EXPECT_EQ(shown[0].rfind("cnt-hydro-300k/WORKFLOW.md:32:51: warning: exit condition not machine checkable: `manifest OK`", 0),
-            0u)
+  EXPECT_EQ(
+      shown[0].rfind(
+          "cnt-hydro-300k/WORKFLOW.md:32:51: warning: exit condition not machine checkable: `manifest OK`",
+          0),
+      0u)
       << shown[0];
 }
 
@@ -195,7 +199,8 @@ TEST(WorkflowFileRead, CommentsFlowStyleAndQuoting) {
 }
 
 TEST(WorkflowFileRead, ExtraColumnsUnknownSectionsAndFields) {
-  const WorkflowFile f = parse_ok("extras-unknown/WORKFLOW.md", slurp(kWorkflows / "extras-unknown/WORKFLOW.md"));
+  const WorkflowFile f =
+      parse_ok("extras-unknown/WORKFLOW.md", slurp(kWorkflows / "extras-unknown/WORKFLOW.md"));
   const doc::Workflow& wf = f.workflow();
   ASSERT_EQ(wf.stages.size(), 2u);
   EXPECT_EQ(wf.stages[0].started, "2026-03-02 09:58Z");
@@ -213,7 +218,8 @@ TEST(WorkflowFileRead, ExtraColumnsUnknownSectionsAndFields) {
 
 TEST(WorkflowFileRead, StagesBlockAndCrlfReadTheSame) {
   const WorkflowFile lf = parse_ok("with-stages/WORKFLOW.md", slurp(kWorkflows / "with-stages/WORKFLOW.md"));
-  const WorkflowFile crlf = parse_ok("crlf-campaign/WORKFLOW.md", slurp(kWorkflows / "crlf-campaign/WORKFLOW.md"));
+  const WorkflowFile crlf =
+      parse_ok("crlf-campaign/WORKFLOW.md", slurp(kWorkflows / "crlf-campaign/WORKFLOW.md"));
   ASSERT_EQ(lf.workflow().specs.size(), 2u);
   EXPECT_EQ(lf.workflow().specs[0].name, "smoke");
   EXPECT_EQ(lf.workflow().specs[1].name, "cool-prod-array");
@@ -251,11 +257,14 @@ struct GoldenCase {
   std::function<void(WorkflowFile&)> edit;
 };
 
-void ok(const Expected<void>& r) { ASSERT_TRUE(r) << r.error().message; }
+void ok(const Expected<void>& r) {
+  ASSERT_TRUE(r) << r.error().message;
+}
 
-doc::FailureRow failure(std::string date, std::string stage, std::string cls, std::string msg, std::string action,
-                        std::string result) {
-  return {std::move(date), std::move(stage), std::move(cls), std::move(msg), std::move(action), std::move(result)};
+doc::FailureRow failure(std::string date, std::string stage, std::string cls, std::string msg,
+                        std::string action, std::string result) {
+  return {std::move(date), std::move(stage),  std::move(cls),
+          std::move(msg),  std::move(action), std::move(result)};
 }
 
 doc::FailureRow tricky_row() {
@@ -301,10 +310,13 @@ const std::vector<GoldenCase>& golden_cases() {
        [](WorkflowFile& f) { ok(f.append_failure(tricky_row())); }},
       {"append_failure_new_table", "flow", "golden-flow/WORKFLOW.md",
        [](WorkflowFile& f) {
-         ok(f.append_failure(failure("2026-05-05", "smoke", "node-failure", "NODE_FAIL", "resubmit", "RETRYING")));
+         ok(f.append_failure(
+             failure("2026-05-05", "smoke", "node-failure", "NODE_FAIL", "resubmit", "RETRYING")));
        }},
       {"upsert_action_replace", "template", "golden-demo/WORKFLOW.md",
-       [](WorkflowFile& f) { ok(f.upsert_action("cairn:", "cairn: smoke done at 2026-05-05 20:30Z", true)); }},
+       [](WorkflowFile& f) {
+         ok(f.upsert_action("cairn:", "cairn: smoke done at 2026-05-05 20:30Z", true));
+       }},
       {"upsert_action_empty", "flow", "golden-flow/WORKFLOW.md",
        [](WorkflowFile& f) {
          ok(f.upsert_action("cairn:", "cairn: job 4242 (smoke) running; next check ≈ 20:40Z", false));
@@ -345,7 +357,9 @@ TEST_P(Golden, EditMatchesExpectedBytes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(WorkflowFile, Golden, ::testing::ValuesIn(golden_cases()),
-                         [](const ::testing::TestParamInfo<GoldenCase>& p) { return std::string(p.param.name); });
+                         [](const ::testing::TestParamInfo<GoldenCase>& p) {
+                           return std::string(p.param.name);
+                         });
 
 TEST(WorkflowFileEdit, EscapedCellsRoundTrip) {
   const std::string before = slurp(kGolden / "template.before.md");
@@ -504,7 +518,8 @@ TEST(WorkflowFileEdit, UpsertNeverTouchesHumanItems) {
   EXPECT_EQ(f.workflow().actions[0].text, "Human says: cairn: do not touch me.");
   EXPECT_EQ(f.workflow().actions[1].text, "cairn: two");
   EXPECT_TRUE(f.workflow().actions[1].checked);
-  EXPECT_NE(f.text().find("- [ ] Human says: cairn: do not touch me.\n- [x] cairn: two\n"), std::string::npos);
+  EXPECT_NE(f.text().find("- [ ] Human says: cairn: do not touch me.\n- [x] cairn: two\n"),
+            std::string::npos);
 }
 
 TEST(WorkflowFileEdit, AppendLessonToAnEmptySection) {
@@ -526,7 +541,8 @@ TEST(WorkflowFileEdit, RefusedEditsChangeNothing) {
   const std::vector<RefusedEdit> cases = {
       {"unknown stage", [](WorkflowFile& f) { return f.set_cell("nope", doc::Column::status, "done"); },
        "no stage `nope`"},
-      {"pipe in cell", [](WorkflowFile& f) { return f.set_cell("smoke", doc::Column::job_id, "a|b"); }, "`|`"},
+      {"pipe in cell", [](WorkflowFile& f) { return f.set_cell("smoke", doc::Column::job_id, "a|b"); },
+       "`|`"},
       {"newline in cell", [](WorkflowFile& f) { return f.set_cell("smoke", doc::Column::job_id, "a\nb"); },
        "line break"},
       {"bad status", [](WorkflowFile& f) { return f.set_cell("smoke", doc::Column::status, "finished"); },
@@ -536,7 +552,8 @@ TEST(WorkflowFileEdit, RefusedEditsChangeNothing) {
       {"absent key", [](WorkflowFile& f) { return f.set_scalar("project", "x"); }, "`project` is absent"},
       {"absent nested", [](WorkflowFile& f) { return f.set_scalar("budget.cap_usd", "1"); }, "absent"},
       {"not a scalar", [](WorkflowFile& f) { return f.set_scalar("budget", "1"); }, "not a scalar"},
-      {"bad status scalar", [](WorkflowFile& f) { return f.set_scalar("status", "finished"); }, "unknown status"},
+      {"bad status scalar", [](WorkflowFile& f) { return f.set_scalar("status", "finished"); },
+       "unknown status"},
       {"no failure log", [](WorkflowFile& f) { return f.append_failure({}); }, "no `## Failure log`"},
   };
   for (const auto& c : cases) {
@@ -574,7 +591,7 @@ struct BadCase {
   const char* name;
   std::string text;
   const char* path;
-  const char* prefix;   // exact start of the formatted first diagnostic
+  const char* prefix;    // exact start of the formatted first diagnostic
   const char* contains;  // and a piece of its message
 };
 
@@ -582,8 +599,8 @@ std::vector<BadCase> bad_cases() {
   const std::string ok_text = kSmall;
   std::string big = ok_text + std::string(kMaxWorkflowBytes, 'x');
   return {
-      {"no frontmatter", "# Title\n\n## Stages\n", "demo/WORKFLOW.md", "demo/WORKFLOW.md:1:1: error: ",
-       "no frontmatter"},
+      {"no frontmatter", "# Title\n\n## Stages\n", "demo/WORKFLOW.md",
+       "demo/WORKFLOW.md:1:1: error: ", "no frontmatter"},
       {"unterminated frontmatter", "---\ncampaign: demo\n\n# Title\n", "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:1:1: error: ", "unterminated frontmatter"},
       {"invalid yaml", replaced(ok_text, "status: pending", "status: running: bad"), "demo/WORKFLOW.md",
@@ -594,25 +611,28 @@ std::vector<BadCase> bad_cases() {
        "demo/WORKFLOW.md:1:1: error: ", "no `campaign:`"},
       {"missing stages section", replaced(ok_text, "## Stages", "## Stage list"), "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:7:1: error: ", "missing `## Stages`"},
-      {"stages without table",
-       ok_text.substr(0, ok_text.find("| # |")) + "No table here.\n", "demo/WORKFLOW.md",
-       "demo/WORKFLOW.md:10:1: error: ", "has no table"},
-      {"wrong column", replaced(replaced(ok_text, "| Entry condition |", "| Entry |"), "|-----------------|", "|---|"),
-       "demo/WORKFLOW.md", "demo/WORKFLOW.md:12:14: error: ",
-       "column 3 is `Entry`, expected `Entry condition`"},
-      {"missing column", replaced(replaced(ok_text, " Retries |\n", "\n"), "-----------|---------|\n", "-----------|\n"),
+      {"stages without table", ok_text.substr(0, ok_text.find("| # |")) + "No table here.\n",
+       "demo/WORKFLOW.md", "demo/WORKFLOW.md:10:1: error: ", "has no table"},
+      {"wrong column",
+       replaced(replaced(ok_text, "| Entry condition |", "| Entry |"), "|-----------------|", "|---|"),
+       "demo/WORKFLOW.md",
+       "demo/WORKFLOW.md:12:14: error: ", "column 3 is `Entry`, expected `Entry condition`"},
+      {"missing column",
+       replaced(replaced(ok_text, " Retries |\n", "\n"), "-----------|---------|\n", "-----------|\n"),
        "demo/WORKFLOW.md", "demo/WORKFLOW.md:12:", "missing column(s) Retries"},
       {"duplicate name", replaced(ok_text, "| 1 | prod |", "| 1 | smoke |"), "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:15:7: error: ", "duplicate stage name `smoke` (also on line 14)"},
       {"duplicate number", replaced(ok_text, "| 1 | prod |", "| 0 | prod |"), "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:15:3: error: ", "duplicate stage number `0`"},
-      {"unknown status", replaced(ok_text, "| exit=0 | pending | — | — | — | 0 |\n| 1",
-                                  "| exit=0 | runing | — | — | — | 0 |\n| 1"),
+      {"unknown status",
+       replaced(ok_text, "| exit=0 | pending | — | — | — | 0 |\n| 1",
+                "| exit=0 | runing | — | — | — | 0 |\n| 1"),
        "demo/WORKFLOW.md", "demo/WORKFLOW.md:14:33: error: ",
        "unknown Status `runing` (allowed: pending, ready, running, done, failed, escalated)"},
       {"spec names no row", replaced(ok_text, "budget:", "stages:\n  smokey:\n    run: jobs/s.sh\nbudget:"),
        "demo/WORKFLOW.md", "demo/WORKFLOW.md:6:3: error: ", "stages.smokey names no row"},
-      {"oversize", big, "demo/WORKFLOW.md", "demo/WORKFLOW.md:1:1: error: ", "over the 1048576 byte (1 MiB) limit"},
+      {"oversize", big, "demo/WORKFLOW.md",
+       "demo/WORKFLOW.md:1:1: error: ", "over the 1048576 byte (1 MiB) limit"},
       {"invalid utf-8", replaced(ok_text, "# Demo", "# De\xC3\x28mo"), "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:8:5: error: ", "invalid UTF-8"},
       // cmark ends a line at a lone CR and LineIndex does not: the fuzzer found a Failure-log
@@ -620,12 +640,13 @@ std::vector<BadCase> bad_cases() {
       {"lone carriage return", replaced(ok_text, "# Demo", "# De\rmo"), "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:8:5: error: ", "a carriage return without a line feed"},
       {"alias bomb",
-       replaced(ok_text, "status: pending\n",
-                "status: pending\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
-                "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"),
+       replaced(
+           ok_text, "status: pending\n",
+           "status: pending\na: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+           "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"),
        "demo/WORKFLOW.md", "demo/WORKFLOW.md:4:4: error: ", "anchors are not allowed"},
-      {"alias only", replaced(ok_text, "status: pending\n", "status: pending\nx: *nowhere\n"), "demo/WORKFLOW.md",
-       "demo/WORKFLOW.md:4:", "YAML"},
+      {"alias only", replaced(ok_text, "status: pending\n", "status: pending\nx: *nowhere\n"),
+       "demo/WORKFLOW.md", "demo/WORKFLOW.md:4:", "YAML"},
       {"bad frontmatter status", replaced(ok_text, "status: pending", "status: <enum>"), "demo/WORKFLOW.md",
        "demo/WORKFLOW.md:3:9: error: ", "unknown status `<enum>`"},
       {"bad retries", replaced(ok_text, "| — | 0 |\n| 1", "| — | two |\n| 1"), "demo/WORKFLOW.md",
@@ -662,7 +683,8 @@ TEST(WorkflowFileBadInput, DirnameRuleNeedsARealParentDirectory) {
 }
 
 TEST(WorkflowFileBadInput, UncheckableClausesAreLocatedWarnings) {
-  const std::string text = replaced(kSmall, "| stage 0 done | exit=0 |", "| stage 0 done | exit=0, looks fine |");
+  const std::string text =
+      replaced(kSmall, "| stage 0 done | exit=0 |", "| stage 0 done | exit=0, looks fine |");
   auto f = WorkflowFile::parse("demo/WORKFLOW.md", text);
   ASSERT_TRUE(f);
   ASSERT_EQ(f->diagnostics().size(), 1u);
@@ -679,7 +701,8 @@ TEST(WorkflowFileBadInput, EmptyAndWeirdInputsDoNotCrash) {
   for (const std::string& text :
        {std::string(), std::string("---"), std::string("---\n---\n"), std::string("---\n- a\n---\n"),
         std::string("---\ncampaign: demo\n---\n## Stages\n|\n"), std::string("---\ncampaign: [\n---\n"),
-        std::string("\xEF\xBB\xBF---\ncampaign: demo\n---\n"), std::string("---\r\ncampaign: demo\r\n---\r\n")}) {
+        std::string("\xEF\xBB\xBF---\ncampaign: demo\n---\n"),
+        std::string("---\r\ncampaign: demo\r\n---\r\n")}) {
     auto f = WorkflowFile::parse("demo/WORKFLOW.md", text);
     EXPECT_FALSE(f);
   }
@@ -708,15 +731,18 @@ TEST(PeekSchedule, ReadsTheUpkeepFieldsAndTheCurrentStagesExpect) {
 
 TEST(PeekSchedule, DeclinesWhatItCannotReadSoTheCallerParsesInFull) {
   for (const char* text : {"no frontmatter\n", "---\ncampaign: c\nstatus: bogus\n---\n", "---\ncampaign: c\n",
-                           "---\nstatus: &a running\n---\n", "---\ncampaign: c\nstatus: done\nescalation_required: maybe\n---\n"}) {
+                           "---\nstatus: &a running\n---\n",
+                           "---\ncampaign: c\nstatus: done\nescalation_required: maybe\n---\n"}) {
     EXPECT_FALSE(peek_schedule(text)) << text;
   }
 }
 
 TEST(WorkflowFileUpkeep, WarnsWhenStatusWouldDelayWaitingWork) {
   const std::string text =
-      "---\ncampaign: demo\nstatus: done\ncurrent_stage: a\nlast_tick: \"\"\nescalation_required: false\n---\n\n"
-      "## Stages\n\n| # | Name | Entry condition | Exit condition | Status | JobID | Started | Completed | Retries |\n"
+      "---\ncampaign: demo\nstatus: done\ncurrent_stage: a\nlast_tick: \"\"\nescalation_required: "
+      "false\n---\n\n"
+      "## Stages\n\n| # | Name | Entry condition | Exit condition | Status | JobID | Started | Completed | "
+      "Retries |\n"
       "|---|---|---|---|---|---|---|---|---|\n| 0 | a | always | exit=0 | ready | — | — | — | 0 |\n";
   auto f = WorkflowFile::parse("demo/WORKFLOW.md", text);
   ASSERT_TRUE(f);
@@ -790,32 +816,38 @@ std::vector<std::pair<std::string, std::vector<Edit>>> batch_cases() {
       {"fail_and_retry",
        {edit::Cell{"smoke", doc::Column::status, "ready"}, edit::Cell{"smoke", doc::Column::retries, "1"},
         edit::Failure{fail_row}, edit::Failure{failure("05-05", "smoke", "x", "a | b", "", "FAILED")},
-        edit::Action{"cairn:", "cairn: retrying smoke", false}, edit::Action{"other:", "other: second item", true}}},
+        edit::Action{"cairn:", "cairn: retrying smoke", false},
+        edit::Action{"other:", "other: second item", true}}},
       {"done_with_everything",
        {edit::Scalar{"status", "done"}, edit::Scalar{"paused", "false", true},
-        edit::Cell{"smoke", doc::Column::status, "done"}, edit::Cell{"smoke", doc::Column::completed, "2026-05-05"},
-        edit::FailureResult{0, "RESOLVED"}, edit::Lesson{"2026-05-05 smoke: mem x2 was enough."},
-        edit::Learning{learning_row("smoke")}, edit::Action{"cairn:", "cairn: campaign done", true}}},
-      {"same_cell_twice", {edit::Cell{"smoke", doc::Column::job_id, "osmo-wf-20260505-abcdef-long"},
-                           edit::Cell{"smoke", doc::Column::job_id, "7"}}},
+        edit::Cell{"smoke", doc::Column::status, "done"},
+        edit::Cell{"smoke", doc::Column::completed, "2026-05-05"}, edit::FailureResult{0, "RESOLVED"},
+        edit::Lesson{"2026-05-05 smoke: mem x2 was enough."}, edit::Learning{learning_row("smoke")},
+        edit::Action{"cairn:", "cairn: campaign done", true}}},
+      {"same_cell_twice",
+       {edit::Cell{"smoke", doc::Column::job_id, "osmo-wf-20260505-abcdef-long"},
+        edit::Cell{"smoke", doc::Column::job_id, "7"}}},
       {"set_and_set_back",
        {edit::Scalar{"status", "running"}, edit::Cell{"smoke", doc::Column::status, "running"},
         edit::Scalar{"status", "ready"}}},
       {"append_then_rewrite_item",
        {edit::Action{"zz:", "zz: one", false}, edit::Action{"zz:", "zz: two", true}}},
-      {"new_table_twice", {edit::Failure{fail_row}, edit::Failure{fail_row}, edit::FailureResult{0, "RESOLVED"}}},
-      {"two_lessons", {edit::Lesson{"first lesson"}, edit::Lesson{"second lesson"}, edit::Learning{learning_row("a")}}},
+      {"new_table_twice",
+       {edit::Failure{fail_row}, edit::Failure{fail_row}, edit::FailureResult{0, "RESOLVED"}}},
+      {"two_lessons",
+       {edit::Lesson{"first lesson"}, edit::Lesson{"second lesson"}, edit::Learning{learning_row("a")}}},
       {"two_learnings", {edit::Learning{learning_row("a")}, edit::Learning{learning_row("b")}}},
       {"optional_key_twice", {edit::Scalar{"paused", "true", true}, edit::Scalar{"paused", "false", true}}},
-      {"best_effort_skips", {edit::Scalar{"no_such_key", "x", false, true}, edit::Scalar{"last_tick", "now"}}},
+      {"best_effort_skips",
+       {edit::Scalar{"no_such_key", "x", false, true}, edit::Scalar{"last_tick", "now"}}},
   };
 }
 
 TEST(WorkflowFileBatch, SameBytesAsOneByOne) {
   for (const char* before : {"template", "flow", "crlf"}) {
     const std::string text = slurp(kGolden / (std::string(before) + ".before.md"));
-    const std::string path = std::string("golden-") + (std::string(before) == "template" ? "demo" : before) +
-                             "/WORKFLOW.md";
+    const std::string path =
+        std::string("golden-") + (std::string(before) == "template" ? "demo" : before) + "/WORKFLOW.md";
     for (const auto& [name, edits] : batch_cases()) {
       WorkflowFile a = parse_ok(path, text);
       WorkflowFile b = parse_ok(path, text);
@@ -848,8 +880,8 @@ TEST(WorkflowFileBatch, EverySubsetOfAPoolMatchesOneByOne) {
   int compared = 0;
   for (const char* before : {"template", "flow", "crlf"}) {
     const std::string text = slurp(kGolden / (std::string(before) + ".before.md"));
-    const std::string path = std::string("golden-") + (std::string(before) == "template" ? "demo" : before) +
-                             "/WORKFLOW.md";
+    const std::string path =
+        std::string("golden-") + (std::string(before) == "template" ? "demo" : before) + "/WORKFLOW.md";
     const WorkflowFile parsed = parse_ok(path, text);
     for (unsigned mask = 1; mask < (1U << pool.size()); ++mask) {
       std::vector<Edit> edits;
@@ -878,14 +910,23 @@ TEST(WorkflowFileBatch, MatchesTheGoldenFiles) {
     std::vector<Edit> edits;
   };
   const std::vector<Case> cases = {
-      {"set_scalar_block", "template", "golden-demo/WORKFLOW.md",
+      {"set_scalar_block",
+       "template",
+       "golden-demo/WORKFLOW.md",
        {edit::Scalar{"status", "running"}, edit::Scalar{"budget.spent_usd", "12.50"},
-        edit::Scalar{"last_tick", "2026-05-05T20:40:00Z"}, edit::Scalar{"stages.production.resources.time", "08:00:00"}}},
-      {"set_scalar_flow", "flow", "golden-flow/WORKFLOW.md",
-       {edit::Scalar{"budget.spent_usd", "3.25"}, edit::Scalar{"escalation_reason", "walltime exceeded: twice"},
+        edit::Scalar{"last_tick", "2026-05-05T20:40:00Z"},
+        edit::Scalar{"stages.production.resources.time", "08:00:00"}}},
+      {"set_scalar_flow",
+       "flow",
+       "golden-flow/WORKFLOW.md",
+       {edit::Scalar{"budget.spent_usd", "3.25"},
+        edit::Scalar{"escalation_reason", "walltime exceeded: twice"},
         edit::Scalar{"escalation_required", "true"}, edit::Scalar{"stages.smoke.resources.time", "01:00:00"},
-        edit::Scalar{"stages.smoke.resources.mem", "16G"}, edit::Scalar{"last_tick", "2026-05-05T20:40:00Z"}}},
-      {"crlf_edits", "crlf", "golden-crlf/WORKFLOW.md",
+        edit::Scalar{"stages.smoke.resources.mem", "16G"},
+        edit::Scalar{"last_tick", "2026-05-05T20:40:00Z"}}},
+      {"crlf_edits",
+       "crlf",
+       "golden-crlf/WORKFLOW.md",
        {edit::Cell{"smoke", doc::Column::status, "running"}, edit::Cell{"smoke", doc::Column::job_id, "17"},
         edit::Scalar{"status", "running"},
         edit::Failure{failure("2026-05-05", "smoke", "oom", "Killed", "mem x2", "RETRYING")}}},
@@ -901,7 +942,8 @@ TEST(WorkflowFileBatch, MatchesTheGoldenFiles) {
 TEST(WorkflowFileBatch, ARefusedEditLeavesTheFileUnchanged) {
   const std::string text = slurp(kGolden / "template.before.md");
   WorkflowFile f = parse_ok("golden-demo/WORKFLOW.md", text);
-  const auto r = f.apply({edit::Scalar{"status", "running"}, edit::Cell{"nope", doc::Column::status, "done"}});
+  const auto r =
+      f.apply({edit::Scalar{"status", "running"}, edit::Cell{"nope", doc::Column::status, "done"}});
   ASSERT_FALSE(r);
   EXPECT_NE(r.error().message.find("no stage `nope`"), std::string::npos) << r.error().message;
   EXPECT_EQ(f.text(), text);

@@ -33,9 +33,8 @@ std::string slurp(const fs::path& p) {
 class LocalSchedulerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    m_root = fs::temp_directory_path() /
-             ("cairn-local-" + std::to_string(::getpid()) + "-" +
-              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    m_root = fs::temp_directory_path() / ("cairn-local-" + std::to_string(::getpid()) + "-" +
+                                          ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(m_root);
     fs::create_directories(m_root / "campaign" / "scripts");
     LocalOptions o;
@@ -92,8 +91,9 @@ class LocalSchedulerTest : public ::testing::Test {
 };
 
 TEST_F(LocalSchedulerTest, RunsTheScriptInTheCampaignDirWithItsEnvironment) {
-  script("smoke.sh", "pwd > out.txt; echo \"$CAIRN_CAMPAIGN $CAIRN_STAGE $CAIRN_ATTEMPT\" >> out.txt;"
-                     "echo \"$CAIRN_OUTPUT_DIR\" >> out.txt; echo hello from smoke");
+  script("smoke.sh",
+         "pwd > out.txt; echo \"$CAIRN_CAMPAIGN $CAIRN_STAGE $CAIRN_ATTEMPT\" >> out.txt;"
+         "echo \"$CAIRN_OUTPUT_DIR\" >> out.txt; echo hello from smoke");
   const std::string id = submit(request("smoke", "scripts/smoke.sh", 2));
   EXPECT_EQ(id, "cairn.demo.smoke.2");
   const auto js = wait_final(id);
@@ -158,8 +158,9 @@ TEST_F(LocalSchedulerTest, TheWallClockLimitIsEnforcedEvenWhenTermIsIgnored) {
 }
 
 TEST_F(LocalSchedulerTest, ArrayTasksEachRunAndTheWorstTaskWins) {
-  script("task.sh", "echo task $CAIRN_ARRAY_TASK_ID $SLURM_ARRAY_TASK_ID; touch done-$CAIRN_ARRAY_TASK_ID;"
-                    "[ \"$CAIRN_ARRAY_TASK_ID\" != 3 ] || exit 5");
+  script("task.sh",
+         "echo task $CAIRN_ARRAY_TASK_ID $SLURM_ARRAY_TASK_ID; touch done-$CAIRN_ARRAY_TASK_ID;"
+         "[ \"$CAIRN_ARRAY_TASK_ID\" != 3 ] || exit 5");
   auto r = request("ens", "scripts/task.sh");
   r.spec.array = "1-4%2";
   const std::string id = submit(r);
@@ -338,7 +339,8 @@ TEST(LocalWorkspaceTest, AnswersEveryProbeInTheDirAndNamesAMissingDir) {
   auto gone = ws.probe((dir / "nope").string(), {{Probe::Kind::count, "*"}});
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().exit, ExitCode::findings);
-  EXPECT_NE(gone.error().message.find("directory " + (dir / "nope").string() + " does not exist"), std::string::npos);
+  EXPECT_NE(gone.error().message.find("directory " + (dir / "nope").string() + " does not exist"),
+            std::string::npos);
   ws.check_timeout = std::chrono::milliseconds(200);
   EXPECT_FALSE(ws.probe(dir.string(), {{Probe::Kind::command, "sleep 5"}}));
   fs::remove_all(dir);

@@ -35,14 +35,18 @@ std::string read(const std::string& path) {
   return ss.str();
 }
 
-std::string fixture(const std::string& name) { return read(kFixtures + name); }
+std::string fixture(const std::string& name) {
+  return read(kFixtures + name);
+}
 
 void write(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());
   std::ofstream(path, std::ios::binary) << text;
 }
 
-CommandResult ok_out(std::string out) { return CommandResult{0, std::move(out), ""}; }
+CommandResult ok_out(std::string out) {
+  return CommandResult{0, std::move(out), ""};
+}
 
 // Canned answers per osmo verb ("workflow query", "pool list", ...), consumed in order;
 // records every call.
@@ -81,7 +85,9 @@ class OsmoTest : public ::testing::Test {
   OsmoScheduler make(OsmoConfig config = {}) {
     return OsmoScheduler(std::make_unique<FakeOsmo>(m_s), std::move(config));
   }
-  void answer(const std::string& verb, Expected<CommandResult> r) { m_s->answers[verb].push_back(std::move(r)); }
+  void answer(const std::string& verb, Expected<CommandResult> r) {
+    m_s->answers[verb].push_back(std::move(r));
+  }
   const std::vector<std::vector<std::string>>& calls() const { return m_s->calls; }
 
   SubmitRequest request(const std::string& run = "osmo/train.yaml") {
@@ -100,8 +106,12 @@ class OsmoTest : public ::testing::Test {
   std::shared_ptr<FakeOsmo::Shared> m_s = std::make_shared<FakeOsmo::Shared>();
 };
 
-std::vector<OsmoPool> pools() { return *parse_pool_list(fixture("pool_list.json")); }
-std::vector<OsmoNode> nodes() { return *parse_resource_list(fixture("resource_list.json")); }
+std::vector<OsmoPool> pools() {
+  return *parse_pool_list(fixture("pool_list.json"));
+}
+std::vector<OsmoNode> nodes() {
+  return *parse_resource_list(fixture("resource_list.json"));
+}
 
 // ---- parsing -------------------------------------------------------------------------
 
@@ -138,7 +148,8 @@ TEST(OsmoParse, NotJsonIsAnError) {
 
 TEST(OsmoParse, SubmitOutputTextAndJson) {
   EXPECT_EQ(parse_submit_output(fixture("submit_response.txt")).value_or(""), "gr00t-train-1");
-  EXPECT_EQ(parse_submit_output(R"({"name": "hello-osmo-3", "overview": "https://x"})").value_or(""), "hello-osmo-3");
+  EXPECT_EQ(parse_submit_output(R"({"name": "hello-osmo-3", "overview": "https://x"})").value_or(""),
+            "hello-osmo-3");
   EXPECT_FALSE(parse_submit_output("nothing here"));
 }
 
@@ -205,11 +216,16 @@ TEST(OsmoParse, QueryNamesThePoolAndTheOverview) {
 
 TEST(OsmoParse, EveryDocumentedStatusMaps) {
   const std::map<std::string, JobState> cases = {
-      {"PENDING", JobState::pending},       {"WAITING", JobState::pending},
-      {"SUBMITTING", JobState::pending},    {"PROCESSING", JobState::pending},
-      {"SCHEDULING", JobState::pending},    {"INITIALIZING", JobState::pending},
-      {"RESCHEDULED", JobState::pending},   {"RUNNING", JobState::running},
-      {"COMPLETED", JobState::completed},   {"FAILED", JobState::failed},
+      {"PENDING", JobState::pending},
+      {"WAITING", JobState::pending},
+      {"SUBMITTING", JobState::pending},
+      {"PROCESSING", JobState::pending},
+      {"SCHEDULING", JobState::pending},
+      {"INITIALIZING", JobState::pending},
+      {"RESCHEDULED", JobState::pending},
+      {"RUNNING", JobState::running},
+      {"COMPLETED", JobState::completed},
+      {"FAILED", JobState::failed},
       {"FAILED_CANCELED", JobState::cancelled},
       {"FAILED_EXEC_TIMEOUT", JobState::timeout},
       {"FAILED_QUEUE_TIMEOUT", JobState::failed},
@@ -266,8 +282,10 @@ TEST(OsmoParse, CompletedWorkflowExitsZero) {
 }
 
 TEST(OsmoParse, BlockingEvents) {
-  EXPECT_NE(blocking_event(fixture("workflow_events_badimage.txt")).find("ImagePullBackOff"), std::string::npos);
-  EXPECT_NE(blocking_event(fixture("workflow_events_private_image.txt")).find("ErrImagePull"), std::string::npos);
+  EXPECT_NE(blocking_event(fixture("workflow_events_badimage.txt")).find("ImagePullBackOff"),
+            std::string::npos);
+  EXPECT_NE(blocking_event(fixture("workflow_events_private_image.txt")).find("ErrImagePull"),
+            std::string::npos);
   // 32 GPUs requested, 8 per node at most: waiting never helps.
   EXPECT_NE(blocking_event(fixture("workflow_events_pending.txt")).find("max per node 8"), std::string::npos);
   EXPECT_EQ(blocking_event(fixture("workflow_events_oom.txt")), "");
@@ -370,8 +388,9 @@ TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
   ASSERT_EQ(calls().size(), 3u);
   EXPECT_EQ(calls()[0], (std::vector<std::string>{"osmo", "pool", "list", "--format-type", "json"}));
   EXPECT_EQ(calls()[1], (std::vector<std::string>{"osmo", "resource", "list", "--format-type", "json"}));
-  EXPECT_EQ(calls()[2], (std::vector<std::string>{"osmo", "workflow", "submit", path, "--pool", "h100-east", "--set",
-                                                  "epochs=10", "--set", "num_gpu=4", "--format-type", "json"}));
+  EXPECT_EQ(calls()[2],
+            (std::vector<std::string>{"osmo", "workflow", "submit", path, "--pool", "h100-east", "--set",
+                                      "epochs=10", "--set", "num_gpu=4", "--format-type", "json"}));
   EXPECT_NE(s.last_pool_choice().find("h100-east"), std::string::npos);
   EXPECT_EQ(read(OsmoScheduler::state_file(m_dir.string(), req.key)), "gr00t-train-1\n");
   // What the submit returned, for the submit commit: pool and why, links, outputs.
@@ -450,8 +469,9 @@ TEST_F(OsmoTest, StagePoolWinsAndPriorityAndLabelArePassed) {
   ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(*id, "gr00t-train-2");
   ASSERT_EQ(calls().size(), 2u);
-  EXPECT_EQ(calls()[0], (std::vector<std::string>{"osmo", "workflow", "list", "--label", "cairn-job=cairn.gr00t.train.1",
-                                                  "--count", "1", "--order", "desc", "--format-type", "json"}));
+  EXPECT_EQ(calls()[0],
+            (std::vector<std::string>{"osmo", "workflow", "list", "--label", "cairn-job=cairn.gr00t.train.1",
+                                      "--count", "1", "--order", "desc", "--format-type", "json"}));
   const auto& argv = calls()[1];
   EXPECT_EQ(argv[5], "h100-east");
   EXPECT_NE(std::find(argv.begin(), argv.end(), "LOW"), argv.end());
@@ -547,9 +567,10 @@ TEST(OsmoParse, CapacityValidationTable) {
 TEST_F(OsmoTest, ConnectionFailureIsUnreachable) {
   write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
   answer("workflow submit",
-         CommandResult{1, "", "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='osmo.example.com', "
-                              "port=443): Max retries exceeded (Failed to establish a new connection: [Errno 111] "
-                              "Connection refused)"});
+         CommandResult{1, "",
+                       "requests.exceptions.ConnectionError: HTTPSConnectionPool(host='osmo.example.com', "
+                       "port=443): Max retries exceeded (Failed to establish a new connection: [Errno 111] "
+                       "Connection refused)"});
   answer("workflow query", CommandResult{1, "", "Connection refused"});
   OsmoConfig c;
   c.pool = "h100-east";
@@ -634,7 +655,8 @@ TEST_F(OsmoTest, PrivateImageEvidenceCarriesUnauthorized) {
   auto st = s.status({"private-image-1"});
   ASSERT_TRUE(st);
   EXPECT_EQ(st->at("private-image-1").state, JobState::failed);
-  EXPECT_NE(st->at("private-image-1").reason.find("unauthorized: authentication required"), std::string::npos);
+  EXPECT_NE(st->at("private-image-1").reason.find("unauthorized: authentication required"),
+            std::string::npos);
   auto tail = s.log_tail("private-image-1", 50);
   ASSERT_TRUE(tail);
   EXPECT_NE(tail->find("container has not started"), std::string::npos);
@@ -644,9 +666,10 @@ TEST_F(OsmoTest, PrivateImageEvidenceCarriesUnauthorized) {
 TEST_F(OsmoTest, PendingOnQuotaStaysPendingWithTheReason) {
   // Scheduling waits for GPUs a node does have (4 <= 8 per node): waiting helps.
   answer("workflow query", ok_out(fixture("workflow_query_pending.json")));
-  answer("workflow events", ok_out("2026-05-08T17:01:00Z  Normal   Scheduled         Pod assigned to scheduler\n"
-                                   "2026-05-08T17:01:05Z  Warning  FailedScheduling  0/6 nodes are available: "
-                                   "6 Insufficient nvidia.com/gpu (requested 4, max per node 8).\n"));
+  answer("workflow events",
+         ok_out("2026-05-08T17:01:00Z  Normal   Scheduled         Pod assigned to scheduler\n"
+                "2026-05-08T17:01:05Z  Warning  FailedScheduling  0/6 nodes are available: "
+                "6 Insufficient nvidia.com/gpu (requested 4, max per node 8).\n"));
   auto st = make().status({"stuck-train-1"});
   ASSERT_TRUE(st);
   const auto& js = st->at("stuck-train-1");
@@ -692,19 +715,24 @@ TEST_F(OsmoTest, EndToEndThroughAFakeOsmoScript) {
   write(spec, yaml);
   const std::string script = (m_dir / "bin/osmo").string();
   const std::string log = (m_dir / "osmo-calls.log").string();
-  write(script, "#!/bin/sh\n"
-                "echo \"$*\" >> '" + log + "'\n"
-                "F='" + kFixtures + "'\n"
-                "case \"$1 $2\" in\n"
-                "  'pool list') cat \"$F/pool_list.json\" ;;\n"
-                "  'resource list') cat \"$F/resource_list.json\" ;;\n"
-                "  'workflow submit') cat \"$F/submit_response.txt\" ;;\n"
-                "  'workflow query') cat \"$F/workflow_query_oom.json\" ;;\n"
-                "  'workflow logs') echo 'Workflow '$3' has logs:'; echo 'Killed' ;;\n"
-                "  'workflow events') echo 'Workflow '$3' has events:'; cat \"$F/workflow_events_oom.txt\" ;;\n"
-                "  'workflow cancel') echo \"Cancel job for workflow $3 is submitted!\" ;;\n"
-                "  *) echo \"unknown: $*\" >&2; exit 2 ;;\n"
-                "esac\n");
+  write(script,
+        "#!/bin/sh\n"
+        "echo \"$*\" >> '" +
+            log +
+            "'\n"
+            "F='" +
+            kFixtures +
+            "'\n"
+            "case \"$1 $2\" in\n"
+            "  'pool list') cat \"$F/pool_list.json\" ;;\n"
+            "  'resource list') cat \"$F/resource_list.json\" ;;\n"
+            "  'workflow submit') cat \"$F/submit_response.txt\" ;;\n"
+            "  'workflow query') cat \"$F/workflow_query_oom.json\" ;;\n"
+            "  'workflow logs') echo 'Workflow '$3' has logs:'; echo 'Killed' ;;\n"
+            "  'workflow events') echo 'Workflow '$3' has events:'; cat \"$F/workflow_events_oom.txt\" ;;\n"
+            "  'workflow cancel') echo \"Cancel job for workflow $3 is submitted!\" ;;\n"
+            "  *) echo \"unknown: $*\" >&2; exit 2 ;;\n"
+            "esac\n");
   ::chmod(script.c_str(), 0755);
   OsmoConfig c;
   c.osmo = script;
@@ -723,8 +751,9 @@ TEST_F(OsmoTest, EndToEndThroughAFakeOsmoScript) {
   EXPECT_NE(tail->find("OOMKilled"), std::string::npos);
   EXPECT_TRUE(s.cancel(*id));
   const std::string calls_text = read(log);
-  EXPECT_NE(calls_text.find("workflow submit " + spec + " --pool h100-east --set num_gpu=4 --format-type json"),
-            std::string::npos)
+  EXPECT_NE(
+      calls_text.find("workflow submit " + spec + " --pool h100-east --set num_gpu=4 --format-type json"),
+      std::string::npos)
       << calls_text;
   EXPECT_NE(calls_text.find("workflow cancel gr00t-train-1"), std::string::npos);
 }

@@ -480,11 +480,12 @@ TEST_F(SlurmFake, SubmitBuildsArgvAndParsesClusterSuffix) {
   ASSERT_EQ(shared->calls.size(), 2u);  // mkdir, sbatch
   EXPECT_EQ(count("squeue") + count("sacct"), 0);
   EXPECT_EQ(shared->calls[0], (std::vector<std::string>{"mkdir", "-p", "--", "/home/u/camp/c1/.cairn"}));
-  EXPECT_EQ(shared->calls[1],
-            (std::vector<std::string>{
-                "sbatch", "--parsable", "--export=NONE", "--job-name=cairn.c1.smoke.2", "--chdir=/home/u/camp/c1",
-                "--output=/home/u/camp/c1/.cairn/slurm-%x-%j.out", "--time=00:30:00", "--cpus-per-task=4",
-                "--mem=8192M", "--gres=gpu:1", "--partition=gpu", "/home/u/camp/c1/jobs/smoke.sh"}));
+  EXPECT_EQ(
+      shared->calls[1],
+      (std::vector<std::string>{"sbatch", "--parsable", "--export=NONE", "--job-name=cairn.c1.smoke.2",
+                                "--chdir=/home/u/camp/c1", "--output=/home/u/camp/c1/.cairn/slurm-%x-%j.out",
+                                "--time=00:30:00", "--cpus-per-task=4", "--mem=8192M", "--gres=gpu:1",
+                                "--partition=gpu", "/home/u/camp/c1/jobs/smoke.sh"}));
 }
 
 TEST_F(SlurmFake, SubmitArrayRetryUsesOnlyFailedIndicesAndOutputDir) {

@@ -132,7 +132,8 @@ std::vector<std::string_view> split_list(std::string_view s) {
   std::size_t start = 0;
   for (;;) {
     const auto at = s.find(',', start);
-    out.push_back(util::trim(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
+    out.push_back(
+        util::trim(s.substr(start, at == std::string_view::npos ? std::string_view::npos : at - start)));
     if (at == std::string_view::npos) return out;
     start = at + 1;
   }
@@ -439,9 +440,17 @@ class Loader {
       // The fix's name is its first word (`walltime` of `walltime x2`, `partition` of
       // `partition=gpu`): that is what a typo is in.
       const std::string_view name = fix_cell.substr(0, fix_cell.find_first_of(" =+"));
-      static constexpr std::string_view kFixNames[] = {"walltime", "mem", "gpus", "partition", "priority",
-                                                       "resubmit", "resubmit-from-checkpoint", "exclude-node",
-                                                       "none", "destructive", "escalate"};
+      static constexpr std::string_view kFixNames[] = {"walltime",
+                                                       "mem",
+                                                       "gpus",
+                                                       "partition",
+                                                       "priority",
+                                                       "resubmit",
+                                                       "resubmit-from-checkpoint",
+                                                       "exclude-node",
+                                                       "none",
+                                                       "destructive",
+                                                       "escalate"};
       error(line, column(Col::fix),
             fmt::format("unknown auto-fix \"{}\"{} (known: walltime xN, mem xN, gpus +N, partition=NAME, "
                         "priority=LOW, resubmit, resubmit-from-checkpoint, exclude-node, none, destructive)",

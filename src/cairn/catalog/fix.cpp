@@ -124,7 +124,8 @@ std::optional<int> gpu_increment(std::string_view fix) {
 
 // "partition=long" -> "long"; nullopt unless the value is a plain name.
 std::optional<std::string> assignment(std::string_view fix, std::string_view key) {
-  if (fix.size() <= key.size() + 1 || fix.substr(0, key.size()) != key || fix[key.size()] != '=') return std::nullopt;
+  if (fix.size() <= key.size() + 1 || fix.substr(0, key.size()) != key || fix[key.size()] != '=')
+    return std::nullopt;
   const std::string_view value = fix.substr(key.size() + 1);
   const bool plain = std::all_of(value.begin(), value.end(), [](char c) {
     return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.';
@@ -152,7 +153,8 @@ Expected<FixResult> plan_partition(const doc::StageSpec& spec, const std::string
     r.edits.push_back({fmt::format("stages.{}.resources.partition", spec.name), to});
     r.summary = fmt::format("resources.partition {} -> {}", spec.resources.partition, to);
   } else {
-    return fail(fmt::format("stage {} names no resources.partition or pool to change (proposed: {})", spec.name, to));
+    return fail(
+        fmt::format("stage {} names no resources.partition or pool to change (proposed: {})", spec.name, to));
   }
   return r;
 }
@@ -294,7 +296,8 @@ std::optional<std::string> canonical_fix(std::string_view cell) {
   }
   if (const auto p = assignment(fix, "priority"); p && (*p == "low" || *p == "normal" || *p == "high")) {
     std::string upper = *p;
-    std::transform(upper.begin(), upper.end(), upper.begin(), [](unsigned char c) { return std::toupper(c); });
+    std::transform(upper.begin(), upper.end(), upper.begin(),
+                   [](unsigned char c) { return std::toupper(c); });
     return "priority=" + upper;
   }
   return std::nullopt;

@@ -14,7 +14,9 @@
 
 namespace cairn::cli {
 
-engine::TimePoint SystemClock::now() const { return std::chrono::system_clock::now(); }
+engine::TimePoint SystemClock::now() const {
+  return std::chrono::system_clock::now();
+}
 
 namespace {
 
@@ -127,7 +129,8 @@ Expected<std::unique_ptr<engine::Catalog>> load_catalog(const RepoContext& ctx,
   return std::unique_ptr<engine::Catalog>(std::make_unique<catalog::CatalogSet>(std::move(*set)));
 }
 
-Expected<catalog::CatalogSet> load_catalog_set(const RepoContext& ctx, std::vector<doc::Diagnostic>& diagnostics) {
+Expected<catalog::CatalogSet> load_catalog_set(const RepoContext& ctx,
+                                               std::vector<doc::Diagnostic>& diagnostics) {
   std::vector<catalog::Source> sources;
   bool have_generic = false;
   for (const auto& entry : ctx.config.catalogs) {

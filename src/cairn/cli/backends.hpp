@@ -62,8 +62,10 @@ std::string repo_qualifier(gitstore::Repo& repo, const RepoContext& ctx);
 // shipped generic one (the repo's copy at catalogs/failure-catalog.md when present, else
 // the built-in). Diagnostics of malformed entries are appended to `diagnostics`; fails
 // only when a named catalog file cannot be read.
-Expected<std::unique_ptr<engine::Catalog>> load_catalog(const RepoContext& ctx, std::vector<doc::Diagnostic>& diagnostics);
+Expected<std::unique_ptr<engine::Catalog>> load_catalog(const RepoContext& ctx,
+                                                        std::vector<doc::Diagnostic>& diagnostics);
 // The same catalogs with their entries visible (`cairn catalog`).
-Expected<catalog::CatalogSet> load_catalog_set(const RepoContext& ctx, std::vector<doc::Diagnostic>& diagnostics);
+Expected<catalog::CatalogSet> load_catalog_set(const RepoContext& ctx,
+                                               std::vector<doc::Diagnostic>& diagnostics);
 
 }  // namespace cairn::cli

@@ -57,7 +57,8 @@ Expected<std::string> target_catalog(const RepoContext& ctx, const std::string& 
     if (file == kGenericCatalog) continue;
     if (to.empty() || to == file) return file;
   }
-  if (!to.empty()) return fail(fmt::format("{} is not among the project catalogs under `catalogs:` in cairn.yaml", to));
+  if (!to.empty())
+    return fail(fmt::format("{} is not among the project catalogs under `catalogs:` in cairn.yaml", to));
   return fail("no project catalog: name one under `catalogs:` in cairn.yaml (e.g. catalogs/project.md)");
 }
 
@@ -81,14 +82,22 @@ std::string catalog_row(std::string_view header_line, const catalog::Entry& e, c
     std::string title = parse::md::cell_value(header_line.substr(c.begin, c.end - c.begin));
     for (auto& ch : title) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     std::string v;
-    if (title == "class") v = e.error_class;
-    else if (title == "exit code") v = fmt::format("{}", fmt::join(e.exit_codes, ", "));
-    else if (title == "scheduler state") v = fmt::format("{}", fmt::join(e.states, ", "));
-    else if (title.rfind("log signature", 0) == 0) v = e.signature_text;
-    else if (title == "safe to retry") v = e.transient ? "transient" : (e.safe_to_retry ? "yes" : "no");
-    else if (title == "auto-fix") v = fix;
-    else if (title == "max fixes") v = std::to_string(std::max(1, e.max_auto_fixes));
-    else if (title == "hint") v = hint;
+    if (title == "class")
+      v = e.error_class;
+    else if (title == "exit code")
+      v = fmt::format("{}", fmt::join(e.exit_codes, ", "));
+    else if (title == "scheduler state")
+      v = fmt::format("{}", fmt::join(e.states, ", "));
+    else if (title.rfind("log signature", 0) == 0)
+      v = e.signature_text;
+    else if (title == "safe to retry")
+      v = e.transient ? "transient" : (e.safe_to_retry ? "yes" : "no");
+    else if (title == "auto-fix")
+      v = fix;
+    else if (title == "max fixes")
+      v = std::to_string(std::max(1, e.max_auto_fixes));
+    else if (title == "hint")
+      v = hint;
     // The loader reads cells with `\|` unescaped (a signature's alternation, a hint's
     // pipe): write them back escaped, or the row would split.
     row += " " + (v.empty() ? std::string("—") : escape_pipes(v)) + " |";
@@ -136,9 +145,9 @@ std::size_t finding_count(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-
 Expected<std::string> with_catalog_row(const std::string& target, std::string text, const catalog::Entry& e,
-                                       const std::string& fix, const std::string& hint, int from, std::string* row) {
+                                       const std::string& fix, const std::string& hint, int from,
+                                       std::string* row) {
   const auto where = table_end(text, from);
   if (!where) return findings(fmt::format("{} has no catalog table (a table with a `Class` column)", target));
   const std::string line = catalog_row(where->header, e, fix, hint);

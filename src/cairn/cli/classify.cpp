@@ -47,16 +47,22 @@ Outcome run_classify(const ClassifyOptions& o) {
   if (o.json) {
     nlohmann::json j = {{"version", 1}, {"classified", cls.has_value()}};
     if (cls) {
-      j.update({{"error_class", cls->error_class}, {"fix", cls->fix}, {"safe_to_retry", cls->safe_to_retry},
-                {"transient", cls->transient}, {"destructive", cls->destructive}, {"hint", cls->hint},
-                {"matched", util::redact(cls->matched)}, {"source", cls->source}});
+      j.update({{"error_class", cls->error_class},
+                {"fix", cls->fix},
+                {"safe_to_retry", cls->safe_to_retry},
+                {"transient", cls->transient},
+                {"destructive", cls->destructive},
+                {"hint", cls->hint},
+                {"matched", util::redact(cls->matched)},
+                {"source", cls->source}});
     }
     std::printf("%s\n", j.dump(2).c_str());
   } else if (cls) {
-    std::printf("class:     %s\nfix:       %s\nretry:     %s%s\nhint:      %s\nmatched:   %s\nentry:     %s\n",
-                cls->error_class.c_str(), cls->fix.empty() ? "none (escalate)" : cls->fix.c_str(),
-                cls->safe_to_retry ? "safe" : "not safe", cls->transient ? " (transient)" : "", cls->hint.c_str(),
-                util::redact(cls->matched).c_str(), cls->source.c_str());
+    std::printf(
+        "class:     %s\nfix:       %s\nretry:     %s%s\nhint:      %s\nmatched:   %s\nentry:     %s\n",
+        cls->error_class.c_str(), cls->fix.empty() ? "none (escalate)" : cls->fix.c_str(),
+        cls->safe_to_retry ? "safe" : "not safe", cls->transient ? " (transient)" : "", cls->hint.c_str(),
+        util::redact(cls->matched).c_str(), cls->source.c_str());
   } else {
     std::printf("unclassified: no catalog entry matches; a tick would escalate\n");
   }

@@ -69,7 +69,8 @@ Outcome run_clear(Session& session, const ClearOptions& o) {
 void define_clear(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<ClearOptions>();
   sub.add_option("campaign", o->campaign, "Campaign name")->required();
-  sub.add_option("--reason", o->reason, "Why it is safe to resume (recorded in the commit and lessons)")->required();
+  sub.add_option("--reason", o->reason, "Why it is safe to resume (recorded in the commit and lessons)")
+      ->required();
   run = [o](Session& session) { return run_clear(session, *o); };
 }
 

@@ -24,7 +24,8 @@ constexpr std::array<Verb, 17> kVerbs = {{
      "1 the campaign exists or the result does not validate; 2 outside a git work tree, a bad name or an "
      "unknown "
      "template"},
-    {"validate", "Check WORKFLOW.md files; prints path:line:col diagnostics", define_validate, Setup::repository,
+    {"validate", "Check WORKFLOW.md files; prints path:line:col diagnostics", define_validate,
+     Setup::repository,
      "1 a file has errors; 2 outside a git work tree; 3 --staged: the index cannot be read"},
     {"tick", "Advance every due campaign one step and commit each transition", define_tick, Setup::none,
      "1 invalid files, cairn.yaml or catalogs, a dirty tree; 2 outside a git work tree, --only names no "
@@ -39,7 +40,8 @@ constexpr std::array<Verb, 17> kVerbs = {{
      define_show, Setup::repository,
      "1 its WORKFLOW.md does not parse, or its backend is not configured; 2 outside a git work tree, no "
      "campaign by that name; 3 the backend could not be asked for its job (the rest is still printed)"},
-    {"logs", "What a stage's job printed, through its backend; --follow until it ends", define_logs, Setup::repository,
+    {"logs", "What a stage's job printed, through its backend; --follow until it ends", define_logs,
+     Setup::repository,
      "1 the stage has no job, or its backend is not configured; 2 outside a git work tree, no campaign or "
      "stage by that name; 3 the backend could not be asked"},
     {"cancel", "Cancel a stage's running job and escalate the campaign to a human, as one commit",
@@ -57,16 +59,19 @@ constexpr std::array<Verb, 17> kVerbs = {{
     {"classify", "Classify a job log against the failure catalogs", define_classify, Setup::none,
      "1 unclassified (a tick would escalate); 2 the log cannot be read (works outside a repository: the "
      "built-in catalog)"},
-    {"clear", "Clear a campaign's escalation (stage back to ready) as your commit", define_clear, Setup::repository,
+    {"clear", "Clear a campaign's escalation (stage back to ready) as your commit", define_clear,
+     Setup::repository,
      "1 not escalated, or its WORKFLOW.md has uncommitted changes; 2 outside a git work tree, no campaign by "
      "that name; 3 commit failed"},
-    {"diagnose", "Run the configured agent on an escalation: the clear and its proposed fix on a local branch",
+    {"diagnose",
+     "Run the configured agent on an escalation: the clear and its proposed fix on a local branch",
      define_diagnose, Setup::repository,
      "1 not escalated, no `diagnose.command`, or its WORKFLOW.md has uncommitted changes; 2 outside a git "
      "work tree, no campaign by that name; 3 the branch could not be made"},
     {"doctor", "Check the repository, configuration, catalogs and backends", define_doctor, Setup::none,
      "1 a check found an error; 2 outside a git work tree"},
-    {"catalog", "Work on the failure catalogs: promote a fix that resolved a failure", define_catalog, Setup::repository,
+    {"catalog", "Work on the failure catalogs: promote a fix that resolved a failure", define_catalog,
+     Setup::repository,
      "1 nothing to promote, or the catalog has uncommitted changes; 2 outside a git work tree, no campaign "
      "by "
      "that name; 3 commit failed"},

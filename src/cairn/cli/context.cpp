@@ -53,8 +53,10 @@ Expected<RepoContext> load_context(const fs::path& start, Needs needs) {
     std::stringstream ss;
     ss << in.rdbuf();
     auto parsed = parse::parse_priors(parse::kPriorsFile, ss.str());
-    if (parsed) ctx.priors = std::move(*parsed);
-    else ctx.priors_errors = std::move(parsed).error();
+    if (parsed)
+      ctx.priors = std::move(*parsed);
+    else
+      ctx.priors_errors = std::move(parsed).error();
   }
   // The forge token is the tick's alone: no job, check command or scheduler client sees it.
   util::add_secret_variable(ctx.config.forge.token_env);
@@ -120,7 +122,8 @@ std::string display_path(const fs::path& path, const fs::path& base) {
   return path.generic_string();
 }
 
-std::vector<engine::CampaignInput> load_campaigns(const RepoContext& ctx, std::vector<doc::Diagnostic>& errors) {
+std::vector<engine::CampaignInput> load_campaigns(const RepoContext& ctx,
+                                                  std::vector<doc::Diagnostic>& errors) {
   std::vector<engine::CampaignInput> out;
   for (const auto& file : find_workflows(ctx.root())) {
     const std::string rel = display_path(file, ctx.top);
@@ -199,6 +202,8 @@ void print_diagnostics(const std::vector<doc::Diagnostic>& ds) {
   for (const auto& d : ds) std::fprintf(stderr, "%s\n", doc::format(d).c_str());
 }
 
-bool stdout_is_tty() { return isatty(STDOUT_FILENO) != 0; }
+bool stdout_is_tty() {
+  return isatty(STDOUT_FILENO) != 0;
+}
 
 }  // namespace cairn::cli

@@ -65,7 +65,8 @@ std::string display_path(const fs::path& path, const fs::path& base);
 
 // The campaigns of the repo: one CampaignInput per WORKFLOW.md under root().
 // Files that cannot be read become diagnostics in `errors`.
-std::vector<engine::CampaignInput> load_campaigns(const RepoContext& ctx, std::vector<doc::Diagnostic>& errors);
+std::vector<engine::CampaignInput> load_campaigns(const RepoContext& ctx,
+                                                  std::vector<doc::Diagnostic>& errors);
 
 // Refuses to `doing` (dirty_tree(): findings, the files listed) when tracked files have
 // uncommitted changes: any tracked file when `only` is empty, else any of the paths in

@@ -44,8 +44,8 @@ std::string script_text(std::string_view js) {
 }
 
 constexpr std::string_view kStyle = R"(
-body { font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2328; margin: 2em auto;
-       max-width: 1200px; padding: 0 1em; }
+body { font: 14px/1.5 -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #1f2328;
+       margin: 2em auto; max-width: 1200px; padding: 0 1em; }
 table { border-collapse: collapse; margin: 1em 0; }
 th, td { border: 1px solid #d1d9e0; padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }

@@ -105,12 +105,13 @@ void check_forge(const RepoContext& ctx, const std::string& remote_url, const Re
            fmt::format("{}; check `forge.api` in cairn.yaml and the network", a.error().message));
     return;
   }
-  const std::string grant = s->kind == "github"
-                                ? "a classic token with the `repo` scope, or a fine-grained one with Contents, Issues "
-                                  "and Pull requests read and write"
-                            : s->kind == "gitlab" ? "a project or personal access token with the `api` scope and the "
-                                                    "Developer role"
-                                                  : "a token with repository and issue write access";
+  const std::string grant =
+      s->kind == "github"
+          ? "a classic token with the `repo` scope, or a fine-grained one with Contents, Issues "
+            "and Pull requests read and write"
+      : s->kind == "gitlab" ? "a project or personal access token with the `api` scope and the "
+                              "Developer role"
+                            : "a token with repository and issue write access";
   if (a->status == 401) {
     report(Grade::error, fmt::format("forge token accepted: HTTP 401 ({})", a->message),
            fmt::format("the token in ${} is invalid, expired or revoked: create a new one ({}) and export it",
@@ -310,9 +311,11 @@ Outcome run_doctor(const DoctorOptions& o) {
       if (cc && cc->ssh_host.empty()) {
         std::vector<std::string> programs, missing;
         for (const auto* t : {&cc->submit, &cc->status, &cc->cancel, &cc->logs, &cc->find}) {
-          if (t->empty() || std::find(programs.begin(), programs.end(), t->front()) != programs.end()) continue;
+          if (t->empty() || std::find(programs.begin(), programs.end(), t->front()) != programs.end())
+            continue;
           programs.push_back(t->front());
-          if (t->front().find('{') == std::string::npos && !on_path(t->front())) missing.push_back(t->front());
+          if (t->front().find('{') == std::string::npos && !on_path(t->front()))
+            missing.push_back(t->front());
         }
         report(failed_if_not(missing.empty()),
                fmt::format("backend {}: {} on PATH", b.name, fmt::join(programs, ", ")),

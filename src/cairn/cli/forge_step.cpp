@@ -38,13 +38,15 @@ int env_ms(const char* name, int fallback) {
 // each other; cli/ joins them).
 class GitBranchPublisher : public forge::BranchPublisher {
  public:
-  GitBranchPublisher(gitstore::Repo& repo, std::string remote, engine::Identity identity, gitstore::BranchAuth auth)
+  GitBranchPublisher(gitstore::Repo& repo, std::string remote, engine::Identity identity,
+                     gitstore::BranchAuth auth)
       : m_repo(repo), m_remote(std::move(remote)), m_identity(std::move(identity)), m_auth(std::move(auth)) {}
 
   Expected<std::vector<std::string>> list_branches(const std::string& prefix) override {
     return gitstore::list_remote_branches(m_repo, m_remote, prefix, m_auth);
   }
-  Expected<void> publish(const std::string& branch, const std::vector<engine::BranchCommit>& commits) override {
+  Expected<void> publish(const std::string& branch,
+                         const std::vector<engine::BranchCommit>& commits) override {
     CAIRN_TRY(gitstore::publish_branch(m_repo, m_remote, branch, commits, m_identity, m_auth));
     return {};
   }
@@ -77,8 +79,9 @@ gitstore::BranchAuth branch_auth(const forge::ForgeSettings& s) {
 // wrote in the Failure log (decided from the exit code, scheduler state and log
 // together) with its catalog entry, refined by classifying `log_tail` when that agrees;
 // the log alone when the Failure log names no class. nullopt when neither is known.
-std::optional<engine::Classification> escalated_failure(const catalog::CatalogSet& catalog, const doc::Workflow& wf,
-                                                        const std::string& stage, const std::string& log_tail) {
+std::optional<engine::Classification> escalated_failure(const catalog::CatalogSet& catalog,
+                                                        const doc::Workflow& wf, const std::string& stage,
+                                                        const std::string& log_tail) {
   std::string logged;
   for (auto it = wf.failures.rbegin(); it != wf.failures.rend(); ++it) {
     if (it->stage == stage && !it->error_class.empty()) {
@@ -119,7 +122,8 @@ std::vector<forge::CampaignView> campaign_views(const RepoContext& ctx, const st
         for (const auto& a : wf.actions) {
           if (a.checked || a.text.rfind(offer, 0) != 0) continue;
           v.suggested_fix = fmt::format(
-              "job {} is stuck. Release or fix it on the scheduler and merge, or change `- [ ] {}` to `- [x]` in "
+              "job {} is stuck. Release or fix it on the scheduler and merge, or change `- [ ] {}` to `- "
+              "[x]` in "
               "the Action queue on this branch before merging: the next tick then cancels that one job and "
               "resubmits the stage.",
               stage->job_id, a.text.substr(0, offer.size() - 1));
@@ -195,8 +199,9 @@ Outcome run_forge_step(const RepoContext& ctx, gitstore::Repo& repo, const Forge
   so.run_url = o.run_url;
   so.secret = settings->token;
   AgentDiagnoser diagnoser(ctx, repo);
-  const auto report = forge::sync(**client, publisher, campaign_views(ctx, url.empty() ? ctx.top.string() : url), so,
-                                  ctx.config.diagnose.enabled() ? &diagnoser : nullptr);
+  const auto report =
+      forge::sync(**client, publisher, campaign_views(ctx, url.empty() ? ctx.top.string() : url), so,
+                  ctx.config.diagnose.enabled() ? &diagnoser : nullptr);
   for (const auto& a : report.actions) std::fprintf(o.out, "forge: %s\n", a.c_str());
   for (const auto& n : report.notes) std::fprintf(o.out, "forge: %s\n", n.c_str());
   for (const auto& e : report.errors) std::fprintf(stderr, "cairn forge: %s\n", e.c_str());
@@ -241,6 +246,8 @@ Outcome run_forge_verb(Session& session) {
 
 }  // namespace
 
-void define_forge(CLI::App& /*sub*/, Runner& run) { run = [](Session& session) { return run_forge_verb(session); }; }
+void define_forge(CLI::App& /*sub*/, Runner& run) {
+  run = [](Session& session) { return run_forge_verb(session); };
+}
 
 }  // namespace cairn::cli

@@ -18,8 +18,8 @@
 namespace cairn::cli {
 
 struct ForgeStepOptions {
-  std::string remote = "origin";  // the remote the tick pushed to (clear branches go there)
-  std::string run_url;            // the CI run, linked from issues
+  std::string remote = "origin";        // the remote the tick pushed to (clear branches go there)
+  std::string run_url;                  // the CI run, linked from issues
   bool quiet_when_unconfigured = true;  // no forge configured or inferable: return 0 silently
   std::FILE* out = stdout;              // where action lines go (stderr under `tick --json`)
   // When set: filled with where each escalation lives (the dashboard's links).

@@ -94,8 +94,10 @@ std::string detect_forge(const std::vector<std::string>& urls) {
 // The command cron runs: in this (dedicated) clone, one tick at a time (flock -n: a tick
 // still running makes the next one a no-op), with an ssh-agent for the deploy key when
 // the remote is ssh (cron has no agent; libgit2 pushes over ssh through one).
-std::string cron_command(const fs::path& top, const std::string& self, bool ssh_remote, const std::string& log) {
-  const std::string tick = fmt::format("cd '{}' && exec flock -n .git/cairn-tick.lock '{}' tick", top.string(), self);
+std::string cron_command(const fs::path& top, const std::string& self, bool ssh_remote,
+                         const std::string& log) {
+  const std::string tick =
+      fmt::format("cd '{}' && exec flock -n .git/cairn-tick.lock '{}' tick", top.string(), self);
   if (!ssh_remote) return fmt::format("{} >> '{}' 2>&1", tick, log);
   return fmt::format("ssh-agent sh -c \"ssh-add -q \\$HOME/.ssh/cairn_deploy; {}\" >> '{}' 2>&1", tick, log);
 }
@@ -105,22 +107,26 @@ Outcome run_cron(const InitOptions& o, gitstore::Repo& repo) {
   std::error_code ec;
   const std::string self = fs::read_symlink("/proc/self/exe", ec).string();
   auto urls = repo.remote_urls();
-  const bool ssh_remote = urls && !urls->empty() &&
-                          (urls->front().rfind("ssh://", 0) == 0 || urls->front().find("@") < urls->front().find(":"));
+  const bool ssh_remote =
+      urls && !urls->empty() &&
+      (urls->front().rfind("ssh://", 0) == 0 || urls->front().find("@") < urls->front().find(":"));
   const char* home = std::getenv("HOME");
   const std::string state = fmt::format("{}/.local/state/cairn", home != nullptr ? home : "/tmp");
   const std::string marker = fmt::format("# cairn tick: {}", top.string());
   const std::string line =
-      fmt::format("*/5 * * * * {} {}", cron_command(top, self.empty() ? "cairn" : self, ssh_remote, state + "/cron.log"),
-                  marker);
-  std::printf("# Run ticks from this clone; keep it for cron alone (git clone the repository again for your own\n"
-              "# work). Campaigns keep their own cadence: a tick every 5 minutes costs nothing when none is due.\n");
+      fmt::format("*/5 * * * * {} {}",
+                  cron_command(top, self.empty() ? "cairn" : self, ssh_remote, state + "/cron.log"), marker);
+  std::printf(
+      "# Run ticks from this clone; keep it for cron alone (git clone the repository again for your own\n"
+      "# work). Campaigns keep their own cadence: a tick every 5 minutes costs nothing when none is due.\n");
   if (ssh_remote) {
-    std::printf("# The push uses the deploy key ~/.ssh/cairn_deploy (add its .pub as a deploy key with write\n"
-                "# access on the forge); cron has no ssh-agent, so the line starts one for the tick.\n");
+    std::printf(
+        "# The push uses the deploy key ~/.ssh/cairn_deploy (add its .pub as a deploy key with write\n"
+        "# access on the forge); cron has no ssh-agent, so the line starts one for the tick.\n");
   } else {
-    std::printf("# An https remote: the push needs CAIRN_TOKEN in cron's environment (a line CAIRN_TOKEN=... at the\n"
-                "# top of the crontab, readable only by you), or switch the remote to ssh and a deploy key.\n");
+    std::printf(
+        "# An https remote: the push needs CAIRN_TOKEN in cron's environment (a line CAIRN_TOKEN=... at the\n"
+        "# top of the crontab, readable only by you), or switch the remote to ssh and a deploy key.\n");
   }
   std::printf("\n# crontab -e\n%s\n", line.c_str());
   std::printf(
@@ -141,7 +147,8 @@ Outcome run_cron(const InitOptions& o, gitstore::Repo& repo) {
     if (nl == std::string::npos) nl = table.size();
     const std::string l = table.substr(at, nl - at);
     at = nl + 1;
-    const bool ours = l.size() >= marker.size() && l.compare(l.size() - marker.size(), marker.size(), marker) == 0;
+    const bool ours =
+        l.size() >= marker.size() && l.compare(l.size() - marker.size(), marker.size(), marker) == 0;
     if (!ours) kept += l + "\n";
   }
   kept += line + "\n";
@@ -186,14 +193,16 @@ Outcome run_init(const InitOptions& o) {
   fs::create_directories(top / "campaigns", ec);
 
   auto urls = repo->remote_urls();
-  const std::string forge = !o.forge.empty() ? o.forge : detect_forge(urls ? *urls : std::vector<std::string>{});
+  const std::string forge =
+      !o.forge.empty() ? o.forge : detect_forge(urls ? *urls : std::vector<std::string>{});
   if (forge == "github") {
     std::printf("forge: GitHub (from the remote URL); installing the GitHub Actions schedule\n");
     ok = place(top, ".github/workflows/cairn-tick.yml", *resources::get("ci/github/cairn-tick.yml"), false,
                &created) &&
          ok;
   } else if (forge == "gitlab") {
-    std::printf("forge: GitLab (from the remote URL); installing the GitLab CI job (add a pipeline schedule)\n");
+    std::printf(
+        "forge: GitLab (from the remote URL); installing the GitLab CI job (add a pipeline schedule)\n");
     const bool has_ci = fs::exists(top / ".gitlab-ci.yml", ec);
     ok = place(top, has_ci ? "ci/cairn-tick.gitlab-ci.yml" : ".gitlab-ci.yml",
                *resources::get("ci/gitlab/cairn-tick.gitlab-ci.yml"), false, &created) &&
@@ -202,12 +211,15 @@ Outcome run_init(const InitOptions& o) {
   }
   if (forge == "github" || forge == "gitlab") {
     // The template cannot know the sha256 of the tarball that holds this very binary.
-    std::printf("  note     pin CAIRN_SHA256 in it to the release's SHA256SUMS line for "
-                "cairn-<version>-linux-x86_64.tar.gz\n"
-                "           (the release also attaches copies already pinned); until then the install step fails\n");
+    std::printf(
+        "  note     pin CAIRN_SHA256 in it to the release's SHA256SUMS line for "
+        "cairn-<version>-linux-x86_64.tar.gz\n"
+        "           (the release also attaches copies already pinned); until then the install step fails\n");
   } else {
-    std::printf("forge: none detected (no github.com or GitLab remote); no CI template installed.\n"
-                "       run ticks from cron on a login node: cairn init --cron (--install) prints (installs) the line\n");
+    std::printf(
+        "forge: none detected (no github.com or GitLab remote); no CI template installed.\n"
+        "       run ticks from cron on a login node: cairn init --cron (--install) prints (installs) the "
+        "line\n");
   }
   if (!ok) return findings_reported();
   if (o.commit) CAIRN_TRY(commit_created(top, created));
@@ -226,9 +238,11 @@ void define_init(CLI::App& sub, Runner& run) {
   sub.add_option("--forge", o->forge, "Skip detection: github, gitlab or none")
       ->check(CLI::IsMember({"github", "gitlab", "none"}));
   sub.add_flag("--commit", o->commit, "Commit the files init created (git add + git commit, as you)");
-  sub.add_flag("--cron", o->cron,
-               "Print the crontab line (and the Slurm scrontab entry) that ticks from this clone under flock");
-  sub.add_flag("--install", o->install, "With --cron: add the line to your crontab (replacing an earlier one)")
+  sub.add_flag(
+      "--cron", o->cron,
+      "Print the crontab line (and the Slurm scrontab entry) that ticks from this clone under flock");
+  sub.add_flag("--install", o->install,
+               "With --cron: add the line to your crontab (replacing an earlier one)")
       ->needs("--cron");
   run = [o](Session&) { return run_init(*o); };
 }

@@ -62,9 +62,14 @@ Outcome run_log(Session& session, const LogOptions& o) {
     for (const auto& e : *entries) {
       nlohmann::json trailers = nlohmann::json::object();
       for (const auto& [k, v] : e.trailers) trailers[k] = v;
-      rows.push_back({{"commit", e.commit}, {"time", e.time_iso}, {"author", e.author}, {"subject", e.subject},
-                      {"stage", trailer(e, "Cairn-Stage")}, {"transition", trailer(e, "Cairn-Transition")},
-                      {"job", trailer(e, "Cairn-Job")}, {"error_class", trailer(e, "Cairn-Error-Class")},
+      rows.push_back({{"commit", e.commit},
+                      {"time", e.time_iso},
+                      {"author", e.author},
+                      {"subject", e.subject},
+                      {"stage", trailer(e, "Cairn-Stage")},
+                      {"transition", trailer(e, "Cairn-Transition")},
+                      {"job", trailer(e, "Cairn-Job")},
+                      {"error_class", trailer(e, "Cairn-Error-Class")},
                       {"trailers", trailers}});
     }
     std::printf("%s\n",

@@ -26,7 +26,9 @@ struct StatusOptions {
   bool learnings = false;
 };
 
-std::string dash(const std::string& s) { return s.empty() ? "—" : s; }
+std::string dash(const std::string& s) {
+  return s.empty() ? "—" : s;
+}
 
 // ---- --learnings ------------------------------------------------------------------
 
@@ -43,7 +45,9 @@ std::optional<std::int64_t> median(std::vector<std::int64_t> v) {
   return v[v.size() / 2];
 }
 
-std::string duration_or_dash(const std::optional<std::int64_t>& s) { return s ? util::human_duration(*s) : "—"; }
+std::string duration_or_dash(const std::optional<std::int64_t>& s) {
+  return s ? util::human_duration(*s) : "—";
+}
 
 struct PoolSummary {
   std::set<std::string> campaigns;
@@ -99,16 +103,23 @@ void print_learnings(const std::vector<doc::Workflow>& workflows, bool json) {
   if (json) {
     nlohmann::json jp = nlohmann::json::array();
     for (const auto& [key, p] : pools) {
-      jp.push_back({{"backend", key.first}, {"pool", key.second}, {"runs", p.runs},
-                    {"campaigns", p.campaigns.size()},
-                    {"median_queue_wait_seconds", median(p.waits) ? nlohmann::json(*median(p.waits)) : nullptr},
-                    {"median_run_seconds", median(p.run_times) ? nlohmann::json(*median(p.run_times)) : nullptr},
-                    {"last_resources", p.last_resources}});
+      jp.push_back(
+          {{"backend", key.first},
+           {"pool", key.second},
+           {"runs", p.runs},
+           {"campaigns", p.campaigns.size()},
+           {"median_queue_wait_seconds", median(p.waits) ? nlohmann::json(*median(p.waits)) : nullptr},
+           {"median_run_seconds", median(p.run_times) ? nlohmann::json(*median(p.run_times)) : nullptr},
+           {"last_resources", p.last_resources}});
     }
     nlohmann::json je = nlohmann::json::array();
     for (const auto& [cls, e] : errors) {
-      je.push_back({{"error_class", cls}, {"seen", e.seen}, {"resolved", e.resolved}, {"escalated", e.escalated},
-                    {"campaigns", e.campaigns.size()}, {"resolved_by", e.resolved_by}});
+      je.push_back({{"error_class", cls},
+                    {"seen", e.seen},
+                    {"resolved", e.resolved},
+                    {"escalated", e.escalated},
+                    {"campaigns", e.campaigns.size()},
+                    {"resolved_by", e.resolved_by}});
     }
     std::printf("%s\n", nlohmann::json{{"version", 1}, {"pools", jp}, {"errors", je}}.dump(2).c_str());
     return;
@@ -120,24 +131,26 @@ void print_learnings(const std::vector<doc::Workflow>& workflows, bool json) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& [key, p] : pools) {
     rows.push_back({key.first, dash(key.second), std::to_string(p.runs), std::to_string(p.campaigns.size()),
-                    duration_or_dash(median(p.waits)), duration_or_dash(median(p.run_times)), dash(p.last_resources)});
+                    duration_or_dash(median(p.waits)), duration_or_dash(median(p.run_times)),
+                    dash(p.last_resources)});
   }
   if (!rows.empty()) {
-    std::fputs(render_table({"BACKEND", "POOL", "RUNS", "CAMPAIGNS", "QUEUE WAIT (MEDIAN)", "RUN TIME (MEDIAN)",
-                             "RESOURCES (LATEST)"},
+    std::fputs(render_table({"BACKEND", "POOL", "RUNS", "CAMPAIGNS", "QUEUE WAIT (MEDIAN)",
+                             "RUN TIME (MEDIAN)", "RESOURCES (LATEST)"},
                             rows)
                    .c_str(),
                stdout);
   }
   rows.clear();
   for (const auto& [cls, e] : errors) {
-    rows.push_back({cls, std::to_string(e.seen), std::to_string(e.campaigns.size()), std::to_string(e.resolved),
-                    std::to_string(e.escalated), dash(fixes_text(e))});
+    rows.push_back({cls, std::to_string(e.seen), std::to_string(e.campaigns.size()),
+                    std::to_string(e.resolved), std::to_string(e.escalated), dash(fixes_text(e))});
   }
   if (!rows.empty()) {
     if (!pools.empty()) std::printf("\n");
     std::fputs(
-        render_table({"ERROR CLASS", "SEEN", "CAMPAIGNS", "RESOLVED", "ESCALATED", "RESOLVED BY"}, rows).c_str(),
+        render_table({"ERROR CLASS", "SEEN", "CAMPAIGNS", "RESOLVED", "ESCALATED", "RESOLVED BY"}, rows)
+            .c_str(),
         stdout);
   }
 }
@@ -184,7 +197,8 @@ Outcome run_status(Session& session, const StatusOptions& o) {
                           {"last_tick", wf.last_tick}};
     rows.push_back(row);
     table.push_back({wf.campaign, std::string(doc::to_string(wf.status)), dash(wf.current_stage),
-                     dash(stage != nullptr ? stage->job_id : ""), dash(stage != nullptr ? stage->started : ""),
+                     dash(stage != nullptr ? stage->job_id : ""),
+                     dash(stage != nullptr ? stage->started : ""),
                      std::to_string(stage != nullptr ? stage->retries : 0),
                      wf.escalation_required ? dash(wf.escalation_reason) : "—"});
   }
@@ -199,7 +213,8 @@ Outcome run_status(Session& session, const StatusOptions& o) {
   } else if (table.empty()) {
     std::printf("no campaigns under %s\n", display_path(ctx.root(), fs::current_path()).c_str());
   } else {
-    std::fputs(render_table({"CAMPAIGN", "STATUS", "STAGE", "JOB", "STARTED", "RETRIES", "ESCALATION"}, table).c_str(),
+    std::fputs(render_table({"CAMPAIGN", "STATUS", "STAGE", "JOB", "STARTED", "RETRIES", "ESCALATION"}, table)
+                   .c_str(),
                stdout);
   }
   if (invalid) return findings_reported();
@@ -211,8 +226,9 @@ Outcome run_status(Session& session, const StatusOptions& o) {
 void define_status(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<StatusOptions>();
   sub.add_flag("--json", o->json, "Print {version: 1, campaigns: [...]} as JSON");
-  sub.add_flag("--learnings", o->learnings,
-               "Summarise the `## Learnings` tables and failure logs per pool and error class, across campaigns");
+  sub.add_flag(
+      "--learnings", o->learnings,
+      "Summarise the `## Learnings` tables and failure logs per pool and error class, across campaigns");
   run = [o](Session& session) { return run_status(session, *o); };
 }
 

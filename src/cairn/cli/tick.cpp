@@ -74,16 +74,29 @@ nlohmann::json to_json(const engine::TickReport& r) {
   for (const auto& c : r.campaigns) {
     nlohmann::json ts = nlohmann::json::array();
     for (const auto& t : c.transitions) {
-      ts.push_back({{"stage", t.stage}, {"from", t.from}, {"to", t.to}, {"error_class", t.error_class},
-                    {"job", t.job}, {"attempt", t.attempt}, {"summary", engine::subject(t)}});
+      ts.push_back({{"stage", t.stage},
+                    {"from", t.from},
+                    {"to", t.to},
+                    {"error_class", t.error_class},
+                    {"job", t.job},
+                    {"attempt", t.attempt},
+                    {"summary", engine::subject(t)}});
     }
     nlohmann::json ds = nlohmann::json::array();
     for (const auto& d : c.diagnostics) ds.push_back(doc::format(d));
-    campaigns.push_back({{"campaign", c.campaign}, {"path", c.path}, {"worked", c.worked}, {"note", c.note},
-                         {"status", c.status}, {"stage", c.stage}, {"next_due_seconds", c.next_due_seconds},
-                         {"transitions", ts}, {"diagnostics", ds}});
+    campaigns.push_back({{"campaign", c.campaign},
+                         {"path", c.path},
+                         {"worked", c.worked},
+                         {"note", c.note},
+                         {"status", c.status},
+                         {"stage", c.stage},
+                         {"next_due_seconds", c.next_due_seconds},
+                         {"transitions", ts},
+                         {"diagnostics", ds}});
   }
-  return {{"version", 1}, {"campaigns", campaigns}, {"next_tick_seconds", r.next_tick_seconds},
+  return {{"version", 1},
+          {"campaigns", campaigns},
+          {"next_tick_seconds", r.next_tick_seconds},
           {"errors", r.errors}};
 }
 
@@ -95,8 +108,8 @@ void print_human(const engine::TickReport& r, bool dry_run) {
       std::printf("%s%s\n", dry_run ? "(dry run) " : "", engine::subject(t).c_str());
     }
     if (!c.campaign.empty()) {
-      rows.push_back({c.campaign, c.status, c.stage.empty() ? "—" : c.stage, std::to_string(c.transitions.size()),
-                      c.note.empty() ? "—" : c.note});
+      rows.push_back({c.campaign, c.status, c.stage.empty() ? "—" : c.stage,
+                      std::to_string(c.transitions.size()), c.note.empty() ? "—" : c.note});
     }
   }
   for (const auto& e : r.errors) std::fprintf(stderr, "cairn tick: %s\n", e.c_str());
@@ -123,9 +136,10 @@ void write_github_outputs(const engine::TickReport& r, const std::string& dashbo
     f << "## cairn tick\n\n| Campaign | Status | Stage | Transitions | Note |\n|---|---|---|---|---|\n";
     for (const auto& c : r.campaigns) {
       std::string ts;
-      for (const auto& t : c.transitions) ts += (ts.empty() ? "" : "<br>") + fmt::format("{} → {}", t.from, t.to);
-      f << fmt::format("| {} | {} | {} | {} | {} |\n", c.campaign.empty() ? c.path : c.campaign, c.status, c.stage,
-                       ts.empty() ? "—" : ts, c.note);
+      for (const auto& t : c.transitions)
+        ts += (ts.empty() ? "" : "<br>") + fmt::format("{} → {}", t.from, t.to);
+      f << fmt::format("| {} | {} | {} | {} | {} |\n", c.campaign.empty() ? c.path : c.campaign, c.status,
+                       c.stage, ts.empty() ? "—" : ts, c.note);
     }
     f << fmt::format("\nNext tick in {}.\n", util::human_duration(r.next_tick_seconds));
     if (!dashboard.empty()) f << "\n" << dashboard;
@@ -197,7 +211,9 @@ class FaultInjectingScheduler : public engine::Scheduler {
   std::optional<engine::CapacityRefusal> capacity_refusal(const engine::JobKey& key) const override {
     return m_inner.capacity_refusal(key);
   }
-  Expected<std::string> output(const std::string& id, int lines) override { return m_inner.output(id, lines); }
+  Expected<std::string> output(const std::string& id, int lines) override {
+    return m_inner.output(id, lines);
+  }
   Expected<void> sync_outputs(const std::string& id, const engine::SubmitRequest& request) override {
     return m_inner.sync_outputs(id, request);
   }
@@ -217,7 +233,9 @@ class FaultInjectingScheduler : public engine::Scheduler {
   Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& ids) override {
     return m_inner.status(ids);
   }
-  Expected<std::string> log_tail(const std::string& id, int lines) override { return m_inner.log_tail(id, lines); }
+  Expected<std::string> log_tail(const std::string& id, int lines) override {
+    return m_inner.log_tail(id, lines);
+  }
   Expected<void> cancel(const std::string& id) override { return m_inner.cancel(id); }
 
  private:
@@ -245,16 +263,19 @@ class FaultInjectingBackends : public engine::Backends {
 
 // What cairn's commits within the anomaly scan's longest window say. Unreadable
 // history costs the scan its history patterns, never the tick.
-std::vector<engine::HistoryEvent> recent_history(gitstore::Repo& repo, const engine::AnomalyThresholds& thresholds) {
+std::vector<engine::HistoryEvent> recent_history(gitstore::Repo& repo,
+                                                 const engine::AnomalyThresholds& thresholds) {
   std::vector<engine::HistoryEvent> out;
   const auto since = std::chrono::system_clock::now() - thresholds.history_span();
   auto log = gitstore::cairn_log_since(repo, since);
   if (!log) {
-    std::fprintf(stderr, "cairn tick: warning: anomaly scan without history: %s\n", log.error().message.c_str());
+    std::fprintf(stderr, "cairn tick: warning: anomaly scan without history: %s\n",
+                 log.error().message.c_str());
     return out;
   }
   for (const auto& entry : *log) {
-    if (auto e = engine::history_event_from_trailers(entry.trailers, entry.when)) out.push_back(std::move(*e));
+    if (auto e = engine::history_event_from_trailers(entry.trailers, entry.when))
+      out.push_back(std::move(*e));
   }
   return out;
 }
@@ -370,8 +391,8 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
     options.anomaly = engine::thresholds_from(ctx->config.anomaly);
     options.anomaly->priors = ctx->priors;
     for (const auto& d : ctx->priors_errors) {  // the scan goes on with the built-in patterns
-      std::fprintf(stderr, "cairn tick: warning: %s:%d:%d: %s (the anomaly scan ignores %s)\n", d.path.c_str(),
-                   d.line, d.column, d.message.c_str(), parse::kPriorsFile);
+      std::fprintf(stderr, "cairn tick: warning: %s:%d:%d: %s (the anomaly scan ignores %s)\n",
+                   d.path.c_str(), d.line, d.column, d.message.c_str(), parse::kPriorsFile);
     }
   }
   options.ceilings = ctx->config.ceilings;
@@ -425,10 +446,10 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
     FaultInjectingStore faulty(**store, fault);
     engine::Store& sink = fault.at > 0 ? static_cast<engine::Store&>(faulty) : **store;
     // History only matters to a tick that works some campaign.
-    const auto history = options.anomaly && any_due
-                             ? recent_history(*repo, *options.anomaly)
-                             : std::vector<engine::HistoryEvent>{};
-    report = engine::tick(engine::Ports{backends, sink, clock, workspace, **catalog}, campaigns, options, history);
+    const auto history = options.anomaly && any_due ? recent_history(*repo, *options.anomaly)
+                                                    : std::vector<engine::HistoryEvent>{};
+    report =
+        engine::tick(engine::Ports{backends, sink, clock, workspace, **catalog}, campaigns, options, history);
     bool lost = report.lost_race;
     if (!lost && !o.dry_run) {
       auto landed = sink.publish();
@@ -444,8 +465,8 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
                       where.remote, where.branch, attempt),
           ExitCode::unreachable);
     }
-    std::printf("lost the race to push %s/%s (attempt %d); starting over from the new tip\n", where.remote.c_str(),
-                where.branch.c_str(), attempt);
+    std::printf("lost the race to push %s/%s (attempt %d); starting over from the new tip\n",
+                where.remote.c_str(), where.branch.c_str(), attempt);
     backoff(attempt);
   }
   if (!o.only.empty() &&
@@ -510,12 +531,14 @@ void define_tick(CLI::App& sub, Runner& run) {
   sub.add_flag("--force", o->force, "Work every campaign now, due or not");
   sub.add_option("--only", o->only, "Work only this campaign");
   sub.add_flag("--json", o->json, "Print the transitions and cadence as JSON");
-  sub.add_flag("--watch", o->watch,
-               "Keep ticking: sleep until the next tick is due (SIGHUP ticks at once; SIGTERM stops after the "
-               "current tick)");
+  sub.add_flag(
+      "--watch", o->watch,
+      "Keep ticking: sleep until the next tick is due (SIGHUP ticks at once; SIGTERM stops after the "
+      "current tick)");
   sub.add_option("--max-sleep", o->max_sleep, "With --watch: sleep at most this many seconds between ticks")
       ->check(CLI::PositiveNumber);
-  sub.add_option("--poll", o->poll, "With --watch: ask the remote this often (seconds) whether someone pushed")
+  sub.add_option("--poll", o->poll,
+                 "With --watch: ask the remote this often (seconds) whether someone pushed")
       ->check(CLI::PositiveNumber);
   run = [o](Session&) -> Outcome {
     if (!o->watch) return run_tick(*o);

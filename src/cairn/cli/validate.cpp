@@ -290,7 +290,8 @@ Outcome run_validate(Session& session, const ValidateOptions& o) {
 void define_validate(CLI::App& sub, Runner& run) {
   auto o = std::make_shared<ValidateOptions>();
   sub.add_option("paths", o->paths, "WORKFLOW.md files or directories (default: the campaign root)");
-  sub.add_flag("--staged", o->staged, "Check the staged (index) content of WORKFLOW.md files (pre-commit hook)");
+  sub.add_flag("--staged", o->staged,
+               "Check the staged (index) content of WORKFLOW.md files (pre-commit hook)");
   sub.add_flag("-q,--quiet", o->quiet, "Print diagnostics only (nothing when every file is valid)");
   sub.add_flag("--json", o->json,
                "Print {version: 1, checked, invalid, files: [{path, valid, diagnostics}]} as JSON");

@@ -14,8 +14,7 @@ std::string format(const Diagnostic& d) {
 }
 
 bool has_errors(const std::vector<Diagnostic>& ds) {
-  return std::any_of(ds.begin(), ds.end(),
-                     [](const Diagnostic& d) { return d.severity == Severity::error; });
+  return std::any_of(ds.begin(), ds.end(), [](const Diagnostic& d) { return d.severity == Severity::error; });
 }
 
 }  // namespace cairn::doc

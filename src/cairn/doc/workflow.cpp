@@ -8,8 +8,7 @@ namespace {
 constexpr std::array<std::string_view, 6> kStatusNames = {"pending", "ready",  "running",
                                                           "done",    "failed", "escalated"};
 constexpr std::array<std::string_view, 9> kColumnTitles = {
-    "#", "Name", "Entry condition", "Exit condition", "Status",
-    "JobID", "Started", "Completed", "Retries"};
+    "#", "Name", "Entry condition", "Exit condition", "Status", "JobID", "Started", "Completed", "Retries"};
 }  // namespace
 
 std::optional<Status> parse_status(std::string_view text) {
@@ -19,9 +18,13 @@ std::optional<Status> parse_status(std::string_view text) {
   return std::nullopt;
 }
 
-std::string_view to_string(Status s) { return kStatusNames[static_cast<std::size_t>(s)]; }
+std::string_view to_string(Status s) {
+  return kStatusNames[static_cast<std::size_t>(s)];
+}
 
-std::string_view column_title(Column c) { return kColumnTitles[static_cast<std::size_t>(c)]; }
+std::string_view column_title(Column c) {
+  return kColumnTitles[static_cast<std::size_t>(c)];
+}
 
 const Stage* Workflow::stage(std::string_view name) const {
   for (const auto& s : stages) {

@@ -59,7 +59,7 @@ struct StageSpec {
   // sees the tick's environment beyond that (util::workload_environment).
   std::map<std::string, std::string> env;
   std::string pool;
-  std::string priority;    // LOW, NORMAL or HIGH; empty = the backend's default
+  std::string priority;  // LOW, NORMAL or HIGH; empty = the backend's default
   // A path or glob (inside the campaign dir) the job writes its restart state to: the
   // `resubmit-from-checkpoint` fix applies only when it advanced during the attempt.
   std::string checkpoint;

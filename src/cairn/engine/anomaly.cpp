@@ -206,9 +206,9 @@ void systemic(const std::vector<const HistoryEvent*>& events, TimePoint now, con
     std::stable_sort(all.begin(), all.end(),
                      [](const HistoryEvent* x, const HistoryEvent* y) { return x->time < y->time; });
     a.fingerprint = fmt::format("{} {}", to_string(a.pattern), error_class);
-    a.message =
-        fmt::format("error class {} hit {} campaigns in {} ({}): a shared cause (cluster, quota, software)?",
-                    error_class, a.campaigns.size(), human(th.systemic_window), util::join(a.campaigns, ", "));
+    a.message = fmt::format(
+        "error class {} hit {} campaigns in {} ({}): a shared cause (cluster, quota, software)?", error_class,
+        a.campaigns.size(), human(th.systemic_window), util::join(a.campaigns, ", "));
     std::vector<std::string> lines;
     for (const auto* e : all) lines.push_back(event_line(*e));
     add_capped(a.evidence, lines);
@@ -249,8 +249,10 @@ void bad_log(const std::vector<CampaignSnapshot>& campaigns, const AnomalyThresh
         }
         matched = true;
         if (const parse::Prior* prior = prior_of[i]) {
-          std::string said = "prior " + prior->id + (prior->note.empty() ? "" : ": " + util::one_line(prior->note));
-          if (std::find(priors.begin(), priors.end(), said) == priors.end()) priors.push_back(std::move(said));
+          std::string said =
+              "prior " + prior->id + (prior->note.empty() ? "" : ": " + util::one_line(prior->note));
+          if (std::find(priors.begin(), priors.end(), said) == priors.end())
+            priors.push_back(std::move(said));
         }
         std::string word(hit.data(), hit.size());
         if (std::find(words.begin(), words.end(), word) == words.end()) words.push_back(std::move(word));

@@ -43,11 +43,13 @@ Applied apply_move(Move move, parse::WorkflowFile& file, const std::string& path
   std::vector<parse::Edit> upkeep;
   if (status == doc::Status::done) {
     upkeep.emplace_back(parse::edit::Action{
-        std::string(kActionPrefix), fmt::format("{} campaign done at {}", kActionPrefix, util::table_time(now)), true});
+        std::string(kActionPrefix),
+        fmt::format("{} campaign done at {}", kActionPrefix, util::table_time(now)), true});
   }
   // Upkeep keys may be absent from hand-written files; the transition still stands.
   upkeep.emplace_back(parse::edit::Scalar{"status", std::string(to_string(status)), false, true});
-  upkeep.emplace_back(parse::edit::Scalar{"current_stage", implied_current_stage(file.workflow()), false, true});
+  upkeep.emplace_back(
+      parse::edit::Scalar{"current_stage", implied_current_stage(file.workflow()), false, true});
   upkeep.emplace_back(parse::edit::Scalar{"last_tick", util::iso8601(now), false, true});
   if (auto r = file.apply(upkeep); !r) {
     out.diagnostic = r.error().message;

@@ -8,9 +8,7 @@
 
 namespace cairn::engine {
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 std::string subject(const Transition& t) {
   // An intent is not a transition: it announces one (docs/tick.md "Exactly-once submission").

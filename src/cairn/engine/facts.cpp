@@ -179,7 +179,8 @@ std::string normalized_remote(std::string_view remote) {
     remote.remove_suffix(1);
   if (const auto scheme = remote.find("://"); scheme != std::string_view::npos) {
     const std::string_view rest = remote.substr(scheme + 3);
-    if (util::lower(remote.substr(0, scheme)) == "file") return std::string(strip_tail(squeeze_slashes(rest)));
+    if (util::lower(remote.substr(0, scheme)) == "file")
+      return std::string(strip_tail(squeeze_slashes(rest)));
     const auto slash = rest.find('/');
     const std::string_view authority = rest.substr(0, slash);
     return join_remote(host_of(authority), slash == std::string_view::npos ? "" : rest.substr(slash));

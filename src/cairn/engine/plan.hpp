@@ -64,7 +64,7 @@ struct Move {
 
 // Everything plan_step() may look at beyond the file, for the campaign's first open stage.
 struct Observed {
-  bool backend_known = true;      // cairn.yaml names the stage's backend
+  bool backend_known = true;  // cairn.yaml names the stage's backend
   // Why the stage's backend, which cairn.yaml names, cannot be used (Backends::unusable):
   // a configuration error, reported by the tick; the campaign waits for its fix.
   std::string backend_unusable;

@@ -8,7 +8,7 @@ namespace cairn::engine {
 
 std::string_view to_string(JobState s) {
   static constexpr std::array<std::string_view, 11> kNames = {
-      "pending", "running", "completed", "failed",    "timeout", "out_of_memory",
+      "pending",   "running",   "completed", "failed",    "timeout", "out_of_memory",
       "node_fail", "preempted", "cancelled", "boot_fail", "unknown"};
   return kNames[static_cast<std::size_t>(s)];
 }
@@ -62,7 +62,8 @@ void summarize_tasks(JobStatus& job) {
       worst = severity(t.state);
       job.state = t.state;
     }
-    if (severity(t.state) > 0) bad += (bad.empty() ? "" : ", ") + t.index + " " + std::string(to_string(t.state));
+    if (severity(t.state) > 0)
+      bad += (bad.empty() ? "" : ", ") + t.index + " " + std::string(to_string(t.state));
     if (!job.exit_code && t.exit_code && *t.exit_code != 0) job.exit_code = t.exit_code;
   }
   if (any_running) {

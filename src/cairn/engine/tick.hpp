@@ -25,9 +25,9 @@ struct TickOptions {
   // How long an announced submit (another tick's, or one that died between intent and
   // submit) is waited for before a tick takes it over. Longer than any submit takes.
   std::chrono::seconds intent_grace{120};
-  std::string only;      // work only this campaign
+  std::string only;  // work only this campaign
   Identity identity;
-  std::string run_url;                                 // CI run, for `Cairn-Run-URL`
+  std::string run_url;  // CI run, for `Cairn-Run-URL`
   // Unique per tick process, as `Cairn-Tick-Id`: two ticks making the same edit in the
   // same second would otherwise make byte-identical commits, and both pushes of one
   // intent would "land".
@@ -35,7 +35,7 @@ struct TickOptions {
   // The repository's short id in job names (JobKey::repo, engine::repo_id); empty
   // leaves it out.
   std::string repo_id;
-  std::map<std::string, double> usd_per_cpu_hour;      // by backend name; spend accounting
+  std::map<std::string, double> usd_per_cpu_hour;  // by backend name; spend accounting
   int log_tail_lines = 200;
   // No catalogued fix raises a resource past these (cairn.yaml `ceilings:`); such a fix
   // escalates with the change it would have made.
@@ -57,13 +57,13 @@ struct CampaignInput {
 struct CampaignReport {
   std::string campaign;
   std::string path;
-  bool worked = false;      // it was due (or forced) and processed
-  std::string note;         // why it was skipped / what it waits on
+  bool worked = false;  // it was due (or forced) and processed
+  std::string note;     // why it was skipped / what it waits on
   std::vector<Transition> transitions;
   std::vector<doc::Diagnostic> diagnostics;  // parse failures
-  std::string status;       // campaign status after the tick
-  std::string stage;        // current stage after the tick
-  std::int64_t next_due_seconds = 0;  // from now
+  std::string status;                        // campaign status after the tick
+  std::string stage;                         // current stage after the tick
+  std::int64_t next_due_seconds = 0;         // from now
 };
 
 struct TickReport {

@@ -115,13 +115,15 @@ class RestForge : public Forge {
     if (!resp) return fail(fmt::format("{}: {}", display(), resp.error().message), ExitCode::unreachable);
     if (status_out != nullptr) *status_out = resp->status;
     if (std::find(ok.begin(), ok.end(), resp->status) == ok.end()) {
-      return fail(scrub(fmt::format("{}: {} {}: HTTP {}: {}", display(), method, path, resp->status, why(*resp))),
-                  ExitCode::unreachable);
+      return fail(
+          scrub(fmt::format("{}: {} {}: HTTP {}: {}", display(), method, path, resp->status, why(*resp))),
+          ExitCode::unreachable);
     }
     if (resp->body.empty()) return json();
     auto parsed = json::parse(resp->body, nullptr, false);
     if (parsed.is_discarded()) {
-      return fail(fmt::format("{}: {} {}: the answer is not JSON", display(), method, path), ExitCode::unreachable);
+      return fail(fmt::format("{}: {} {}: the answer is not JSON", display(), method, path),
+                  ExitCode::unreachable);
     }
     return parsed;
   }
@@ -132,9 +134,10 @@ class RestForge : public Forge {
     std::vector<json> out;
     const char* sep = !path.empty() && path.back() == '?' ? "" : "&";
     for (int page = 1; page <= 20; ++page) {
-      json items =
-          CAIRN_TRY(call("GET", fmt::format("{}{}{}={}&page={}", path, sep, size_param, size, page), nullptr, {200}));
-      if (!items.is_array()) return fail(fmt::format("{}: GET {}: expected a list", display(), path), ExitCode::unreachable);
+      json items = CAIRN_TRY(
+          call("GET", fmt::format("{}{}{}={}&page={}", path, sep, size_param, size, page), nullptr, {200}));
+      if (!items.is_array())
+        return fail(fmt::format("{}: GET {}: expected a list", display(), path), ExitCode::unreachable);
       for (auto& i : items) out.push_back(std::move(i));
       if (static_cast<int>(items.size()) < size) break;
     }
@@ -164,8 +167,9 @@ class GitHubLike : public RestForge {
   std::string pull_ref(std::int64_t n) const override { return fmt::format("#{}", n); }
 
   Expected<std::vector<Issue>> list_issues(const std::vector<std::string>& labels) override {
-    const std::string path = fmt::format("/repos/{}/issues?state=all&labels={}{}", m_s.repo,
-                                         percent_encode(util::join(labels, ",")), m_gitea ? "&type=issues" : "");
+    const std::string path =
+        fmt::format("/repos/{}/issues?state=all&labels={}{}", m_s.repo,
+                    percent_encode(util::join(labels, ",")), m_gitea ? "&type=issues" : "");
     auto items = CAIRN_TRY(list(path, m_gitea ? "limit" : "per_page", m_gitea ? 50 : 100));
     std::vector<Issue> out;
     for (const auto& j : items) {
@@ -207,8 +211,8 @@ class GitHubLike : public RestForge {
   }
 
   Expected<std::vector<std::string>> list_comments(std::int64_t n) override {
-    auto items = CAIRN_TRY(list(fmt::format("/repos/{}/issues/{}/comments?", m_s.repo, n), m_gitea ? "limit" : "per_page",
-                                m_gitea ? 50 : 100));
+    auto items = CAIRN_TRY(list(fmt::format("/repos/{}/issues/{}/comments?", m_s.repo, n),
+                                m_gitea ? "limit" : "per_page", m_gitea ? 50 : 100));
     std::vector<std::string> out;
     for (const auto& j : items) out.push_back(str(j, "body"));
     return out;
@@ -223,8 +227,8 @@ class GitHubLike : public RestForge {
     return newest_with_head(items, head, &pull);
   }
 
-  Expected<PullRequest> create_pull(const std::string& head, const std::string& base, const std::string& title,
-                                    const std::string& body) override {
+  Expected<PullRequest> create_pull(const std::string& head, const std::string& base,
+                                    const std::string& title, const std::string& body) override {
     json req{{"title", title}, {"head", head}, {"base", base}, {"body", body}};
     long status = 0;
     auto j = call("POST", fmt::format("/repos/{}/pulls", m_s.repo), &req, {201}, &status);
@@ -248,7 +252,8 @@ class GitHubLike : public RestForge {
     Access a;
     a.status = resp.status;
     // Classic tokens list their scopes on every answer; fine-grained and app tokens do not.
-    if (!m_gitea && resp.headers.count("x-oauth-scopes") != 0) a.scopes = split_list(resp.header("x-oauth-scopes"));
+    if (!m_gitea && resp.headers.count("x-oauth-scopes") != 0)
+      a.scopes = split_list(resp.header("x-oauth-scopes"));
     if (resp.status != 200) {
       a.message = scrub(why(resp));
       return a;
@@ -259,7 +264,8 @@ class GitHubLike : public RestForge {
                   ExitCode::unreachable);
     }
     a.repo_url = str(j, "html_url");
-    if (auto p = j.find("permissions"); p != j.end() && p->is_object() && p->contains("push") && (*p)["push"].is_boolean()) {
+    if (auto p = j.find("permissions");
+        p != j.end() && p->is_object() && p->contains("push") && (*p)["push"].is_boolean()) {
       a.can_push = (*p)["push"].get<bool>();
     }
     if (auto h = j.find("has_issues"); h != j.end() && h->is_boolean()) a.issues_enabled = h->get<bool>();
@@ -268,7 +274,8 @@ class GitHubLike : public RestForge {
 
  protected:
   std::vector<std::pair<std::string, std::string>> headers() const override {
-    std::vector<std::pair<std::string, std::string>> h{{"User-Agent", "cairn"}, {"Accept", "application/json"}};
+    std::vector<std::pair<std::string, std::string>> h{{"User-Agent", "cairn"},
+                                                       {"Accept", "application/json"}};
     if (!m_gitea) {
       h = {{"User-Agent", "cairn"},
            {"Accept", "application/vnd.github+json"},
@@ -281,7 +288,8 @@ class GitHubLike : public RestForge {
 
  private:
   static Issue issue(const json& j) {
-    return Issue{num(j, "number"), str(j, "state") != "closed", str(j, "title"), str(j, "body"), str(j, "html_url")};
+    return Issue{num(j, "number"), str(j, "state") != "closed", str(j, "title"), str(j, "body"),
+                 str(j, "html_url")};
   }
 
   static PullRequest pull(const json& j) {
@@ -303,7 +311,8 @@ class GitHubLike : public RestForge {
     auto existing = CAIRN_TRY(list(fmt::format("/repos/{}/labels?", m_s.repo), "limit", 50));
     std::vector<std::int64_t> ids;
     for (const auto& name : names) {
-      auto it = std::find_if(existing.begin(), existing.end(), [&](const json& l) { return str(l, "name") == name; });
+      auto it = std::find_if(existing.begin(), existing.end(),
+                             [&](const json& l) { return str(l, "name") == name; });
       if (it != existing.end()) {
         ids.push_back(num(*it, "id"));
         continue;
@@ -320,7 +329,8 @@ class GitHubLike : public RestForge {
 
 class GitLab : public RestForge {
  public:
-  GitLab(ForgeSettings s, HttpClient& http) : RestForge(std::move(s), http), m_project(percent_encode(m_s.repo)) {}
+  GitLab(ForgeSettings s, HttpClient& http)
+      : RestForge(std::move(s), http), m_project(percent_encode(m_s.repo)) {}
 
   std::string kind() const override { return "gitlab"; }
   std::string pull_ref(std::int64_t n) const override { return fmt::format("!{}", n); }
@@ -361,27 +371,29 @@ class GitLab : public RestForge {
   }
 
   Expected<std::vector<std::string>> list_comments(std::int64_t n) override {
-    auto items = CAIRN_TRY(list(fmt::format("/projects/{}/issues/{}/notes?sort=asc&order_by=created_at", m_project, n),
-                                "per_page", 100));
+    auto items =
+        CAIRN_TRY(list(fmt::format("/projects/{}/issues/{}/notes?sort=asc&order_by=created_at", m_project, n),
+                       "per_page", 100));
     std::vector<std::string> out;
     for (const auto& j : items) out.push_back(str(j, "body"));
     return out;
   }
 
   Expected<std::vector<PullRequest>> list_pulls(const std::string& head) override {
-    auto items = CAIRN_TRY(list(fmt::format("/projects/{}/merge_requests?state=all&source_branch={}", m_project,
-                                            percent_encode(head)),
+    auto items = CAIRN_TRY(list(fmt::format("/projects/{}/merge_requests?state=all&source_branch={}",
+                                            m_project, percent_encode(head)),
                                 "per_page", 100));
     return newest_with_head(items, head, &pull);
   }
 
-  Expected<PullRequest> create_pull(const std::string& head, const std::string& base, const std::string& title,
-                                    const std::string& body) override {
+  Expected<PullRequest> create_pull(const std::string& head, const std::string& base,
+                                    const std::string& title, const std::string& body) override {
     json req{{"source_branch", head}, {"target_branch", base}, {"title", title}, {"description", body}};
     long status = 0;
     auto j = call("POST", fmt::format("/projects/{}/merge_requests", m_project), &req, {201}, &status);
     if (j) return pull(*j);
-    if (status == 409 || status == 422) {  // "Another open merge request already exists for this source branch"
+    if (status == 409 ||
+        status == 422) {  // "Another open merge request already exists for this source branch"
       auto existing = CAIRN_TRY(list_pulls(head));
       for (auto& p : existing) {
         if (p.state == PullState::open) return std::move(p);
@@ -391,7 +403,8 @@ class GitLab : public RestForge {
   }
 
   Expected<PullRequest> get_pull(std::int64_t n) override {
-    json j = CAIRN_TRY(call("GET", fmt::format("/projects/{}/merge_requests/{}", m_project, n), nullptr, {200}));
+    json j =
+        CAIRN_TRY(call("GET", fmt::format("/projects/{}/merge_requests/{}", m_project, n), nullptr, {200}));
     return pull(j);
   }
 
@@ -424,8 +437,10 @@ class GitLab : public RestForge {
 
  protected:
   std::vector<std::pair<std::string, std::string>> headers() const override {
-    std::vector<std::pair<std::string, std::string>> h{{"User-Agent", "cairn"}, {"Accept", "application/json"}};
-    if (!m_s.token.empty()) h.emplace_back(m_s.token_env == "CI_JOB_TOKEN" ? "JOB-TOKEN" : "PRIVATE-TOKEN", m_s.token);
+    std::vector<std::pair<std::string, std::string>> h{{"User-Agent", "cairn"},
+                                                       {"Accept", "application/json"}};
+    if (!m_s.token.empty())
+      h.emplace_back(m_s.token_env == "CI_JOB_TOKEN" ? "JOB-TOKEN" : "PRIVATE-TOKEN", m_s.token);
     return h;
   }
   std::string display() const override { return "GitLab"; }
@@ -493,13 +508,17 @@ Expected<ForgeSettings> resolve_settings(const parse::ForgeConfig& config, const
       s.kind = "gitea";
     }
   }
-  if (s.kind.empty() || s.kind == "none") return fail("no forge configured (cairn.yaml `forge:`) or inferable from the remote");
+  if (s.kind.empty() || s.kind == "none")
+    return fail("no forge configured (cairn.yaml `forge:`) or inferable from the remote");
   if (s.repo.empty()) s.repo = path;
-  if (s.repo.empty()) return fail(fmt::format("forge {}: no `repo:` in cairn.yaml and none in the remote URL", s.kind));
+  if (s.repo.empty())
+    return fail(fmt::format("forge {}: no `repo:` in cairn.yaml and none in the remote URL", s.kind));
   while (!s.api.empty() && s.api.back() == '/') s.api.pop_back();
   if (s.kind == "github") {
-    if (s.api.empty()) s.api = host.empty() || host == "github.com" ? "https://api.github.com" : "https://" + host + "/api/v3";
-    if (s.token_env.empty()) s.token_env = !env("CAIRN_FORGE_TOKEN").empty() ? "CAIRN_FORGE_TOKEN" : "GITHUB_TOKEN";
+    if (s.api.empty())
+      s.api = host.empty() || host == "github.com" ? "https://api.github.com" : "https://" + host + "/api/v3";
+    if (s.token_env.empty())
+      s.token_env = !env("CAIRN_FORGE_TOKEN").empty() ? "CAIRN_FORGE_TOKEN" : "GITHUB_TOKEN";
   } else if (s.kind == "gitlab" || s.kind == "gitea") {
     const std::string suffix = s.kind == "gitlab" ? "/api/v4" : "/api/v1";
     if (s.api.empty()) {
@@ -524,8 +543,10 @@ Expected<ForgeSettings> resolve_settings(const parse::ForgeConfig& config, const
 }
 
 Expected<std::unique_ptr<Forge>> make_forge(const ForgeSettings& settings, HttpClient& http) {
-  if (settings.kind == "github") return std::unique_ptr<Forge>(std::make_unique<GitHubLike>(settings, http, false));
-  if (settings.kind == "gitea") return std::unique_ptr<Forge>(std::make_unique<GitHubLike>(settings, http, true));
+  if (settings.kind == "github")
+    return std::unique_ptr<Forge>(std::make_unique<GitHubLike>(settings, http, false));
+  if (settings.kind == "gitea")
+    return std::unique_ptr<Forge>(std::make_unique<GitHubLike>(settings, http, true));
   if (settings.kind == "gitlab") return std::unique_ptr<Forge>(std::make_unique<GitLab>(settings, http));
   return fail(fmt::format("unknown forge kind `{}` (github, gitlab or gitea)", settings.kind));
 }

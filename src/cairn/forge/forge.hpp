@@ -39,9 +39,9 @@ struct PullRequest {
 
 // What the forge says about the token and the repository (`cairn doctor`).
 struct Access {
-  long status = 0;          // of the repository request: 200, or 401 (bad token), 403, 404...
-  std::string message;      // the forge's message when status is not 200
-  std::string repo_url;     // for humans
+  long status = 0;       // of the repository request: 200, or 401 (bad token), 403, 404...
+  std::string message;   // the forge's message when status is not 200
+  std::string repo_url;  // for humans
   std::optional<std::vector<std::string>> scopes;  // GitHub classic tokens (X-OAuth-Scopes); else unknown
   std::optional<bool> can_push;  // push (GitHub/Gitea) or Developer access (GitLab); nullopt = not reported
   bool issues_enabled = true;

@@ -21,13 +21,16 @@ std::string HttpResponse::header(const std::string& name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-bool is_idempotent(const std::string& method) { return method != "POST"; }
+bool is_idempotent(const std::string& method) {
+  return method != "POST";
+}
 
 std::chrono::milliseconds retry_delay(const HttpResponse& r, std::int64_t now_epoch,
                                       std::chrono::milliseconds fallback, std::chrono::milliseconds cap) {
   using std::chrono::milliseconds;
   auto number = [](const std::string& s) -> std::int64_t {
-    if (s.empty() || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) return -1;
+    if (s.empty() || !std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c) != 0; }))
+      return -1;
     return std::strtoll(s.c_str(), nullptr, 10);
   };
   milliseconds d = fallback;
@@ -65,9 +68,13 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* out) {
   return size * n;
 }
 
-bool transient_status(long s) { return s == 429 || s == 502 || s == 503 || s == 504; }
+bool transient_status(long s) {
+  return s == 429 || s == 502 || s == 503 || s == 504;
+}
 // The server refused before acting: safe to repeat even a POST.
-bool refused_status(long s) { return s == 429 || s == 503; }
+bool refused_status(long s) {
+  return s == 429 || s == 503;
+}
 bool nothing_sent(CURLcode c) {
   return c == CURLE_COULDNT_CONNECT || c == CURLE_COULDNT_RESOLVE_HOST || c == CURLE_COULDNT_RESOLVE_PROXY;
 }
@@ -143,7 +150,8 @@ struct CurlHttpClient::Impl {
   }
 };
 
-CurlHttpClient::CurlHttpClient(RetryPolicy policy, std::string secret, Sleep sleep) : m(std::make_unique<Impl>()) {
+CurlHttpClient::CurlHttpClient(RetryPolicy policy, std::string secret, Sleep sleep)
+    : m(std::make_unique<Impl>()) {
   m->policy = policy;
   m->secret = std::move(secret);
   m->sleep = sleep ? std::move(sleep) : [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };

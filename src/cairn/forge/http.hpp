@@ -45,11 +45,11 @@ class HttpClient {
 };
 
 struct RetryPolicy {
-  int max_attempts = 4;                                // per request, the first included
-  std::chrono::milliseconds base_backoff{500};         // doubled per attempt, plus jitter
-  std::chrono::milliseconds max_backoff{30000};        // cap for backoff and Retry-After
-  std::chrono::milliseconds mutation_interval{1000};   // at least this between mutating requests
-  std::chrono::milliseconds timeout{30000};            // whole request
+  int max_attempts = 4;                               // per request, the first included
+  std::chrono::milliseconds base_backoff{500};        // doubled per attempt, plus jitter
+  std::chrono::milliseconds max_backoff{30000};       // cap for backoff and Retry-After
+  std::chrono::milliseconds mutation_interval{1000};  // at least this between mutating requests
+  std::chrono::milliseconds timeout{30000};           // whole request
   std::chrono::seconds connect_timeout{10};
 };
 

@@ -27,7 +27,9 @@ constexpr const char* kNoFixKnown =
 
 // The hidden marker that makes a comment of cairn's findable, so it is made once:
 // `<!-- cairn:pull 2 -->`.
-std::string comment_marker(std::string_view what) { return fmt::format("<!-- cairn:{} -->", what); }
+std::string comment_marker(std::string_view what) {
+  return fmt::format("<!-- cairn:{} -->", what);
+}
 
 std::string scrub(std::string text, const std::string& secret) {
   if (!secret.empty()) {
@@ -64,14 +66,15 @@ int branch_attempt(const std::string& branch, const std::string& campaign) {
   const std::string prefix = "cairn/clear/" + campaign + "/";
   if (branch.rfind(prefix, 0) != 0) return 0;
   const std::string rest = branch.substr(prefix.size());
-  if (rest.empty() || !std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
+  if (rest.empty() ||
+      !std::all_of(rest.begin(), rest.end(), [](unsigned char c) { return std::isdigit(c) != 0; })) {
     return 0;
   }
   return std::atoi(rest.c_str());
 }
 
-std::string issue_body(const doc::Workflow& wf, const CampaignView& v, const std::string& stage, const Marker& m,
-                       const std::string& branch, const SyncOptions& o) {
+std::string issue_body(const doc::Workflow& wf, const CampaignView& v, const std::string& stage,
+                       const Marker& m, const std::string& branch, const SyncOptions& o) {
   std::string error_class;
   std::vector<const doc::FailureRow*> rows;
   for (const auto& r : wf.failures) rows.push_back(&r);
@@ -97,7 +100,8 @@ std::string issue_body(const doc::Workflow& wf, const CampaignView& v, const std
     b += "\n";
   }
   if (!v.log_tail.empty()) {
-    b += fmt::format("### Last log lines (redacted)\n\n```text\n{}\n```\n\n", last_lines(v.log_tail, o.log_lines));
+    b += fmt::format("### Last log lines (redacted)\n\n```text\n{}\n```\n\n",
+                     last_lines(v.log_tail, o.log_lines));
   }
   b += fmt::format("### Suggested fix\n\n{}\n\n", v.suggested_fix.empty() ? kNoFixKnown : v.suggested_fix);
   if (v.fix) {
@@ -109,7 +113,8 @@ std::string issue_body(const doc::Workflow& wf, const CampaignView& v, const std
       "`escalation_required: false` and puts `{}` back to `ready`{}), or run "
       "`cairn clear {} --reason \"...\"`. The next tick resumes the campaign and closes this issue.\n",
       branch, stage,
-      v.fix ? fmt::format(" with `{}` applied; push further changes to that branch first if needed", v.fix->name)
+      v.fix ? fmt::format(" with `{}` applied; push further changes to that branch first if needed",
+                          v.fix->name)
             : "; push your fix to that branch first",
       wf.campaign);
   if (!o.run_url.empty()) b += fmt::format("\nEscalated by {}\n", o.run_url);
@@ -169,7 +174,8 @@ class Syncer {
         attempt = m->attempt;
       } else {
         CAIRN_TRY(comment_once(issue->number, "superseded",
-                               fmt::format("Superseded: {} escalated again, at stage `{}`.", c, stage), true));
+                               fmt::format("Superseded: {} escalated again, at stage `{}`.", c, stage),
+                               true));
         CAIRN_TRY(m_forge.close_issue(issue->number));
         issue->open = false;
         m_report.actions.push_back(fmt::format("{}: closed superseded issue #{}", c, issue->number));
@@ -196,10 +202,12 @@ class Syncer {
     const std::string branch = clear_branch(c, attempt);
 
     if (issue == nullptr && wf.notify.on_escalate) {
-      const std::string title = scrub(fmt::format("cairn: {} escalated at {} — {}", c, stage,
-                                                  wf.escalation_reason.empty() ? "needs a human" : wf.escalation_reason),
-                                      m_o.secret);
-      Issue made = CAIRN_TRY(m_forge.create_issue(title, issue_body(wf, v, stage, marker, branch, m_o), kLabels));
+      const std::string title =
+          scrub(fmt::format("cairn: {} escalated at {} — {}", c, stage,
+                            wf.escalation_reason.empty() ? "needs a human" : wf.escalation_reason),
+                m_o.secret);
+      Issue made =
+          CAIRN_TRY(m_forge.create_issue(title, issue_body(wf, v, stage, marker, branch, m_o), kLabels));
       m_report.actions.push_back(fmt::format("{}: opened issue #{}", c, made.number));
       m_issues.insert(m_issues.begin(), made);
       issue = &m_issues.front();
@@ -223,18 +231,19 @@ class Syncer {
       }
       t.body.push_back("Merging this is the approval: the next tick resumes the campaign.");
       std::vector<engine::BranchCommit> commits{{{{v.path, content}}, {}, engine::render_commit_message(t)}};
-      std::optional<Diagnosis> diagnosis = m_diagnoser != nullptr ? m_diagnoser->diagnose(v, stage, content)
-                                                                  : std::nullopt;
+      std::optional<Diagnosis> diagnosis =
+          m_diagnoser != nullptr ? m_diagnoser->diagnose(v, stage, content) : std::nullopt;
       if (diagnosis && diagnosis->commit) commits.push_back(*diagnosis->commit);
       CAIRN_TRY(m_git.publish(branch, commits));
       m_branches.push_back(branch);
       m_report.actions.push_back(fmt::format("{}: pushed branch {}", c, branch));
       if (diagnosis) {
-        m_report.actions.push_back(fmt::format("{}: diagnosis by {}: {}", c, diagnosis->agent, diagnosis->outcome));
+        m_report.actions.push_back(
+            fmt::format("{}: diagnosis by {}: {}", c, diagnosis->agent, diagnosis->outcome));
         if (issue != nullptr) {
-          CAIRN_TRY(comment_once(issue->number, fmt::format("diagnosis {}", attempt),
-                                 fmt::format("Diagnosis on `{}`:\n\n{}", branch, diagnosis_markdown(*diagnosis)),
-                                 true));
+          CAIRN_TRY(comment_once(
+              issue->number, fmt::format("diagnosis {}", attempt),
+              fmt::format("Diagnosis on `{}`:\n\n{}", branch, diagnosis_markdown(*diagnosis)), true));
         }
         m_diagnoses[c] = std::move(*diagnosis);
       }
@@ -247,8 +256,9 @@ class Syncer {
       if (auto d = m_diagnoses.find(c); d != m_diagnoses.end()) body += "\n" + diagnosis_markdown(d->second);
       if (issue != nullptr) body += fmt::format("\nEscalation issue: #{}\n", issue->number);
       body += "\n" + marker.str() + "\n";
-      PullRequest pr = CAIRN_TRY(m_forge.create_pull(branch, m_o.base_branch, scrub(fmt::format("cairn: resume {} ({})", c, stage), m_o.secret),
-                                                     scrub(body, m_o.secret)));
+      PullRequest pr = CAIRN_TRY(m_forge.create_pull(
+          branch, m_o.base_branch, scrub(fmt::format("cairn: resume {} ({})", c, stage), m_o.secret),
+          scrub(body, m_o.secret)));
       m_report.actions.push_back(fmt::format("{}: opened pull request {}", c, m_forge.pull_ref(pr.number)));
       pulls.insert(pulls.begin(), std::move(pr));
       opened = true;
@@ -262,24 +272,28 @@ class Syncer {
       links.pull_url = pr.url;
     }
     if (pr.state == PullState::closed) {
-      m_report.notes.push_back(fmt::format("{}: pull request {} was closed without merging; the campaign stays escalated",
-                                           c, ref));
+      m_report.notes.push_back(fmt::format(
+          "{}: pull request {} was closed without merging; the campaign stays escalated", c, ref));
       if (issue != nullptr) {
         const std::string text = fmt::format(
-            "{} {} was closed without merging, so **{}** stays escalated. To resume, reopen and merge it, or set "
-            "`escalation_required: false` on `{}` yourself (with the fix), or run `cairn clear {} --reason \"...\"`.",
+            "{} {} was closed without merging, so **{}** stays escalated. To resume, reopen and merge it, or "
+            "set "
+            "`escalation_required: false` on `{}` yourself (with the fix), or run `cairn clear {} --reason "
+            "\"...\"`.",
             m_forge.kind() == "gitlab" ? "Merge request" : "Pull request", ref, c, m_o.base_branch, c);
         if (CAIRN_TRY(comment_once(issue->number, fmt::format("pull-closed {}", pr.number), text, !opened))) {
-          m_report.actions.push_back(fmt::format("{}: said on issue #{} that {} was closed unmerged", c, issue->number, ref));
+          m_report.actions.push_back(
+              fmt::format("{}: said on issue #{} that {} was closed unmerged", c, issue->number, ref));
         }
       }
     } else if (pr.state == PullState::open && issue != nullptr) {
       // A run that opened the pull request but failed before this comment left it out;
       // the next one makes it.
-      CAIRN_TRY(comment_once(issue->number, fmt::format("pull {}", pr.number),
-                             fmt::format("Clear-escalation {}: {} (from `{}`). Merging it resumes the campaign.",
-                                         m_forge.kind() == "gitlab" ? "merge request" : "pull request", ref, branch),
-                             !opened));
+      CAIRN_TRY(comment_once(
+          issue->number, fmt::format("pull {}", pr.number),
+          fmt::format("Clear-escalation {}: {} (from `{}`). Merging it resumes the campaign.",
+                      m_forge.kind() == "gitlab" ? "merge request" : "pull request", ref, branch),
+          !opened));
     }
     return {};
   }
@@ -287,11 +301,13 @@ class Syncer {
   // Comments `text` on `issue` with the hidden marker `<!-- cairn:<what> -->`, unless a
   // comment there already carries it (looked up when `look` is set; the issue's comments
   // are listed once a run). True when it commented.
-  Expected<bool> comment_once(std::int64_t issue, const std::string& what, const std::string& text, bool look) {
+  Expected<bool> comment_once(std::int64_t issue, const std::string& what, const std::string& text,
+                              bool look) {
     const std::string marker = comment_marker(what);
     if (look) {
       auto seen = m_comments.find(issue);
-      if (seen == m_comments.end()) seen = m_comments.emplace(issue, CAIRN_TRY(m_forge.list_comments(issue))).first;
+      if (seen == m_comments.end())
+        seen = m_comments.emplace(issue, CAIRN_TRY(m_forge.list_comments(issue))).first;
       for (const auto& body : seen->second) {
         if (body.find(marker) != std::string::npos) return false;
       }
@@ -326,9 +342,10 @@ class Syncer {
     }
     if (issue != nullptr && !issue->open && finished) return {};
     if (issue == nullptr) {
-      const std::string body = fmt::format("{}\nStage advances of campaign **{}** (`{}`), one comment each "
-                                           "(`notify.on_advance: true`). Closed when the campaign is done.\n",
-                                           marker, c, v.path);
+      const std::string body = fmt::format(
+          "{}\nStage advances of campaign **{}** (`{}`), one comment each "
+          "(`notify.on_advance: true`). Closed when the campaign is done.\n",
+          marker, c, v.path);
       Issue made = CAIRN_TRY(m_forge.create_issue(scrub(fmt::format("cairn: {} progress", c), m_o.secret),
                                                   scrub(body, m_o.secret), kProgressLabels));
       m_report.actions.push_back(fmt::format("{}: opened progress issue #{}", c, made.number));
@@ -342,7 +359,8 @@ class Syncer {
                                              : fmt::format("{} done at {}", s.name, s.completed);
       if (!s.job_id.empty()) text += fmt::format(" (job {})", s.job_id);
       if (CAIRN_TRY(comment_once(issue->number, fmt::format("advance {} {}", c, s.name), text + ".", true))) {
-        m_report.actions.push_back(fmt::format("{}: said on issue #{} that {} is done", c, issue->number, s.name));
+        m_report.actions.push_back(
+            fmt::format("{}: said on issue #{} that {} is done", c, issue->number, s.name));
       }
     }
     if (finished) {
@@ -359,21 +377,25 @@ class Syncer {
   }
 
   std::string pull_body(const doc::Workflow& wf, const CampaignView& v, const std::string& stage) const {
-    std::string body = fmt::format("Merge to resume **{}**.\n\nThis sets `escalation_required: false` and puts stage `{}` "
-                                   "back to `ready` in `{}`",
-                                   wf.campaign, stage, v.path);
+    std::string body = fmt::format(
+        "Merge to resume **{}**.\n\nThis sets `escalation_required: false` and puts stage `{}` "
+        "back to `ready` in `{}`",
+        wf.campaign, stage, v.path);
     if (v.fix) {
-      body += fmt::format(", and applies the catalogued fix `{}`{}.\n\nPush further changes to this branch before "
-                          "merging if you want to adjust it.\n",
-                          v.fix->name, v.fix->summary.empty() ? "" : fmt::format(": {}", v.fix->summary));
+      body += fmt::format(
+          ", and applies the catalogued fix `{}`{}.\n\nPush further changes to this branch before "
+          "merging if you want to adjust it.\n",
+          v.fix->name, v.fix->summary.empty() ? "" : fmt::format(": {}", v.fix->summary));
     } else {
       body += fmt::format(
-          ". It changes nothing else: no catalogued fix can be applied automatically, so push the change that fixes "
+          ". It changes nothing else: no catalogued fix can be applied automatically, so push the change "
+          "that fixes "
           "the cause to this branch before merging.\n\n**What to change:** {}\n",
           v.suggested_fix.empty()
-              ? fmt::format("look at the job log, then change what made `{}` fail: its spec (`stages.{}` in the "
-                            "frontmatter: `resources`, `run`, `backend`), the job script, or its inputs.",
-                            stage, stage)
+              ? fmt::format(
+                    "look at the job log, then change what made `{}` fail: its spec (`stages.{}` in the "
+                    "frontmatter: `resources`, `run`, `backend`), the job script, or its inputs.",
+                    stage, stage)
               : v.suggested_fix);
     }
     return body;
@@ -387,13 +409,16 @@ class Syncer {
       std::string text;
       if (!pulls.empty() && pulls.front().state == PullState::merged) {
         PullRequest pr = CAIRN_TRY(m_forge.get_pull(pulls.front().number));
-        text = pr.merged_by.empty() ? fmt::format("Resumed by {}.", m_forge.pull_ref(pr.number))
-                                    : fmt::format("Resumed by {}, merged by @{}.", m_forge.pull_ref(pr.number),
-                                                  pr.merged_by);
+        text = pr.merged_by.empty()
+                   ? fmt::format("Resumed by {}.", m_forge.pull_ref(pr.number))
+                   : fmt::format("Resumed by {}, merged by @{}.", m_forge.pull_ref(pr.number), pr.merged_by);
       } else {
-        text = fmt::format("Resumed: `escalation_required` is false on `{}` (cleared without the pull request{}).",
-                           m_o.base_branch,
-                           pulls.empty() ? "" : fmt::format(" {}, which is no longer needed", m_forge.pull_ref(pulls.front().number)));
+        text = fmt::format(
+            "Resumed: `escalation_required` is false on `{}` (cleared without the pull request{}).",
+            m_o.base_branch,
+            pulls.empty()
+                ? ""
+                : fmt::format(" {}, which is no longer needed", m_forge.pull_ref(pulls.front().number)));
       }
       CAIRN_TRY(comment_once(issue->number, "resumed", text, true));
       CAIRN_TRY(m_forge.close_issue(issue->number));
@@ -419,7 +444,9 @@ class Syncer {
 
 }  // namespace
 
-std::string Marker::str() const { return fmt::format("<!-- cairn:escalation {} {} {} -->", campaign, stage, attempt); }
+std::string Marker::str() const {
+  return fmt::format("<!-- cairn:escalation {} {} {} -->", campaign, stage, attempt);
+}
 
 std::optional<Marker> find_marker(const std::string& body) {
   const auto at = body.find(kMarkerOpen);
@@ -463,9 +490,11 @@ std::string diagnosis_markdown(const Diagnosis& d) {
     b += "\n";
   }
   if (!d.catalog_row.empty()) {
-    b += fmt::format("**Proposed catalog row** (appended on this branch):\n\n```text\n{}\n```\n\n", d.catalog_row);
+    b += fmt::format("**Proposed catalog row** (appended on this branch):\n\n```text\n{}\n```\n\n",
+                     d.catalog_row);
   }
-  if (!d.catalog_note.empty()) b += fmt::format("The proposed catalog row was not appended: {}\n\n", d.catalog_note);
+  if (!d.catalog_note.empty())
+    b += fmt::format("The proposed catalog row was not appended: {}\n\n", d.catalog_note);
   return b;
 }
 

@@ -29,10 +29,10 @@ struct ClearFix {
 
 // A campaign as the pushed tip has it, plus what the caller knows beyond the file.
 struct CampaignView {
-  std::string path;           // repo-relative path of WORKFLOW.md
-  std::string text;           // its bytes at the pushed tip
-  std::string log_tail;       // last lines of the escalated stage's job log ("" = unknown)
-  std::string suggested_fix;  // a human hint, e.g. the catalog entry's ("" = none known)
+  std::string path;             // repo-relative path of WORKFLOW.md
+  std::string text;             // its bytes at the pushed tip
+  std::string log_tail;         // last lines of the escalated stage's job log ("" = unknown)
+  std::string suggested_fix;    // a human hint, e.g. the catalog entry's ("" = none known)
   std::optional<ClearFix> fix;  // what the branch applies; nullopt = a human has to
 };
 
@@ -47,15 +47,16 @@ class BranchPublisher {
   // Creates `branch` on the remote holding `commits` on top of the current tip (the
   // clear commit, and a diagnosis when an agent proposed one). Fails (exit 3) when a
   // commit cannot be built or the push is refused (e.g. the branch appeared meanwhile).
-  virtual Expected<void> publish(const std::string& branch, const std::vector<engine::BranchCommit>& commits) = 0;
+  virtual Expected<void> publish(const std::string& branch,
+                                 const std::vector<engine::BranchCommit>& commits) = 0;
 };
 
 // What an agent (cairn.yaml `diagnose:`) proposed for an escalated failure: the commit
 // it adds to the clear-escalation branch, and what the pull request and the issue say.
 struct Diagnosis {
-  std::string agent;    // the command's name, for `Cairn-Diagnosis:`
-  std::string outcome;  // "proposed changes to 2 files", "timed out after 15m: killed", ...
-  std::string explanation;          // the agent's DIAGNOSIS.md ("" = none written)
+  std::string agent;                 // the command's name, for `Cairn-Diagnosis:`
+  std::string outcome;               // "proposed changes to 2 files", "timed out after 15m: killed", ...
+  std::string explanation;           // the agent's DIAGNOSIS.md ("" = none written)
   std::vector<std::string> kept;     // repo-relative paths it changed within `may_edit`
   std::vector<std::string> refused;  // paths it changed outside them: discarded
   std::string catalog_row;           // the proposed row as appended ("" = none)

@@ -16,7 +16,7 @@ namespace {
 struct Callbacks {
   const BranchAuth* auth;
   int asked = 0;
-  std::string refused;  // the server's reason for a refused ref update
+  std::string refused;         // the server's reason for a refused ref update
   NetworkDeadline deadline{};  // every callback is progress
 };
 
@@ -46,7 +46,9 @@ git_remote_callbacks callbacks_for(Callbacks& cb) {
   git_remote_init_callbacks(&c, GIT_REMOTE_CALLBACKS_VERSION);
   c.credentials = credentials;
   c.sideband_progress = [](const char* /*text*/, int /*len*/, void* payload) { return on_progress(payload); };
-  c.transfer_progress = [](const git_indexer_progress* /*stats*/, void* payload) { return on_progress(payload); };
+  c.transfer_progress = [](const git_indexer_progress* /*stats*/, void* payload) {
+    return on_progress(payload);
+  };
   c.pack_progress = [](int /*stage*/, std::uint32_t /*current*/, std::uint32_t /*total*/, void* payload) {
     return on_progress(payload);
   };
@@ -104,10 +106,12 @@ std::string base64(const std::string& in) {
 Expected<git_oid> build_commit(Repo& repo, const git_oid& parent_id, const BranchCommit& c,
                                const engine::Identity& identity) {
   git_commit* raw_commit = nullptr;
-  if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &parent_id); rc != 0) return git_failure("reading HEAD", rc);
+  if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &parent_id); rc != 0)
+    return git_failure("reading HEAD", rc);
   CommitPtr parent(raw_commit);
   git_tree* raw_tree = nullptr;
-  if (int rc = git_commit_tree(&raw_tree, parent.get()); rc != 0) return git_failure("reading HEAD's tree", rc);
+  if (int rc = git_commit_tree(&raw_tree, parent.get()); rc != 0)
+    return git_failure("reading HEAD's tree", rc);
   TreePtr tree(raw_tree);
 
   std::vector<git_tree_update> updates;
@@ -119,7 +123,8 @@ Expected<git_oid> build_commit(Repo& repo, const git_oid& parent_id, const Branc
       mode = git_tree_entry_filemode(entry.get());
     }
     git_oid blob{};
-    if (int rc = git_blob_create_from_buffer(&blob, repo.raw(), w.content.data(), w.content.size()); rc != 0) {
+    if (int rc = git_blob_create_from_buffer(&blob, repo.raw(), w.content.data(), w.content.size());
+        rc != 0) {
       return git_failure("writing " + w.path, rc);
     }
     git_tree_update u{};
@@ -141,7 +146,8 @@ Expected<git_oid> build_commit(Repo& repo, const git_oid& parent_id, const Branc
     return git_failure("building the tree of a branch commit", rc);
   }
   git_tree* raw_new_tree = nullptr;
-  if (int rc = git_tree_lookup(&raw_new_tree, repo.raw(), &new_tree_id); rc != 0) return git_failure("reading a tree", rc);
+  if (int rc = git_tree_lookup(&raw_new_tree, repo.raw(), &new_tree_id); rc != 0)
+    return git_failure("reading a tree", rc);
   TreePtr new_tree(raw_new_tree);
   git_signature* raw_sig = nullptr;
   if (int rc = git_signature_now(&raw_sig, identity.name.c_str(), identity.email.c_str()); rc != 0) {
@@ -159,9 +165,11 @@ Expected<git_oid> build_commit(Repo& repo, const git_oid& parent_id, const Branc
 }
 
 // The chain of `commits` on HEAD; the last one's id.
-Expected<git_oid> build_chain(Repo& repo, const std::vector<BranchCommit>& commits, const engine::Identity& identity) {
+Expected<git_oid> build_chain(Repo& repo, const std::vector<BranchCommit>& commits,
+                              const engine::Identity& identity) {
   git_oid id{};
-  if (int rc = git_reference_name_to_id(&id, repo.raw(), "HEAD"); rc != 0) return git_failure("resolving HEAD", rc);
+  if (int rc = git_reference_name_to_id(&id, repo.raw(), "HEAD"); rc != 0)
+    return git_failure("resolving HEAD", rc);
   for (const auto& c : commits) id = CAIRN_TRY(build_commit(repo, id, c, identity));
   return id;
 }
@@ -176,8 +184,9 @@ Expected<void> push_with_git(Repo& repo, const std::string& remote, const std::s
     opts.env.push_back("GIT_CONFIG_KEY_0=http.extraheader");
     opts.env.push_back("GIT_CONFIG_VALUE_0=Authorization: Basic " + base64(auth.user + ":" + auth.token));
   }
-  auto r = util::run_capture({"git", "push", "--porcelain", remote, fmt::format("{}:refs/heads/{}", to_hex(id), branch)},
-                             "", std::chrono::minutes(5), opts);
+  auto r = util::run_capture(
+      {"git", "push", "--porcelain", remote, fmt::format("{}:refs/heads/{}", to_hex(id), branch)}, "",
+      std::chrono::minutes(5), opts);
   if (!r) return fail(util::redact(r.error().message), ExitCode::unreachable);
   if (r->exit != 0) {
     std::string why = r->err.substr(0, r->err.find('\n'));
@@ -199,7 +208,8 @@ Expected<std::vector<std::string>> list_remote_branches(Repo& repo, const std::s
   }
   const git_remote_head** heads = nullptr;
   std::size_t count = 0;
-  if (int rc = git_remote_ls(&heads, &count, r.get()); rc != 0) return network_failure("listing branches of", url, rc, cb);
+  if (int rc = git_remote_ls(&heads, &count, r.get()); rc != 0)
+    return network_failure("listing branches of", url, rc, cb);
   const std::string want = "refs/heads/" + prefix;
   std::vector<std::string> out;
   for (std::size_t i = 0; i < count; ++i) {
@@ -212,11 +222,13 @@ Expected<std::vector<std::string>> list_remote_branches(Repo& repo, const std::s
 }
 
 Expected<std::string> create_local_branch(Repo& repo, const std::string& branch,
-                                          const std::vector<BranchCommit>& commits, const engine::Identity& identity) {
+                                          const std::vector<BranchCommit>& commits,
+                                          const engine::Identity& identity) {
   const git_oid id = CAIRN_TRY(build_chain(repo, commits, identity));
   git_reference* raw_ref = nullptr;
   const std::string ref = "refs/heads/" + branch;
-  if (int rc = git_reference_create(&raw_ref, repo.raw(), ref.c_str(), &id, 0, "cairn: clear-escalation branch");
+  if (int rc =
+          git_reference_create(&raw_ref, repo.raw(), ref.c_str(), &id, 0, "cairn: clear-escalation branch");
       rc != 0) {
     if (rc == GIT_EEXISTS) return fail(fmt::format("branch {} exists already", branch), ExitCode::findings);
     return git_failure("creating " + ref, rc);
@@ -227,23 +239,26 @@ Expected<std::string> create_local_branch(Repo& repo, const std::string& branch,
 
 Expected<void> export_head(Repo& repo, const std::string& dir) {
   git_oid head{};
-  if (int rc = git_reference_name_to_id(&head, repo.raw(), "HEAD"); rc != 0) return git_failure("resolving HEAD", rc);
+  if (int rc = git_reference_name_to_id(&head, repo.raw(), "HEAD"); rc != 0)
+    return git_failure("resolving HEAD", rc);
   git_commit* raw_commit = nullptr;
-  if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &head); rc != 0) return git_failure("reading HEAD", rc);
+  if (int rc = git_commit_lookup(&raw_commit, repo.raw(), &head); rc != 0)
+    return git_failure("reading HEAD", rc);
   CommitPtr commit(raw_commit);
   git_checkout_options opts;
   git_checkout_options_init(&opts, GIT_CHECKOUT_OPTIONS_VERSION);
   opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DONT_UPDATE_INDEX;
   opts.target_directory = dir.c_str();
-  if (int rc = git_checkout_tree(repo.raw(), reinterpret_cast<const git_object*>(commit.get()), &opts); rc != 0) {
+  if (int rc = git_checkout_tree(repo.raw(), reinterpret_cast<const git_object*>(commit.get()), &opts);
+      rc != 0) {
     return git_failure("writing HEAD's files into " + dir, rc);
   }
   return {};
 }
 
 Expected<std::string> publish_branch(Repo& repo, const std::string& remote, const std::string& branch,
-                                     const std::vector<BranchCommit>& commits, const engine::Identity& identity,
-                                     const BranchAuth& auth) {
+                                     const std::vector<BranchCommit>& commits,
+                                     const engine::Identity& identity, const BranchAuth& auth) {
   const git_oid id = CAIRN_TRY(build_chain(repo, commits, identity));
   RemotePtr r = CAIRN_TRY(lookup(repo, remote));
   const std::string url = git_remote_url(r.get()) != nullptr ? git_remote_url(r.get()) : "";
@@ -255,7 +270,8 @@ Expected<std::string> publish_branch(Repo& repo, const std::string& remote, cons
   // removed whatever the push's outcome.
   const std::string ref = "refs/cairn-publish/" + branch;
   git_reference* raw_ref = nullptr;
-  if (int rc = git_reference_create(&raw_ref, repo.raw(), ref.c_str(), &id, 1, "cairn: clear-escalation branch");
+  if (int rc =
+          git_reference_create(&raw_ref, repo.raw(), ref.c_str(), &id, 1, "cairn: clear-escalation branch");
       rc != 0) {
     return git_failure("creating " + ref, rc);
   }

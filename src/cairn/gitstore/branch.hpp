@@ -37,13 +37,14 @@ using engine::BranchCommit;
 // Returns the last commit id (hex). Fails (exit 3) when HEAD is unborn, a commit cannot
 // be built, or the push fails or is refused.
 Expected<std::string> publish_branch(Repo& repo, const std::string& remote, const std::string& branch,
-                                     const std::vector<BranchCommit>& commits, const engine::Identity& identity,
-                                     const BranchAuth& auth);
+                                     const std::vector<BranchCommit>& commits,
+                                     const engine::Identity& identity, const BranchAuth& auth);
 
 // The same chain as a local branch `refs/heads/<branch>` (no push): for a repository
 // without a forge. Fails (exit 1) when the branch exists already.
 Expected<std::string> create_local_branch(Repo& repo, const std::string& branch,
-                                          const std::vector<BranchCommit>& commits, const engine::Identity& identity);
+                                          const std::vector<BranchCommit>& commits,
+                                          const engine::Identity& identity);
 
 // Writes HEAD's tree (files with their modes, symlinks as links) into the empty or new
 // directory `dir`: a scratch copy for a process that must not touch the work tree.

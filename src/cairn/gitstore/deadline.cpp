@@ -80,12 +80,15 @@ void NetworkDeadline::touch() {
   arm();
 }
 
-bool NetworkDeadline::expired() const { return std::chrono::steady_clock::now() - m_last >= m_idle; }
+bool NetworkDeadline::expired() const {
+  return std::chrono::steady_clock::now() - m_last >= m_idle;
+}
 
 std::string NetworkDeadline::reason() const {
   const auto ms = m_idle.count();
-  return ms % 1000 == 0 ? fmt::format("no answer for {} s (timed out; CAIRN_NETWORK_TIMEOUT)", ms / 1000)
-                        : fmt::format("no answer for {:.1f} s (timed out; CAIRN_NETWORK_TIMEOUT)", ms / 1000.0);
+  return ms % 1000 == 0
+             ? fmt::format("no answer for {} s (timed out; CAIRN_NETWORK_TIMEOUT)", ms / 1000)
+             : fmt::format("no answer for {:.1f} s (timed out; CAIRN_NETWORK_TIMEOUT)", ms / 1000.0);
 }
 
 }  // namespace cairn::gitstore

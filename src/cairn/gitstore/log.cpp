@@ -31,7 +31,8 @@ template <typename Visit>
 Expected<void> walk_from_head(Repo& repo, Visit&& visit) {
   if (CAIRN_TRY(repo.head_unborn())) return {};
   git_revwalk* raw_walk = nullptr;
-  if (int rc = git_revwalk_new(&raw_walk, repo.raw()); rc != 0) return git_failure("starting the history walk", rc);
+  if (int rc = git_revwalk_new(&raw_walk, repo.raw()); rc != 0)
+    return git_failure("starting the history walk", rc);
   RevwalkPtr walk(raw_walk);
   git_revwalk_sorting(walk.get(), GIT_SORT_NONE);
   if (int rc = git_revwalk_push_head(walk.get()); rc != 0) return git_failure("walking from HEAD", rc);
@@ -54,7 +55,8 @@ Expected<void> walk_from_head(Repo& repo, Visit&& visit) {
   return {};
 }
 
-LogEntry entry_of(const git_oid& id, git_commit* c, std::vector<std::pair<std::string, std::string>> trailers) {
+LogEntry entry_of(const git_oid& id, git_commit* c,
+                  std::vector<std::pair<std::string, std::string>> trailers) {
   LogEntry e;
   e.commit = to_hex(id);
   const char* summary = git_commit_summary(c);
@@ -69,8 +71,9 @@ LogEntry entry_of(const git_oid& id, git_commit* c, std::vector<std::pair<std::s
 
 bool has_trailer(const std::vector<std::pair<std::string, std::string>>& trailers, std::string_view key,
                  std::string_view value = {}) {
-  return std::any_of(trailers.begin(), trailers.end(),
-                     [&](const auto& kv) { return kv.first == key && (value.empty() || kv.second == value); });
+  return std::any_of(trailers.begin(), trailers.end(), [&](const auto& kv) {
+    return kv.first == key && (value.empty() || kv.second == value);
+  });
 }
 
 }  // namespace

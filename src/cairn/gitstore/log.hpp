@@ -14,10 +14,10 @@
 namespace cairn::gitstore {
 
 struct LogEntry {
-  std::string commit;    // full hex id
-  std::string subject;   // first line of the message
-  std::string author;    // "Name <email>"
-  std::string time_iso;  // author time, UTC, "2026-05-05T20:10:00Z"
+  std::string commit;                          // full hex id
+  std::string subject;                         // first line of the message
+  std::string author;                          // "Name <email>"
+  std::string time_iso;                        // author time, UTC, "2026-05-05T20:10:00Z"
   std::chrono::system_clock::time_point when;  // the same, as a time
   // Git trailers in message order (a key may repeat), e.g. {"Cairn-Stage", "smoke"}.
   std::vector<std::pair<std::string, std::string>> trailers;

@@ -49,7 +49,8 @@ Expected<std::string> fetch_tip(Repo& repo, const RemoteBranch& where);
 // else, precisely, what stays out of sight: "history before <the shallow boundary's
 // date> (<commit>) is not in this shallow clone: <git's reason>". Never fails: the caller
 // goes on with the history it has.
-std::string deepen(Repo& repo, const RemoteBranch& where, std::optional<std::chrono::system_clock::time_point> since);
+std::string deepen(Repo& repo, const RemoteBranch& where,
+                   std::optional<std::chrono::system_clock::time_point> since);
 
 // Whether the remote's `where.branch` moved away from refs/remotes/<remote>/<branch>
 // (what the last fetch saw), asked with `git ls-remote` (no objects fetched). Fails

@@ -284,7 +284,8 @@ Expected<std::string> GitStore::commit(const engine::CommitRequest& request,
         if (existing == GIT_FILEMODE_BLOB_EXECUTABLE) {
           f.mode = existing;
         } else if (existing != GIT_FILEMODE_BLOB) {
-          return fail("cannot commit " + f.path + ": it is not a regular file in HEAD", ExitCode::unreachable);
+          return fail("cannot commit " + f.path + ": it is not a regular file in HEAD",
+                      ExitCode::unreachable);
         }
       } else if (rc == GIT_ENOTFOUND) {
         git_error_clear();
@@ -373,8 +374,8 @@ Expected<void> GitStore::write_pack() {
 
 Expected<void> GitStore::write_work_tree() {
   for (const auto& [path, f] : m_files) {
-    CAIRN_TRY(
-        util::write_atomically((fs::path(m_workdir) / path).string(), f.content, f.mode == GIT_FILEMODE_BLOB_EXECUTABLE));
+    CAIRN_TRY(util::write_atomically((fs::path(m_workdir) / path).string(), f.content,
+                                     f.mode == GIT_FILEMODE_BLOB_EXECUTABLE));
   }
   return {};
 }

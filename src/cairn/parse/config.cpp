@@ -32,8 +32,8 @@ doc::Diagnostic at(const std::string& path, const YAML::Node& node, doc::Severit
 
 // The keys cairn.yaml knows, level by level. An unknown key is an error at the key, with
 // a did-you-mean: a typo must not quietly fall back to a default.
-constexpr std::string_view kTopKeys[] = {"root",     "branch", "identity", "catalogs",
-                                         "backends", "forge",  "anomaly",  "ceilings", "diagnose"};
+constexpr std::string_view kTopKeys[] = {"root",  "branch",  "identity", "catalogs", "backends",
+                                         "forge", "anomaly", "ceilings", "diagnose"};
 constexpr std::string_view kDiagnoseKeys[] = {"command", "when", "timeout", "may_edit"};
 constexpr std::string_view kIdentityKeys[] = {"name", "email"};
 constexpr std::string_view kForgeKeys[] = {"kind", "repo", "api", "token_env", "dashboard"};
@@ -114,7 +114,8 @@ void parse_ceilings(const std::string& path, const YAML::Node& node, doc::Resour
         out.time_seconds = *t;
         out.time_text = text;
       } else {
-        errors.push_back(at(path, v, doc::Severity::error, "`ceilings.time` must be a walltime like `48:00:00` or `2-00:00:00`"));
+        errors.push_back(at(path, v, doc::Severity::error,
+                            "`ceilings.time` must be a walltime like `48:00:00` or `2-00:00:00`"));
       }
     } else if (key == "mem") {
       if (auto m = parse_mem_mb(text); m && *m > 0) {
@@ -183,7 +184,7 @@ void parse_diagnose(const std::string& path, const YAML::Node& node, DiagnoseCon
       }
     } else if (key == "timeout") {
       auto seconds = v.IsScalar() && !all_digits(v.Scalar()) ? parse_duration(v.Scalar())
-                                                              : Expected<std::int64_t>(fail("no unit"));
+                                                             : Expected<std::int64_t>(fail("no unit"));
       if (!seconds || *seconds <= 0) {
         errors.push_back(at(path, v, doc::Severity::error,
                             "`diagnose.timeout` must be a duration with a unit, e.g. `15m`"));
@@ -201,12 +202,13 @@ void parse_diagnose(const std::string& path, const YAML::Node& node, DiagnoseCon
         }
       }
     } else {
-      errors.push_back(at(path, kv.first, doc::Severity::error, unknown_key("diagnose.", key, kDiagnoseKeys)));
+      errors.push_back(
+          at(path, kv.first, doc::Severity::error, unknown_key("diagnose.", key, kDiagnoseKeys)));
     }
   }
   if (out.when != DiagnoseConfig::When::never && out.command.empty()) {
-    errors.push_back(at(path, node, doc::Severity::error,
-                        "`diagnose.when` needs `diagnose.command` (the agent to run)"));
+    errors.push_back(
+        at(path, node, doc::Severity::error, "`diagnose.when` needs `diagnose.command` (the agent to run)"));
   }
 }
 
@@ -242,14 +244,15 @@ void parse_anomaly(const std::string& path, const YAML::Node& node, AnomalyConfi
   auto duration = [&](const YAML::Node& n, const std::string& key, std::int64_t& field) {
     // A bare number would read as Slurm minutes ("30" = 30 min): ask for a unit instead.
     if (!n.IsScalar() || all_digits(n.Scalar())) {
-      errors.push_back(at(path, n, doc::Severity::error,
-                          fmt::format("`anomaly.{}` must be a duration with a unit, e.g. `24h`, `15m`", key)));
+      errors.push_back(
+          at(path, n, doc::Severity::error,
+             fmt::format("`anomaly.{}` must be a duration with a unit, e.g. `24h`, `15m`", key)));
       return;
     }
     auto seconds = parse_duration(n.Scalar());
     if (!seconds) {
-      errors.push_back(at(path, n, doc::Severity::error,
-                          fmt::format("`anomaly.{}`: {}", key, seconds.error().message)));
+      errors.push_back(
+          at(path, n, doc::Severity::error, fmt::format("`anomaly.{}`: {}", key, seconds.error().message)));
       return;
     }
     field = *seconds;
@@ -294,9 +297,9 @@ void parse_anomaly(const std::string& path, const YAML::Node& node, AnomalyConfi
         }
         const RE2 re(p.Scalar(), RE2::Quiet);
         if (!re.ok()) {
-          errors.push_back(at(path, p, doc::Severity::error,
-                              fmt::format("`anomaly.log_patterns[]`: invalid RE2 pattern `{}`: {}", p.Scalar(),
-                                          re.error())));
+          errors.push_back(at(
+              path, p, doc::Severity::error,
+              fmt::format("`anomaly.log_patterns[]`: invalid RE2 pattern `{}`: {}", p.Scalar(), re.error())));
           ok = false;
           continue;
         }
@@ -322,7 +325,8 @@ const BackendConfig* RepoConfig::backend(const std::string& name) const {
   return nullptr;
 }
 
-Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::string& path, const std::string& text,
+Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::string& path,
+                                                                const std::string& text,
                                                                 std::vector<doc::Diagnostic>* warnings) {
   std::vector<doc::Diagnostic> errors;
   std::vector<doc::Diagnostic> warns;
@@ -332,7 +336,8 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
     const YAML::Node root = YAML::Load(text);
     if (root.IsNull()) return cfg;
     if (!root.IsMap()) {
-      return std::vector<doc::Diagnostic>{at(path, root, doc::Severity::error, "cairn.yaml must be a mapping")};
+      return std::vector<doc::Diagnostic>{
+          at(path, root, doc::Severity::error, "cairn.yaml must be a mapping")};
     }
     auto scalar = [&](const YAML::Node& n, const std::string& key, std::string& out) {
       if (!n) return;
@@ -369,7 +374,8 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
         }
       } else if (key == "backends") {
         if (!v.IsMap()) {
-          errors.push_back(at(path, v, doc::Severity::error, "`backends` must be a mapping of name -> settings"));
+          errors.push_back(
+              at(path, v, doc::Severity::error, "`backends` must be a mapping of name -> settings"));
           continue;
         }
         for (const auto& b : v) {
@@ -378,7 +384,8 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
           bc.place = place_of(b.first);
           const YAML::Node& s = b.second;
           if (!s.IsNull() && !s.IsMap()) {
-            errors.push_back(at(path, s, doc::Severity::error, fmt::format("backend `{}` must be a mapping", bc.name)));
+            errors.push_back(
+                at(path, s, doc::Severity::error, fmt::format("backend `{}` must be a mapping", bc.name)));
             continue;
           }
           if (s.IsMap()) {
@@ -396,7 +403,8 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
                 try {
                   bc.usd_per_cpu_hour = setting.second.as<double>();
                 } catch (const YAML::Exception&) {
-                  errors.push_back(at(path, setting.second, doc::Severity::error, "`usd_per_cpu_hour` must be a number"));
+                  errors.push_back(
+                      at(path, setting.second, doc::Severity::error, "`usd_per_cpu_hour` must be a number"));
                 }
               } else {
                 bc.settings[sk] = setting.second.Scalar();
@@ -450,9 +458,9 @@ Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::strin
       }
     }
   } catch (const YAML::Exception& e) {
-    return std::vector<doc::Diagnostic>{
-        {path, e.mark.is_null() ? 0 : e.mark.line + 1, e.mark.is_null() ? 0 : e.mark.column + 1,
-         doc::Severity::error, fmt::format("invalid YAML: {}", e.msg)}};
+    return std::vector<doc::Diagnostic>{{path, e.mark.is_null() ? 0 : e.mark.line + 1,
+                                         e.mark.is_null() ? 0 : e.mark.column + 1, doc::Severity::error,
+                                         fmt::format("invalid YAML: {}", e.msg)}};
   }
   if (warnings != nullptr) *warnings = std::move(warns);
   if (!errors.empty()) return errors;

@@ -106,7 +106,7 @@ inline constexpr std::string_view kKnownBackendKinds[] = {"local", "slurm", "osm
 // there only a near miss of its own keys is one). `warnings` receives the rest.
 // Under `anomaly:` a count below 1 (below 2 for `systemic_campaigns`), a duration without
 // a unit, or a log pattern RE2 rejects is an error.
-Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(const std::string& path, const std::string& text,
-                                                                std::vector<doc::Diagnostic>* warnings = nullptr);
+Expected<RepoConfig, std::vector<doc::Diagnostic>> parse_config(
+    const std::string& path, const std::string& text, std::vector<doc::Diagnostic>* warnings = nullptr);
 
 }  // namespace cairn::parse

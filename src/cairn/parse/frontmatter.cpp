@@ -48,7 +48,8 @@ class AnchorDetector : public YAML::EventHandler {
     check(m, a);
   }
   void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a, YAML::EmitterStyle::value) override {
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t a,
+                  YAML::EmitterStyle::value) override {
     check(m, a);
   }
   void OnMapEnd() override {}
@@ -157,12 +158,14 @@ bool needs_quotes(std::string_view v, bool flow) {
     if (flow && (c == ',' || c == '[' || c == ']' || c == '{' || c == '}')) return true;
   }
   if (std::string_view("!&*|>'\"%@`{}[],#").find(v.front()) != std::string_view::npos) return true;
-  if ((v.front() == '-' || v.front() == '?' || v.front() == ':') && (v.size() == 1 || v[1] == ' ')) return true;
+  if ((v.front() == '-' || v.front() == '?' || v.front() == ':') && (v.size() == 1 || v[1] == ' '))
+    return true;
   if (v.find(": ") != std::string_view::npos || v.find(" #") != std::string_view::npos || v.back() == ':') {
     return true;
   }
   std::string lower(v);
-  std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char ch) { return std::tolower(ch); });
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return std::tolower(ch); });
   return lower == "~" || lower == "null";
 }
 
@@ -227,7 +230,8 @@ class SimpleReader {
   // True when only blanks and an optional ` # comment` remain.
   bool at_end() {
     skip_spaces();
-    return m_pos >= m_s.size() || (m_s[m_pos] == '#' && m_pos > 0 && (m_s[m_pos - 1] == ' ' || m_s[m_pos - 1] == '\t'));
+    return m_pos >= m_s.size() ||
+           (m_s[m_pos] == '#' && m_pos > 0 && (m_s[m_pos - 1] == ' ' || m_s[m_pos - 1] == '\t'));
   }
 
   // Reads `key:` (a plain key followed by `: ` or end); false otherwise.
@@ -379,7 +383,8 @@ class SimpleReader {
 };
 
 // `key: value` on one line starting at byte `from`; false outside the subset.
-bool key_value(const Line& l, std::size_t from, std::string& key, Value& value, bool& has_value, int& key_column) {
+bool key_value(const Line& l, std::size_t from, std::string& key, Value& value, bool& has_value,
+               int& key_column) {
   SimpleReader r(l.text, l.number, from, false);
   if (!r.key(key, key_column)) return false;
   if (r.at_end()) {
@@ -466,7 +471,8 @@ bool block(const std::vector<Line>& lines, std::size_t first, std::size_t last, 
       }
       out.seq.push_back(std::move(item));
     } else if (ind == d + 2 && !out.seq.empty() && out.seq.back().kind == Value::Kind::map) {
-      if (!key_value(l, ind, key, v, has_value, column) || !has_value || has_key(out.seq.back(), key)) return false;
+      if (!key_value(l, ind, key, v, has_value, column) || !has_value || has_key(out.seq.back(), key))
+        return false;
       out.seq.back().map.emplace_back(std::move(key), std::move(v));
     } else {
       return false;
@@ -607,14 +613,16 @@ Expected<ScalarSpan> locate_scalar(const std::string& yaml, std::string_view dot
     if (k < y.size() && (y[k] == '"' || y[k] == '\'')) {
       k = CAIRN_TRY(scalar_end(y, k, f.flow, dotted_key));
     }
-    while (k < y.size() && !(y[k] == ':' && (k + 1 == y.size() || std::string_view(" \t\r\n,}").find(y[k + 1]) !=
-                                                                       std::string_view::npos))) {
+    while (k < y.size() &&
+           !(y[k] == ':' &&
+             (k + 1 == y.size() || std::string_view(" \t\r\n,}").find(y[k + 1]) != std::string_view::npos))) {
       ++k;
     }
     if (k >= y.size()) return fail(fmt::format("frontmatter key `{}`: cannot find its `:`", dotted_key));
     std::size_t p = k + 1;
     while (p < y.size() && (y[p] == ' ' || y[p] == '\t')) ++p;
-    if (p >= y.size() || y[p] == '#' || y[p] == '\r' || y[p] == '\n' || (f.flow && (y[p] == ',' || y[p] == '}'))) {
+    if (p >= y.size() || y[p] == '#' || y[p] == '\r' || y[p] == '\n' ||
+        (f.flow && (y[p] == ',' || y[p] == '}'))) {
       span.begin = span.end = k + 1;
       span.insert = true;
       return span;
@@ -629,7 +637,8 @@ Expected<ScalarSpan> locate_scalar(const std::string& yaml, std::string_view dot
 }
 
 std::string render_scalar(std::string_view value, const ScalarSpan& span) {
-  const bool control = std::any_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+  const bool control =
+      std::any_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; });
   if (span.quote == '\'' && !control) {
     std::string out = "'";
     for (char c : value) {
@@ -657,7 +666,8 @@ std::optional<Value> read_simple(std::string_view yaml) {
   }
   std::size_t first = 0;
   while (first < lines.size() && blank_or_comment(lines[first].text)) ++first;
-  if (first < lines.size() && (indent_of(lines[first].text) != 0 || lines[first].text[0] == '\t')) return std::nullopt;
+  if (first < lines.size() && (indent_of(lines[first].text) != 0 || lines[first].text[0] == '\t'))
+    return std::nullopt;
   Value root;
   if (!block(lines, 0, lines.size(), root)) return std::nullopt;
   if (root.kind == Value::Kind::seq) return std::nullopt;
@@ -707,8 +717,10 @@ Value to_value(const YAML::Node& node) {
 }
 
 std::optional<bool> to_bool(std::string_view s) {
-  static constexpr std::string_view kTrue[] = {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"};
-  static constexpr std::string_view kFalse[] = {"n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"};
+  static constexpr std::string_view kTrue[] = {"y",    "Y",    "yes", "Yes", "YES", "true",
+                                               "True", "TRUE", "on",  "On",  "ON"};
+  static constexpr std::string_view kFalse[] = {"n",     "N",     "no",  "No",  "NO", "false",
+                                                "False", "FALSE", "off", "Off", "OFF"};
   for (auto t : kTrue) {
     if (s == t) return true;
   }
@@ -732,7 +744,8 @@ std::optional<std::string> read_scalar(const std::string& yaml, std::string_view
   if (const auto root = read_simple(yaml)) {
     bool flow = false;
     const Value* v = walk_simple(*root, yaml, dotted_key, &flow);
-    if (v == nullptr || !(v->kind == Value::Kind::scalar || v->kind == Value::Kind::null)) return std::nullopt;
+    if (v == nullptr || !(v->kind == Value::Kind::scalar || v->kind == Value::Kind::null))
+      return std::nullopt;
     return v->kind == Value::Kind::null ? std::string() : v->scalar;
   }
   try {

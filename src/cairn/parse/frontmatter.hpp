@@ -47,9 +47,9 @@ std::optional<YamlPosition> find_anchor_or_error(std::string_view yaml);
 struct ScalarSpan {
   std::size_t begin = 0;  // offset in the YAML text
   std::size_t end = 0;
-  char quote = 0;         // '"', '\'' or 0 for plain
-  bool flow = false;      // inside a `{...}`/`[...]` collection
-  bool insert = false;    // the key has no value yet: write " value" at `begin`
+  char quote = 0;       // '"', '\'' or 0 for plain
+  bool flow = false;    // inside a `{...}`/`[...]` collection
+  bool insert = false;  // the key has no value yet: write " value" at `begin`
 };
 
 // Locates the value of `dotted_key` (`budget.spent_usd`) in `yaml`. Fails when the

@@ -21,8 +21,8 @@ LineIndex::LineIndex(std::string_view text) : m_size(text.size()) {
   std::size_t pos = 0;
   while (pos < text.size()) {
     const void* hit = std::memchr(text.data() + pos, '\n', text.size() - pos);
-    const std::size_t nl = hit == nullptr ? text.size()
-                                          : static_cast<std::size_t>(static_cast<const char*>(hit) - text.data());
+    const std::size_t nl =
+        hit == nullptr ? text.size() : static_cast<std::size_t>(static_cast<const char*>(hit) - text.data());
     std::size_t end = nl;
     if (nl < text.size() && end > pos && text[end - 1] == '\r') --end;
     if (m_begin.empty()) m_crlf = nl < text.size() && end < nl;
@@ -262,11 +262,14 @@ std::optional<std::string> plain_heading_text(std::string_view l, int level) {
   if (t.find_first_of("`*_[]&\\!~") != std::string_view::npos) return std::nullopt;
   // `<Campaign Title>` is literal text or an inline HTML tag, whose literal cmark also
   // reports; only an autolink (`<https://...>`, `<a@b>`) would lose its brackets.
-  if (t.find('<') != std::string_view::npos && t.find_first_of(":@") != std::string_view::npos) return std::nullopt;
+  if (t.find('<') != std::string_view::npos && t.find_first_of(":@") != std::string_view::npos)
+    return std::nullopt;
   return std::string(t);
 }
 
-bool is_item(std::string_view l) { return l.starts_with("- ") || l == "-"; }
+bool is_item(std::string_view l) {
+  return l.starts_with("- ") || l == "-";
+}
 
 bool is_delimiter_row(std::string_view l) {
   if (l.find('-') == std::string_view::npos) return false;
@@ -281,7 +284,8 @@ bool foreign_start(std::string_view l) {
   if (l.empty()) return false;
   if (l.find('\t') != std::string_view::npos) return true;
   const char c = l.front();
-  if (c == '>' || c == '<' || c == '*' || c == '+' || c == '_' || c == '=' || c == '`' || c == '~' || c == '[') {
+  if (c == '>' || c == '<' || c == '*' || c == '+' || c == '_' || c == '=' || c == '`' || c == '~' ||
+      c == '[') {
     return true;
   }
   if (c == '-' && !l.starts_with("- ")) return true;  // thematic break, setext underline
@@ -295,7 +299,8 @@ bool foreign_start(std::string_view l) {
 
 }  // namespace
 
-std::optional<std::vector<Block>> outline_plain(std::string_view text, const LineIndex& lines, int first_line) {
+std::optional<std::vector<Block>> outline_plain(std::string_view text, const LineIndex& lines,
+                                                int first_line) {
   std::vector<Block> blocks;
   const int n = lines.count();
   auto line = [&](int i) { return lines.line(text, i); };
@@ -319,7 +324,8 @@ std::optional<std::vector<Block>> outline_plain(std::string_view text, const Lin
       b.last_line = i++;
     } else if (l.front() == '|' && i + 1 < n && is_delimiter_row(line(i + 1))) {
       const std::size_t header_cells = split_row(text, lines.begin(i), lines.content_end(i)).size();
-      if (split_row(text, lines.begin(i + 1), lines.content_end(i + 1)).size() != header_cells) return std::nullopt;
+      if (split_row(text, lines.begin(i + 1), lines.content_end(i + 1)).size() != header_cells)
+        return std::nullopt;
       b.kind = Block::Kind::table;
       b.rows = {i, i + 1};
       i += 2;

@@ -94,10 +94,10 @@ std::size_t leading_blanks(std::string_view raw);
 struct Block {
   enum class Kind { heading, table, list, other };
   Kind kind = Kind::other;
-  int level = 0;          // headings: 1..6
-  int first_line = 0;     // first line of the block
-  int last_line = 0;      // last non-blank line of the block
-  std::string text;       // headings: the heading text
+  int level = 0;       // headings: 1..6
+  int first_line = 0;  // first line of the block
+  int last_line = 0;   // last non-blank line of the block
+  std::string text;    // headings: the heading text
   // tables: the header line, the delimiter line, then one line per body row.
   std::vector<int> rows;
   // lists: the first and last non-blank line of every top-level item.
@@ -117,7 +117,8 @@ std::vector<Block> outline_cmark(std::string_view text, const LineIndex& lines, 
 // indented), and paragraphs. nullopt for anything else (fences, HTML, quotes, setext
 // headings, ordered lists, tabs, lazy continuations...), where only cmark can say.
 // cmark parses every inline span, which is most of its cost; this reads each line once.
-std::optional<std::vector<Block>> outline_plain(std::string_view text, const LineIndex& lines, int first_line);
+std::optional<std::vector<Block>> outline_plain(std::string_view text, const LineIndex& lines,
+                                                int first_line);
 
 // `markdown` rendered to HTML by cmark-gfm with its table, strikethrough and autolink
 // extensions (GitHub's rendering of a dashboard). Raw HTML in the input is left out

@@ -34,8 +34,9 @@ Expected<std::vector<Prior>, std::vector<doc::Diagnostic>> parse_priors(const st
     // (A yaml-cpp Node assigned to is the node it refers to: never reassign `root`.)
     const YAML::Node entries = root.IsMap() ? root["priors"] : root;
     if (!entries || !entries.IsSequence()) {
-      return std::vector<doc::Diagnostic>{at(path, entries ? entries.Mark() : root.Mark(),
-                                             "expected a list of entries, or a mapping with a `priors:` list")};
+      return std::vector<doc::Diagnostic>{
+          at(path, entries ? entries.Mark() : root.Mark(),
+             "expected a list of entries, or a mapping with a `priors:` list")};
     }
     for (const YAML::Node& entry : entries) {
       if (!entry.IsMap()) continue;  // not an entry cairn can read; someone else's
@@ -49,8 +50,8 @@ Expected<std::vector<Prior>, std::vector<doc::Diagnostic>> parse_priors(const st
       }
       const RE2 re(pattern.Scalar(), RE2::Quiet);
       if (!re.ok()) {
-        errors.push_back(
-            at(path, pattern.Mark(), fmt::format("invalid RE2 pattern `{}`: {}", pattern.Scalar(), re.error())));
+        errors.push_back(at(path, pattern.Mark(),
+                            fmt::format("invalid RE2 pattern `{}`: {}", pattern.Scalar(), re.error())));
         continue;
       }
       Prior p;

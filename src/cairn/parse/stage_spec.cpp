@@ -20,9 +20,8 @@ constexpr int kMaxArrayTasks = 100000;
 
 // What a stage spec may say. Anything else is an error: a misspelt key would otherwise
 // run the stage without what it asks for.
-constexpr std::string_view kSpecKeys[] = {"run",   "backend", "pool",      "priority", "checkpoint",
-                                          "array", "expect",  "resources", "sync",     "set",
-                                          "env"};
+constexpr std::string_view kSpecKeys[] = {"run",    "backend",   "pool", "priority", "checkpoint", "array",
+                                          "expect", "resources", "sync", "set",      "env"};
 constexpr std::string_view kResourceKeys[] = {"time", "cpus", "mem", "gpus", "gpu_type", "partition"};
 
 // "; did you mean `x`?" when one is close, else the list of what is known.
@@ -50,8 +49,7 @@ class SpecReader {
     spec.name = name;
     spec.line = body.key_line + m_offset;
     if (body.kind != fm::Value::Kind::map) {
-      error(body,
-            fmt::format("stage `{}`: expected a mapping with at least `run:`", name));
+      error(body, fmt::format("stage `{}`: expected a mapping with at least `run:`", name));
       return spec;
     }
     bool has_run = false;
@@ -120,7 +118,8 @@ class SpecReader {
       }
     }
     if (!has_run)
-      error_at_key(body, fmt::format("stage `{}` has no `run:` (the script to run, inside the campaign dir)", name));
+      error_at_key(
+          body, fmt::format("stage `{}` has no `run:` (the script to run, inside the campaign dir)", name));
     return spec;
   }
 
@@ -231,7 +230,8 @@ class SpecReader {
 
   void read_resources(const fm::Value& v, const std::string& stage, doc::Resources& r) {
     if (v.kind != fm::Value::Kind::map) {
-      if (v.kind != fm::Value::Kind::null) error(v, fmt::format("stage `{}`: `resources` must be a mapping", stage));
+      if (v.kind != fm::Value::Kind::null)
+        error(v, fmt::format("stage `{}`: `resources` must be a mapping", stage));
       return;
     }
     for (const auto& [k, x] : v.map) {
@@ -279,8 +279,8 @@ class SpecReader {
 
 }  // namespace
 
-std::vector<doc::StageSpec> parse_stage_specs(const fm::Value& stages, int line_offset, const std::string& path,
-                                              std::vector<doc::Diagnostic>& out) {
+std::vector<doc::StageSpec> parse_stage_specs(const fm::Value& stages, int line_offset,
+                                              const std::string& path, std::vector<doc::Diagnostic>& out) {
   std::vector<doc::StageSpec> specs;
   specs.reserve(stages.map.size());
   SpecReader reader(line_offset, path, out);

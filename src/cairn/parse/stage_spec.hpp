@@ -21,8 +21,8 @@ namespace cairn::parse {
 // stage described twice, unknown keys (with a did-you-mean); warnings for keys with no
 // value.
 // A stage with errors is still returned, minus the bad values.
-std::vector<doc::StageSpec> parse_stage_specs(const fm::Value& stages, int line_offset, const std::string& path,
-                                              std::vector<doc::Diagnostic>& out);
+std::vector<doc::StageSpec> parse_stage_specs(const fm::Value& stages, int line_offset,
+                                              const std::string& path, std::vector<doc::Diagnostic>& out);
 
 // The indices of a Slurm-style array: "1-20", "0-9:3", "1,3,5", "1-4,10" (an optional
 // "%N" concurrency suffix is accepted and ignored here). Ascending, no duplicates; at most

@@ -47,8 +47,8 @@ struct FileSpans {
   std::vector<int> stage_rows;  // the line of each row, aligned with Workflow::stages
   Section actions;
   Section lessons;
-  LogTable failures;   // rows aligned with Workflow::failures
-  LogTable learnings;  // rows aligned with Workflow::learnings
+  LogTable failures;               // rows aligned with Workflow::failures
+  LogTable learnings;              // rows aligned with Workflow::learnings
   std::vector<Item> action_items;  // aligned with Workflow::actions
   int action_last_line = -1;       // last line of the last action list item
   std::string action_bullet = "- ";
@@ -131,7 +131,8 @@ std::string table_line(const std::vector<std::string>& values, const std::vector
 }
 
 // A new table's header, rule and first row, each column as wide as its title.
-std::vector<std::string> new_table(const std::vector<std::string>& header, const std::vector<std::string>& row) {
+std::vector<std::string> new_table(const std::vector<std::string>& header,
+                                   const std::vector<std::string>& row) {
   std::vector<std::size_t> widths;
   std::string rule = "|";
   for (const auto& h : header) {
@@ -149,7 +150,9 @@ class Builder {
 
   void run() {
     if (m_text.size() > kMaxWorkflowBytes) {
-      error(1, 1, fmt::format("file is {} bytes, over the {} byte (1 MiB) limit", m_text.size(), kMaxWorkflowBytes));
+      error(
+          1, 1,
+          fmt::format("file is {} bytes, over the {} byte (1 MiB) limit", m_text.size(), kMaxWorkflowBytes));
       return;
     }
     m_lines = md::LineIndex(m_text);
@@ -157,7 +160,8 @@ class Builder {
     if (auto bad = md::find_invalid_utf8(m_text)) {
       const int l = lines.line_of(*bad);
       error(l + 1, static_cast<int>(*bad - lines.begin(l)) + 1,
-            fmt::format("invalid UTF-8 (byte 0x{:02X})", static_cast<unsigned>(static_cast<unsigned char>(m_text[*bad]))));
+            fmt::format("invalid UTF-8 (byte 0x{:02X})",
+                        static_cast<unsigned>(static_cast<unsigned char>(m_text[*bad]))));
       return;
     }
     if (auto cr = md::find_lone_cr(m_text)) {
@@ -203,7 +207,8 @@ class Builder {
     if (v.kind == fm::Value::Kind::scalar) {
       if (auto d = fm::to_double(v.scalar)) return *d;
     }
-    error_at(v, fmt::format("`{}` must be a number, not `{}`", key, v.kind == fm::Value::Kind::scalar ? v.scalar : "..."));
+    error_at(v, fmt::format("`{}` must be a number, not `{}`", key,
+                            v.kind == fm::Value::Kind::scalar ? v.scalar : "..."));
     return 0;
   }
   bool boolean(const fm::Value& v, std::string_view key, bool fallback) {
@@ -344,7 +349,8 @@ class Builder {
 
   void read_budget(const fm::Value& v) {
     if (v.kind != fm::Value::Kind::map) {
-      if (v.kind != fm::Value::Kind::null) error_at(v, "`budget` must be a mapping {backend, cap_usd, spent_usd}");
+      if (v.kind != fm::Value::Kind::null)
+        error_at(v, "`budget` must be a mapping {backend, cap_usd, spent_usd}");
       return;
     }
     for (const auto& [k, x] : v.map) {
@@ -356,7 +362,8 @@ class Builder {
 
   void read_notify(const fm::Value& v) {
     if (v.kind != fm::Value::Kind::map) {
-      if (v.kind != fm::Value::Kind::null) error_at(v, "`notify` must be a mapping {on_advance, on_escalate}");
+      if (v.kind != fm::Value::Kind::null)
+        error_at(v, "`notify` must be a mapping {on_advance, on_escalate}");
       return;
     }
     for (const auto& [k, x] : v.map) {
@@ -431,7 +438,8 @@ class Builder {
         m_spans.learnings.section = s;
         for (auto& cells : read_log_table(m_spans.learnings, first, last)) {
           cells.resize(8);
-          m_wf.learnings.push_back({cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7]});
+          m_wf.learnings.push_back(
+              {cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7]});
         }
       } else if (name == "lessons learned" && !m_spans.lessons.present()) {
         m_spans.lessons = s;
@@ -467,13 +475,16 @@ class Builder {
         missing.emplace_back(title);
         continue;
       }
-      const std::string_view raw = std::string_view(m_text).substr(head[c].begin, head[c].end - head[c].begin);
+      const std::string_view raw =
+          std::string_view(m_text).substr(head[c].begin, head[c].end - head[c].begin);
       const std::string got = md::cell_value(raw);
       if (lower_trimmed(got) != lower_trimmed(title)) {
-        error(header + 1, col_of(head[c].begin + md::leading_blanks(raw), header),
-              fmt::format("stage table column {} is `{}`, expected `{}` (the columns are # | Name | Entry condition | "
-                          "Exit condition | Status | JobID | Started | Completed | Retries)",
-                          c + 1, got, title));
+        error(
+            header + 1, col_of(head[c].begin + md::leading_blanks(raw), header),
+            fmt::format(
+                "stage table column {} is `{}`, expected `{}` (the columns are # | Name | Entry condition | "
+                "Exit condition | Status | JobID | Started | Completed | Retries)",
+                c + 1, got, title));
         bad_header = true;
       }
     }
@@ -524,13 +535,15 @@ class Builder {
       if (st.name.empty()) {
         error(line + 1, col(1), "stage row has no Name");
       } else if (const doc::Stage* other = m_wf.stage(st.name)) {
-        error(line + 1, col(1), fmt::format("duplicate stage name `{}` (also on line {})", st.name, other->line));
+        error(line + 1, col(1),
+              fmt::format("duplicate stage name `{}` (also on line {})", st.name, other->line));
       }
       if (!st.number.empty()) {
         const auto other = std::find_if(m_wf.stages.begin(), m_wf.stages.end(),
                                         [&](const doc::Stage& o) { return o.number == st.number; });
         if (other != m_wf.stages.end()) {
-          error(line + 1, col(0), fmt::format("duplicate stage number `{}` (also on line {})", st.number, other->line));
+          error(line + 1, col(0),
+                fmt::format("duplicate stage number `{}` (also on line {})", st.number, other->line));
         }
       }
       st.entry_condition = parse_condition(st.entry, col(2));
@@ -687,12 +700,13 @@ class Builder {
     const bool waiting = derived == doc::Status::ready || derived == doc::Status::failed;
     const bool says_due = m_wf.status == doc::Status::ready || m_wf.status == doc::Status::failed;
     if (derived == m_wf.status || says_due || !(waiting || derived == doc::Status::running)) return;
-    m_notes.push_back({m_path, m_status_at.first, m_status_at.second, doc::Severity::warning,
-                       fmt::format("`status: {}` but the stage table says `{}`{}; ticks read `status` to decide when "
-                                   "the campaign is due (write `status: {}`)",
-                                   doc::to_string(m_wf.status), doc::to_string(derived),
-                                   open != nullptr ? fmt::format(" (stage {})", open->name) : std::string(),
-                                   doc::to_string(derived))});
+    m_notes.push_back(
+        {m_path, m_status_at.first, m_status_at.second, doc::Severity::warning,
+         fmt::format("`status: {}` but the stage table says `{}`{}; ticks read `status` to decide when "
+                     "the campaign is due (write `status: {}`)",
+                     doc::to_string(m_wf.status), doc::to_string(derived),
+                     open != nullptr ? fmt::format(" (stage {})", open->name) : std::string(),
+                     doc::to_string(derived))});
   }
 
   std::pair<int, int> m_status_at{0, 0};
@@ -762,7 +776,8 @@ enum Creates : int { kNothing = 0, kFailureTable, kLearnings, kActionList, kLess
 
 }  // namespace
 
-Expected<WorkflowFile::Planned> WorkflowFile::plan_block(int after, const std::vector<std::string>& block) const {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_block(int after,
+                                                         const std::vector<std::string>& block) const {
   const md::LineIndex lines(m_text);
   const std::string_view eol = lines.crlf() ? "\r\n" : "\n";
   std::string bytes(eol);
@@ -812,7 +827,8 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_replace_cell(const md::CellSp
   return Planned(Replacement{cell.begin, cell.end, std::move(cell_bytes)});
 }
 
-Expected<WorkflowFile::Planned> WorkflowFile::plan_scalar(std::string_view dotted_key, std::string_view value) const {
+Expected<WorkflowFile::Planned> WorkflowFile::plan_scalar(std::string_view dotted_key,
+                                                          std::string_view value) const {
   const md::LineIndex lines(m_text);
   // The YAML text runs from line 1 to the closing fence; locate() already succeeded.
   int fence = 0;
@@ -832,7 +848,8 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_scalar(std::string_view dotte
   if (!back || *back != value) {
     return fail(fmt::format("{}: cannot set `{}` to `{}` in place", m_path, dotted_key, value));
   }
-  return Planned(Replacement{bounds->yaml_begin + span->begin, bounds->yaml_begin + span->end, std::move(bytes)});
+  return Planned(
+      Replacement{bounds->yaml_begin + span->begin, bounds->yaml_begin + span->end, std::move(bytes)});
 }
 
 Expected<WorkflowFile::Planned> WorkflowFile::plan_optional_scalar(std::string_view key,
@@ -842,26 +859,33 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_optional_scalar(std::string_v
   auto bounds = fm::locate(m_text, lines, &fence);
   if (!bounds) return fail(fmt::format("{}: {}", m_path, bounds.error().message));
   const std::string yaml = m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin);
-  if (key.find('.') != std::string_view::npos || !fm::lacks_top_level_key(yaml, key)) return plan_scalar(key, value);
+  if (key.find('.') != std::string_view::npos || !fm::lacks_top_level_key(yaml, key))
+    return plan_scalar(key, value);
   // Absent: a new last line of the frontmatter.
   std::string line = fmt::format("{}: {}{}", key, fm::render_scalar(value, {}), lines.crlf() ? "\r\n" : "\n");
   const auto back = fm::read_scalar(yaml + line, key);
-  if (!back || *back != value) return fail(fmt::format("{}: cannot add `{}: {}` to the frontmatter", m_path, key, value));
+  if (!back || *back != value)
+    return fail(fmt::format("{}: cannot add `{}: {}` to the frontmatter", m_path, key, value));
   return Planned(Replacement{bounds->yaml_end, bounds->yaml_end, std::move(line), kFrontmatterKey});
 }
 
 Expected<WorkflowFile::Planned> WorkflowFile::plan_failure(const doc::FailureRow& row) const {
-  if (!m_spans->failures.section.present()) return fail(fmt::format("{}: no `## Failure log` section", m_path));
-  return plan_log_row(m_spans->failures, {row.date, row.stage, row.error_class, row.message, row.action, row.result},
+  if (!m_spans->failures.section.present())
+    return fail(fmt::format("{}: no `## Failure log` section", m_path));
+  return plan_log_row(m_spans->failures,
+                      {row.date, row.stage, row.error_class, row.message, row.action, row.result},
                       {"Date", "Stage", "Error class", "Error msg", "Action taken", "Result"});
 }
 
-Expected<WorkflowFile::Planned> WorkflowFile::plan_failure_result(std::size_t row, std::string_view result) const {
-  if (row >= m_spans->failures.rows.size()) return fail(fmt::format("{}: no failure-log row {}", m_path, row + 1));
+Expected<WorkflowFile::Planned> WorkflowFile::plan_failure_result(std::size_t row,
+                                                                  std::string_view result) const {
+  if (row >= m_spans->failures.rows.size())
+    return fail(fmt::format("{}: no failure-log row {}", m_path, row + 1));
   const md::LineIndex lines(m_text);
   const int line = m_spans->failures.rows[row];
   const auto cells = md::split_row(m_text, lines.begin(line), lines.content_end(line));
-  if (cells.size() < 6) return fail(fmt::format("{}:{}: failure-log row has no Result cell", m_path, line + 1));
+  if (cells.size() < 6)
+    return fail(fmt::format("{}:{}: failure-log row has no Result cell", m_path, line + 1));
   return plan_replace_cell(cells[5], result);
 }
 
@@ -876,7 +900,8 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_learning(const doc::LearningR
     return p;
   }
   // No section yet: add one after Lessons learned (else at the end of the file).
-  const int after = m_spans->lessons.present() ? m_spans->lessons.last_content : md::LineIndex(m_text).count() - 1;
+  const int after =
+      m_spans->lessons.present() ? m_spans->lessons.last_content : md::LineIndex(m_text).count() - 1;
   std::vector<std::string> block = {"## Learnings", ""};
   for (auto& l : new_table(header, values)) block.push_back(std::move(l));
   auto p = plan_block(after, block);
@@ -913,7 +938,8 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_action(std::string_view prefi
   }
   if (m_spans->action_last_line >= 0) {
     const std::size_t at = lines.content_end(m_spans->action_last_line);
-    return Planned(Replacement{at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->action_bullet + item});
+    return Planned(
+        Replacement{at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->action_bullet + item});
   }
   auto p = plan_block(m_spans->actions.last_content, {"- " + item});
   if (p && *p) (*p)->creates = kActionList;
@@ -931,7 +957,8 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_lesson(std::string_view text)
   }
   if (m_spans->lessons_last_line >= 0) {
     const std::size_t at = lines.content_end(m_spans->lessons_last_line);
-    return Planned(Replacement{at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->lessons_bullet + bullet_text});
+    return Planned(Replacement{
+        at, at, std::string(lines.crlf() ? "\r\n" : "\n") + m_spans->lessons_bullet + bullet_text});
   }
   auto p = plan_block(m_spans->lessons.last_content, {"- " + bullet_text});
   if (p && *p) (*p)->creates = kLessonList;
@@ -954,7 +981,9 @@ Expected<void> WorkflowFile::set_scalar(std::string_view dotted_key, std::string
 Expected<void> WorkflowFile::set_optional_scalar(std::string_view key, std::string_view value) {
   return apply_planned(plan_optional_scalar(key, value));
 }
-Expected<void> WorkflowFile::append_failure(const doc::FailureRow& row) { return apply_planned(plan_failure(row)); }
+Expected<void> WorkflowFile::append_failure(const doc::FailureRow& row) {
+  return apply_planned(plan_failure(row));
+}
 Expected<void> WorkflowFile::set_failure_result(std::size_t row, std::string_view result) {
   return apply_planned(plan_failure_result(row, result));
 }
@@ -964,7 +993,9 @@ Expected<void> WorkflowFile::append_learning(const doc::LearningRow& row) {
 Expected<void> WorkflowFile::upsert_action(std::string_view prefix, std::string_view text, bool checked) {
   return apply_planned(plan_action(prefix, text, checked));
 }
-Expected<void> WorkflowFile::append_lesson(std::string_view text) { return apply_planned(plan_lesson(text)); }
+Expected<void> WorkflowFile::append_lesson(std::string_view text) {
+  return apply_planned(plan_lesson(text));
+}
 
 Expected<void> WorkflowFile::apply_each(const std::vector<Edit>& edits) {
   for (const Edit& e : edits) {
@@ -1073,7 +1104,8 @@ Expected<void> WorkflowFile::apply(const std::vector<Edit>& edits) {
     placed.push_back({std::move(**p), i});
   }
   if (!one_by_one) {
-    std::stable_sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) { return a.r.begin < b.r.begin; });
+    std::stable_sort(placed.begin(), placed.end(),
+                     [](const Placed& a, const Placed& b) { return a.r.begin < b.r.begin; });
     for (std::size_t k = 1; k < placed.size() && !one_by_one; ++k) {
       const Replacement& a = placed[k - 1].r;
       const Replacement& b = placed[k].r;

@@ -90,8 +90,7 @@ class WorkflowFile {
   // YAML, YAML anchors/aliases, missing or malformed `## Stages` table, unknown
   // Status, duplicate stages, oversize or invalid UTF-8. Warnings and uncheckable
   // conditions of a usable file are in diagnostics().
-  static Expected<WorkflowFile, std::vector<doc::Diagnostic>> parse(std::string path,
-                                                                     std::string text);
+  static Expected<WorkflowFile, std::vector<doc::Diagnostic>> parse(std::string path, std::string text);
 
   const std::string& path() const { return m_path; }
   const doc::Workflow& workflow() const { return m_workflow; }

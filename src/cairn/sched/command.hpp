@@ -88,8 +88,8 @@ std::optional<engine::JobState> parse_command_state(std::string_view text);
 
 // One job as a status (or find) query reported it.
 struct CommandJob {
-  std::string name;      // job name / label (cairn's job key), "" if the tool did not say
-  std::string log_path;  // where its output goes, "" if the tool did not say
+  std::string name;          // job name / label (cairn's job key), "" if the tool did not say
+  std::string log_path;      // where its output goes, "" if the tool did not say
   engine::JobStatus status;  // status.work_dir: where the tool says the job works, else ""
 };
 
@@ -159,7 +159,7 @@ class CommandScheduler : public engine::Scheduler {
   std::unique_ptr<CommandRunner> m_runner;
   CommandBackendConfig m_config;
   const command::Preset& m_preset;  // m_config.preset's, the JSON-lines protocol for an unknown name
-  std::string m_user;  // {user}: `id -un` where the commands run, once asked
+  std::string m_user;               // {user}: `id -un` where the commands run, once asked
   std::unique_ptr<RemoteWorkspace> m_workspace;
 };
 

@@ -50,8 +50,8 @@ std::vector<std::string> ssh_command(const SshOptions& options) {
     out.push_back("-F");
     out.push_back(options.config_file);
   }
-  for (std::string opt : {std::string("BatchMode=yes"),
-                          "ConnectTimeout=" + std::to_string(options.connect_timeout_seconds)}) {
+  for (std::string opt :
+       {std::string("BatchMode=yes"), "ConnectTimeout=" + std::to_string(options.connect_timeout_seconds)}) {
     out.push_back("-o");
     out.push_back(std::move(opt));
   }
@@ -82,7 +82,8 @@ Expected<CommandResult> SshRunner::run(const std::vector<std::string>& argv, std
   if (r->exit == 255) {
     std::string why = r->err;
     while (!why.empty() && (why.back() == '\n' || why.back() == '\r')) why.pop_back();
-    return fail("ssh " + m_options.host + " failed: " + (why.empty() ? "exit 255" : why), ExitCode::unreachable);
+    return fail("ssh " + m_options.host + " failed: " + (why.empty() ? "exit 255" : why),
+                ExitCode::unreachable);
   }
   return r;
 }

@@ -54,7 +54,7 @@ class ProcessRunner : public CommandRunner {
 std::string shell_quote(std::string_view text);
 
 struct SshOptions {
-  std::string host;                 // as for `ssh HOST`: a name from ~/.ssh/config or user@host
+  std::string host;  // as for `ssh HOST`: a name from ~/.ssh/config or user@host
   int connect_timeout_seconds = 10;
   // ControlPath for connection sharing (ControlMaster=auto, ControlPersist); empty
   // turns sharing off. ssh expands %C to a hash of the connection.

@@ -51,8 +51,8 @@ std::string hash_hex(std::string_view text) {
 bool safe_job_id(std::string_view id) {
   if (id.empty() || id.front() == '.') return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-           c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
   });
 }
 
@@ -126,8 +126,8 @@ std::optional<ExitRecord> read_exit(const std::string& path) {
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   ExitRecord r;
   const std::string state = j.value("state", "");
-  r.state = state == "completed"  ? JobState::completed
-            : state == "timeout"  ? JobState::timeout
+  r.state = state == "completed"   ? JobState::completed
+            : state == "timeout"   ? JobState::timeout
             : state == "cancelled" ? JobState::cancelled
             : state == "node_fail" ? JobState::node_fail
             : state == "boot_fail" ? JobState::boot_fail
@@ -301,8 +301,8 @@ void supervise(const JobRecord& job, const std::string& run_dir) {
   while (!queue.empty() || !running.empty()) {
     if (cancelling) {
       for (const auto& t : queue) {
-        (void)write_exit(task_file(run_dir, t, ".exit"), "cancelled", std::nullopt, "cancelled before it started", "",
-                         0);
+        (void)write_exit(task_file(run_dir, t, ".exit"), "cancelled", std::nullopt,
+                         "cancelled before it started", "", 0);
       }
       queue.clear();
     }
@@ -317,7 +317,8 @@ void supervise(const JobRecord& job, const std::string& run_dir) {
                          std::string("cannot fork: ") + std::strerror(errno), r.started, 0);
         continue;
       }
-      if (job.time_seconds) r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*job.time_seconds);
+      if (job.time_seconds)
+        r.deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*job.time_seconds);
       running.push_back(r);
     }
     if (running.empty()) continue;
@@ -391,8 +392,8 @@ Expected<void> spawn_supervisor(const JobRecord& job, const std::string& run_dir
     const pid_t grandchild = ::fork();
     if (grandchild != 0) ::_exit(grandchild < 0 ? 1 : 0);
     const pid_t self = ::getpid();
-    const std::string line =
-        fmt::format("{} {} {}\n", self, process_start(self).value_or(0), util::iso8601(std::chrono::system_clock::now()));
+    const std::string line = fmt::format("{} {} {}\n", self, process_start(self).value_or(0),
+                                         util::iso8601(std::chrono::system_clock::now()));
     (void)!::write(claim_fd, line.data(), line.size());
     ::close(claim_fd);
     const int null_fd = ::open("/dev/null", O_RDONLY);
@@ -415,7 +416,8 @@ Expected<void> spawn_supervisor(const JobRecord& job, const std::string& run_dir
   int st = 0;
   while (::waitpid(middle, &st, 0) < 0 && errno == EINTR) {
   }
-  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) return fail("local backend: cannot start the supervisor", ExitCode::unreachable);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+    return fail("local backend: cannot start the supervisor", ExitCode::unreachable);
   return {};
 }
 
@@ -440,8 +442,10 @@ Expected<std::pair<std::vector<std::string>, int>> array_tasks(const std::string
 
 std::string default_state_dir() {
   if (const char* s = std::getenv("CAIRN_STATE_DIR"); s != nullptr && *s != '\0') return s;
-  if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x == '/') return std::string(x) + "/cairn";
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::string(h) + "/.local/state/cairn";
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x != nullptr && *x == '/')
+    return std::string(x) + "/cairn";
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0')
+    return std::string(h) + "/.local/state/cairn";
   return "/tmp/cairn-state-" + std::to_string(::getuid());
 }
 
@@ -454,7 +458,9 @@ LocalScheduler::LocalScheduler(std::string state_dir, std::string qualifier, Loc
   }
 }
 
-std::string LocalScheduler::run_dir(const std::string& job_id) const { return m_jobs_dir + "/" + job_id; }
+std::string LocalScheduler::run_dir(const std::string& job_id) const {
+  return m_jobs_dir + "/" + job_id;
+}
 
 Expected<std::optional<std::string>> LocalScheduler::find(const engine::JobKey& key) {
   const std::string id = key.str();
@@ -465,12 +471,15 @@ Expected<std::optional<std::string>> LocalScheduler::find(const engine::JobKey& 
 
 Expected<std::string> LocalScheduler::submit(const engine::SubmitRequest& request) {
   const std::string id = request.key.str();
-  if (!safe_job_id(id)) return fail("local backend: job key `" + id + "` is not a safe file name", ExitCode::usage);
+  if (!safe_job_id(id))
+    return fail("local backend: job key `" + id + "` is not a safe file name", ExitCode::usage);
   const std::string dir = run_dir(id);
   std::error_code ec;
   fs::create_directories(m_jobs_dir, ec);
-  if (ec) return fail("local backend: cannot create " + m_jobs_dir + ": " + ec.message(), ExitCode::unreachable);
-  if (!fs::exists(m_jobs_dir + "/QUALIFIER")) CAIRN_TRY(util::write_atomically(m_jobs_dir + "/QUALIFIER", m_qualifier + "\n"));
+  if (ec)
+    return fail("local backend: cannot create " + m_jobs_dir + ": " + ec.message(), ExitCode::unreachable);
+  if (!fs::exists(m_jobs_dir + "/QUALIFIER"))
+    CAIRN_TRY(util::write_atomically(m_jobs_dir + "/QUALIFIER", m_qualifier + "\n"));
 
   if (!fs::exists(dir + "/job.json")) {
     const std::string& array = request.array.empty() ? request.spec.array : request.array;
@@ -554,15 +563,16 @@ Expected<std::map<std::string, JobStatus>> LocalScheduler::status(const std::vec
       } else if (!sup.claimed || sup.pid == 0) {
         const bool stale = sup.claimed_at && fs::file_time_type::clock::now() - *sup.claimed_at > kStartGrace;
         ts.state = stale ? JobState::boot_fail : JobState::pending;
-        ts.reason = stale ? "the local supervisor never started (the tick died while starting it)" : "starting";
+        ts.reason =
+            stale ? "the local supervisor never started (the tick died while starting it)" : "starting";
         if (!sup.claimed) {
           ts.state = JobState::pending;
           ts.reason = "not started yet: the next submit of this key starts it";
         }
       } else {
         ts.state = JobState::node_fail;
-        ts.reason = fmt::format("the local supervisor (pid {}) is gone: the machine restarted or it was killed",
-                                sup.pid);
+        ts.reason = fmt::format(
+            "the local supervisor (pid {}) is gone: the machine restarted or it was killed", sup.pid);
       }
       js.tasks.push_back(std::move(ts));
     }

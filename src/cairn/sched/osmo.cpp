@@ -13,9 +13,9 @@
 #include <system_error>
 #include <utility>
 
-#include <nlohmann/json.hpp>
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <cairn/parse/units.hpp>
 #include <cairn/sched/names.hpp>
@@ -53,11 +53,14 @@ std::vector<std::string_view> lines_of(std::string_view text) {
 
 std::string upper(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
   return out;
 }
 
-bool contains(std::string_view hay, std::string_view needle) { return hay.find(needle) != std::string_view::npos; }
+bool contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
 
 std::string collapse_spaces(std::string_view s) {
   std::string out;
@@ -113,7 +116,9 @@ std::optional<engine::TimePoint> parse_time(const json& j) {
   return util::parse_time(std::string_view(s).substr(0, 19));
 }
 
-bool mentions_oom(std::string_view text) { return contains(text, "OOMKilled") || contains(text, "OOMKilling"); }
+bool mentions_oom(std::string_view text) {
+  return contains(text, "OOMKilled") || contains(text, "OOMKilling");
+}
 
 bool type_matches(const OsmoPool& p, std::string_view gpu_type) {
   if (gpu_type.empty()) return true;
@@ -243,8 +248,8 @@ Expected<std::vector<OsmoNode>> parse_resource_list(std::string_view text) {
   return out;
 }
 
-Expected<PoolChoice> choose_pool(const std::vector<OsmoPool>& pools, const std::vector<OsmoNode>& nodes, int gpus,
-                                 std::string_view gpu_type, std::string_view priority) {
+Expected<PoolChoice> choose_pool(const std::vector<OsmoPool>& pools, const std::vector<OsmoNode>& nodes,
+                                 int gpus, std::string_view gpu_type, std::string_view priority) {
   const bool low = upper(priority) == "LOW";
   struct Fit {
     const OsmoPool* pool;
@@ -272,11 +277,12 @@ Expected<PoolChoice> choose_pool(const std::vector<OsmoPool>& pools, const std::
       for (const auto& pl : p.platforms) names.push_back(pl.first);
       why = "no " + std::string(gpu_type) + " platform (" + join(names, ", ") + ")";
     } else if (!capacity) {
-      why = best_node ? "at most " + std::to_string(*best_node) + " GPU(s) free on one node < " + std::to_string(gpus)
+      why = best_node ? "at most " + std::to_string(*best_node) + " GPU(s) free on one node < " +
+                            std::to_string(gpus)
                       : std::to_string(p.total_free) + " GPU(s) free in the pool < " + std::to_string(gpus);
     } else if (!quota) {
-      why = "quota " + std::to_string(p.quota_free) + " of " + std::to_string(p.quota_limit) + " GPU(s) free < " +
-            std::to_string(gpus);
+      why = "quota " + std::to_string(p.quota_free) + " of " + std::to_string(p.quota_limit) +
+            " GPU(s) free < " + std::to_string(gpus);
       quota_only.push_back(p.name + " (capacity free, " + why + ")");
     }
     if (why.empty()) {
@@ -285,14 +291,17 @@ Expected<PoolChoice> choose_pool(const std::vector<OsmoPool>& pools, const std::
       rejected.push_back(p.name + " (" + why + ")");
     }
   }
-  const std::string want = std::to_string(gpus) + " GPU(s)" + (gpu_type.empty() ? "" : " of type " + std::string(gpu_type));
+  const std::string want =
+      std::to_string(gpus) + " GPU(s)" + (gpu_type.empty() ? "" : " of type " + std::string(gpu_type));
   if (fit.empty()) {
-    std::string message = "no OSMO pool fits " + want +
-                          (rejected.empty() ? std::string(": osmo pool list showed none") : ": " + join(rejected, ", "));
+    std::string message =
+        "no OSMO pool fits " + want +
+        (rejected.empty() ? std::string(": osmo pool list showed none") : ": " + join(rejected, ", "));
     if (!quota_only.empty()) {
-      message += ". Only quota blocks " + join(quota_only, ", ") +
-                 ": set `priority: LOW` on the osmo backend in cairn.yaml to run on idle capacity beyond the quota "
-                 "(LOW workflows may be preempted), or wait for quota";
+      message +=
+          ". Only quota blocks " + join(quota_only, ", ") +
+          ": set `priority: LOW` on the osmo backend in cairn.yaml to run on idle capacity beyond the quota "
+          "(LOW workflows may be preempted), or wait for quota";
     }
     return fail(message);
   }
@@ -307,9 +316,11 @@ Expected<PoolChoice> choose_pool(const std::vector<OsmoPool>& pools, const std::
   if (best.verified) {
     reason += ", " + std::to_string(best.best_node) + " GPU(s) free on one node";
   } else {
-    reason += ", " + std::to_string(best.pool->total_free) + " GPU(s) free in the pool (per-node capacity unverified)";
+    reason += ", " + std::to_string(best.pool->total_free) +
+              " GPU(s) free in the pool (per-node capacity unverified)";
   }
-  reason += ", quota " + std::to_string(best.pool->quota_free) + "/" + std::to_string(best.pool->quota_limit) + " free";
+  reason += ", quota " + std::to_string(best.pool->quota_free) + "/" +
+            std::to_string(best.pool->quota_limit) + " free";
   if (low) reason += " (LOW priority: quota not required)";
   std::vector<std::string> others;
   for (std::size_t i = 1; i < fit.size(); ++i) others.push_back(fit[i].pool->name);
@@ -368,7 +379,8 @@ Expected<JobStatus> parse_workflow_query(std::string_view text) {
         t.index = (gname.empty() ? "" : gname + "/") + str_of(task, "name");
         const std::string st = str_of(task, "status");
         t.state = map_osmo_status(st);
-        if (auto e = task.find("exit_code"); e != task.end() && e->is_number()) t.exit_code = static_cast<int>(count_of(*e));
+        if (auto e = task.find("exit_code"); e != task.end() && e->is_number())
+          t.exit_code = static_cast<int>(count_of(*e));
         if (!t.exit_code && t.state == JobState::completed) t.exit_code = 0;
         const std::string message = str_of(task, "failure_message");
         if (t.state == JobState::failed && mentions_oom(message)) t.state = JobState::out_of_memory;
@@ -395,7 +407,8 @@ Expected<JobStatus> parse_workflow_query(std::string_view text) {
   }
   if (reasons.size() == 1) {
     for (const auto& t : js.tasks) {
-      if (t.state != JobState::completed && t.reason.find(": ") != std::string::npos) reasons.push_back(t.index + " " + t.reason);
+      if (t.state != JobState::completed && t.reason.find(": ") != std::string::npos)
+        reasons.push_back(t.index + " " + t.reason);
     }
   }
   js.reason = join(reasons, "; ");
@@ -543,8 +556,9 @@ std::string blocking_event(std::string_view events) {
   const auto warnings = event_warnings(events);
   // An image pull that backs off: the registry's own words ("manifest unknown",
   // "unauthorized") are in the "Failed to pull image" line, so keep every pull line.
-  if (std::any_of(warnings.begin(), warnings.end(),
-                  [](const std::string& w) { return contains(w, "ImagePullBackOff") || contains(w, "ErrImagePull"); })) {
+  if (std::any_of(warnings.begin(), warnings.end(), [](const std::string& w) {
+        return contains(w, "ImagePullBackOff") || contains(w, "ErrImagePull");
+      })) {
     std::vector<std::string> pull;
     for (const auto& w : warnings) {
       if ((contains(w, "pull image") || contains(w, "ImagePull")) &&
@@ -715,7 +729,8 @@ Expected<std::pair<std::string, std::string>> OsmoScheduler::pick_pool(const eng
 Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request) {
   const auto& key = request.key;
   const std::string state = state_file(request.campaign_dir, key);
-  if (std::find(m_campaign_dirs.begin(), m_campaign_dirs.end(), request.campaign_dir) == m_campaign_dirs.end()) {
+  if (std::find(m_campaign_dirs.begin(), m_campaign_dirs.end(), request.campaign_dir) ==
+      m_campaign_dirs.end()) {
     m_campaign_dirs.push_back(request.campaign_dir);
   }
   if (auto id = read_state(state)) return *id;
@@ -741,7 +756,8 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
     argv.push_back(k + "=" + v);
   }
   // The stage's own priority (a `priority=LOW` fix writes it) wins over the backend's.
-  if (const std::string& priority = !request.spec.priority.empty() ? request.spec.priority : m_config.priority;
+  if (const std::string& priority =
+          !request.spec.priority.empty() ? request.spec.priority : m_config.priority;
       !priority.empty()) {
     argv.push_back("--priority");
     argv.push_back(priority);
@@ -806,8 +822,8 @@ Expected<std::map<std::string, JobStatus>> OsmoScheduler::status(const std::vect
       if (ev && ev->exit == 0) {
         if (auto blocking = blocking_event(ev->out); !blocking.empty()) {
           js.state = JobState::failed;
-          js.reason = "PENDING, cannot start: " + blocking + " (the workflow stays PENDING in OSMO until `osmo workflow cancel " +
-                      id + "`)";
+          js.reason = "PENDING, cannot start: " + blocking +
+                      " (the workflow stays PENDING in OSMO until `osmo workflow cancel " + id + "`)";
         } else if (auto warnings = event_warnings(ev->out); !warnings.empty()) {
           js.reason += "; " + warnings.back();
         }
@@ -871,7 +887,8 @@ Expected<void> OsmoScheduler::cancel(const std::string& job_id) {
   }
   auto r = CAIRN_TRY(call({m_config.osmo, "workflow", "cancel", job_id}));
   // The CLI reports a refused cancel on stdout and still exits 0.
-  if (r.exit != 0 || contains(r.out, "cancelation failed")) return classify_tool_error("osmo workflow cancel", r);
+  if (r.exit != 0 || contains(r.out, "cancelation failed"))
+    return classify_tool_error("osmo workflow cancel", r);
   return {};
 }
 

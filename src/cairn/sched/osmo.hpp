@@ -72,7 +72,7 @@ struct OsmoPool {
 // One node of `osmo resource list`: GPUs free for workflows per pool and platform.
 struct OsmoNode {
   std::string hostname;
-  int gpus = 0;  // installed
+  int gpus = 0;                                                 // installed
   std::map<std::string, std::map<std::string, int>> free_gpus;  // pool -> platform -> free
 };
 
@@ -97,8 +97,8 @@ Expected<std::vector<OsmoNode>> parse_resource_list(std::string_view json);
 // retries), then the most GPUs free in the pool, then the name.
 // Fails (ExitCode::findings) naming every pool and why it does not fit; when some pool
 // is blocked only by its quota the message says so and suggests `priority: LOW`.
-Expected<PoolChoice> choose_pool(const std::vector<OsmoPool>& pools, const std::vector<OsmoNode>& nodes, int gpus,
-                                 std::string_view gpu_type, std::string_view priority = "");
+Expected<PoolChoice> choose_pool(const std::vector<OsmoPool>& pools, const std::vector<OsmoNode>& nodes,
+                                 int gpus, std::string_view gpu_type, std::string_view priority = "");
 
 // The engine state of an OSMO workflow, group or task status (PENDING, WAITING,
 // SUBMITTING, PROCESSING, SCHEDULING, INITIALIZING, RUNNING, RESCHEDULED, COMPLETED,

@@ -37,9 +37,9 @@ struct SlurmConfig {
   // Per sync_outputs() call: big outputs take long. A copy cut short is retried next
   // tick; rsync then skips the files it already brought back.
   std::chrono::milliseconds sync_timeout{30 * 60 * 1000};
-  std::string sacct_window = "now-30days";   // how far back find() looks in sacct
-  std::string ssh_control_path;              // ControlPath for ssh sharing; empty = default
-  std::string ssh_config;                    // `ssh -F` file; empty = ~/.ssh/config
+  std::string sacct_window = "now-30days";  // how far back find() looks in sacct
+  std::string ssh_control_path;             // ControlPath for ssh sharing; empty = default
+  std::string ssh_config;                   // `ssh -F` file; empty = ~/.ssh/config
 };
 
 // The SlurmConfig of a cairn.yaml backend's `settings`: partition, ssh_host, output_dir,

@@ -15,8 +15,8 @@ namespace cairn::sched {
 namespace {
 
 // The paths matching `glob` under `dir` and the newest modification time among them.
-Expected<std::pair<int, std::optional<engine::TimePoint>>> matches(const std::string& dir, const std::string& glob,
-                                                                   bool want_time) {
+Expected<std::pair<int, std::optional<engine::TimePoint>>> matches(const std::string& dir,
+                                                                   const std::string& glob, bool want_time) {
   const std::string pattern = !glob.empty() && glob.front() == '/' ? glob : dir + "/" + glob;
   glob_t g{};
   const int rc = ::glob(pattern.c_str(), GLOB_NOSORT, nullptr, &g);

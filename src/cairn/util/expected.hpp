@@ -71,11 +71,11 @@ class [[nodiscard]] Expected<void, E> {
 
 // Evaluates an Expected expression; on failure returns its error from the enclosing
 // function, otherwise yields the value (GNU statement expression, as ccache does).
-#define CAIRN_TRY(expr)                                  \
-  ({                                                     \
-    auto&& cairn_try_result_ = (expr);                   \
-    if (!cairn_try_result_) {                            \
-      return std::move(cairn_try_result_).error();       \
-    }                                                    \
-    std::move(cairn_try_result_).value();                \
+#define CAIRN_TRY(expr)                            \
+  ({                                               \
+    auto&& cairn_try_result_ = (expr);             \
+    if (!cairn_try_result_) {                      \
+      return std::move(cairn_try_result_).error(); \
+    }                                              \
+    std::move(cairn_try_result_).value();          \
   })

@@ -48,7 +48,9 @@ Expected<void> write_atomically(const std::string& path, std::string_view conten
   std::error_code ec;
   if (target.has_parent_path()) {
     fs::create_directories(target.parent_path(), ec);
-    if (ec) return fail("cannot create " + target.parent_path().string() + ": " + ec.message(), ExitCode::unreachable);
+    if (ec)
+      return fail("cannot create " + target.parent_path().string() + ": " + ec.message(),
+                  ExitCode::unreachable);
   }
   // Unique per process: two ticks writing the same file each rename a whole file.
   const fs::path tmp =

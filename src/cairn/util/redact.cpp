@@ -38,12 +38,21 @@ std::size_t mask_value(std::string& out, std::string_view text, std::size_t pos)
 
 std::string redact(std::string_view text) {
   // Prefixes after which the value up to the next separator is a secret. Lower case.
-  static constexpr std::array<std::string_view, 13> kKeyed = {
-      "authorization: bearer", "authorization: basic", "authorization: token", "authorization:",
-      "private-token:", "job-token:", "bearer ", "password=", "passwd=", "secret=", "token=",
-      "api_key=", "apikey="};
-  static constexpr std::array<std::string_view, 7> kPrefixed = {
-      "ghp_", "gho_", "ghs_", "ghu_", "github_pat_", "glpat-", "AKIA"};
+  static constexpr std::array<std::string_view, 13> kKeyed = {"authorization: bearer",
+                                                              "authorization: basic",
+                                                              "authorization: token",
+                                                              "authorization:",
+                                                              "private-token:",
+                                                              "job-token:",
+                                                              "bearer ",
+                                                              "password=",
+                                                              "passwd=",
+                                                              "secret=",
+                                                              "token=",
+                                                              "api_key=",
+                                                              "apikey="};
+  static constexpr std::array<std::string_view, 7> kPrefixed = {"ghp_",        "gho_",   "ghs_", "ghu_",
+                                                                "github_pat_", "glpat-", "AKIA"};
 
   std::string out;
   out.reserve(text.size());

@@ -16,7 +16,9 @@ std::string_view trim(std::string_view s) {
   return s.substr(b, s.find_last_not_of(kSpace) - b + 1);
 }
 
-bool is_blank(std::string_view s) { return s.find_first_not_of(" \t") == std::string_view::npos; }
+bool is_blank(std::string_view s) {
+  return s.find_first_not_of(" \t") == std::string_view::npos;
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);

@@ -205,7 +205,8 @@ Expected<Captured> run_capture(const std::vector<std::string>& argv, const std::
                 std::strerror(why[1]));
   }
   // A child that exits without reading its stdin must not kill us with SIGPIPE.
-  struct sigaction ignore {}, previous {};
+  struct sigaction ignore {
+  }, previous{};
   ignore.sa_handler = SIG_IGN;
   ::sigaction(SIGPIPE, &ignore, &previous);
   if (input.empty()) in.close_end(1);

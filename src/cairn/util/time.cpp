@@ -41,8 +41,12 @@ Civil civil(TimePoint t) {
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
   const auto y = static_cast<int>(static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2));
-  return {y, static_cast<int>(m), static_cast<int>(d), static_cast<int>(rem / 3600),
-          static_cast<int>(rem % 3600 / 60), static_cast<int>(rem % 60)};
+  return {y,
+          static_cast<int>(m),
+          static_cast<int>(d),
+          static_cast<int>(rem / 3600),
+          static_cast<int>(rem % 3600 / 60),
+          static_cast<int>(rem % 60)};
 }
 
 bool read_int(std::string_view s, std::size_t pos, std::size_t len, int& out) {
@@ -113,8 +117,7 @@ std::string human_duration(std::int64_t s) {
   if (s < 60) return fmt::format("{}s", s);
   if (s < 3600) return fmt::format("{}m", s / 60);
   if (s < 86400) {
-    return s % 3600 / 60 == 0 ? fmt::format("{}h", s / 3600)
-                              : fmt::format("{}h{}m", s / 3600, s % 3600 / 60);
+    return s % 3600 / 60 == 0 ? fmt::format("{}h", s / 3600) : fmt::format("{}h{}m", s / 3600, s % 3600 / 60);
   }
   return s % 86400 / 3600 == 0 ? fmt::format("{}d", s / 86400)
                                : fmt::format("{}d{}h", s / 86400, s % 86400 / 3600);
