@@ -16,6 +16,8 @@
 #   6. a cleared campaign is due at once: the first plain tick after a clear (or a hand
 #      edit) works it, even though its last tick was seconds ago.
 #   7. an unpushed `cairn clear` in a clone with a remote is never dropped by a tick.
+#   8. a cairn.yaml pushed from another clone governs the very next tick in this one (the
+#      tick reads its settings after fetching, not from the checkout it found).
 # Ticks are plain `cairn tick` wherever a user would run one. `--force` is used only for
 # the ticks that poll a running job: a running stage with `expect: 1m` is due every
 # 5 minutes (the cadence table of docs/tick.md), so a plain tick right after would rightly say
@@ -407,6 +409,23 @@ if [ "$(fm "$T/b5" c5x escalation_required)" = true ]; then
 else
   bad "7: premise: c5x is not escalated in clone B ($(fm "$T/b5" c5x escalation_required))"
 fi
+
+echo "# 8. settings pushed from another clone apply at the next tick, not the one after"
+# Clone A changes the tick's identity and adds a campaign; clone B, not pulled, ticks.
+(
+  cd "$T/a5" && git pull -q --ff-only origin main 2>/dev/null
+  sed -i 's/^identity: .*/identity: {name: Renamed Bot, email: renamed-bot@example.invalid}/' cairn.yaml
+  campaign . c8 && job . c8 'echo "eight"'
+  git add -A && git commit -qm "rename the bot; campaign c8" && git push -q origin main
+) >/dev/null 2>&1 && ok "8: clone A pushed a new identity and campaign c8" || bad "8: clone A could not push"
+grep -q '^identity: {name: Renamed Bot' "$T/b5/cairn.yaml" && bad "8: premise: clone B already has it" ||
+  ok "8: premise: clone B's checkout still has the old identity"
+tick_in "$L5" "$T/b5" && grep -q -F "c8: run ready -> running" "$T/out" &&
+  ok "8: clone B's plain tick fetches and submits c8" || { bad "8: clone B's tick:"; show "$T/out"; }
+author=$(git -C "$T/b5" log -1 --format='%an <%ae>' --grep='^c8: run ready -> running')
+[ "$author" = "Renamed Bot <renamed-bot@example.invalid>" ] &&
+  ok "8: the submit is committed as the identity pushed from clone A" ||
+  bad "8: the submit is committed as '$author', the identity of the checkout before the fetch"
 
 echo "figures: cli_resume.sh ran in $((SECONDS - started)) s"
 finish

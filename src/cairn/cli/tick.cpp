@@ -265,19 +265,14 @@ class FaultInjectingBackends : public engine::Backends {
 // history costs the scan its history patterns, never the tick.
 std::vector<engine::HistoryEvent> recent_history(gitstore::Repo& repo,
                                                  const engine::AnomalyThresholds& thresholds) {
-  std::vector<engine::HistoryEvent> out;
   const auto since = std::chrono::system_clock::now() - thresholds.history_span();
   auto log = gitstore::cairn_log_since(repo, since);
   if (!log) {
     std::fprintf(stderr, "cairn tick: warning: anomaly scan without history: %s\n",
                  log.error().message.c_str());
-    return out;
+    return {};
   }
-  for (const auto& entry : *log) {
-    if (auto e = engine::history_event_from_trailers(entry.trailers, entry.when))
-      out.push_back(std::move(*e));
-  }
-  return out;
+  return gitstore::history_events(*log);
 }
 
 // docs/tick.md "When a campaign is due": a campaign a human changed since cairn last
@@ -341,22 +336,45 @@ void backoff(int attempt) {
 
 Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   auto ctx_value = CAIRN_TRY(load_context(fs::current_path()));
-  const RepoContext* ctx = &ctx_value;
-  auto repo = gitstore::Repo::discover(ctx->top.string());
+  auto repo = gitstore::Repo::discover(ctx_value.top.string());
   if (!repo) return fail(repo.error().message, ExitCode::unreachable);
-  std::vector<doc::Diagnostic> diagnostics;
-  auto catalog = load_catalog(*ctx, diagnostics);
-  print_diagnostics(diagnostics);
-  if (!catalog) return fail(catalog.error().message, ExitCode::findings);
   // A dry run looks at the local checkout only: it changes nothing, the branch included.
   auto remote_name = o.dry_run ? Expected<std::string>(std::string()) : gitstore::tick_remote(*repo);
   if (!remote_name) return fail(remote_name.error().message, ExitCode::unreachable);
-  const gitstore::RemoteBranch where{*remote_name, ctx->config.branch};
+  const gitstore::RemoteBranch where{*remote_name, ctx_value.config.branch};
   if (!where.remote.empty()) {  // CI's detached HEAD at the branch tip is that branch (gitstore::attach_head)
     auto refused = gitstore::attach_head(*repo, where);
     if (!refused) return fail(refused.error().message, ExitCode::unreachable);
     if (!refused->empty()) return fail(*refused, ExitCode::unreachable);
   }
+  // Level-triggered: each attempt starts from the remote's tip. The first fetch comes
+  // before anything is read from the checkout, so this tick uses the cairn.yaml,
+  // catalogs and .priors.yaml of the commit it works on, not the previous tick's.
+  bool dirty_checked = false;
+  auto sync = [&]() -> Expected<void> {
+    if (where.remote.empty()) return {};
+    auto tip = gitstore::fetch_tip(*repo, where);
+    if (!tip) return fail(tip.error().message, ExitCode::unreachable);
+    auto head = repo->head_oid();
+    if (tip->empty() || (head && *head && **head == *tip)) return {};
+    if (!dirty_checked) {
+      CAIRN_TRY(refuse_dirty(*repo, {}, "tick"));
+      dirty_checked = true;
+    }
+    auto dropped = gitstore::sync_to_tip(*repo, where, *tip);
+    if (!dropped) return fail(dropped.error().message, ExitCode::unreachable);
+    if (*dropped > 0) {
+      std::printf("dropped %d unpushed cairn commit(s) of an earlier tick; recomputing them\n", *dropped);
+    }
+    return {};
+  };
+  CAIRN_TRY(sync());
+  if (!where.remote.empty()) ctx_value = CAIRN_TRY(load_context(fs::current_path()));
+  const RepoContext* ctx = &ctx_value;
+  std::vector<doc::Diagnostic> diagnostics;
+  auto catalog = load_catalog(*ctx, diagnostics);
+  print_diagnostics(diagnostics);
+  if (!catalog) return fail(catalog.error().message, ExitCode::findings);
 
   const std::string qualifier = repo_qualifier(*repo, *ctx);
   // A backend whose settings are refused is cairn.yaml's finding (exit 1); its campaigns
@@ -396,36 +414,20 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
     }
   }
   options.ceilings = ctx->config.ceilings;
+  if (!where.remote.empty() && options.anomaly &&
+      repo->is_shallow()) {  // CI's depth-1 clone: fetch the scan's window
+    const auto since = std::chrono::system_clock::now() - options.anomaly->history_span();
+    if (auto missing = gitstore::deepen(*repo, where, since); !missing.empty()) {
+      std::fprintf(stderr, "cairn tick: warning: the anomaly scan sees less: %s\n", missing.c_str());
+    }
+  }
 
-  // Level-triggered: each attempt starts from the remote's tip and recomputes every
-  // transition; an attempt whose push loses the race leaves nothing behind.
+  // Each attempt recomputes every transition from the tip; an attempt whose push loses
+  // the race leaves nothing behind.
   engine::TickReport report;
   std::vector<doc::Diagnostic> read_errors;
-  bool dirty_checked = false;
   for (int attempt = 1;; ++attempt) {
-    if (!where.remote.empty()) {
-      auto tip = gitstore::fetch_tip(*repo, where);
-      if (!tip) return fail(tip.error().message, ExitCode::unreachable);
-      if (attempt == 1 && options.anomaly &&
-          repo->is_shallow()) {  // CI's depth-1 clone: fetch the scan's window
-        const auto since = std::chrono::system_clock::now() - options.anomaly->history_span();
-        if (auto missing = gitstore::deepen(*repo, where, since); !missing.empty()) {
-          std::fprintf(stderr, "cairn tick: warning: the anomaly scan sees less: %s\n", missing.c_str());
-        }
-      }
-      auto head = repo->head_oid();
-      if (!tip->empty() && (!head || !*head || **head != *tip)) {
-        if (!dirty_checked) {
-          CAIRN_TRY(refuse_dirty(*repo, {}, "tick"));
-          dirty_checked = true;
-        }
-        auto dropped = gitstore::sync_to_tip(*repo, where, *tip);
-        if (!dropped) return fail(dropped.error().message, ExitCode::unreachable);
-        if (*dropped > 0) {
-          std::printf("dropped %d unpushed cairn commit(s) of an earlier tick; recomputing them\n", *dropped);
-        }
-      }
-    }
+    if (attempt > 1) CAIRN_TRY(sync());  // the first attempt's sync came before the setup
     read_errors.clear();
     auto campaigns = load_campaigns(*ctx, read_errors);
     const auto now = std::chrono::system_clock::now();
