@@ -10,6 +10,8 @@ cairn_packages=(
 # ci/test's second build and ci/fuzz: clang (Debian 12: clang 14) for ASan+UBSan and
 # libFuzzer (libclang-rt-14-dev holds libclang_rt.fuzzer).
 cairn_clang_packages=(clang libclang-rt-14-dev)
+# ci/lint: the pinned formatter and clang-tidy (run-clang-tidy-14 is in clang-tidy-14).
+cairn_lint_packages=(git clang-format-14 clang-tidy-14)
 # The real servers the end-to-end tests start on loopback (ci/test only).
 cairn_test_packages=(nginx-light fcgiwrap openssh-server)  # openssh-server: slurm_cluster.sh's ssh_host cases
 cairn_test_packages+=(python3)  # tests/servers/fake_forge.py (forge_flow.sh)
