@@ -2,6 +2,7 @@
 
 #include "fuzz.hpp"
 
+#include <cairn/parse/units.hpp>
 #include <cairn/sched/slurm.hpp>
 
 using namespace cairn;
@@ -19,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   res.time_seconds = 3600;
   res.cpus = 4;
   (void)sched::choose_partition(parts, res);
-  (void)sched::parse_slurm_duration(text);
+  (void)parse::parse_walltime(text);
   (void)sched::parse_slurm_time(text);
   return 0;
 }

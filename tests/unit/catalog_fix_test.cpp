@@ -251,17 +251,6 @@ TEST(PlanFixSpec, CeilingsTurnAFixIntoAProposal) {
   EXPECT_EQ(plan_fix("walltime x2", s)->beyond_ceiling, "");  // no ceilings, no bound
 }
 
-TEST(PlanFixSpec, WalltimeText) {
-  EXPECT_EQ(parse_walltime_text("00:30:00").value(), 1800);
-  EXPECT_EQ(parse_walltime_text("1-00:00:00").value(), 86400);
-  EXPECT_EQ(parse_walltime_text("1-02:30").value(), 86400 + 2 * 3600 + 30 * 60);
-  EXPECT_EQ(parse_walltime_text("90:30").value(), 90 * 60 + 30);
-  EXPECT_FALSE(parse_walltime_text(""));
-  EXPECT_FALSE(parse_walltime_text("1:2:3:4"));
-  EXPECT_FALSE(parse_walltime_text("-5"));
-  EXPECT_EQ(format_walltime_text(3 * 86400 + 3661), "3-01:01:01");
-}
-
 TEST(PlanFixSpec, CatalogSetDelegates) {
   const std::string text =
       "| Class | Scheduler state | Auto-fix |\n|---|---|---|\n| walltime-exceeded | TIMEOUT | walltime x2 "

@@ -53,6 +53,23 @@ TEST(FormatWalltime, HoursUnderADayAndDaysFromOne) {
   EXPECT_EQ(format_walltime(-5), "00:00:00");
 }
 
+// What squeue/sacct/sinfo print (Elapsed, TimeLimit) is read by the same parser.
+TEST(ParseWalltimeSlurm, WhatSqueueSacctSinfoPrint) {
+  for (const auto& [text, seconds] : {std::pair{"5", 300},
+                                      {"1:00:00", 3600},
+                                      {"00:01:02", 62},
+                                      {"1-02:03:04", 93784},
+                                      {"1-00:30", 88200}}) {
+    const auto got = parse_walltime(text);
+    ASSERT_TRUE(got) << text;
+    EXPECT_EQ(*got, seconds) << text;
+  }
+  // sinfo's unlimited partitions, and issue 19's overflows: not walltimes, never UB.
+  for (const char* text : {"infinite", "UNLIMITED", "x:00", "999999999999999999", "99999999999-00:00:00"}) {
+    EXPECT_FALSE(parse_walltime(text)) << text;
+  }
+}
+
 TEST(FormatWalltime, RoundTripsThroughParse) {
   for (std::int64_t s : {1, 60, 1800, 3599, 86399, 86400, 90061, 10 * 86400 + 7}) {
     const auto back = parse_walltime(format_walltime(s));

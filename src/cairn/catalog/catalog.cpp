@@ -33,9 +33,8 @@ bool is_empty_marker(std::string_view v) {
 
 // "Log signature (RE2)" -> "log signature"; "Auto-fix" -> "auto fix".
 std::string normalize_header(std::string_view raw) {
-  std::string out;
+  std::string words;
   int depth = 0;
-  bool blank = false;
   for (char c : raw) {
     if (c == '(') ++depth;
     if (c == ')') {
@@ -43,15 +42,9 @@ std::string normalize_header(std::string_view raw) {
       continue;
     }
     if (depth > 0 || c == '*' || c == '`') continue;
-    if (c == ' ' || c == '\t' || c == '-' || c == '_') {
-      blank = !out.empty();
-      continue;
-    }
-    if (blank) out += ' ';
-    blank = false;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    words += c == '-' || c == '_' ? ' ' : c;
   }
-  return out;
+  return util::lower_words(words);
 }
 
 std::optional<Col> column_of(std::string_view header) {

@@ -11,28 +11,13 @@
 #include <fmt/ranges.h>
 
 #include <cairn/parse/units.hpp>
+#include <cairn/util/strings.hpp>
 
 namespace cairn::catalog {
 
 namespace {
 
 constexpr int kMaxFactor = 10;
-
-std::string lower_words(std::string_view s) {
-  // Collapse runs of blanks so "walltime  X2" and "walltime x2" are the same fix.
-  std::string out;
-  bool blank = false;
-  for (char c : s) {
-    if (c == ' ' || c == '\t') {
-      blank = !out.empty();
-      continue;
-    }
-    if (blank) out += ' ';
-    blank = false;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
 
 // "walltime x2" -> {"walltime", 2}; nullopt when `fix` is not "<what> xN".
 std::optional<std::pair<std::string, int>> scaling(std::string_view fix) {
@@ -54,14 +39,14 @@ Expected<FixResult> plan_walltime(const doc::StageSpec& spec, int factor) {
   if (spec.resources.time_seconds) {
     seconds = *spec.resources.time_seconds;
   } else if (!spec.resources.time_text.empty()) {
-    seconds = CAIRN_TRY(parse_walltime_text(spec.resources.time_text));
+    seconds = CAIRN_TRY(parse::parse_walltime(spec.resources.time_text));
   } else {
     return fail(fmt::format("stage {} has no resources.time to multiply", spec.name));
   }
   if (seconds <= 0) return fail(fmt::format("stage {} has a zero resources.time", spec.name));
   const std::string before =
-      spec.resources.time_text.empty() ? format_walltime_text(seconds) : spec.resources.time_text;
-  const std::string after = format_walltime_text(seconds * factor);
+      spec.resources.time_text.empty() ? parse::format_walltime(seconds) : spec.resources.time_text;
+  const std::string after = parse::format_walltime(seconds * factor);
   FixResult r;
   r.edits.push_back({fmt::format("stages.{}.resources.time", spec.name), after});
   r.summary = fmt::format("resources.time {} -> {}", before, after);
@@ -280,7 +265,7 @@ std::string beyond_ceiling(const FixResult& plan, const doc::ResourceCeilings& c
 }  // namespace
 
 std::optional<std::string> canonical_fix(std::string_view cell) {
-  std::string fix = lower_words(cell);
+  std::string fix = util::lower_words(cell);
   if (fix.empty() || fix == "—" || fix == "-" || fix == "none" || fix == "escalate" || fix == "destructive") {
     return std::string();
   }
@@ -292,7 +277,7 @@ std::optional<std::string> canonical_fix(std::string_view cell) {
     // Partition and pool names are case-sensitive: the name as the cell wrote it.
     std::string_view written = cell.substr(cell.find('=') + 1);
     while (!written.empty() && (written.back() == ' ' || written.back() == '\t')) written.remove_suffix(1);
-    return fmt::format("partition={}", lower_words(written) == *p ? written : std::string_view(*p));
+    return fmt::format("partition={}", util::lower_words(written) == *p ? written : std::string_view(*p));
   }
   if (const auto p = assignment(fix, "priority"); p && (*p == "low" || *p == "normal" || *p == "high")) {
     std::string upper = *p;
@@ -337,14 +322,6 @@ Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec,
   }
   plan.beyond_ceiling = beyond_ceiling(plan, ceilings);
   return plan;
-}
-
-Expected<std::int64_t> parse_walltime_text(std::string_view text) {
-  return parse::parse_walltime(text);
-}
-
-std::string format_walltime_text(std::int64_t seconds) {
-  return parse::format_walltime(seconds);
 }
 
 }  // namespace cairn::catalog

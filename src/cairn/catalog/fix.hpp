@@ -55,10 +55,4 @@ Expected<FixResult> plan_fix(std::string_view fix, const doc::StageSpec& spec,
                              const doc::ResourceCeilings& ceilings = {},
                              const engine::SpecInfo* declared = nullptr);
 
-// Slurm walltime text -> seconds: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM",
-// "D-HH:MM:SS". Fails on anything else.
-Expected<std::int64_t> parse_walltime_text(std::string_view text);
-// Seconds -> "HH:MM:SS", or "D-HH:MM:SS" from one day up (Slurm accepts both).
-std::string format_walltime_text(std::int64_t seconds);
-
 }  // namespace cairn::catalog

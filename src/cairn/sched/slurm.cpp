@@ -175,23 +175,39 @@ std::string rsh_quote(std::string_view word) {
   return out + "'";
 }
 
+// Where sbatch writes a job's output: the --output pattern given at submit (%x job name,
+// %j job id; %A and %a for an array's job id and task index) and, expanded, the file
+// tail() reads back. One pattern, so the two cannot drift apart.
+std::string output_pattern(const std::string& dir, bool array) {
+  return dir + (array ? "/slurm-%x-%A_%a.out" : "/slurm-%x-%j.out");
+}
+
+std::string output_file(const std::string& dir, std::string_view name, std::string_view job,
+                        std::string_view task) {
+  std::string out;
+  const std::string pattern = output_pattern(dir, !task.empty());
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] != '%' || i + 1 == pattern.size()) {
+      out += pattern[i];
+      continue;
+    }
+    switch (pattern[++i]) {
+      case 'x': out += name; break;
+      case 'j':
+      case 'A': out += job; break;
+      case 'a': out += task; break;
+      default: out += '%', out += pattern[i];
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::optional<engine::TimePoint> parse_slurm_time(std::string_view text) {
   auto secs = to_int(text);
   if (!secs || *secs <= 0) return std::nullopt;
   return util::time_from_unix(*secs);
-}
-
-std::string format_walltime(std::int64_t seconds) {
-  return parse::format_walltime(seconds);
-}
-
-std::optional<std::int64_t> parse_slurm_duration(std::string_view text) {
-  // Slurm's forms are the ones `resources: {time:}` takes: one reader owns them.
-  auto w = parse::parse_walltime(text);
-  if (!w) return std::nullopt;
-  return *w;
 }
 
 JobState map_slurm_state(std::string_view state) {
@@ -312,7 +328,7 @@ std::map<std::string, JobStatus> aggregate(const std::vector<SlurmRecord>& recor
     double cpu_hours = 0;
     bool have_cpu = false;
     for (const auto* r : rows) {
-      if (auto secs = parse_slurm_duration(r->elapsed); secs && r->alloc_cpus > 0) {
+      if (auto secs = parse::parse_walltime(r->elapsed); secs && r->alloc_cpus > 0) {
         cpu_hours += static_cast<double>(*secs) / 3600.0 * r->alloc_cpus;
         have_cpu = true;
       }
@@ -360,7 +376,8 @@ std::vector<PartitionInfo> parse_sinfo(std::string_view text) {
       p.name = name;
       p.up = trim(f[1]) == "up";
       p.time_limit_text = std::string(trim(f[2]));
-      p.time_limit_seconds = parse_slurm_duration(f[2]);
+      // Slurm's durations are the forms `resources: {time:}` takes ("infinite" is none).
+      if (auto limit = parse::parse_walltime(f[2])) p.time_limit_seconds = *limit;
       out.push_back(std::move(p));
       it = out.end() - 1;
     }
@@ -401,7 +418,7 @@ Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& par
       why = "no usable nodes";
     } else if (resources.time_seconds && p.time_limit_seconds &&
                *p.time_limit_seconds < *resources.time_seconds) {
-      why = "limit " + p.time_limit_text + " < " + format_walltime(*resources.time_seconds);
+      why = "limit " + p.time_limit_text + " < " + parse::format_walltime(*resources.time_seconds);
     } else if (p.gpus_per_node < gpus) {
       why = std::to_string(p.gpus_per_node) + " GPU(s) per node < " + std::to_string(gpus);
     }
@@ -423,7 +440,7 @@ Expected<PartitionChoice> choose_partition(const std::vector<PartitionInfo>& par
   });
   const PartitionInfo& best = *fit.front();
   std::string reason = "partition " + best.name + ": up, limit " + best.time_limit_text;
-  if (resources.time_seconds) reason += " >= " + format_walltime(*resources.time_seconds);
+  if (resources.time_seconds) reason += " >= " + parse::format_walltime(*resources.time_seconds);
   reason += ", " + std::to_string(best.idle_nodes) + "/" + std::to_string(best.nodes) + " node(s) idle";
   if (gpus > 0) reason += ", " + std::to_string(best.gpus_per_node) + " GPU(s) per node";
   std::vector<std::string> others;
@@ -614,9 +631,9 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   argv.insert(argv.end(),
               {m_config.sbatch, "--parsable", "--export=" + (exported.empty() ? "NONE" : exported),
                "--job-name=" + request.key.str(), "--chdir=" + dir,
-               "--output=" + out_dir + (array.empty() ? "/slurm-%x-%j.out" : "/slurm-%x-%A_%a.out")});
+               "--output=" + output_pattern(out_dir, !array.empty())});
   if (res.time_seconds) {
-    argv.push_back("--time=" + format_walltime(*res.time_seconds));
+    argv.push_back("--time=" + parse::format_walltime(*res.time_seconds));
   } else if (!res.time_text.empty()) {
     argv.push_back("--time=" + res.time_text);
   }
@@ -750,15 +767,9 @@ Expected<std::string> SlurmScheduler::tail(const std::string& job_id, int lines,
       placeholder = true;
       continue;
     }
-    const std::string dir = m_config.output_dir.empty() ? std::string(f[5]) + "/.cairn"
-                            : m_config.output_dir.front() == '/'
-                                ? m_config.output_dir
-                                : std::string(f[5]) + "/" + m_config.output_dir;
-    const std::string name(f[1]);
-    if (index.empty()) {
-      files.push_back(dir + "/slurm-" + name + "-" + base + ".out");
-    } else if (index.front() != '[') {  // tasks not started yet have no file
-      files.push_back(dir + "/slurm-" + name + "-" + base + "_" + index + ".out");
+    // Tasks not started yet ("[3-7]") have no file.
+    if (index.empty() || index.front() != '[') {
+      files.push_back(output_file(output_dir_for(std::string(f[5])), f[1], base, index));
     }
     std::string ev = (index.empty() ? "" : "task " + index + ": ") + "state=" + std::string(f[2]) +
                      " exit=" + std::string(f[3]);

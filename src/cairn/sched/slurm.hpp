@@ -84,11 +84,6 @@ struct PartitionChoice {
   std::string reason;  // one line for the learnings: why this one, what else was considered
 };
 
-// "HH:MM:SS", or "D-HH:MM:SS" from one day on, for sbatch --time. Negative -> "00:00:00".
-std::string format_walltime(std::int64_t seconds);
-// Seconds of a Slurm duration: "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM",
-// "D-HH:MM:SS". nullopt for "infinite"/"UNLIMITED" and for text that is none of these.
-std::optional<std::int64_t> parse_slurm_duration(std::string_view text);
 // The engine state for a Slurm state name (squeue %T or sacct State, incl. "CANCELLED by
 // 123" and the short codes PD/R/CG/CD/F/CA/TO/OOM/NF/PR/BF/DL/RQ/S/CF). Unknown text
 // maps to JobState::unknown.
