@@ -7,6 +7,8 @@
 #include <cairn/sched/command_runner.hpp>
 #include <cairn/sched/names.hpp>
 
+#include "sched_fakes.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -23,58 +25,18 @@
 namespace cairn::sched {
 namespace {
 
+using testing::err_out;
+using testing::FakeRunner;
+using testing::ok_out;
+std::string fixture(const std::string& name) {
+  return testing::fixture("command", name);
+}
+
 using engine::JobKey;
 using engine::JobState;
 using engine::JobStatus;
 using engine::SubmitRequest;
 namespace fs = std::filesystem;
-
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(CAIRN_SOURCE_DIR) + "/tests/fixtures/command/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-CommandResult ok_out(std::string out) {
-  return CommandResult{0, std::move(out), ""};
-}
-CommandResult err_out(int exit, std::string err) {
-  return CommandResult{exit, "", std::move(err)};
-}
-
-// Canned answers per program (argv[0]), consumed in order; records every call and
-// what it was fed on stdin. Like a real machine, `id -un` names a user ("alice").
-class FakeRunner : public CommandRunner {
- public:
-  struct Shared {
-    std::map<std::string, std::deque<Expected<CommandResult>>> answers;
-    std::vector<std::vector<std::string>> calls;
-    std::vector<std::string> inputs;
-    std::vector<std::vector<std::string>> calls_to(const std::string& program) const {
-      std::vector<std::vector<std::string>> out;
-      for (const auto& c : calls) {
-        if (c.at(0) == program) out.push_back(c);
-      }
-      return out;
-    }
-  };
-  explicit FakeRunner(std::shared_ptr<Shared> s) : m_s(std::move(s)) {}
-  Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view input,
-                              std::chrono::milliseconds) override {
-    m_s->calls.push_back(argv);
-    m_s->inputs.emplace_back(input);
-    auto& q = m_s->answers[argv.at(0)];
-    if (q.empty()) return ok_out(argv == std::vector<std::string>{"id", "-un"} ? "alice\n" : "");
-    auto r = q.front();
-    q.pop_front();
-    return r;
-  }
-
- private:
-  std::shared_ptr<Shared> m_s;
-};
 
 engine::TimePoint at_epoch(double seconds) {
   return engine::TimePoint(
@@ -91,7 +53,8 @@ struct Harness {
     EXPECT_TRUE(cfg) << cfg.error().message;
     if (!cfg) return;
     cfg->now = [now] { return at_epoch(now); };
-    sched = std::make_unique<CommandScheduler>(std::make_unique<FakeRunner>(shared), std::move(*cfg));
+    sched =
+        std::make_unique<CommandScheduler>(std::make_unique<FakeRunner>(shared, "alice"), std::move(*cfg));
   }
   void answer(const std::string& program, Expected<CommandResult> r) {
     shared->answers[program].push_back(std::move(r));

@@ -6,6 +6,8 @@
 #include <cairn/sched/names.hpp>
 #include <cairn/sched/osmo.hpp>
 
+#include "sched_fakes.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,50 +29,21 @@ namespace fs = std::filesystem;
 
 const std::string kFixtures = std::string(CAIRN_SOURCE_DIR) + "/tests/fixtures/osmo/";
 
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << path;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+using testing::ok_out;
+using testing::read_file;
+std::string fixture(const std::string& name) {
+  return read_file(kFixtures + name);
 }
 
-std::string fixture(const std::string& name) {
-  return read(kFixtures + name);
+// The osmo CLI's answers per verb ("workflow query", "pool list", ...).
+std::string osmo_verb(const std::vector<std::string>& argv) {
+  return argv.size() >= 3 ? argv[1] + " " + argv[2] : argv.at(0);
 }
 
 void write(const std::string& path, const std::string& text) {
   fs::create_directories(fs::path(path).parent_path());
   std::ofstream(path, std::ios::binary) << text;
 }
-
-CommandResult ok_out(std::string out) {
-  return CommandResult{0, std::move(out), ""};
-}
-
-// Canned answers per osmo verb ("workflow query", "pool list", ...), consumed in order;
-// records every call.
-class FakeOsmo : public CommandRunner {
- public:
-  struct Shared {
-    std::map<std::string, std::deque<Expected<CommandResult>>> answers;
-    std::vector<std::vector<std::string>> calls;
-  };
-  explicit FakeOsmo(std::shared_ptr<Shared> s) : m_s(std::move(s)) {}
-  Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view,
-                              std::chrono::milliseconds) override {
-    m_s->calls.push_back(argv);
-    const std::string verb = argv.size() >= 3 ? argv[1] + " " + argv[2] : argv.at(0);
-    auto& q = m_s->answers[verb];
-    if (q.empty()) return ok_out("");
-    auto r = q.front();
-    q.pop_front();
-    return r;
-  }
-
- private:
-  std::shared_ptr<Shared> m_s;
-};
 
 class OsmoTest : public ::testing::Test {
  protected:
@@ -83,7 +56,7 @@ class OsmoTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(m_dir); }
 
   OsmoScheduler make(OsmoConfig config = {}) {
-    return OsmoScheduler(std::make_unique<FakeOsmo>(m_s), std::move(config));
+    return OsmoScheduler(std::make_unique<testing::FakeRunner>(m_s, "tester", osmo_verb), std::move(config));
   }
   void answer(const std::string& verb, Expected<CommandResult> r) {
     m_s->answers[verb].push_back(std::move(r));
@@ -103,7 +76,7 @@ class OsmoTest : public ::testing::Test {
   }
 
   fs::path m_dir;
-  std::shared_ptr<FakeOsmo::Shared> m_s = std::make_shared<FakeOsmo::Shared>();
+  std::shared_ptr<testing::FakeRunner::Shared> m_s = std::make_shared<testing::FakeRunner::Shared>();
 };
 
 std::vector<OsmoPool> pools() {
@@ -384,7 +357,7 @@ TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
   auto id = s.submit(req);
   ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(*id, "gr00t-train-1");
-  EXPECT_EQ(read(path), yaml);  // byte for byte
+  EXPECT_EQ(read_file(path), yaml);  // byte for byte
   ASSERT_EQ(calls().size(), 3u);
   EXPECT_EQ(calls()[0], (std::vector<std::string>{"osmo", "pool", "list", "--format-type", "json"}));
   EXPECT_EQ(calls()[1], (std::vector<std::string>{"osmo", "resource", "list", "--format-type", "json"}));
@@ -392,7 +365,7 @@ TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
             (std::vector<std::string>{"osmo", "workflow", "submit", path, "--pool", "h100-east", "--set",
                                       "epochs=10", "--set", "num_gpu=4", "--format-type", "json"}));
   EXPECT_NE(s.last_pool_choice().find("h100-east"), std::string::npos);
-  EXPECT_EQ(read(OsmoScheduler::state_file(m_dir.string(), req.key)), "gr00t-train-1\n");
+  EXPECT_EQ(read_file(OsmoScheduler::state_file(m_dir.string(), req.key)), "gr00t-train-1\n");
   // What the submit returned, for the submit commit: pool and why, links, outputs.
   const auto notes = s.submit_notes("gr00t-train-1");
   ASSERT_EQ(notes.size(), 4u);
@@ -742,7 +715,7 @@ TEST_F(OsmoTest, EndToEndThroughAFakeOsmoScript) {
   auto id = s.submit(req);
   ASSERT_TRUE(id) << id.error().message;
   EXPECT_EQ(*id, "gr00t-train-1");
-  EXPECT_EQ(read(spec), yaml);
+  EXPECT_EQ(read_file(spec), yaml);
   auto st = s.status({*id});
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ(st->at(*id).state, JobState::out_of_memory);
@@ -750,7 +723,7 @@ TEST_F(OsmoTest, EndToEndThroughAFakeOsmoScript) {
   ASSERT_TRUE(tail);
   EXPECT_NE(tail->find("OOMKilled"), std::string::npos);
   EXPECT_TRUE(s.cancel(*id));
-  const std::string calls_text = read(log);
+  const std::string calls_text = read_file(log);
   EXPECT_NE(
       calls_text.find("workflow submit " + spec + " --pool h100-east --set num_gpu=4 --format-type json"),
       std::string::npos)

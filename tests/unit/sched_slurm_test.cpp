@@ -5,6 +5,8 @@
 #include <cairn/sched/command_runner.hpp>
 #include <cairn/sched/slurm.hpp>
 
+#include "sched_fakes.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -20,19 +22,19 @@
 namespace cairn::sched {
 namespace {
 
+using testing::err_out;
+using testing::FakeRunner;
+using testing::ok_out;
+using testing::program_of;
+std::string fixture(const std::string& name) {
+  return testing::fixture("slurm", name);
+}
+
 using engine::JobKey;
 using engine::JobState;
 using engine::JobStatus;
 using engine::SubmitRequest;
 namespace fs = std::filesystem;
-
-std::string fixture(const std::string& name) {
-  std::ifstream in(std::string(CAIRN_SOURCE_DIR) + "/tests/fixtures/slurm/" + name);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 template <class F>
 SlurmConfig config(F set) {
@@ -41,49 +43,9 @@ SlurmConfig config(F set) {
   return c;
 }
 
-CommandResult ok_out(std::string out) {
-  return CommandResult{0, std::move(out), ""};
-}
-CommandResult err_out(int exit, std::string err) {
-  return CommandResult{exit, "", std::move(err)};
-}
-
-// The program a call runs: argv[0], or the one after `env VAR=value...`.
-std::string program_of(const std::vector<std::string>& argv) {
-  std::size_t i = 0;
-  if (argv.at(0) == "env") {
-    for (i = 1; i < argv.size() && argv[i].find('=') != std::string::npos; ++i) {
-    }
-  }
-  return argv.at(i);
-}
-
 engine::TimePoint epoch(std::int64_t seconds) {
   return engine::TimePoint(std::chrono::seconds(seconds));
 }
-
-// Canned answers per program (program_of), consumed in order; records every call. Like
-// a real login node, `id -un` names a user ("tester") unless told otherwise.
-class FakeRunner : public CommandRunner {
- public:
-  struct Shared {
-    std::map<std::string, std::deque<Expected<CommandResult>>> answers;
-    std::vector<std::vector<std::string>> calls;
-  };
-  explicit FakeRunner(std::shared_ptr<Shared> s) : m_s(std::move(s)) {}
-  Expected<CommandResult> run(const std::vector<std::string>& argv, std::string_view,
-                              std::chrono::milliseconds) override {
-    m_s->calls.push_back(argv);
-    auto& q = m_s->answers[program_of(argv)];
-    if (q.empty()) return ok_out(argv == std::vector<std::string>{"id", "-un"} ? "tester\n" : "");
-    auto r = q.front();
-    q.pop_front();
-    return r;
-  }
-
- private:
-  std::shared_ptr<Shared> m_s;
-};
 
 // Counts calls per program and passes them on (the real-cluster tests' call meter).
 class CountingRunner : public CommandRunner {
@@ -109,35 +71,6 @@ std::string arg_with(const std::vector<std::string>& argv, std::string_view pref
 }
 
 // --- pure helpers ------------------------------------------------------------------------
-
-TEST(SlurmFormat, Walltime) {
-  const std::vector<std::pair<std::int64_t, std::string>> cases = {
-      {0, "00:00:00"},    {59, "00:00:59"},    {60, "00:01:00"},      {3600, "01:00:00"},
-      {5400, "01:30:00"}, {86399, "23:59:59"}, {86400, "1-00:00:00"}, {2 * 86400 + 3723, "2-01:02:03"},
-      {-5, "00:00:00"}};
-  for (const auto& [secs, want] : cases) EXPECT_EQ(format_walltime(secs), want) << secs;
-}
-
-TEST(SlurmFormat, Duration) {
-  const std::vector<std::pair<std::string, std::optional<std::int64_t>>> cases = {
-      {"5", 300},
-      {"30:00", 1800},
-      {"1:00:00", 3600},
-      {"00:01:02", 62},
-      {"1-00:00:00", 86400},
-      {"1-02:03:04", 93784},
-      {"2-12", 216000},
-      {"1-00:30", 88200},
-      {"infinite", std::nullopt},
-      {"UNLIMITED", std::nullopt},
-      {"", std::nullopt},
-      {"1:2:3:4", std::nullopt},
-      {"x:00", std::nullopt},
-      // issue 19: overflowed
-      {"999999999999999999", std::nullopt},
-      {"99999999999-00:00:00", std::nullopt}};
-  for (const auto& [text, want] : cases) EXPECT_EQ(parse_slurm_duration(text), want) << text;
-}
 
 TEST(SlurmState, EveryStateMaps) {
   const std::vector<std::pair<std::string, JobState>> cases = {
@@ -1140,6 +1073,22 @@ class SlurmReal : public ::testing::Test {
     }
     return last;
   }
+  // Polls `done` every half second until it holds or `limit` passes; whether it held.
+  template <class F>
+  static bool eventually(F done, std::chrono::seconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (!done()) {
+      if (std::chrono::steady_clock::now() >= end) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+    return true;
+  }
+  // Whether squeue still lists the job (it forgets ended jobs after MinJobAge).
+  static bool in_squeue(const std::string& id) {
+    auto q = ProcessRunner().run({"squeue", "--noheader", "--jobs=" + id, "-o", "%i"}, "",
+                                 std::chrono::seconds(30));
+    return q && q->exit == 0 && q->out.find(id) != std::string::npos;
+  }
   static Expected<std::string> tail_of(SlurmScheduler& s, const std::string& id, int lines) {
     for (int i = 0;; ++i) {
       auto t = s.log_tail(id, lines);
@@ -1390,7 +1339,10 @@ TEST_F(SlurmReal, StatusOfManyJobsIsOneSqueueAndAtMostOneSacct) {
   ids.push_back(*long_one);
   ids.push_back("99999990");  // an id no one knows: reads as just submitted
   wait_final(s, ids[0], std::chrono::seconds(30));
-  std::this_thread::sleep_for(std::chrono::seconds(6));  // past MinJobAge: squeue forgets them
+  // Past MinJobAge squeue forgets ended jobs: status() must then ask sacct.
+  for (std::size_t i = 0; i < 3; ++i) {
+    ASSERT_TRUE(eventually([&] { return !in_squeue(ids[i]); }, std::chrono::seconds(60))) << ids[i];
+  }
   counts->clear();
   auto st = s.status(ids);
   ASSERT_TRUE(st) << st.error().message;
@@ -1500,7 +1452,10 @@ TEST_F(SlurmReal, HeldJobStaysPendingAndIsAdopted) {
   ASSERT_TRUE(adopted) << adopted.error().message;
   EXPECT_EQ(*adopted, (std::map<std::string, std::string>{{req.key.str(), id}}));
   EXPECT_EQ((*counts)["sbatch"], 0);
-  std::this_thread::sleep_for(std::chrono::seconds(2));  // a job not held would be running by now
+  // A job submitted after it, not held, starts and ends: the held one had its chance.
+  auto control = s.submit(request("held-control", "ok.sh"));
+  ASSERT_TRUE(control) << control.error().message;
+  EXPECT_TRUE(is_final(wait_final(s, *control, std::chrono::seconds(60)).state));
   auto st = s.status({id});
   ASSERT_TRUE(st) << st.error().message;
   EXPECT_EQ((*st)[id].state, JobState::pending) << (*st)[id].reason;
@@ -1531,8 +1486,14 @@ TEST_F(SlurmReal, NodeDownRequeuesOrFailsTheJob) {
                           std::chrono::seconds(30));
   ASSERT_TRUE(down) << down.error().message;
   EXPECT_EQ(down->exit, 0) << down->err;
-  std::this_thread::sleep_for(std::chrono::seconds(3));
-  auto st = s.status({*id});
+  // Slurm requeues or fails the job once it sees the node down: wait for that, not a guess.
+  Expected<std::map<std::string, JobStatus>> st = fail("not polled");
+  eventually(
+      [&] {
+        st = s.status({*id});
+        return st && (*st)[*id].state != JobState::running;
+      },
+      std::chrono::seconds(60));
   // Bring the node back before asserting anything (ReturnToService=2 may have already).
   (void)ProcessRunner().run({"scontrol", "update", "nodename=localhost", "state=resume"}, "",
                             std::chrono::seconds(30));
