@@ -26,6 +26,13 @@ TEST(Strings, LowerTouchesAsciiLettersOnly) {
   EXPECT_EQ(lower("OOM-Killed Ä"), "oom-killed \xC3\x84");
 }
 
+TEST(Strings, LowerWordsCollapsesBlanks) {
+  EXPECT_EQ(lower_words("  Walltime \t X2 "), "walltime x2");
+  EXPECT_EQ(lower_words("partition=GPU"), "partition=gpu");
+  EXPECT_EQ(lower_words(""), "");
+  EXPECT_EQ(lower_words(" \t "), "");
+}
+
 TEST(Strings, JoinPutsTheSeparatorBetween) {
   EXPECT_EQ(join({}, ", "), "");
   EXPECT_EQ(join({"a"}, ", "), "a");

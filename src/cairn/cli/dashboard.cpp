@@ -135,11 +135,7 @@ Expected<std::vector<engine::DashboardCampaign>> dashboard_campaigns(
   }
   auto log = gitstore::cairn_log_since(repo, std::chrono::system_clock::time_point{});
   if (!log) return fail(log.error().message, ExitCode::unreachable);
-  std::vector<engine::HistoryEvent> history;
-  for (const auto& entry : *log) {
-    if (auto e = engine::history_event_from_trailers(entry.trailers, entry.when))
-      history.push_back(std::move(*e));
-  }
+  const std::vector<engine::HistoryEvent> history = gitstore::history_events(*log);
   std::vector<engine::DashboardCampaign> out;
   std::vector<doc::Diagnostic> errors;
   const auto campaigns = load_campaigns(ctx, errors);

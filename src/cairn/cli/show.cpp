@@ -72,18 +72,13 @@ std::string pool_of(const doc::Workflow& wf, const doc::Stage& stage, const pars
 
 // What cairn's commits about the campaign say (attempts counted from Cairn-Attempt).
 std::vector<engine::HistoryEvent> history_of(gitstore::Repo& repo, const std::string& campaign) {
-  std::vector<engine::HistoryEvent> out;
   auto log = gitstore::log_for_campaign(repo, campaign);
   if (!log) {
     std::fprintf(stderr, "cairn show: warning: attempts from the file only: %s\n",
                  log.error().message.c_str());
-    return out;
+    return {};
   }
-  for (const auto& entry : *log) {
-    if (auto e = engine::history_event_from_trailers(entry.trailers, entry.when))
-      out.push_back(std::move(*e));
-  }
-  return out;
+  return gitstore::history_events(*log);
 }
 
 // An escalation's issue and clear-escalation pull request on the forge.

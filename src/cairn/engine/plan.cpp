@@ -90,6 +90,19 @@ std::optional<int> key_attempt(const doc::Workflow& wf, const doc::Stage& stage,
   return std::stoi(number);
 }
 
+// The transition of `stage` from -> to, with its campaign, job and attempt.
+Transition base_transition(const doc::Workflow& wf, const doc::Stage& stage, std::string from,
+                           std::string to) {
+  Transition t;
+  t.campaign = wf.campaign;
+  t.stage = stage.name;
+  t.from = std::move(from);
+  t.to = std::move(to);
+  t.job = stage.job_id;
+  t.attempt = current_attempt(wf, stage);
+  return t;
+}
+
 // What to do about a failure, decided once from the evidence and the failure history.
 struct Decision {
   enum class Kind { retry, transient_retry, escalate } kind = Kind::escalate;
@@ -153,13 +166,7 @@ class Planner {
 
   Move move(const doc::Stage& stage, std::string from, std::string to) const {
     Move m;
-    Transition& t = m.transition;
-    t.campaign = m_wf.campaign;
-    t.stage = stage.name;
-    t.from = std::move(from);
-    t.to = std::move(to);
-    t.job = stage.job_id;
-    t.attempt = current_attempt(m_wf, stage);
+    m.transition = base_transition(m_wf, stage, std::move(from), std::move(to));
     return m;
   }
 
@@ -963,18 +970,6 @@ class Planner {
   const Observed& m_seen;
   const Policy& m_policy;
 };
-
-Transition base_transition(const doc::Workflow& wf, const doc::Stage& stage, std::string from,
-                           std::string to) {
-  Transition t;
-  t.campaign = wf.campaign;
-  t.stage = stage.name;
-  t.from = std::move(from);
-  t.to = std::move(to);
-  t.job = stage.job_id;
-  t.attempt = current_attempt(wf, stage);
-  return t;
-}
 
 }  // namespace
 

@@ -191,4 +191,13 @@ Expected<std::vector<LastWriter>> last_writers(Repo& repo, const std::vector<Wat
   return out;
 }
 
+std::vector<engine::HistoryEvent> history_events(const std::vector<LogEntry>& log) {
+  std::vector<engine::HistoryEvent> out;
+  for (const auto& entry : log) {
+    if (auto e = engine::history_event_from_trailers(entry.trailers, entry.when))
+      out.push_back(std::move(*e));
+  }
+  return out;
+}
+
 }  // namespace cairn::gitstore

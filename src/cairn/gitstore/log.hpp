@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include <cairn/engine/anomaly.hpp>
 #include <cairn/gitstore/repo.hpp>
 #include <cairn/util/expected.hpp>
 
@@ -38,6 +39,11 @@ std::vector<std::pair<std::string, std::string>> parse_trailers(const char* mess
 // stops after a run of older commits, so a tick never reads history it does not need;
 // in a shallow clone it ends at the boundary.
 Expected<std::vector<LogEntry>> cairn_log_since(Repo& repo, std::chrono::system_clock::time_point since);
+
+// What those commits' trailers say as the anomaly scan and `cairn show` read them
+// (engine::history_event_from_trailers), in the same order; commits that are not
+// transitions are left out.
+std::vector<engine::HistoryEvent> history_events(const std::vector<LogEntry>& log);
 
 // A campaign file whose last writer last_writers() is asked for.
 struct WatchedFile {

@@ -827,14 +827,19 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_replace_cell(const md::CellSp
   return Planned(Replacement{cell.begin, cell.end, std::move(cell_bytes)});
 }
 
-Expected<WorkflowFile::Planned> WorkflowFile::plan_scalar(std::string_view dotted_key,
-                                                          std::string_view value) const {
+Expected<WorkflowFile::Frontmatter> WorkflowFile::frontmatter() const {
   const md::LineIndex lines(m_text);
-  // The YAML text runs from line 1 to the closing fence; locate() already succeeded.
   int fence = 0;
   auto bounds = fm::locate(m_text, lines, &fence);
   if (!bounds) return fail(fmt::format("{}: {}", m_path, bounds.error().message));
-  const std::string yaml = m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin);
+  return Frontmatter{bounds->yaml_begin, bounds->yaml_end,
+                     m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin), lines.crlf()};
+}
+
+Expected<WorkflowFile::Planned> WorkflowFile::plan_scalar(std::string_view dotted_key,
+                                                          std::string_view value) const {
+  const Frontmatter bounds = CAIRN_TRY(frontmatter());
+  const std::string& yaml = bounds.yaml;
   auto span = fm::locate_scalar(yaml, dotted_key);
   if (!span) return fail(fmt::format("{}: {}", m_path, span.error().message));
   std::string bytes = fm::render_scalar(value, *span);
@@ -849,24 +854,20 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_scalar(std::string_view dotte
     return fail(fmt::format("{}: cannot set `{}` to `{}` in place", m_path, dotted_key, value));
   }
   return Planned(
-      Replacement{bounds->yaml_begin + span->begin, bounds->yaml_begin + span->end, std::move(bytes)});
+      Replacement{bounds.yaml_begin + span->begin, bounds.yaml_begin + span->end, std::move(bytes)});
 }
 
 Expected<WorkflowFile::Planned> WorkflowFile::plan_optional_scalar(std::string_view key,
                                                                    std::string_view value) const {
-  const md::LineIndex lines(m_text);
-  int fence = 0;
-  auto bounds = fm::locate(m_text, lines, &fence);
-  if (!bounds) return fail(fmt::format("{}: {}", m_path, bounds.error().message));
-  const std::string yaml = m_text.substr(bounds->yaml_begin, bounds->yaml_end - bounds->yaml_begin);
-  if (key.find('.') != std::string_view::npos || !fm::lacks_top_level_key(yaml, key))
+  const Frontmatter bounds = CAIRN_TRY(frontmatter());
+  if (key.find('.') != std::string_view::npos || !fm::lacks_top_level_key(bounds.yaml, key))
     return plan_scalar(key, value);
   // Absent: a new last line of the frontmatter.
-  std::string line = fmt::format("{}: {}{}", key, fm::render_scalar(value, {}), lines.crlf() ? "\r\n" : "\n");
-  const auto back = fm::read_scalar(yaml + line, key);
+  std::string line = fmt::format("{}: {}{}", key, fm::render_scalar(value, {}), bounds.crlf ? "\r\n" : "\n");
+  const auto back = fm::read_scalar(bounds.yaml + line, key);
   if (!back || *back != value)
     return fail(fmt::format("{}: cannot add `{}: {}` to the frontmatter", m_path, key, value));
-  return Planned(Replacement{bounds->yaml_end, bounds->yaml_end, std::move(line), kFrontmatterKey});
+  return Planned(Replacement{bounds.yaml_end, bounds.yaml_end, std::move(line), kFrontmatterKey});
 }
 
 Expected<WorkflowFile::Planned> WorkflowFile::plan_failure(const doc::FailureRow& row) const {

@@ -163,6 +163,14 @@ class WorkflowFile {
   // What one edit would write against text() as it is; nullopt when it changes nothing.
   using Planned = std::optional<Replacement>;
   Expected<Planned> plan_cell(std::string_view stage, doc::Column column, std::string_view value) const;
+  // The frontmatter's place in text() and its YAML text, for the scalar edits.
+  struct Frontmatter {
+    std::size_t yaml_begin = 0;
+    std::size_t yaml_end = 0;
+    std::string yaml;
+    bool crlf = false;
+  };
+  Expected<Frontmatter> frontmatter() const;
   Expected<Planned> plan_scalar(std::string_view dotted_key, std::string_view value) const;
   Expected<Planned> plan_optional_scalar(std::string_view key, std::string_view value) const;
   Expected<Planned> plan_failure(const doc::FailureRow& row) const;

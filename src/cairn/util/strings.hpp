@@ -21,6 +21,10 @@ bool is_blank(std::string_view s);
 // `s` with ASCII letters lowered.
 std::string lower(std::string_view s);
 
+// `s` lowered, runs of blanks (spaces, tabs) as one space, none at either end:
+// "Walltime  X2 " -> "walltime x2". For names a person writes by hand.
+std::string lower_words(std::string_view s);
+
 // `parts` with `sep` between them.
 std::string join(const std::vector<std::string>& parts, std::string_view sep);
 
