@@ -10,6 +10,7 @@ using namespace cairn;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text = fuzz::as_text(data, size);
   auto q = sched::parse_squeue(text);
+  (void)sched::count_queued(q, "cairn.");
   auto a = sched::parse_sacct(text);
   q.insert(q.end(), a.begin(), a.end());
   std::vector<std::string> ids;

@@ -65,8 +65,8 @@ TEST(DiagnoseConfig, ParsesAndRejectsWithPositions) {
   auto bad_when = parse::parse_config("cairn.yaml", "diagnose: {command: [a], when: unclasified}\n");
   ASSERT_FALSE(bad_when);
   EXPECT_EQ(doc::format(bad_when.error().front()),
-            "cairn.yaml:1:32: error: `diagnose.when` must be unclassified, escalated or never; did you mean "
-            "`unclassified`?");
+            "cairn.yaml:1:32: error: `diagnose.when` must be unclassified, escalated, anomaly (or a list of "
+            "them) or never; did you mean `unclassified`?");
   auto no_command = parse::parse_config("cairn.yaml", "diagnose: {when: escalated}\n");
   ASSERT_FALSE(no_command);
   EXPECT_NE(doc::format(no_command.error().front()).find("needs `diagnose.command`"), std::string::npos);
@@ -75,6 +75,30 @@ TEST(DiagnoseConfig, ParsesAndRejectsWithPositions) {
   auto unitless = parse::parse_config("cairn.yaml", "diagnose: {command: [a], timeout: 15}\n");
   ASSERT_FALSE(unitless);
   EXPECT_NE(doc::format(unitless.error().front()).find("with a unit"), std::string::npos);
+}
+
+// `when:` takes a list: which escalations, plus `anomaly` (the scan's findings, read-only).
+TEST(DiagnoseConfig, WhenIsAWordOrAList) {
+  auto anomaly = parse::parse_config("cairn.yaml", "diagnose: {command: [a], when: anomaly}\n");
+  ASSERT_TRUE(anomaly);
+  EXPECT_TRUE(anomaly->diagnose.explains_anomalies());
+  EXPECT_FALSE(anomaly->diagnose.enabled());  // no escalation is diagnosed
+  auto both = parse::parse_config("cairn.yaml", "diagnose: {command: [a], when: [escalated, anomaly]}\n");
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->diagnose.when, parse::DiagnoseConfig::When::escalated);
+  EXPECT_TRUE(both->diagnose.explains_anomalies());
+  EXPECT_TRUE(both->diagnose.enabled());
+  EXPECT_FALSE(parse::parse_config("cairn.yaml", "diagnose: {command: [a], when: unclassified}\n")
+                   ->diagnose.explains_anomalies());
+  auto never_and = parse::parse_config("cairn.yaml", "diagnose: {command: [a], when: [never, anomaly]}\n");
+  ASSERT_FALSE(never_and);
+  EXPECT_NE(doc::format(never_and.error().front()).find("`never` cannot be combined"), std::string::npos);
+  auto typo = parse::parse_config("cairn.yaml", "diagnose: {command: [a], when: [escalated, anomally]}\n");
+  ASSERT_FALSE(typo);
+  EXPECT_NE(doc::format(typo.error().front()).find("did you mean `anomaly`?"), std::string::npos);
+  auto no_command = parse::parse_config("cairn.yaml", "diagnose: {when: [anomaly]}\n");
+  ASSERT_FALSE(no_command);
+  EXPECT_NE(doc::format(no_command.error().front()).find("needs `diagnose.command`"), std::string::npos);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include <cairn/engine/anomaly.hpp>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -548,6 +550,143 @@ TEST(AnomalyScan, QuietRepositoryHasNoAnomalies) {
   EXPECT_TRUE(scan_anomalies(h, {running_with_log("alpha", "step 1\nstep 2\n")}, kNow).empty());
 }
 
+// ---- pile-ups -------------------------------------------------------------------
+
+// A campaign whose current stage's backend counted these queued jobs under its prefix
+// (Scheduler::queued_by_name, filtered by JobKey::prefix).
+CampaignSnapshot with_queue(const std::string& campaign, std::map<std::string, int> queued) {
+  CampaignSnapshot s;
+  s.campaign = campaign;
+  s.stage = "prod";
+  s.status = doc::Status::running;
+  s.job = "991";
+  s.job_state = "running";
+  s.queued_jobs = std::move(queued);
+  return s;
+}
+
+TEST(AnomalyPileUp, MoreThanFiftyQueuedOfOneNameIsMedium) {
+  const std::string name = "cairn.r1a2b3.alpha.prod.worker";
+  const auto found =
+      scan_anomalies({}, {with_queue("alpha", {{name, 51}, {"cairn.r1a2b3.alpha.prod.2", 1}})}, kNow);
+  ASSERT_EQ(found.size(), 1u);
+  const Anomaly& a = found[0];
+  EXPECT_EQ(a.pattern, AnomalyPattern::pile_up);
+  EXPECT_EQ(a.confidence, Confidence::medium);
+  EXPECT_EQ(a.campaigns, std::vector<std::string>{"alpha"});
+  EXPECT_EQ(a.stage, "prod");
+  EXPECT_EQ(a.fingerprint, "pile_up alpha " + name);
+  EXPECT_NE(a.message.find("51 jobs named " + name + " are queued"), std::string::npos) << a.message;
+  EXPECT_EQ(a.evidence, std::vector<std::string>{"queued: 51 jobs named " + name});
+}
+
+TEST(AnomalyPileUp, FiftyDoNotFireAndEachNameCountsAlone) {
+  EXPECT_TRUE(of(scan_anomalies({}, {with_queue("alpha", {{"cairn.r.alpha.prod.1", 50}})}, kNow),
+                 AnomalyPattern::pile_up)
+                  .empty());
+  EXPECT_TRUE(
+      of(scan_anomalies(
+             {}, {with_queue("alpha", {{"cairn.r.alpha.prod.1", 30}, {"cairn.r.alpha.prod.2", 30}})}, kNow),
+         AnomalyPattern::pile_up)
+          .empty());
+}
+
+TEST(AnomalyPileUp, HighAboveTwiceTheThresholdAndConfigurable) {
+  const auto high = of(scan_anomalies({}, {with_queue("alpha", {{"cairn.r.alpha.a", 101}})}, kNow),
+                       AnomalyPattern::pile_up);
+  ASSERT_EQ(high.size(), 1u);
+  EXPECT_EQ(high[0].confidence, Confidence::high);
+  AnomalyThresholds th;
+  th.max_queued_per_name = 5;
+  const auto low_bar = of(scan_anomalies({}, {with_queue("alpha", {{"cairn.r.alpha.a", 6}})}, kNow, th),
+                          AnomalyPattern::pile_up);
+  ASSERT_EQ(low_bar.size(), 1u);
+  EXPECT_EQ(low_bar[0].confidence, Confidence::medium);
+  parse::AnomalyConfig c;
+  c.max_queued_per_name = 9;
+  EXPECT_EQ(thresholds_from(c).max_queued_per_name, 9);
+}
+
+// Pending jobs of a paused or escalated campaign are still a pile-up: nobody resumed it
+// to make them.
+TEST(AnomalyPileUp, TwoCampaignsEachTheirOwn) {
+  const auto found = of(
+      scan_anomalies(
+          {}, {with_queue("alpha", {{"cairn.r.alpha.a", 60}}), with_queue("beta", {{"cairn.r.beta.b", 70}})},
+          kNow),
+      AnomalyPattern::pile_up);
+  ASSERT_EQ(found.size(), 2u);
+  EXPECT_EQ(found[0].campaigns, std::vector<std::string>{"alpha"});
+  EXPECT_EQ(found[1].campaigns, std::vector<std::string>{"beta"});
+}
+
+// ---- RESTART without progress --------------------------------------------------
+
+// A job running since two hours ago that printed `log`; the previous tick was ten minutes
+// ago; the checkpoint was last written `written` before now (nullopt: nothing matches).
+CampaignSnapshot restarting(std::string log, std::optional<std::chrono::seconds> written) {
+  CampaignSnapshot s = running_with_log("alpha", std::move(log));
+  s.last_tick = ago(minutes(10));
+  s.checkpoint = "ckpt/*.chk";
+  s.checkpoint_probed = true;
+  if (written) s.checkpoint_newest = ago(*written);
+  return s;
+}
+
+TEST(AnomalyRestart, RestartLinesAreRecognised) {
+  EXPECT_TRUE(logs_restart("step 1\nRESTART at step 5000\n"));
+  EXPECT_TRUE(logs_restart("Info: Restarting from checkpoint ckpt/7.chk\n"));
+  EXPECT_TRUE(logs_restart("run restarted from checkpoint 3\n"));
+  EXPECT_TRUE(logs_restart("RESTARTING FROM CHECKPOINT\n"));
+  EXPECT_FALSE(logs_restart("writing restart file out.restart.coor\n"));  // writing one is progress
+  EXPECT_FALSE(logs_restart("step 100 ok\n"));
+  EXPECT_FALSE(logs_restart(""));
+}
+
+TEST(AnomalyRestart, RestartWhileTheCheckpointStoodStillSinceTheLastTick) {
+  const auto found =
+      of(scan_anomalies({}, {restarting("step 1\nRESTART at step 5000\nstep 2\n", hours(1))}, kNow),
+         AnomalyPattern::restart_without_progress);
+  ASSERT_EQ(found.size(), 1u);
+  const Anomaly& a = found[0];
+  EXPECT_EQ(a.confidence, Confidence::medium);
+  EXPECT_EQ(a.fingerprint, "restart_without_progress alpha prod 991");
+  EXPECT_NE(a.message.find("restarted"), std::string::npos) << a.message;
+  EXPECT_EQ(a.evidence, (std::vector<std::string>{
+                            "log: RESTART at step 5000",
+                            "checkpoint `ckpt/*.chk` last written 2026-05-05T11:00:00Z, before the last "
+                            "tick at 2026-05-05T11:50:00Z"}));
+}
+
+TEST(AnomalyRestart, NoCheckpointFileAtAllIsNoProgressEither) {
+  const auto found = of(scan_anomalies({}, {restarting("Restarting from checkpoint\n", std::nullopt)}, kNow),
+                        AnomalyPattern::restart_without_progress);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].evidence.back(), "checkpoint `ckpt/*.chk` matches no file");
+}
+
+TEST(AnomalyRestart, ProgressOrNoWayToTellIsNotAnAnomaly) {
+  const auto none = [](CampaignSnapshot s) {
+    return of(scan_anomalies({}, {std::move(s)}, kNow), AnomalyPattern::restart_without_progress).empty();
+  };
+  EXPECT_TRUE(none(restarting("RESTART\n", minutes(2))));       // written since the last tick
+  EXPECT_TRUE(none(restarting("step 1\nstep 2\n", hours(1))));  // no restart line
+  CampaignSnapshot no_spec = restarting("RESTART\n", hours(1));
+  no_spec.checkpoint.clear();
+  no_spec.checkpoint_probed = false;
+  EXPECT_TRUE(none(no_spec));  // no `checkpoint:`: progress unknown
+  CampaignSnapshot first_tick = restarting("RESTART\n", hours(1));
+  first_tick.last_tick.reset();
+  EXPECT_TRUE(none(first_tick));
+  // The job started after the last tick: a restart at its start is how it resumes.
+  CampaignSnapshot fresh = restarting("Restarting from checkpoint\n", hours(1));
+  fresh.stage_since = ago(minutes(5));
+  EXPECT_TRUE(none(fresh));
+  CampaignSnapshot queued = restarting("RESTART\n", hours(1));
+  queued.job_state = "pending";
+  EXPECT_TRUE(none(queued));
+}
+
 // ---- thresholds, trailers, ORCHESTRATION_CHECK.md ------------------------------
 
 TEST(AnomalyThresholdsFromConfig, DefaultsAgreeAndOverridesCarry) {
@@ -635,6 +774,30 @@ TEST(AnomalyOrchestrationCheck, RendersWhatWasSeenAndHowToResume) {
   EXPECT_NE(md.find("What to check:"), std::string::npos);
   EXPECT_NE(md.find("Set `paused: false`"), std::string::npos);
   EXPECT_EQ(md, render_orchestration_check("alpha", found, kNow));
+}
+
+// diagnose.when: anomaly: the agent's reading is a section of its own after cairn's
+// findings, quoted so its headings cannot pass for cairn's, and its failure is one line.
+TEST(AnomalyOrchestrationCheck, TheAgentsReadingIsLabelledAndQuoted) {
+  const auto found = scan_anomalies({}, {running_with_log("alpha", "FATAL: x")}, kNow);
+  AgentReading r{"explain.sh", "## Root cause\nThe input deck is wrong.\n", ""};
+  const std::string md = render_orchestration_check("alpha", found, kNow, &r);
+  const auto section = md.find("## What the agent `explain.sh` read into it (not verified by cairn)\n");
+  ASSERT_NE(section, std::string::npos) << md;
+  EXPECT_LT(md.find("## bad_log_while_running"), section);
+  EXPECT_LT(section, md.find("## How to resume"));
+  EXPECT_NE(md.find("> ## Root cause\n> The input deck is wrong.\n"), std::string::npos) << md;
+
+  AgentReading failed{"explain.sh", "", "exited 3"};
+  const std::string md2 = render_orchestration_check("alpha", found, kNow, &failed);
+  EXPECT_NE(md2.find("read into it (not verified by cairn)\n\nThe agent did not explain it: exited 3.\n"),
+            std::string::npos)
+      << md2;
+  EXPECT_EQ(render_orchestration_check("alpha", found, kNow).find("What the agent"), std::string::npos);
+
+  const std::string escalated = render_orchestration_check("alpha", found, kNow, &r, /*escalated=*/true);
+  EXPECT_NE(escalated.find("escalated this campaign at 2026-05-05T12:00:00Z"), std::string::npos)
+      << escalated;
 }
 
 }  // namespace

@@ -80,6 +80,17 @@ class FakeScheduler : public Scheduler {
     m_cancelled.push_back(id);
     return {};
   }
+  // The user's queued jobs by name, as squeue --me lists them (m_queued: every name,
+  // whoever submitted it; nullopt: a backend that cannot say).
+  Expected<std::optional<std::map<std::string, int>>> queued_by_name(const std::string& prefix) override {
+    m_queued_prefixes.push_back(prefix);
+    if (!m_queued) return std::optional<std::map<std::string, int>>{};
+    std::map<std::string, int> out;
+    for (const auto& [name, count] : *m_queued) {
+      if (name.rfind(prefix, 0) == 0) out[name] = count;
+    }
+    return std::optional<std::map<std::string, int>>(out);
+  }
 
   // Test controls.
   void finish(const std::string& id, JobState state, int exit_code, std::string log = {},
@@ -109,6 +120,8 @@ class FakeScheduler : public Scheduler {
   std::optional<SpecInfo> m_spec;
   int m_find_calls = 0;
   int m_find_all_calls = 0;
+  std::optional<std::map<std::string, int>> m_queued;
+  std::vector<std::string> m_queued_prefixes;
 
  private:
   int m_next_id = 4242;

@@ -770,6 +770,111 @@ TEST_F(TickTest, FatalLineInARunningJobPausesTheChainAndWritesTheCheck) {
   }
 }
 
+// Pile-ups: the backend is asked once for the user's queued jobs named after this
+// repository (the campaign's own scripts' submissions included); each campaign sees
+// the names under its own prefix.
+TEST_F(TickTest, APileUpOfQueuedJobsPausesTheCampaignItIsNamedAfter) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  add("c2", workflow("c2", {{"smoke", "always", "exit=0", "running", "8", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::running, 0);
+  m_sched.finish("8", JobState::running, 0);
+  m_sched.m_queued = std::map<std::string, int>{
+      {"cairn.r1.c1.smoke.worker", 51}, {"cairn.r1.c2.smoke.2", 3}, {"cairn.other.c2.smoke.1", 500}};
+  TickOptions o = with_scan();
+  o.repo_id = "r1";
+  run(o);
+  EXPECT_EQ(m_sched.m_queued_prefixes, std::vector<std::string>{"cairn.r1."});
+  EXPECT_TRUE(wf(0).paused);
+  EXPECT_FALSE(wf(1).paused);  // another repository's jobs are not its pile
+  const auto* c = commit_with_subject(m_store, "c1: smoke anomaly: pile_up (medium)");
+  ASSERT_NE(c, nullptr) << fmt::format("{}", fmt::join(subjects(), "\n"));
+  EXPECT_NE(c->request.message.find("queued: 51 jobs named cairn.r1.c1.smoke.worker"), std::string::npos)
+      << c->request.message;
+  ASSERT_EQ(c->request.also.size(), 1u);
+  EXPECT_NE(c->request.also[0].content.find("51 jobs named cairn.r1.c1.smoke.worker"), std::string::npos);
+
+  // A backend that cannot list its user's jobs: no pile-up check, no error.
+  m_sched.m_queued.reset();
+  const TickReport r = run(o);
+  EXPECT_TRUE(r.errors.empty());
+}
+
+// RESTART without progress: the checkpoint is probed (in the job's directory) only when
+// the log tail shows a restart, and compared with the previous tick's time.
+TEST_F(TickTest, ARestartWhileTheCheckpointStandsStillPauses) {
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:40Z"}}));
+  add_spec_line("checkpoint: ckpt/*.chk");
+  auto& text = m_inputs[0].text;
+  text.replace(text.find("last_tick: \"\""), 13, "last_tick: \"2026-05-05T19:55:00Z\"");
+  m_sched.finish("7", JobState::running, 0, "step 5000\n");
+  m_ws.m_mtimes["ckpt/*.chk"] = *util::parse_time("2026-05-05T19:50:00Z");
+  run(with_scan());
+  EXPECT_FALSE(wf().paused);
+  EXPECT_TRUE(m_ws.m_probed_dirs.empty());  // no restart line: nothing probed
+
+  m_sched.finish("7", JobState::running, 0, "step 5000\nRESTART from step 4000\n");
+  text = m_inputs[0].text;
+  const auto at = text.find("last_tick: ");
+  text.replace(at, text.find('\n', at) - at, "last_tick: \"2026-05-05T19:55:00Z\"");
+  run(with_scan());
+  EXPECT_TRUE(wf().paused) << m_inputs[0].text;
+  EXPECT_EQ(m_ws.m_probed_dirs, std::vector<std::string>{"/repo/campaigns/c1"});
+  const auto* c = commit_with_subject(m_store, "c1: smoke anomaly: restart_without_progress (medium)");
+  ASSERT_NE(c, nullptr) << fmt::format("{}", fmt::join(subjects(), "\n"));
+  EXPECT_NE(c->request.message.find("checkpoint `ckpt/*.chk` last written 2026-05-05T19:50:00Z"),
+            std::string::npos)
+      << c->request.message;
+}
+
+// diagnose.when: anomaly: the agent reads each new medium/high anomaly once; its reading
+// is a section of ORCHESTRATION_CHECK.md; a failing agent never holds the pause up.
+class RecordingExplainer : public AnomalyExplainer {
+ public:
+  AgentReading explain(const std::string& path, const std::vector<Anomaly>& anomalies,
+                       const std::string& findings) override {
+    m_calls.push_back({path, anomalies.size(), findings});
+    return m_reading;
+  }
+  struct Call {
+    std::string path;
+    std::size_t anomalies;
+    std::string findings;
+  };
+  std::vector<Call> m_calls;
+  AgentReading m_reading{"explain.sh", "The deck is wrong.\n", ""};
+};
+
+TEST_F(TickTest, TheAgentReadsANewAnomalyOnceIntoTheCheck) {
+  RecordingExplainer agent;
+  add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
+  m_sched.finish("7", JobState::running, 0, "FATAL: energy drift\n");
+  const auto tick_with_agent = [&] {
+    TickOptions o = with_scan();
+    o.force = true;
+    Ports ports{m_backends, m_store, m_clock, m_ws, m_catalog};
+    ports.explainer = &agent;
+    tick(ports, m_inputs, o, m_history);
+    for (auto& in : m_inputs) in.text = m_store.m_files.at(in.path);
+  };
+  agent.m_reading.failure = "it exited 3";
+  tick_with_agent();
+  ASSERT_EQ(agent.m_calls.size(), 1u);
+  EXPECT_EQ(agent.m_calls[0].path, "campaigns/c1/WORKFLOW.md");
+  EXPECT_EQ(agent.m_calls[0].anomalies, 1u);
+  EXPECT_NE(agent.m_calls[0].findings.find("FATAL: energy drift"), std::string::npos);
+  EXPECT_TRUE(wf().paused);
+  const auto* c = commit_with_subject(m_store, "c1: smoke anomaly: bad_log_while_running (medium)");
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->request.also.size(), 1u);
+  const std::string& check = c->request.also[0].content;
+  EXPECT_NE(check.find("## What the agent `explain.sh` read into it (not verified by cairn)"),
+            std::string::npos)
+      << check;
+  EXPECT_NE(check.find("The agent did not explain it: it exited 3."), std::string::npos) << check;
+  tick_with_agent();
+  EXPECT_EQ(agent.m_calls.size(), 1u);  // acted on once, read once
+}
+
 TEST_F(TickTest, AnAnomalyIsActedOnOnceWhileItPersists) {
   add("c1", workflow("c1", {{"smoke", "always", "exit=0", "running", "7", "2026-05-05 19:50Z"}}));
   m_sched.finish("7", JobState::running, 0, "loss: NaN\n");

@@ -65,6 +65,17 @@ TEST(ParseConfigAnomaly, EveryKeyOverrides) {
   EXPECT_EQ(a.log_patterns, (std::vector<std::string>{"\\bFATAL\\b", "RESTART"}));
 }
 
+TEST(ParseConfigAnomaly, PileUpThreshold) {
+  EXPECT_EQ(AnomalyConfig{}.max_queued_per_name, 50);
+  const auto p = parse("anomaly:\n  max_queued_per_name: 200\n");
+  ASSERT_TRUE(p.config) << errors_of(p);
+  EXPECT_EQ(p.config->anomaly.max_queued_per_name, 200);
+  const auto zero = parse("anomaly:\n  max_queued_per_name: 0\n");
+  ASSERT_FALSE(zero.config);
+  EXPECT_EQ(doc::format(zero.config.error()[0]),
+            "cairn.yaml:2:24: error: `anomaly.max_queued_per_name` must be at least 1");
+}
+
 TEST(ParseConfigAnomaly, PartialBlockKeepsOtherDefaults) {
   const auto p = parse("anomaly:\n  stall_after: 36h\n");
   ASSERT_TRUE(p.config) << errors_of(p);

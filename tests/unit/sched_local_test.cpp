@@ -225,6 +225,20 @@ TEST_F(LocalSchedulerTest, AProcessKilledRightAfterSubmitLeavesAJobTheNextSubmit
   EXPECT_EQ(slurp(m_root / "campaign" / "runs.txt"), "run\n");
 }
 
+// The pile-up check's question: the local backend can answer it (only cairn submits
+// here), from its run directories; jobs that run or ended are not queued.
+TEST_F(LocalSchedulerTest, QueuedByNameAnswersFromTheRunDirectories) {
+  auto none = m_sched->queued_by_name("cairn.");
+  ASSERT_TRUE(none && *none);  // nothing submitted yet: an answer, and empty
+  EXPECT_TRUE((*none)->empty());
+  script("count.sh", "echo run >> runs.txt");
+  const std::string id = submit(request("q", "scripts/count.sh"));
+  wait_final(id);
+  auto ended = m_sched->queued_by_name("cairn.demo.");
+  ASSERT_TRUE(ended && *ended);
+  EXPECT_TRUE((*ended)->empty());
+}
+
 TEST_F(LocalSchedulerTest, TwoReposNeverShareJobs) {
   script("count.sh", "echo run >> runs.txt");
   LocalScheduler other((m_root / "state").string(), "/repo/two");

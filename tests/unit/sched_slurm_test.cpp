@@ -5,6 +5,8 @@
 #include <cairn/sched/command_runner.hpp>
 #include <cairn/sched/slurm.hpp>
 
+#include <fmt/format.h>
+
 #include "sched_fakes.hpp"
 
 #include <gtest/gtest.h>
@@ -524,9 +526,8 @@ TEST_F(SlurmFake, StatusIsOneSqueueAndOneSacct) {
   EXPECT_EQ(count("squeue"), 1);
   EXPECT_EQ(count("sacct"), 1);
   EXPECT_EQ(shared->calls[0],
-            (std::vector<std::string>{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--array",
-                                      "--states=all", "--jobs=1250,7,2,3,12,4000", "-o",
-                                      "%i|%T|%r|%V|%S|%e|%P|%N|%Z"}));
+            (std::vector<std::string>{"env", "SLURM_TIME_FORMAT=%s", "squeue", "--noheader", "--me",
+                                      "--array", "--states=all", "-o", "%i|%T|%r|%V|%S|%e|%P|%N|%j|%Z"}));
   EXPECT_EQ(arg_with(shared->calls[1], "SLURM_TIME_FORMAT="), "SLURM_TIME_FORMAT=%s");
   EXPECT_EQ(
       shared->calls[1].back(),
@@ -819,7 +820,7 @@ TEST_F(SlurmFake, SshHostWrapsEveryCommand) {
   const auto& c = shared->calls[0];
   EXPECT_EQ(c.at(0), "ssh");
   EXPECT_NE(std::find(c.begin(), c.end(), "alpine-login"), c.end());
-  EXPECT_EQ(c.back(), "'%i|%T|%r|%V|%S|%e|%P|%N|%Z'");
+  EXPECT_EQ(c.back(), "'%i|%T|%r|%V|%S|%e|%P|%N|%j|%Z'");
   shared->answers["ssh"].push_back(err_out(255, "ssh: Could not resolve hostname alpine-login\n"));
   auto down = s.status({"7"});
   ASSERT_FALSE(down);
@@ -915,12 +916,45 @@ TEST_F(SlurmFake, FindThroughSshAsksTheRemoteUser) {
   EXPECT_EQ(arg_with(shared->calls[2], "--user="), "--user=bob");
 }
 
+// The pile-up check reads the user's queue from the status pass: one `squeue --me` a
+// tick, whatever it asks. Rows as squeue prints them with --array (each pending task of
+// an array on a line of its own; an array counts once), other users' jobs never listed.
+TEST_F(SlurmFake, QueuedByNameIsReadFromTheStatusPass) {
+  std::string rows = "7|RUNNING|None|1795442900|1795443000|1795446600|debug|c07|cairn.r1.c.s.1|/w\n";
+  for (int i = 100; i < 160; ++i) {
+    rows += fmt::format("{}|PENDING|Priority|1795442900|N/A|N/A|debug||cairn.r1.c.s.worker|/w\n", i);
+  }
+  for (int t = 1; t <= 40; ++t) {
+    rows += fmt::format("300_{}|PENDING|Resources|1795442900|N/A|N/A|debug||cairn.r1.c.s.2|/w\n", t);
+  }
+  rows += "400|PENDING|Priority|1795442900|N/A|N/A|debug||cairn.other.c.s.1|/w\n";
+  rows += "401|PENDING|Priority|1795442900|N/A|N/A|debug||my-own-job|/w\n";
+  rows += "402|RUNNING|None|1795442900|1795443000|N/A|debug|c08|cairn.r1.c.s.worker|/w\n";
+  shared->answers["squeue"].push_back(ok_out(rows));
+  auto s = make();
+  ASSERT_TRUE(s.status({"7"}));
+  auto q = s.queued_by_name("cairn.r1.");
+  ASSERT_TRUE(q) << q.error().message;
+  ASSERT_TRUE(*q);
+  EXPECT_EQ(**q, (std::map<std::string, int>{{"cairn.r1.c.s.worker", 60}, {"cairn.r1.c.s.2", 1}}));
+  EXPECT_EQ(count("squeue"), 1);
+  EXPECT_EQ(arg_with(shared->calls[0], "--me"), "--me");
+
+  // Without a status pass (no job in flight), one squeue of its own; a failing one is an
+  // outage, never "nothing queued".
+  shared->answers["squeue"].push_back(err_out(1, fixture("squeue_socket_timeout.err")));
+  auto fresh = make();
+  auto down = fresh.queued_by_name("cairn.r1.");
+  ASSERT_FALSE(down);
+  EXPECT_EQ(down.error().exit, ExitCode::unreachable);
+}
+
 TEST_F(SlurmFake, StatusReportsTheWorkDirFromTheSamePass) {
   // Queued: squeue's %Z (last, so a '|' or a space in it survives); finished: sacct's WorkDir.
   shared->answers["squeue"].push_back(
-      ok_out("7|RUNNING|None|1795442900|1795443000|1795446600|debug|c07|/scratch/u/a b|c\n"
-             "9_1|COMPLETED|None|1795442900|1795443000|1795443100|debug|c07|/scratch/u/arr\n"
-             "9_2|RUNNING|None|1795442900|1795443000|1795446600|debug|c08|/scratch/u/arr\n"));
+      ok_out("7|RUNNING|None|1795442900|1795443000|1795446600|debug|c07|cairn.r1.c.s.1|/scratch/u/a b|c\n"
+             "9_1|COMPLETED|None|1795442900|1795443000|1795443100|debug|c07|arr|/scratch/u/arr\n"
+             "9_2|RUNNING|None|1795442900|1795443000|1795446600|debug|c08|arr|/scratch/u/arr\n"));
   shared->answers["sacct"].push_back(
       ok_out("12|cairn.r1.c.s.1|COMPLETED|0:0|None|00:00:03|1|c07|1795442985|1795442986|1795442989|debug|/"
              "home/u/camp/c\n"));

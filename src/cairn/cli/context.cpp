@@ -116,8 +116,10 @@ Expected<std::string> read_workflow(const fs::path& path) {
 
 std::string display_path(const fs::path& path, const fs::path& base) {
   std::error_code ec;
-  const fs::path abs = fs::absolute(path, ec);
-  const fs::path rel = abs.lexically_relative(base);
+  // Normal form: under the default `root: .` the files are found as TOP/./campaigns/...,
+  // and "./campaigns/c1/WORKFLOW.md" is not the path git (last_writers) reports.
+  const fs::path abs = fs::absolute(path, ec).lexically_normal();
+  const fs::path rel = abs.lexically_relative(base.lexically_normal());
   if (!rel.empty() && *rel.begin() != "..") return rel.generic_string();
   return path.generic_string();
 }

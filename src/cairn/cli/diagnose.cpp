@@ -25,6 +25,7 @@
 #include <cairn/engine/facts.hpp>
 #include <cairn/gitstore/branch.hpp>
 #include <cairn/util/redact.hpp>
+#include <cairn/util/strings.hpp>
 #include <cairn/util/subprocess.hpp>
 #include <cairn/util/time.hpp>
 
@@ -223,6 +224,106 @@ std::string plural(std::size_t n, std::string_view one) {
   return fmt::format("{} {}{}", n, one, n == 1 ? "" : "s");
 }
 
+std::string agent_name(const parse::DiagnoseConfig& cfg) {
+  return fs::path(cfg.command.front()).filename().string();
+}
+
+// Where an agent runs, for both uses of `diagnose:` (a fix for an escalation, a reading of
+// anomalies): a scratch directory with HEAD's files under tree/ (never the tick's
+// checkout), its out/ directory and the context file. Removed, with everything the agent
+// changed in it, when this goes.
+class AgentScratch {
+ public:
+  explicit AgentScratch(gitstore::Repo& repo) {
+    std::string tmpl = (fs::temp_directory_path() / "cairn-diagnose-XXXXXX").string();
+    if (::mkdtemp(tmpl.data()) == nullptr) {
+      m_error = "no scratch directory could be made";
+      return;
+    }
+    m_root = tmpl;
+    std::error_code ec;
+    fs::create_directories(out(), ec);
+    if (auto r = gitstore::export_head(repo, tree().string()); !r) m_error = r.error().message;
+  }
+  ~AgentScratch() {
+    std::error_code ec;
+    if (!m_root.empty()) fs::remove_all(m_root, ec);
+  }
+  AgentScratch(const AgentScratch&) = delete;
+  AgentScratch& operator=(const AgentScratch&) = delete;
+
+  // Why the scratch copy could not be made; "" when it is ready.
+  const std::string& error() const { return m_error; }
+  fs::path tree() const { return m_root / "tree"; }
+  fs::path out() const { return m_root / "out"; }
+  fs::path context() const { return m_root / "context.md"; }
+
+  // Writes `context_text` to context(), then runs the configured command (`{context}`
+  // and `{out}` replaced) in tree()/`cwd`, with the workload environment (no
+  // credentials) and the configured timeout. Fails when it cannot start or runs out of
+  // time.
+  Expected<util::Captured> run(const parse::DiagnoseConfig& cfg, const std::string& cwd,
+                               const std::string& context_text) const {
+    {
+      std::ofstream w(context(), std::ios::binary);
+      w << context_text;
+    }
+    std::vector<std::string> argv;
+    for (std::string a : cfg.command) {
+      for (const auto& [name, value] : {std::pair<std::string, std::string>{"{context}", context().string()},
+                                        std::pair<std::string, std::string>{"{out}", out().string()}}) {
+        for (auto p = a.find(name); p != std::string::npos; p = a.find(name, p + value.size())) {
+          a.replace(p, name.size(), value);
+        }
+      }
+      argv.push_back(std::move(a));
+    }
+    util::SpawnOptions o;
+    o.cwd = (tree() / cwd).string();
+    o.workload = true;  // no token reaches the agent
+    o.env = {"CAIRN_DIAGNOSE_CONTEXT=" + context().string(), "CAIRN_DIAGNOSE_OUT=" + out().string()};
+    return util::run_capture(argv, "", std::chrono::seconds(cfg.timeout_seconds), o);
+  }
+
+ private:
+  fs::path m_root;
+  std::string m_error;
+};
+
+// The context file of an anomaly reading: what cairn saw (its own ORCHESTRATION_CHECK.md
+// text), the rules of a read-only reading, and the campaign's WORKFLOW.md.
+std::string anomaly_context(const parse::DiagnoseConfig& cfg, const std::string& path,
+                            const std::vector<engine::Anomaly>& anomalies, const std::string& findings,
+                            const std::string& workflow, const fs::path& out) {
+  const std::string campaign = anomalies.front().campaigns.front();
+  std::string m = fmt::format("# Explain an anomaly in {}\n\n", campaign);
+  m += fmt::format(
+      "cairn's anomaly scan found something in the campaign `{}` that no single stage's state shows, and "
+      "stopped it for a human to look. Read the campaign's files and explain what is going on. A human "
+      "reads your explanation next to cairn's own findings, in the campaign's ORCHESTRATION_CHECK.md.\n\n",
+      campaign);
+  m += "New this tick:\n\n";
+  for (const auto& a : anomalies) {
+    m += fmt::format("- `{}` ({} confidence): {}\n", engine::to_string(a.pattern),
+                     engine::to_string(a.confidence), a.message);
+  }
+  m += "\n## Rules\n\n";
+  m += "1. This is read-only: every change you make to a file is discarded. Do not submit, cancel or change "
+       "jobs.\n";
+  m += fmt::format(
+      "2. Explain in plain language, in `{}/DIAGNOSIS.md`: what you think causes it, how sure you are and "
+      "why, and what a human should check or do.\n",
+      out.string());
+  m += fmt::format("3. Exit 0 when done. A non-zero exit, or running past {}, is reported as a failure.\n\n",
+                   duration_text(cfg.timeout_seconds));
+  m += fmt::format("## The campaign\n\n- Campaign file: `{}` (your working directory is its directory)\n\n",
+                   path);
+  m += "## What cairn saw\n\n" + findings + "\n";
+  m += fmt::format("\n## WORKFLOW.md (read it; do not edit it)\n\n```markdown\n{}\n```\n",
+                   util::redact(workflow));
+  return m;
+}
+
 }  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view path) {
@@ -261,7 +362,7 @@ forge::Diagnosis run_diagnosis(const RepoContext& ctx, gitstore::Repo& repo, con
                                const std::string& stage, const std::string& cleared) {
   const parse::DiagnoseConfig& cfg = ctx.config.diagnose;
   forge::Diagnosis d;
-  d.agent = fs::path(cfg.command.front()).filename().string();
+  d.agent = agent_name(cfg);
   auto file = parse::WorkflowFile::parse(view.path, view.text);
   if (!file) {
     d.outcome = "not run: the campaign's WORKFLOW.md does not parse";
@@ -269,24 +370,13 @@ forge::Diagnosis run_diagnosis(const RepoContext& ctx, gitstore::Repo& repo, con
   }
   const doc::Workflow& wf = file->workflow();
 
-  std::string tmpl = (fs::temp_directory_path() / "cairn-diagnose-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) {
-    d.outcome = "not run: no scratch directory could be made";
+  const AgentScratch scratch(repo);
+  if (!scratch.error().empty()) {
+    d.outcome = fmt::format("not run: {}", scratch.error());
     return d;
   }
-  const fs::path scratch(tmpl);
-  const std::unique_ptr<const fs::path, void (*)(const fs::path*)> cleanup(&scratch, [](const fs::path* p) {
-    std::error_code ec;
-    fs::remove_all(*p, ec);
-  });
-  const fs::path tree = scratch / "tree";
-  const fs::path out = scratch / "out";
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (auto r = gitstore::export_head(repo, tree.string()); !r) {
-    d.outcome = fmt::format("not run: {}", r.error().message);
-    return d;
-  }
+  const fs::path tree = scratch.tree();
+  const fs::path out = scratch.out();
   {
     std::ofstream w(tree / view.path, std::ios::binary | std::ios::trunc);
     w << cleared;
@@ -298,27 +388,8 @@ forge::Diagnosis run_diagnosis(const RepoContext& ctx, gitstore::Repo& repo, con
       target && before.files.count(*target) != 0 && before.files.at(*target).front() != kOdd) {
     catalog = engine::FileWrite{*target, read_all(tree / *target, kMaxFileBytes)};
   }
-  const fs::path context = scratch / "context.md";
-  {
-    std::ofstream w(context, std::ios::binary);
-    w << context_markdown(ctx, view, wf, stage, campaign_dir, before, out, cleared);
-  }
-
-  std::vector<std::string> argv;
-  for (std::string a : cfg.command) {
-    for (const auto& [name, value] : {std::pair<std::string, std::string>{"{context}", context.string()},
-                                      std::pair<std::string, std::string>{"{out}", out.string()}}) {
-      for (auto p = a.find(name); p != std::string::npos; p = a.find(name, p + value.size())) {
-        a.replace(p, name.size(), value);
-      }
-    }
-    argv.push_back(std::move(a));
-  }
-  util::SpawnOptions o;
-  o.cwd = (tree / campaign_dir).string();
-  o.workload = true;  // no token reaches the agent
-  o.env = {"CAIRN_DIAGNOSE_CONTEXT=" + context.string(), "CAIRN_DIAGNOSE_OUT=" + out.string()};
-  const auto ran = util::run_capture(argv, "", std::chrono::seconds(cfg.timeout_seconds), o);
+  const auto ran = scratch.run(cfg, campaign_dir,
+                               context_markdown(ctx, view, wf, stage, campaign_dir, before, out, cleared));
   if (!ran) {
     d.outcome = fmt::format("failed: {}; nothing it changed is kept", util::redact(ran.error().message));
     return d;
@@ -391,6 +462,35 @@ std::optional<forge::Diagnosis> AgentDiagnoser::diagnose(const forge::CampaignVi
   auto file = parse::WorkflowFile::parse(view.path, view.text);
   if (!file || !wants_diagnosis(m_ctx.config.diagnose, file->workflow(), stage)) return std::nullopt;
   return run_diagnosis(m_ctx, m_repo, view, stage, cleared);
+}
+
+engine::AgentReading AgentExplainer::explain(const std::string& path,
+                                             const std::vector<engine::Anomaly>& anomalies,
+                                             const std::string& findings) {
+  const parse::DiagnoseConfig& cfg = m_ctx.config.diagnose;
+  engine::AgentReading r;
+  r.agent = agent_name(cfg);
+  if (anomalies.empty() || anomalies.front().campaigns.empty()) return r;
+  // A scratch copy, never the tick's checkout: whatever the agent changes goes with it.
+  const AgentScratch scratch(m_repo);
+  if (!scratch.error().empty()) {
+    r.failure = fmt::format("not run: {}", util::one_line(scratch.error()));
+    return r;
+  }
+  const std::string workflow = read_all(scratch.tree() / path, kMaxFileBytes);
+  const auto ran = scratch.run(cfg, fs::path(path).parent_path().generic_string(),
+                               anomaly_context(cfg, path, anomalies, findings, workflow, scratch.out()));
+  if (!ran) {
+    r.failure = fmt::format("failed: {}", util::redact(util::one_line(ran.error().message)));
+    return r;
+  }
+  r.explanation = util::redact(read_all(scratch.out() / "DIAGNOSIS.md", kMaxExplanation));
+  if (ran->exit != 0) {
+    r.failure = fmt::format("it exited {}", ran->exit);
+  } else if (util::is_blank(r.explanation)) {
+    r.failure = "it wrote no DIAGNOSIS.md";
+  }
+  return r;
 }
 
 // ---- `cairn diagnose CAMPAIGN` --------------------------------------------------------

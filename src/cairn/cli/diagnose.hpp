@@ -9,8 +9,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <cairn/cli/context.hpp>
+#include <cairn/engine/anomaly.hpp>
 #include <cairn/forge/sync.hpp>
 #include <cairn/gitstore/repo.hpp>
 
@@ -38,6 +40,22 @@ class AgentDiagnoser : public forge::Diagnoser {
   AgentDiagnoser(const RepoContext& ctx, gitstore::Repo& repo) : m_ctx(ctx), m_repo(repo) {}
   std::optional<forge::Diagnosis> diagnose(const forge::CampaignView& view, const std::string& stage,
                                            const std::string& cleared) override;
+
+ private:
+  const RepoContext& m_ctx;
+  gitstore::Repo& m_repo;
+};
+
+// engine::AnomalyExplainer over the same runner (cairn.yaml `diagnose.when: anomaly`): the
+// agent reads the anomalies in a scratch copy of HEAD, read-only (every change it makes is
+// discarded with the copy), without credentials, bounded by `diagnose.timeout`; its
+// `{out}/DIAGNOSIS.md` is the reading. Its failures (cannot start, non-zero exit, timeout,
+// no DIAGNOSIS.md) are AgentReading::failure.
+class AgentExplainer : public engine::AnomalyExplainer {
+ public:
+  AgentExplainer(const RepoContext& ctx, gitstore::Repo& repo) : m_ctx(ctx), m_repo(repo) {}
+  engine::AgentReading explain(const std::string& path, const std::vector<engine::Anomaly>& anomalies,
+                               const std::string& findings) override;
 
  private:
   const RepoContext& m_ctx;

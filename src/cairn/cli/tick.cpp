@@ -14,6 +14,7 @@
 #include <cairn/cli/backends.hpp>
 #include <cairn/cli/context.hpp>
 #include <cairn/cli/dashboard.hpp>
+#include <cairn/cli/diagnose.hpp>
 #include <cairn/cli/forge_step.hpp>
 #include <cairn/cli/table.hpp>
 #include <cairn/cli/verbs.hpp>
@@ -237,6 +238,9 @@ class FaultInjectingScheduler : public engine::Scheduler {
     return m_inner.log_tail(id, lines);
   }
   Expected<void> cancel(const std::string& id) override { return m_inner.cancel(id); }
+  Expected<std::optional<std::map<std::string, int>>> queued_by_name(const std::string& prefix) override {
+    return m_inner.queued_by_name(prefix);
+  }
 
  private:
   engine::Scheduler& m_inner;
@@ -450,8 +454,11 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
     // History only matters to a tick that works some campaign.
     const auto history = options.anomaly && any_due ? recent_history(*repo, *options.anomaly)
                                                     : std::vector<engine::HistoryEvent>{};
-    report =
-        engine::tick(engine::Ports{backends, sink, clock, workspace, **catalog}, campaigns, options, history);
+    // diagnose.when: anomaly: the agent reads new medium and high anomalies, read-only.
+    AgentExplainer explainer(*ctx, *repo);
+    engine::Ports ports{backends, sink, clock, workspace, **catalog};
+    if (ctx->config.diagnose.explains_anomalies() && !o.dry_run) ports.explainer = &explainer;
+    report = engine::tick(ports, campaigns, options, history);
     bool lost = report.lost_race;
     if (!lost && !o.dry_run) {
       auto landed = sink.publish();

@@ -40,6 +40,13 @@ std::string event_line(const HistoryEvent& e) {
   return s;
 }
 
+// A matched log line as evidence: trimmed, cut, redacted.
+std::string log_evidence(std::string_view line) {
+  std::string text(util::trim(line));
+  if (text.size() > kMaxLogLine) text = text.substr(0, kMaxLogLine) + "...";
+  return "log: " + util::redact(text);
+}
+
 // Keeps the evidence short enough to read in a commit or an issue: the first lines, then
 // how many more there were.
 void add_capped(std::vector<std::string>& evidence, const std::vector<std::string>& lines,
@@ -258,9 +265,7 @@ void bad_log(const std::vector<CampaignSnapshot>& campaigns, const AnomalyThresh
         if (std::find(words.begin(), words.end(), word) == words.end()) words.push_back(std::move(word));
       }
       if (!matched) continue;
-      std::string text(util::trim(line));
-      if (text.size() > kMaxLogLine) text = text.substr(0, kMaxLogLine) + "...";
-      lines.push_back("log: " + util::redact(text));
+      lines.push_back(log_evidence(line));
     }
     if (lines.empty()) continue;
     Anomaly a = one_campaign(AnomalyPattern::bad_log_while_running, Confidence::medium, c.campaign, c.stage);
@@ -304,6 +309,16 @@ std::string what_to_check(AnomalyPattern p) {
              "- Cancel the job if its output is invalid. If the stage's exit condition would pass on bad "
              "output, "
              "strengthen it (e.g. `no NaN in log`).\n";
+    case AnomalyPattern::pile_up:
+      return "- Which script submits these jobs (`sbatch` in a loop, a chain that resubmits itself)? Stop "
+             "it before it submits more.\n"
+             "- Cancel the queued duplicates that should not run (`scancel --me --name=NAME "
+             "--state=PENDING`).\n";
+    case AnomalyPattern::restart_without_progress:
+      return "- Read the job's log around the restart lines: does it restart from the same checkpoint "
+             "again and again (a crash right after the restart, a corrupt checkpoint)?\n"
+             "- Check that the stage's `checkpoint:` names the files the job writes.\n"
+             "- Cancel the job if it only burns its allocation.\n";
   }
   return {};
 }
@@ -319,6 +334,85 @@ std::string fence_for(const std::vector<std::string>& lines) {
     }
   }
   return std::string(std::max<std::size_t>(3, longest + 1), '`');
+}
+
+// The restart lines of a log tail: `RESTART` in capitals (as MD codes print it), or a
+// restart from a checkpoint in any wording's case. Writing a restart file is progress,
+// not a restart, so the lower-case word alone does not count.
+std::vector<std::string_view> restart_lines(std::string_view tail) {
+  static const RE2 kRestart(R"(\bRESTART(ING|ED)?\b|(?i:restart(ing|ed)? from (the )?(last )?checkpoint))");
+  std::vector<std::string_view> out;
+  while (!tail.empty()) {
+    const auto nl = tail.find('\n');
+    const std::string_view line = tail.substr(0, nl);
+    tail = nl == std::string_view::npos ? std::string_view() : tail.substr(nl + 1);
+    if (RE2::PartialMatch(re2::StringPiece(line.data(), line.size()), kRestart)) out.push_back(line);
+  }
+  return out;
+}
+
+void pile_up(const std::vector<CampaignSnapshot>& campaigns, const AnomalyThresholds& th,
+             std::vector<Anomaly>& out) {
+  for (const auto& c : campaigns) {
+    for (const auto& [name, count] : c.queued_jobs) {
+      if (count <= th.max_queued_per_name) continue;
+      Anomaly a = one_campaign(AnomalyPattern::pile_up,
+                               runaway_confidence(static_cast<std::size_t>(count), th.max_queued_per_name),
+                               c.campaign, c.stage);
+      // The name, not the stage: the pile outlives the stage that is current.
+      a.fingerprint = fmt::format("{} {} {}", to_string(a.pattern), c.campaign, name);
+      a.message =
+          fmt::format("{}: {} jobs named {} are queued (more than {}): a script submitting in a loop?",
+                      c.campaign, count, name, th.max_queued_per_name);
+      a.evidence.push_back(fmt::format("queued: {} jobs named {}", count, name));
+      out.push_back(std::move(a));
+    }
+  }
+}
+
+void restart_without_progress(const std::vector<CampaignSnapshot>& campaigns, std::vector<Anomaly>& out) {
+  for (const auto& c : campaigns) {
+    if (c.status != doc::Status::running || c.job_state != "running" || c.checkpoint.empty() ||
+        !c.checkpoint_probed || !c.last_tick) {
+      continue;
+    }
+    // A job that started after the last tick resumes from its checkpoint by design.
+    if (!c.stage_since || *c.stage_since > *c.last_tick) continue;
+    if (c.checkpoint_newest && *c.checkpoint_newest > *c.last_tick) continue;  // it advanced
+    const auto restarts = restart_lines(c.running_log_tail);
+    if (restarts.empty()) continue;
+    Anomaly a =
+        one_campaign(AnomalyPattern::restart_without_progress, Confidence::medium, c.campaign, c.stage);
+    a.fingerprint += " " + c.job;
+    a.message = fmt::format(
+        "{}: job {} ({}) restarted ({} line{}) and its checkpoint `{}` has not advanced since the last tick",
+        c.campaign, c.job.empty() ? "?" : c.job, c.stage, restarts.size(), restarts.size() == 1 ? "" : "s",
+        c.checkpoint);
+    std::vector<std::string> lines;
+    for (const auto line : restarts) lines.push_back(log_evidence(line));
+    add_capped(a.evidence, lines, kMaxLogEvidence);
+    a.evidence.push_back(c.checkpoint_newest
+                             ? fmt::format("checkpoint `{}` last written {}, before the last tick at {}",
+                                           c.checkpoint, util::iso8601(*c.checkpoint_newest),
+                                           util::iso8601(*c.last_tick))
+                             : fmt::format("checkpoint `{}` matches no file", c.checkpoint));
+    out.push_back(std::move(a));
+  }
+}
+
+// The agent's reading, quoted line by line: its own headings cannot pass for cairn's.
+std::string agent_section(const AgentReading& r) {
+  std::string s = fmt::format("\n## What the agent `{}` read into it (not verified by cairn)\n\n", r.agent);
+  if (!r.failure.empty()) s += fmt::format("The agent did not explain it: {}.\n", r.failure);
+  std::string_view text = r.explanation;
+  if (!r.failure.empty() && !text.empty()) s += "\nWhat it wrote before that:\n\n";
+  while (!text.empty()) {
+    const auto nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl);
+    text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    s += line.empty() ? ">\n" : fmt::format("> {}\n", line);
+  }
+  return s;
 }
 
 }  // namespace
@@ -368,6 +462,7 @@ AnomalyThresholds thresholds_from(const parse::AnomalyConfig& config) {
   t.systemic_campaigns = config.systemic_campaigns;
   t.systemic_window = std::chrono::seconds(config.systemic_window_seconds);
   t.log_patterns = config.log_patterns;
+  t.max_queued_per_name = config.max_queued_per_name;
   return t;
 }
 
@@ -378,6 +473,8 @@ std::string_view to_string(AnomalyPattern p) {
     case AnomalyPattern::stalled: return "stalled";
     case AnomalyPattern::systemic_error: return "systemic_error";
     case AnomalyPattern::bad_log_while_running: return "bad_log_while_running";
+    case AnomalyPattern::pile_up: return "pile_up";
+    case AnomalyPattern::restart_without_progress: return "restart_without_progress";
   }
   return "unknown";
 }
@@ -406,6 +503,8 @@ std::vector<Anomaly> scan_anomalies(const std::vector<HistoryEvent>& history,
   stalled(events, campaigns, now, thresholds, out);
   systemic(events, now, thresholds, out);
   bad_log(campaigns, thresholds, out);
+  pile_up(campaigns, thresholds, out);
+  restart_without_progress(campaigns, out);
 
   std::stable_sort(out.begin(), out.end(), [](const Anomaly& a, const Anomaly& b) {
     if (a.confidence != b.confidence) return a.confidence > b.confidence;
@@ -415,14 +514,25 @@ std::vector<Anomaly> scan_anomalies(const std::vector<HistoryEvent>& history,
   return out;
 }
 
+bool logs_restart(std::string_view log_tail) {
+  return !restart_lines(log_tail).empty();
+}
+
 std::string render_orchestration_check(std::string_view campaign, const std::vector<Anomaly>& anomalies,
-                                       TimePoint now) {
+                                       TimePoint now, const AgentReading* agent, bool escalated) {
   std::string s = fmt::format("# Orchestration check: {}\n\n", campaign);
-  s += fmt::format(
-      "cairn's anomaly scan paused this campaign at {} (`paused: true` in the frontmatter of its "
-      "WORKFLOW.md): no new jobs are submitted until a human resumes it. Jobs already running were not "
-      "touched.\n",
-      util::iso8601(now));
+  if (escalated) {
+    s += fmt::format(
+        "cairn's anomaly scan escalated this campaign at {}: nothing moves until a human clears the "
+        "escalation (`cairn clear`). Jobs already running were not touched.\n",
+        util::iso8601(now));
+  } else {
+    s += fmt::format(
+        "cairn's anomaly scan paused this campaign at {} (`paused: true` in the frontmatter of its "
+        "WORKFLOW.md): no new jobs are submitted until a human resumes it. Jobs already running were not "
+        "touched.\n",
+        util::iso8601(now));
+  }
   for (const auto& a : anomalies) {
     s += fmt::format("\n## {} ({} confidence", to_string(a.pattern), to_string(a.confidence));
     if (!a.stage.empty()) s += fmt::format(", stage {}", a.stage);
@@ -436,6 +546,13 @@ std::string render_orchestration_check(std::string_view campaign, const std::vec
       s += fence + "\n";
     }
     s += "\nWhat to check:\n\n" + what_to_check(a.pattern);
+  }
+  if (agent != nullptr) s += agent_section(*agent);
+  if (escalated) {
+    s += "\n## How to resume\n\n"
+         "1. Fix the cause, or convince yourself the pattern is expected for this campaign.\n"
+         "2. Clear the escalation (`cairn clear <campaign>`, or merge the clear-escalation pull request).\n";
+    return s;
   }
   s += "\n## How to resume\n\n"
        "1. Fix the cause, or convince yourself the pattern is expected for this campaign.\n"

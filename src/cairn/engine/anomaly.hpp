@@ -38,6 +38,19 @@
 //                          project's orchestration priors (.priors.yaml). medium: the
 //                          job may still finish, but the chain must not build on its
 //                          output until a human has looked.
+//   pile_up                more than max_queued_per_name queued (pending) jobs of one name
+//                          among the user's jobs named after this repository
+//                          (`cairn.<repo>.<campaign>.`, the campaign's own scripts'
+//                          submissions included; Scheduler::queued_by_name). medium;
+//                          high above twice: a script that submits in a loop fills the
+//                          queue faster than any stage's state shows.
+//   restart_without_progress  a running job's log tail has a restart line (logs_restart)
+//                          while the stage's `checkpoint:` has not been written since the
+//                          previous tick (frontmatter `last_tick`), the job having run
+//                          since before it. medium: a job that restarts from the same
+//                          checkpoint again and again burns its allocation. Needs a
+//                          `checkpoint:` in the stage spec (without one, progress is
+//                          unknown and the check does not run).
 //
 // What is a runaway in one campaign may be normal in another: the thresholds are per
 // repository (cairn.yaml `anomaly:`), and low/medium only ask a human to look; nothing
@@ -45,6 +58,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -88,7 +102,25 @@ struct CampaignSnapshot {
   std::string job;               // JobID, when submitted
   std::string job_state;         // to_string(JobState) for a running stage: "pending", "running", ...
   std::string running_log_tail;  // tail of a still-running job's log; may be empty
+  // The user's queued jobs whose names start with this campaign's job-name prefix
+  // (JobKey::prefix), name -> count, as the stage's backend answers
+  // Scheduler::queued_by_name; empty when there are none or the backend cannot say.
+  std::map<std::string, int> queued_jobs;
+  // The previous tick's time (frontmatter `last_tick`); nullopt when never ticked.
+  std::optional<TimePoint> last_tick;
+  // The stage's `checkpoint:` glob; empty when the spec names none.
+  std::string checkpoint;
+  // Whether the checkpoint was looked at this tick (only when the tail logs a restart),
+  // and the newest modification time of what matches it (nullopt: nothing matches).
+  bool checkpoint_probed = false;
+  std::optional<TimePoint> checkpoint_newest;
 };
+
+// Whether `log_tail` has a line saying the program restarted (`RESTART` in capitals, as
+// MD codes print it, or "Restarting from checkpoint"/"restarted from checkpoint" in any
+// case): the lines restart_without_progress looks at. The tick asks this before it probes
+// a checkpoint, so only a job that restarts costs a probe.
+bool logs_restart(std::string_view log_tail);
 
 struct AnomalyThresholds {
   int max_submissions_per_stage = 4;
@@ -98,6 +130,8 @@ struct AnomalyThresholds {
   std::chrono::seconds stall_after{24 * 3600};
   int systemic_campaigns = 3;
   std::chrono::seconds systemic_window{6 * 3600};
+  // Pile-up: more than this many queued jobs of one name.
+  int max_queued_per_name = 50;
   // RE2 patterns matched against each line of a running job's log tail; an empty list
   // turns the log check off. A pattern RE2 rejects is ignored (cairn.yaml rejects it).
   std::vector<std::string> log_patterns = parse::default_log_patterns();
@@ -121,7 +155,9 @@ enum class AnomalyPattern {
   runaway_completions,
   stalled,
   systemic_error,
-  bad_log_while_running
+  bad_log_while_running,
+  pile_up,
+  restart_without_progress
 };
 enum class Confidence { low, medium, high };
 
@@ -139,8 +175,8 @@ struct Anomaly {
   std::vector<std::string> evidence;   // one fact per line (times UTC, log lines redacted)
   // Stable while the same condition persists (no counts or times in it), for callers that
   // must not note/pause/escalate twice: "<pattern> <campaign> <stage>", plus " <job>" for
-  // bad_log_while_running; "systemic_error <class>" (a campaign joining later does not
-  // make a second escalation).
+  // bad_log_while_running and restart_without_progress; "pile_up <campaign> <job name>";
+  // "systemic_error <class>" (a campaign joining later does not make a second escalation).
   std::string fingerprint;
 };
 
@@ -152,10 +188,32 @@ std::vector<Anomaly> scan_anomalies(const std::vector<HistoryEvent>& history,
                                     const std::vector<CampaignSnapshot>& campaigns, TimePoint now,
                                     const AnomalyThresholds& thresholds = {});
 
-// The text of `ORCHESTRATION_CHECK.md` for `campaign`, paused at `now` because of
-// `anomalies` (those naming it; any confidence): what was seen, the evidence, what a
-// human should check, and how to resume (`paused: false`). Deterministic.
+// What an agent read into a campaign's anomalies (cairn.yaml `diagnose.when: anomaly`):
+// its explanation, or why there is none. Never verified by cairn.
+struct AgentReading {
+  std::string agent;        // the command's name, e.g. "claude"
+  std::string explanation;  // its DIAGNOSIS.md, redacted; may be empty
+  std::string failure;      // one line when it failed (exit, timeout, no DIAGNOSIS.md); else ""
+};
+
+// Runs the configured agent over a campaign's anomalies, read-only (cli/diagnose.hpp's
+// runner: a scratch copy, every change discarded, no credentials in its environment).
+class AnomalyExplainer {
+ public:
+  virtual ~AnomalyExplainer() = default;
+  // What the agent reads into `anomalies` (medium or high, new this tick) of the campaign
+  // whose WORKFLOW.md is `path` (repo-relative); `findings` is cairn's own text of
+  // ORCHESTRATION_CHECK.md. Never fails: a failing agent is AgentReading::failure.
+  virtual AgentReading explain(const std::string& path, const std::vector<Anomaly>& anomalies,
+                               const std::string& findings) = 0;
+};
+
+// The text of `ORCHESTRATION_CHECK.md` for `campaign`, paused (or, `escalated`, escalated)
+// at `now` because of `anomalies` (those naming it; any confidence): what was seen, the
+// evidence, what a human should check, then what `agent` read into it (a section of its
+// own, quoted, labelled as not verified by cairn), and how to resume. Deterministic.
 std::string render_orchestration_check(std::string_view campaign, const std::vector<Anomaly>& anomalies,
-                                       TimePoint now);
+                                       TimePoint now, const AgentReading* agent = nullptr,
+                                       bool escalated = false);
 
 }  // namespace cairn::engine

@@ -1224,16 +1224,26 @@ Move capacity_refused(const doc::Workflow& wf, const Submit& submit, const JobKe
   return m;
 }
 
+bool anomaly_noted(const doc::Workflow& wf, const Anomaly& a) {
+  const std::string key = fmt::format("{} {}:", kAnomalyPrefix, a.fingerprint);
+  return std::any_of(wf.actions.begin(), wf.actions.end(),
+                     [&](const doc::ActionItem& item) { return item.text.rfind(key, 0) == 0; });
+}
+
 std::pair<std::vector<Move>, bool> plan_anomalies(const doc::Workflow& wf, const Place& place,
-                                                  const std::vector<AnomalyAction>& acts, TimePoint now) {
+                                                  const std::vector<AnomalyAction>& acts, TimePoint now,
+                                                  const AgentReading* agent) {
   std::vector<Move> moves;
+  const auto slash = place.path.rfind('/');
+  const std::string check_path = slash == std::string::npos
+                                     ? std::string(kOrchestrationCheck)
+                                     : place.path.substr(0, slash + 1) + std::string(kOrchestrationCheck);
+  std::vector<Anomaly> mine;
+  for (const auto& other : acts) mine.push_back(*other.anomaly);
   for (const AnomalyAction& action : acts) {
     const Anomaly& a = *action.anomaly;
     const std::string key = fmt::format("{} {}:", kAnomalyPrefix, a.fingerprint);
-    if (std::any_of(wf.actions.begin(), wf.actions.end(),
-                    [&](const doc::ActionItem& item) { return item.text.rfind(key, 0) == 0; })) {
-      continue;
-    }
+    if (anomaly_noted(wf, a)) continue;
     const doc::Stage* open = wf.first_open_stage();
     if (open == nullptr) break;  // a finished campaign has nothing left to protect
     const ActionItemEdit item{key,
@@ -1246,6 +1256,10 @@ std::pair<std::vector<Move>, bool> plan_anomalies(const doc::Workflow& wf, const
       Move m = escalation(wf, *open, fmt::format("anomaly-{}", to_string(a.pattern)), a.message, a.evidence,
                           /*keep_stage=*/true, now);
       m.actions.insert(m.actions.begin(), item);
+      // The agent's reading has nowhere else to go: the check file says what was seen.
+      if (agent != nullptr) {
+        m.also.push_back({check_path, render_orchestration_check(wf.campaign, mine, now, agent, true)});
+      }
       moves.push_back(std::move(m));
       return {std::move(moves), false};
     }
@@ -1260,13 +1274,7 @@ std::pair<std::vector<Move>, bool> plan_anomalies(const doc::Workflow& wf, const
     m.actions.push_back(item);
     if (action.kind == AnomalyAction::Kind::pause) {
       m.scalars.push_back({"paused", "true", /*optional_key=*/true});
-      std::vector<Anomaly> mine;
-      for (const auto& other : acts) mine.push_back(*other.anomaly);
-      const auto slash = place.path.rfind('/');
-      const std::string check_path = slash == std::string::npos
-                                         ? std::string(kOrchestrationCheck)
-                                         : place.path.substr(0, slash + 1) + std::string(kOrchestrationCheck);
-      m.also.push_back({check_path, render_orchestration_check(wf.campaign, mine, now)});
+      m.also.push_back({check_path, render_orchestration_check(wf.campaign, mine, now, agent)});
       t.body.push_back(
           fmt::format("Paused (`paused: true`): no new submissions until a human sets `paused: "
                       "false`; see {} in the campaign directory.",

@@ -209,8 +209,15 @@ struct AnomalyAction {
 // action item keyed by the anomaly's fingerprint records that it was seen). Low: the
 // item. Medium: `paused: true` and ORCHESTRATION_CHECK.md. High: an escalation, the
 // stage row left as it is. The second member is false when the campaign stops here.
+// `agent`: what the configured agent read into them (diagnose.when: anomaly), a section of
+// ORCHESTRATION_CHECK.md, which a high anomaly then writes too; nullptr for none.
 std::pair<std::vector<Move>, bool> plan_anomalies(const doc::Workflow& wf, const Place& place,
-                                                  const std::vector<AnomalyAction>& acts, TimePoint now);
+                                                  const std::vector<AnomalyAction>& acts, TimePoint now,
+                                                  const AgentReading* agent = nullptr);
+
+// Whether `wf`'s action queue already records anomaly `a` (its fingerprint's item): it
+// was acted on by an earlier tick and is not acted on again.
+bool anomaly_noted(const doc::Workflow& wf, const Anomaly& a);
 
 // A failure-log cell's text: one line, redacted, at most `max` bytes. Pipes are left to
 // the table writer (parse::md::escape_cell), which escapes them once.

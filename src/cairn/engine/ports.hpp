@@ -36,9 +36,12 @@ struct JobKey {
   std::string stage;
   int attempt = 1;
   std::string repo{};
-  std::string str() const {
-    return "cairn." + (repo.empty() ? std::string() : repo + ".") + campaign + "." + stage + "." +
-           std::to_string(attempt);
+  std::string str() const { return prefix(repo, campaign) + stage + "." + std::to_string(attempt); }
+  // What every key of `repo` starts with ("cairn.<repo>."), and with a campaign, every
+  // key of that campaign ("cairn.<repo>.<campaign>."): the names the anomaly scan counts.
+  static std::string prefix(const std::string& repo, const std::string& campaign = {}) {
+    return "cairn." + (repo.empty() ? std::string() : repo + ".") +
+           (campaign.empty() ? std::string() : campaign + ".");
   }
 };
 
@@ -236,6 +239,16 @@ class Scheduler {
   }
   // Cancels one job.
   virtual Expected<void> cancel(const std::string& job_id) = 0;
+  // The submitting user's queued (pending) jobs whose names start with `prefix`, as name ->
+  // how many (an array counts once), whoever submitted them (a campaign's own scripts
+  // too): what the anomaly scan's pile-up check counts. Read from the answer status()
+  // already fetched this tick when the backend can (Slurm: the one `squeue --me`).
+  // nullopt when the backend cannot list its user's jobs by name (this default): the
+  // check does not run for it, which is no error. Fails only when the scheduler cannot
+  // be asked.
+  virtual Expected<std::optional<std::map<std::string, int>>> queued_by_name(const std::string& /*prefix*/) {
+    return std::optional<std::map<std::string, int>>{};
+  }
   // Brings a completed job's declared outputs (`request.spec.sync`, relative to where the
   // job ran) back into request.campaign_dir. A scheduler whose jobs write into the
   // campaign dir itself has nothing to do. Fails with ExitCode::unreachable when the

@@ -66,7 +66,8 @@ class CampaignRun {
       note(fmt::format("escalated ({}); skipped at {}", wf().escalation_reason, util::iso8601(m_now)));
       return;
     }
-    auto [moves, go_on] = plan_anomalies(wf(), m_place, m_anomalies, m_now);
+    const std::optional<AgentReading> reading = explain_anomalies();
+    auto [moves, go_on] = plan_anomalies(wf(), m_place, m_anomalies, m_now, reading ? &*reading : nullptr);
     for (auto& m : moves) {
       if (!commit(std::move(m))) return;
     }
@@ -116,6 +117,23 @@ class CampaignRun {
  private:
   const doc::Workflow& wf() const { return m_file.workflow(); }
   void note(std::string text) { m_report.note = std::move(text); }
+
+  // What the configured agent reads into this campaign's medium and high anomalies that
+  // no earlier tick acted on (each is acted on once, so is the agent); nullopt when there
+  // is no agent or nothing new. A dry run commits nothing the agent could go into.
+  std::optional<AgentReading> explain_anomalies() {
+    if (m_ports.explainer == nullptr || m_options.dry_run) return std::nullopt;
+    std::vector<Anomaly> fresh;
+    std::vector<Anomaly> all;
+    for (const AnomalyAction& act : m_anomalies) {
+      all.push_back(*act.anomaly);
+      if (act.anomaly->confidence != Confidence::low && !anomaly_noted(wf(), *act.anomaly))
+        fresh.push_back(*act.anomaly);
+    }
+    if (fresh.empty()) return std::nullopt;
+    return m_ports.explainer->explain(m_place.path, fresh,
+                                      render_orchestration_check(wf().campaign, all, m_now));
+  }
 
   // What the tick knows of the first open stage's job: this tick's batched answer.
   Observed observe() const {
@@ -416,9 +434,45 @@ std::int64_t peek_wait(const parse::Schedule& peek, TimePoint now) {
   return std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(due_at - now).count());
 }
 
+// Backend name -> the user's queued jobs named after this repository (JobKey::prefix),
+// asked once per backend that a due campaign's current stage runs on. A backend that
+// cannot say, or cannot be asked, is left out: the pile-up check does not run for it,
+// and an outage is reported by the status query of the same backend.
+using QueuedByBackend = std::map<std::string, std::map<std::string, int>>;
+template <class Parsed>
+QueuedByBackend queued_jobs(Ports& ports, const std::vector<Parsed>& parsed, const std::string& repo_id) {
+  QueuedByBackend out;
+  std::set<std::string> asked;
+  for (const auto& p : parsed) {
+    const doc::Stage* stage = p.file->workflow().first_open_stage();
+    if (!p.due || stage == nullptr) continue;
+    const std::string backend = backend_of(p.file->workflow(), stage->name);
+    if (!asked.insert(backend).second) continue;
+    Scheduler* sched = ports.backends.get(backend);
+    if (sched == nullptr) continue;
+    auto answer = sched->queued_by_name(JobKey::prefix(repo_id));
+    if (answer && *answer) out[backend] = std::move(**answer);
+  }
+  return out;
+}
+
+// The stage's checkpoint, looked at where the job runs (as the stuck rule does).
+void probe_checkpoint(Ports& ports, Scheduler& sched, const JobStatus& job, const std::string& campaign_dir,
+                      CampaignSnapshot& snap) {
+  Workspace* ws = sched.workspace() != nullptr ? sched.workspace() : &ports.workspace;
+  auto answers =
+      ws->probe(job.work_dir.empty() ? campaign_dir : job.work_dir, {{Probe::Kind::newest, snap.checkpoint}});
+  if (!answers || answers->size() != 1) return;  // unknown progress: no claim about it
+  snap.checkpoint_probed = true;
+  snap.checkpoint_newest = answers->front().newest;
+}
+
 // What the anomaly scan sees of one campaign: its first open stage, since when it is
-// in its status, and for a job the scheduler says runs, its log tail.
-CampaignSnapshot snapshot_of(Ports& ports, const doc::Workflow& wf, const StatusCache& statuses, bool due) {
+// in its status, the queued jobs named after it, and for a job the scheduler says runs,
+// its log tail (and, when that logs a restart, the checkpoint's age).
+CampaignSnapshot snapshot_of(Ports& ports, const doc::Workflow& wf, const std::string& campaign_dir,
+                             const StatusCache& statuses, const QueuedByBackend& queued,
+                             const std::string& repo_id, bool due) {
   constexpr int kRunningLogLines = 200;
   CampaignSnapshot snap;
   snap.campaign = wf.campaign;
@@ -430,6 +484,15 @@ CampaignSnapshot snapshot_of(Ports& ports, const doc::Workflow& wf, const Status
   snap.stage = stage->name;
   snap.status = wf.escalation_required ? Status::escalated : stage->status;
   snap.job = stage->job_id;
+  snap.last_tick = util::parse_time(wf.last_tick);
+  if (const doc::StageSpec* spec = wf.spec(stage->name)) snap.checkpoint = spec->checkpoint;
+  // A pile-up is there whether or not a human holds the campaign.
+  if (auto q = queued.find(backend_of(wf, stage->name)); q != queued.end()) {
+    const std::string prefix = JobKey::prefix(repo_id, wf.campaign);
+    for (const auto& [name, count] : q->second) {
+      if (name.rfind(prefix, 0) == 0) snap.queued_jobs[name] = count;
+    }
+  }
   // A campaign a human holds (paused, escalated) is not stalled.
   if (wf.paused || wf.escalation_required) return snap;
   if (stage->status == Status::running) {
@@ -452,6 +515,8 @@ CampaignSnapshot snapshot_of(Ports& ports, const doc::Workflow& wf, const Status
     if (Scheduler* sched = ports.backends.get(backend)) {
       if (auto tail = sched->log_tail(stage->job_id, kRunningLogLines))
         snap.running_log_tail = std::move(*tail);
+      if (!snap.checkpoint.empty() && logs_restart(snap.running_log_tail))
+        probe_checkpoint(ports, *sched, *job, campaign_dir, snap);
     }
   }
   return snap;
@@ -585,8 +650,12 @@ TickReport tick(Ports ports, const std::vector<CampaignInput>& campaigns, const 
   std::vector<Anomaly> anomalies;
   std::map<std::string, std::vector<AnomalyAction>> anomaly_actions;
   if (options.anomaly) {
+    const QueuedByBackend queued = queued_jobs(ports, parsed, options.repo_id);
     std::vector<CampaignSnapshot> snapshots;
-    for (const auto& p : parsed) snapshots.push_back(snapshot_of(ports, p.file->workflow(), statuses, p.due));
+    for (const auto& p : parsed) {
+      snapshots.push_back(
+          snapshot_of(ports, p.file->workflow(), p.input->dir, statuses, queued, options.repo_id, p.due));
+    }
     anomalies = scan_anomalies(history, snapshots, now, *options.anomaly);
     anomaly_actions = plan_anomaly_actions(anomalies, snapshots);
   }

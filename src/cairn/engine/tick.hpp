@@ -83,6 +83,9 @@ struct Ports {
   const Clock& clock;
   Workspace& workspace;
   const Catalog& catalog;
+  // The agent that reads new medium and high anomalies (cairn.yaml `diagnose.when:
+  // anomaly`); nullptr for none.
+  AnomalyExplainer* explainer = nullptr;
 };
 
 // Whether a tick with `options` at `now` would work any campaign: --force, or a

@@ -38,9 +38,16 @@ constexpr std::string_view kDiagnoseKeys[] = {"command", "when", "timeout", "may
 constexpr std::string_view kIdentityKeys[] = {"name", "email"};
 constexpr std::string_view kForgeKeys[] = {"kind", "repo", "api", "token_env", "dashboard"};
 constexpr std::string_view kCeilingKeys[] = {"time", "mem", "gpus"};
-constexpr std::string_view kAnomalyKeys[] = {
-    "enabled",     "max_submissions_per_stage", "submissions_window", "max_completions", "completions_window",
-    "stall_after", "systemic_campaigns",        "systemic_window",    "log_patterns"};
+constexpr std::string_view kAnomalyKeys[] = {"enabled",
+                                             "max_submissions_per_stage",
+                                             "submissions_window",
+                                             "max_completions",
+                                             "completions_window",
+                                             "stall_after",
+                                             "systemic_campaigns",
+                                             "systemic_window",
+                                             "log_patterns",
+                                             "max_queued_per_name"};
 constexpr std::string_view kCommonBackendKeys[] = {"kind", "usd_per_cpu_hour"};
 constexpr std::string_view kLocalKeys[] = {"state_dir"};
 constexpr std::string_view kSlurmKeys[] = {"ssh_host", "partition", "output_dir", "ssh_control_path",
@@ -136,6 +143,56 @@ void parse_ceilings(const std::string& path, const YAML::Node& node, doc::Resour
   }
 }
 
+// `diagnose.when`: one word, or a list of them. `never` stands alone; `unclassified` and
+// `escalated` choose which escalations (one of them); `anomaly` adds the anomaly scan's
+// findings.
+void parse_diagnose_when(const std::string& path, const YAML::Node& v, DiagnoseConfig& out,
+                         std::vector<doc::Diagnostic>& errors) {
+  static constexpr std::string_view kWhen[] = {"never", "unclassified", "escalated", "anomaly"};
+  std::vector<YAML::Node> words;
+  if (v.IsSequence() && v.size() > 0) {
+    for (const auto& w : v) words.push_back(w);
+  } else {
+    words.push_back(v);
+  }
+  DiagnoseConfig::When when = DiagnoseConfig::When::never;
+  bool on_anomaly = false;
+  bool never = false;
+  for (const auto& n : words) {
+    const std::string w = n.IsScalar() ? n.Scalar() : "";
+    const auto escalations = [&](DiagnoseConfig::When chosen) {
+      if (when != DiagnoseConfig::When::never && when != chosen) {
+        errors.push_back(at(path, n, doc::Severity::error,
+                            "`diagnose.when` names both unclassified and escalated (escalated includes "
+                            "unclassified)"));
+      }
+      when = chosen;
+    };
+    if (w == "never") {
+      never = true;
+    } else if (w == "unclassified") {
+      escalations(DiagnoseConfig::When::unclassified);
+    } else if (w == "escalated") {
+      escalations(DiagnoseConfig::When::escalated);
+    } else if (w == "anomaly") {
+      on_anomaly = true;
+    } else {
+      errors.push_back(
+          at(path, n, doc::Severity::error,
+             fmt::format("`diagnose.when` must be unclassified, escalated, anomaly (or a list of them) or "
+                         "never{}",
+                         util::did_you_mean(w, kWhen))));
+      return;
+    }
+  }
+  if (never && words.size() > 1) {
+    errors.push_back(at(path, v, doc::Severity::error, "`diagnose.when`: `never` cannot be combined"));
+    return;
+  }
+  out.when = when;
+  out.on_anomaly = on_anomaly;
+}
+
 // The `diagnose:` block.
 void parse_diagnose(const std::string& path, const YAML::Node& node, DiagnoseConfig& out,
                     std::vector<doc::Diagnostic>& errors) {
@@ -169,19 +226,7 @@ void parse_diagnose(const std::string& path, const YAML::Node& node, DiagnoseCon
         errors.push_back(at(path, v, doc::Severity::error, "`diagnose.command` must name a program"));
       }
     } else if (key == "when") {
-      static constexpr std::string_view kWhen[] = {"never", "unclassified", "escalated"};
-      const std::string w = v.IsScalar() ? v.Scalar() : "";
-      if (w == "never") {
-        out.when = DiagnoseConfig::When::never;
-      } else if (w == "unclassified") {
-        out.when = DiagnoseConfig::When::unclassified;
-      } else if (w == "escalated") {
-        out.when = DiagnoseConfig::When::escalated;
-      } else {
-        errors.push_back(at(path, v, doc::Severity::error,
-                            fmt::format("`diagnose.when` must be unclassified, escalated or never{}",
-                                        util::did_you_mean(w, kWhen))));
-      }
+      parse_diagnose_when(path, v, out, errors);
     } else if (key == "timeout") {
       auto seconds = v.IsScalar() && !all_digits(v.Scalar()) ? parse_duration(v.Scalar())
                                                              : Expected<std::int64_t>(fail("no unit"));
@@ -206,7 +251,7 @@ void parse_diagnose(const std::string& path, const YAML::Node& node, DiagnoseCon
           at(path, kv.first, doc::Severity::error, unknown_key("diagnose.", key, kDiagnoseKeys)));
     }
   }
-  if (out.when != DiagnoseConfig::When::never && out.command.empty()) {
+  if ((out.when != DiagnoseConfig::When::never || out.on_anomaly) && out.command.empty()) {
     errors.push_back(
         at(path, node, doc::Severity::error, "`diagnose.when` needs `diagnose.command` (the agent to run)"));
   }
@@ -280,6 +325,8 @@ void parse_anomaly(const std::string& path, const YAML::Node& node, AnomalyConfi
       count(v, key, 2, out.systemic_campaigns);
     } else if (key == "systemic_window") {
       duration(v, key, out.systemic_window_seconds);
+    } else if (key == "max_queued_per_name") {
+      count(v, key, 1, out.max_queued_per_name);
     } else if (key == "log_patterns") {
       if (!v.IsSequence()) {
         errors.push_back(

@@ -64,21 +64,29 @@ struct AnomalyConfig {
   // Systemic: one error class in at least this many campaigns within `systemic_window`.
   int systemic_campaigns = 3;
   std::int64_t systemic_window_seconds = 6 * 3600;
+  // Pile-up: more than this many of the user's queued jobs of one name (named after this
+  // repository: `cairn.<repo>.`).
+  int max_queued_per_name = 50;
   // `log_patterns:` replaces the whole list; `[]` turns the log check off.
   std::vector<std::string> log_patterns = default_log_patterns();
 };
 
 // The `diagnose:` block: an agent of the user's choice (any command) proposes a fix for
-// an escalated failure on its clear-escalation branch (cli/diagnose.hpp). `when: never`
-// (the default) or no `command` turns it off.
+// an escalated failure on its clear-escalation branch (cli/diagnose.hpp), and with
+// `anomaly` reads the anomaly scan's medium and high findings, read-only, into
+// ORCHESTRATION_CHECK.md. `when:` is one word or a list (`[escalated, anomaly]`);
+// `when: never` (the default) or no `command` turns it off.
 struct DiagnoseConfig {
   std::vector<std::string> command;  // argv; `{context}` and `{out}` are replaced
+  // For escalations: never, unclassified ones, or every escalated failure.
   enum class When { never, unclassified, escalated } when = When::never;
+  bool on_anomaly = false;  // `anomaly` in `when:`
   std::int64_t timeout_seconds = 15 * 60;
   // Globs relative to the campaign directory (`*` within a name, `**` across
   // directories): only changes to matching files are kept.
   std::vector<std::string> may_edit = {"jobs/**"};
   bool enabled() const { return when != When::never && !command.empty(); }
+  bool explains_anomalies() const { return on_anomaly && !command.empty(); }
 };
 
 struct RepoConfig {

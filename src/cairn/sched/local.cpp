@@ -462,6 +462,23 @@ std::string LocalScheduler::run_dir(const std::string& job_id) const {
   return m_jobs_dir + "/" + job_id;
 }
 
+Expected<std::optional<std::map<std::string, int>>> LocalScheduler::queued_by_name(
+    const std::string& prefix) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  for (fs::directory_iterator it(m_jobs_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) == 0 && fs::exists(it->path() / "job.json")) ids.push_back(name);
+  }
+  std::map<std::string, int> out;
+  auto jobs = status(ids);
+  if (!jobs) return std::optional<std::map<std::string, int>>(out);
+  for (const auto& [id, job] : *jobs) {
+    if (job.state == engine::JobState::pending) ++out[id];
+  }
+  return std::optional<std::map<std::string, int>>(out);
+}
+
 Expected<std::optional<std::string>> LocalScheduler::find(const engine::JobKey& key) {
   const std::string id = key.str();
   if (!safe_job_id(id)) return std::optional<std::string>{};

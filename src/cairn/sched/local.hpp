@@ -55,6 +55,10 @@ class LocalScheduler : public engine::Scheduler {
   // Reads each job's files; ids without a run directory are absent from the answer.
   // work_dir is the campaign dir recorded at submit (the tasks' cwd).
   Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& job_ids) override;
+  // From the run directories: the jobs of this repository whose key starts with `prefix`
+  // and that are pending (an array whose tasks all wait). Only cairn submits here, so
+  // nothing else can pile up. Never fails.
+  Expected<std::optional<std::map<std::string, int>>> queued_by_name(const std::string& prefix) override;
   // The last `lines` lines of each task's log; for an array each task's tail is headed
   // `==> task N <==`. Fails for an unknown job.
   Expected<std::string> log_tail(const std::string& job_id, int lines) override;

@@ -277,13 +277,25 @@ std::vector<SlurmRecord> parse_squeue(std::string_view text) {
       r.partition = std::string(trim(f[6]));
     }
     if (f.size() >= 8) r.node_list = std::string(trim(f[7]));
-    if (f.size() >= 9) {
+    if (f.size() >= 9) r.name = std::string(trim(f[8]));
+    if (f.size() >= 10) {
       // The rest is %Z (the working directory), whatever it holds.
-      const auto at = static_cast<std::size_t>(f[8].data() - line.data());
+      const auto at = static_cast<std::size_t>(f[9].data() - line.data());
       r.work_dir = std::string(line.substr(at));
     }
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+std::map<std::string, int> count_queued(const std::vector<SlurmRecord>& rows, std::string_view prefix) {
+  std::map<std::string, std::set<std::string>> jobs;
+  for (const auto& r : rows) {
+    if (map_slurm_state(r.state) != JobState::pending || r.name.rfind(prefix, 0) != 0) continue;
+    jobs[r.name].insert(split_job_id(r.job_id).first);
+  }
+  std::map<std::string, int> out;
+  for (const auto& [name, ids] : jobs) out[name] = static_cast<int>(ids.size());
   return out;
 }
 
@@ -660,22 +672,34 @@ Expected<std::string> SlurmScheduler::submit(const engine::SubmitRequest& reques
   return id;
 }
 
-Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vector<std::string>& job_ids) {
-  std::map<std::string, JobStatus> out;
-  if (job_ids.empty()) return out;
-  const std::string list = join(job_ids, ",");
-  // --states=all: between a job's end and MinJobAge the controller still knows how it
-  // ended, while slurmdbd may lag seconds behind (see parse_sacct's placeholder rows).
-  // Times as epoch seconds: the login node's time zone and the user's own
-  // SLURM_TIME_FORMAT (e.g. "relative") would make them unreadable.
-  auto q = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.squeue, "--noheader", "--array",
-                           "--states=all", "--jobs=" + list, "-o", "%i|%T|%r|%V|%S|%e|%P|%N|%Z"}));
-  // squeue fails the whole call when the only ids it is given have left the
-  // controller; that is an answer ("none queued"), not an outage.
+Expected<std::vector<SlurmRecord>> SlurmScheduler::user_queue() {
+  // --me, not --jobs: the same answer serves the pile-up check (every queued job of the
+  // user, whoever submitted it), so a tick asks squeue once. --states=all: between a
+  // job's end and MinJobAge the controller still knows how it ended, while slurmdbd may
+  // lag seconds behind (see parse_sacct's placeholder rows). Times as epoch seconds: the
+  // login node's time zone and the user's own SLURM_TIME_FORMAT (e.g. "relative") would
+  // make them unreadable.
+  auto q = CAIRN_TRY(call({"env", "SLURM_TIME_FORMAT=%s", m_config.squeue, "--noheader", "--me", "--array",
+                           "--states=all", "-o", "%i|%T|%r|%V|%S|%e|%P|%N|%j|%Z"}));
+  // "Invalid job id specified" (squeue's refusal of ids that left the controller, from
+  // when the ids were named) stays an answer ("none queued"), not an outage.
   if (q.exit != 0 && !contains(q.err, "Invalid job id specified")) {
     return fail(classify_tool_error("squeue", q).message, ExitCode::unreachable);
   }
-  auto queued = aggregate(parse_squeue(q.exit == 0 ? q.out : ""), job_ids);
+  m_queue = parse_squeue(q.exit == 0 ? q.out : "");
+  return *m_queue;
+}
+
+Expected<std::optional<std::map<std::string, int>>> SlurmScheduler::queued_by_name(
+    const std::string& prefix) {
+  if (!m_queue) CAIRN_TRY(user_queue());
+  return std::optional<std::map<std::string, int>>(count_queued(*m_queue, prefix));
+}
+
+Expected<std::map<std::string, JobStatus>> SlurmScheduler::status(const std::vector<std::string>& job_ids) {
+  std::map<std::string, JobStatus> out;
+  if (job_ids.empty()) return out;
+  auto queued = aggregate(CAIRN_TRY(user_queue()), job_ids);
 
   std::vector<std::string> ask;  // not queued, or queued only as finished
   for (const auto& id : job_ids) {

@@ -49,7 +49,7 @@ SlurmConfig slurm_config_from(const BackendSettings& settings);
 // One row of squeue or sacct output, fields as printed.
 struct SlurmRecord {
   std::string job_id;     // "1234", "1234_3", "1234_[4-9%2]"
-  std::string name;       // sacct JobName (empty from squeue)
+  std::string name;       // sacct JobName, squeue %j
   std::string state;      // "RUNNING", "CANCELLED by 1000", ...
   std::string reason;     // squeue %r / sacct Reason
   std::string exit_code;  // sacct "N:S"; empty from squeue
@@ -93,10 +93,13 @@ engine::JobState map_slurm_state(std::string_view state);
 // "None", "N/A" and anything else.
 std::optional<engine::TimePoint> parse_slurm_time(std::string_view text);
 
-// Rows of `squeue --noheader -o '%i|%T|%r|%V|%S|%e|%P|%N|%Z'` (the order SlurmScheduler
+// Rows of `squeue --noheader -o '%i|%T|%r|%V|%S|%e|%P|%N|%j|%Z'` (the order SlurmScheduler
 // asks for; the fields after %r may be missing; %Z last, so a '|' in it survives). Lines
 // of fewer than three fields are skipped.
 std::vector<SlurmRecord> parse_squeue(std::string_view text);
+// Of squeue's `rows`, the pending jobs whose name starts with `prefix`: name -> how many
+// jobs (an array's pending tasks are one job: an array is one submission).
+std::map<std::string, int> count_queued(const std::vector<SlurmRecord>& rows, std::string_view prefix);
 // Rows of `sacct --noheader --parsable2 -o JobID,JobName,State,ExitCode,Reason,Elapsed,
 // AllocCPUS,NodeList,Submit,Start,End,Partition,WorkDir` (the order SlurmScheduler asks
 // for; WorkDir last, so a '|' in it survives). Short lines are skipped.
@@ -141,7 +144,8 @@ class SlurmScheduler : public engine::Scheduler {
   // job id. Fails per classify_tool_error, or with ExitCode::findings when no partition
   // fits or request.remote_dir is not an absolute path (e.g. a template's `<user>`).
   Expected<std::string> submit(const engine::SubmitRequest& request) override;
-  // One squeue (all states) for all ids, then one sacct for those squeue no longer shows
+  // One `squeue --me` (all states, every job of the user: the pile-up check reads the same
+  // answer) filtered to the ids, then one sacct for those squeue no longer shows
   // or shows finished (for exit codes, CPU time, submit/start/end times, partition and
   // the working directory, squeue's %Z while queued and sacct's WorkDir after),
   // both asked for epoch times (`env SLURM_TIME_FORMAT=%s`). A job seen by neither is pending
@@ -149,6 +153,9 @@ class SlurmScheduler : public engine::Scheduler {
   // placeholder is left out (unknown: retry next tick). Fails with
   // ExitCode::unreachable when a query fails; no job is ever failed for that.
   Expected<std::map<std::string, engine::JobStatus>> status(const std::vector<std::string>& job_ids) override;
+  // count_queued() over the `squeue --me` that status() asked this tick; one such squeue
+  // when status() did not run. Fails with ExitCode::unreachable when squeue fails.
+  Expected<std::optional<std::map<std::string, int>>> queued_by_name(const std::string& prefix) override;
   // The last `lines` lines of each output file of the job (tasks in order, with tail's
   // "==> file <==" headers for arrays), then a "[slurm] ..." line with the state,
   // reason and exit code. Fails with ExitCode::unreachable when Slurm cannot be asked
@@ -181,6 +188,9 @@ class SlurmScheduler : public engine::Scheduler {
 
  private:
   Expected<CommandResult> call(const std::vector<std::string>& argv);
+  // Every job of the user squeue shows (`squeue --me --states=all --array`), kept for
+  // queued_by_name().
+  Expected<std::vector<SlurmRecord>> user_queue();
   // log_tail() and output(): with `with_evidence`, the "[slurm] ..." line at the end.
   Expected<std::string> tail(const std::string& job_id, int lines, bool with_evidence);
   Expected<std::string> login_user();
@@ -195,6 +205,7 @@ class SlurmScheduler : public engine::Scheduler {
   std::string m_choice_reason;
   std::string m_user;  // `id -un` where the commands run, once asked
   std::unique_ptr<RemoteWorkspace> m_workspace;
+  std::optional<std::vector<SlurmRecord>> m_queue;  // the last user_queue() answer
 };
 
 }  // namespace cairn::sched
