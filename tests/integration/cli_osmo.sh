@@ -142,6 +142,8 @@ expect_grep "done commit: where it ran" '^Job gr00t-train-1 completed on h100-ea
 expect_grep "done commit: outputs" '^Outputs: s3://my-bucket/gr00t-train-1-output/\.$' "$T/msg"
 expect_grep "Learnings row: pool, queue wait and the job's link" \
   '^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\| 1m +\|.*\| gr00t-train-1 https://osmo.example.com/workflows/gr00t-train-1 +\|' $wf
+expect_grep "Learnings row: the pool's record in this campaign" \
+  '^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\|.*\| gr00t-train-1 [^|]*\| 0 failures in 1 run +\|$' $wf
 
 [ "$(sha256sum campaigns/gr00t/osmo/train.yaml | cut -d' ' -f1)" = "$yaml_sum" ] && ok "the YAML is unchanged" || bad "the YAML changed"
 
@@ -186,6 +188,8 @@ expect_grep "oom: done commit: outputs" '^Outputs: s3://my-bucket/gr00t-train-1-
 expect_grep "oom: the OOM row is RESOLVED" "\| mem x2 \(set.memory 256Gi -> 512Gi\) +\| RESOLVED" $wf
 expect_grep "oom: Learnings row carries pool and link" \
   "^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\|.*\| $second https://osmo.example.com/workflows/$second +\|" $wf
+expect_grep "oom: Learnings row: the OOM-killed run counts against the pool" \
+  "^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\|.*\| $second [^|]*\| 1 failure in 2 runs +\|$" $wf
 [ "$(sha256sum campaigns/oom/osmo/train.yaml | cut -d' ' -f1)" = "$oom_sum" ] && ok "oom: the YAML is unchanged" || bad "oom: the YAML changed"
 rm -f "$O/pool_list.json"
 
