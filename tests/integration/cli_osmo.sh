@@ -19,7 +19,23 @@ case "\$1 \$2" in
   'workflow submit')
     if [ -f "$O/submit_error.txt" ]; then cat "$O/submit_error.txt"; rm -f "$O/submit_error.txt"; exit 1; fi
     n=\$(( \$(cat "$O/submits" 2>/dev/null || echo 0) + 1 )); echo \$n > "$O/submits"
-    sed "s/gr00t-train-1/gr00t-train-\$n/g" "$F/submit_response.txt" ;;
+    # The id is the YAML's name plus a counter: a --set workflow_name=X (the templated
+    # name) gives X-1, the fixture's hard-coded name a fresh gr00t-train-N.
+    id=gr00t-train-\$n
+    for a in "\$@"; do case "\$a" in workflow_name=*) id=\${a#workflow_name=}-1 ;; esac; done
+    echo "\$id" >> "$O/workflows"
+    sed "s/gr00t-train-1/\$id/g" "$F/submit_response.txt" ;;
+  'workflow list')
+    # --name S: the caller's workflows whose name contains S, newest first, as the CLI
+    # prints them with --format-type json (the service's ListEntry rows).
+    name=; while [ \$# -gt 0 ]; do [ "\$1" = --name ] && name=\$2; shift; done
+    sep=; printf '{\n  "workflows": ['
+    for id in \$(tac "$O/workflows" 2>/dev/null); do
+      case "\$id" in *"\$name"*) ;; *) continue ;; esac
+      printf '%s\n    {"user": "user@example.com", "name": "%s", "workflow_uuid": "abc123def4567890abc123def4567890", "submit_time": "2026-05-05T18:00:00.000000", "start_time": null, "end_time": null, "queued_time": 12.0, "duration": null, "status": "PENDING", "overview": "https://osmo.example.com/workflows/%s", "logs": "https://osmo.example.com/api/workflow/%s/logs", "error_logs": null, "grafana_url": null, "dashboard_url": null, "pool": "h100-east", "app_owner": null, "app_name": null, "app_version": null, "priority": "NORMAL"}' "\$sep" "\$id" "\$id" "\$id"
+      sep=,
+    done
+    printf '\n  ]\n}\n' ;;
   'workflow query')
     [ -f "$O/query-\$3.json" ] || { echo "Workflow \$3 not found" >&2; exit 1; }
     cat "$O/query-\$3.json" ;;
@@ -108,6 +124,8 @@ expect_grep "submit commit: pool and why it was chosen" '^Pool: h100-east \(chos
 expect_grep "submit commit: overview link" '^Overview: https://osmo.example.com/workflows/gr00t-train-1$' "$T/msg"
 expect_grep "submit commit: dashboard link" '^Dashboard: https://k8s.example.com/dashboard/gr00t-train-1$' "$T/msg"
 expect_grep "submit commit: the YAML's outputs" '^Outputs: s3://my-bucket/gr00t-train-1-output/$' "$T/msg"
+expect_grep "submit commit: the hard-coded workflow name, and the key to template" \
+  '^Note: osmo/train.yaml hard-codes workflow.name gr00t-train-1: .*make it `name: "\{\{workflow_name\}\}"`' "$T/msg"
 
 # ---- 2. running: the stage names pool and link ---------------------------------------
 query gr00t-train-1 RUNNING
@@ -124,6 +142,8 @@ expect_grep "done commit: where it ran" '^Job gr00t-train-1 completed on h100-ea
 expect_grep "done commit: outputs" '^Outputs: s3://my-bucket/gr00t-train-1-output/\.$' "$T/msg"
 expect_grep "Learnings row: pool, queue wait and the job's link" \
   '^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\| 1m +\|.*\| gr00t-train-1 https://osmo.example.com/workflows/gr00t-train-1 +\|' $wf
+expect_grep "Learnings row: the pool's record in this campaign" \
+  '^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\|.*\| gr00t-train-1 [^|]*\| 0 failures in 1 run +\|$' $wf
 
 [ "$(sha256sum campaigns/gr00t/osmo/train.yaml | cut -d' ' -f1)" = "$yaml_sum" ] && ok "the YAML is unchanged" || bad "the YAML changed"
 
@@ -168,6 +188,8 @@ expect_grep "oom: done commit: outputs" '^Outputs: s3://my-bucket/gr00t-train-1-
 expect_grep "oom: the OOM row is RESOLVED" "\| mem x2 \(set.memory 256Gi -> 512Gi\) +\| RESOLVED" $wf
 expect_grep "oom: Learnings row carries pool and link" \
   "^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\|.*\| $second https://osmo.example.com/workflows/$second +\|" $wf
+expect_grep "oom: Learnings row: the OOM-killed run counts against the pool" \
+  "^\| [0-9-]+ +\| train +\| osmo +\| h100-east +\|.*\| $second [^|]*\| 1 failure in 2 runs +\|$" $wf
 [ "$(sha256sum campaigns/oom/osmo/train.yaml | cut -d' ' -f1)" = "$oom_sum" ] && ok "oom: the YAML is unchanged" || bad "oom: the YAML changed"
 rm -f "$O/pool_list.json"
 
@@ -233,6 +255,33 @@ expect_grep "bighard: the stage's set: is unchanged" '^    set: \{num_gpu: "4"\}
 n=$(grep -c 'bighard/osmo/train.yaml' "$O/calls.log")
 tick "bighard: another tick" --only bighard
 [ "$(grep -c 'bighard/osmo/train.yaml' "$O/calls.log")" = "$n" ] && ok "bighard: no resubmit" || bad "bighard: resubmitted"
+
+# ---- 7. a tick killed between submit and commit, on a fresh CI runner (no .cairn/): the
+# YAML templates its name, so the next tick finds the workflow in OSMO and adopts it ----
+if [ "${CAIRN_FAULT_INJECTION_BUILT:-0}" = 1 ]; then
+  { sed 's/^  name: gr00t-train-1$/  name: "{{workflow_name}}"/' "$F/workflow_spec_template.yaml"
+    printf 'default-values:\n  workflow_name: gr00t-train\n'; } | like_gr00t crash '{num_gpu: "4"}'
+  wf=campaigns/crash/WORKFLOW.md
+  n=$(submits)
+  CAIRN_FAULT_INJECT=exit-after-submit:1 "$CAIRN" tick --force --only crash >"$T/tick.out" 2>&1 \
+    && bad "crash: fault injection did not fire" || ok "crash: tick died between submit and commit"
+  [ "$(submits)" = $((n + 1)) ] && ok "crash: OSMO has the workflow" || bad "crash: $(($(submits) - n)) submits"
+  expect_grep "crash: the submit named the workflow for its job key" \
+    "^workflow submit .*/crash/osmo/train.yaml --pool h100-east --set num_gpu=4 --set workflow_name=cairn-[0-9a-f]{8}-crash-train-1-[0-9a-f]{8} --format-type json$" "$O/calls.log"
+  name=$(sed -n 's/.*--set workflow_name=\([^ ]*\) .*/\1/p' "$O/calls.log" | tail -1)
+  rm -rf campaigns/crash/.cairn  # the runner that submitted is gone, and its state file with it
+  sleep 1
+  tick "crash: the next tick, on a fresh runner" --only crash
+  expect_grep "crash: OSMO was asked for the key's workflow" \
+    "^workflow list --name $name --count 10 --order desc --format-type json$" "$O/calls.log"
+  [ "$(submits)" = $((n + 1)) ] && ok "crash: not submitted again" || bad "crash: resubmitted ($(($(submits) - n)) submits)"
+  expect_grep "crash: the stage runs the adopted workflow" "^\| 0 +\| train +\|.*\| running +\| $name-1 +\|" $wf
+  git log -1 --format=%B > "$T/msg"
+  grep -q "Adopted job $name-1" "$T/msg" && ok "crash: the commit says it adopted the workflow" || { bad "crash: no adoption"; cat "$T/msg"; }
+  grep -q '^Note: ' "$T/msg" && bad "crash: a templated name is noted as hard-coded" || ok "crash: no hard-coded-name note"
+else
+  echo "SKIP: crash window (cairn built without -DCAIRN_FAULT_INJECTION=ON)"
+fi
 
 [ -z "$(git status --porcelain)" ] && ok "work tree clean" || { bad "work tree dirty"; git status --porcelain; }
 finish

@@ -266,6 +266,7 @@ INSTANTIATE_TEST_SUITE_P(
                              EXPECT_EQ(c.moves[0].learning->pool, "h100-east");
                              EXPECT_EQ(c.moves[0].learning->job,
                                        "wf-1 https://osmo.example.com/workflows/wf-1");
+                             EXPECT_EQ(c.moves[0].learning->pool_failures, "0 failures in 1 run");
                            }},
                       // "Resubmit to the same pool": the first attempt's, as the failure log says.
                       Case{"AResubmitCarriesTheFirstAttemptsPool",
@@ -300,6 +301,32 @@ INSTANTIATE_TEST_SUITE_P(
                              EXPECT_EQ(note.link, "https://osmo.example.com/workflows/wf-1");
                            }}),
     [](const ::testing::TestParamInfo<Case>& p) { return p.param.name; });
+
+// The pool's reliability in the Learnings row, from the campaign's own file: its runs
+// there are the failed attempts the Failure log names the pool for, the earlier Learnings
+// rows of the pool, and the run that completes now. A submit the pool refused (the row's
+// job is still the key: no workflow ran) is not a run; other pools are not counted.
+TEST(PoolFailures, CountFailedAndCompletedRunsOfThePoolInThisCampaign) {
+  doc::Workflow wf = campaign(
+      stage("run", Status::running, "wf-4"),
+      {{"2026-05-05", "prep", "out-of-memory", "job wf-1: pool h100-east; link https://o/wf-1; OOMKilled",
+        "mem x2", "RESOLVED"},
+       {"2026-05-05", "run", "capacity-validation",
+        "job cairn.r1.c1.run.1: pool h100-east; submit refused, capacity validation: cpu 300 > node 192",
+        "size to one node", "RESOLVED"},
+       {"2026-05-06", "run", "node-failure", "job wf-3: pool l40s-batch; node lost", "resubmit", "RESOLVED"},
+       {"2026-05-06", "run", "unclassified", "job 12: boom", "escalated", "ESCALATED"}});
+  wf.learnings.push_back({"2026-05-05", "prep", "osmo", "h100-east", "1m", "10m", "", "wf-2"});
+  wf.learnings.push_back({"2026-05-05", "other", "slurm", "gpu", "1m", "10m", "", "41"});
+  EXPECT_EQ(pool_failures(wf, "h100-east"), "1 failure in 3 runs");
+  EXPECT_EQ(pool_failures(wf, "l40s-batch"), "1 failure in 2 runs");
+  EXPECT_EQ(pool_failures(wf, "gpu"), "0 failures in 2 runs");
+  EXPECT_EQ(pool_failures(campaign(stage("run", Status::running, "7")), "h100-east"), "0 failures in 1 run");
+  EXPECT_EQ(pool_failures(wf, ""), "");
+  wf.failures.push_back(
+      {"2026-05-07", "run", "out-of-memory", "job wf-5: pool h100-east; OOMKilled", "", ""});
+  EXPECT_EQ(pool_failures(wf, "h100-east"), "2 failures in 4 runs");
+}
 
 TEST(Attempts, ComeFromTheFileAndHistoryNeverFromRetries) {
   doc::Workflow wf = campaign(stage("run", Status::ready, "41"), {kEscalatedRow});

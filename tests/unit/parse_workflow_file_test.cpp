@@ -737,6 +737,58 @@ TEST(PeekSchedule, DeclinesWhatItCannotReadSoTheCallerParsesInFull) {
   }
 }
 
+// A Learnings table from before its Pool failures column: a row with a pool record adds
+// the column to the header and rule (the rows before it keep their bytes and read as
+// empty there); a row without one leaves the table as it is. A new table has the column.
+TEST(WorkflowFileLearnings, PoolFailuresWidensAnOlderTableOnlyWhenARowHasOne) {
+  const std::string head =
+      "---\ncampaign: demo\nstatus: running\ncurrent_stage: a\nlast_tick: \"\"\nescalation_required: "
+      "false\n---\n\n## Stages\n\n| # | Name | Entry condition | Exit condition | Status | JobID | Started | "
+      "Completed | Retries |\n|---|---|---|---|---|---|---|---|---|\n| 0 | a | always | exit=0 | running | 7 "
+      "| — "
+      "| — | 0 |\n\n";
+  const std::string old_table =
+      "## Learnings\n\n| Date | Stage | Backend | Pool / partition | Queue wait | Run time | Resources | Job "
+      "|\n"
+      "|---|---|---|---|---|---|---|---|\n| 2026-05-04 | a | osmo | h100-east | 1m | 9m | gpus=4 | wf-1 |\n";
+  auto f = WorkflowFile::parse("demo/WORKFLOW.md", head + old_table);
+  ASSERT_TRUE(f);
+  doc::LearningRow row{"2026-05-05", "a", "osmo", "h100-east", "2m", "10m", "gpus=4", "wf-2"};
+  auto plain = *f;
+  ASSERT_TRUE(plain.append_learning(row));
+  EXPECT_EQ(plain.text().find("Pool failures"), std::string::npos);
+  EXPECT_NE(plain.text().find(
+                "| 2026-05-05 | a     | osmo    | h100-east        | 2m         | 10m      | gpus=4    "
+                "| wf-2 |\n"),
+            std::string::npos)
+      << plain.text();
+
+  row.pool_failures = "1 failure in 3 runs";
+  ASSERT_TRUE(f->append_learning(row));
+  const std::string& t = f->text();
+  EXPECT_NE(
+      t.find("| Date | Stage | Backend | Pool / partition | Queue wait | Run time | Resources | Job | Pool "
+             "failures |\n|---|---|---|---|---|---|---|---|---------------|\n| 2026-05-04 | a | osmo | "
+             "h100-east "
+             "| 1m | 9m | gpus=4 | wf-1 |\n"),
+      std::string::npos)
+      << t;
+  auto back = WorkflowFile::parse("demo/WORKFLOW.md", t);
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->workflow().learnings.size(), 2u);
+  EXPECT_EQ(back->workflow().learnings[0].pool_failures, "");
+  EXPECT_EQ(back->workflow().learnings[1].pool_failures, "1 failure in 3 runs");
+  EXPECT_EQ(back->workflow().learnings[1].job, "wf-2");
+
+  auto fresh = WorkflowFile::parse("demo/WORKFLOW.md", head);
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE(fresh->append_learning(row));
+  auto again = WorkflowFile::parse("demo/WORKFLOW.md", fresh->text());
+  ASSERT_TRUE(again);
+  ASSERT_EQ(again->workflow().learnings.size(), 1u);
+  EXPECT_EQ(again->workflow().learnings[0].pool_failures, "1 failure in 3 runs");
+}
+
 TEST(WorkflowFileUpkeep, WarnsWhenStatusWouldDelayWaitingWork) {
   const std::string text =
       "---\ncampaign: demo\nstatus: done\ncurrent_stage: a\nlast_tick: \"\"\nescalation_required: "

@@ -3,6 +3,7 @@
 
 #include <regex>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -53,6 +54,36 @@ TEST(Names, DnsLabelsAsTheKubernetesPresetNamedJobsBefore) {
   EXPECT_EQ(dns_label("cairn.Mol_Screen x;y.smoke.1"), "cairn-mol-screen-x-y-smoke-1");
   EXPECT_EQ(dns_label("cairn.mol-screen.prep.1"), "cairn-mol-screen-prep-1");
   EXPECT_EQ(dns_label("..."), "cairn");
+}
+
+// OSMO workflow names (the YAML's `workflow.name`, to which OSMO adds "-<counter>"):
+// OSMO's name pattern, short enough for the counter, and a different name for every key,
+// also for keys whose readable parts collide once '.' becomes '-', and for attempt 1
+// against attempt 10 (OSMO's `workflow list --name` matches any name containing it).
+TEST(Names, OsmoWorkflowNamesAreValidDistinctAndNoneContainsAnother) {
+  static const std::regex osmo_name("[a-zA-Z]([a-zA-Z0-9_-]*[a-zA-Z0-9])?");
+  const std::string long_campaign = "cnt-hydrogenation-300k-ensemble-with-a-very-long-descriptive-name";
+  const std::vector<std::string> keys = {engine::JobKey{"gr00t", "train", 1, "a1b2c3d4"}.str(),
+                                         engine::JobKey{"gr00t", "train", 10, "a1b2c3d4"}.str(),
+                                         engine::JobKey{"a-b", "c", 1, "a1b2c3d4"}.str(),
+                                         engine::JobKey{"a", "b-c", 1, "a1b2c3d4"}.str(),
+                                         engine::JobKey{long_campaign, "prod", 3, "a1b2c3d4"}.str(),
+                                         "cairn.Mol_Screen x;y.smoke.1",
+                                         "1.2.3",
+                                         ""};
+  for (const auto& key : keys) {
+    SCOPED_TRACE(key);
+    const std::string n = osmo_workflow_name(key);
+    EXPECT_TRUE(std::regex_match(n, osmo_name)) << n;
+    EXPECT_LE(n.size(), 54u) << n;          // room for OSMO's "-<counter>" within 63
+    EXPECT_EQ(n, osmo_workflow_name(key));  // stable
+    for (const auto& other : keys) {
+      if (other != key) {
+        EXPECT_EQ(osmo_workflow_name(other).find(n), std::string::npos) << other;
+      }
+    }
+  }
+  EXPECT_EQ(osmo_workflow_name("cairn.a1b2c3d4.gr00t.train.1").rfind("cairn-a1b2c3d4-gr00t-train-1-", 0), 0u);
 }
 
 }  // namespace

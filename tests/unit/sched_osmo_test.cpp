@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -368,11 +369,13 @@ TEST_F(OsmoTest, SubmitChoosesPoolPassesSetAndRecordsTheId) {
   EXPECT_EQ(read_file(OsmoScheduler::state_file(m_dir.string(), req.key)), "gr00t-train-1\n");
   // What the submit returned, for the submit commit: pool and why, links, outputs.
   const auto notes = s.submit_notes("gr00t-train-1");
-  ASSERT_EQ(notes.size(), 4u);
+  ASSERT_EQ(notes.size(), 5u);
   EXPECT_EQ(notes[0], "Pool: h100-east (chosen: " + s.last_pool_choice() + ")");
   EXPECT_EQ(notes[1], "Overview: https://osmo.example.com/workflows/gr00t-train-1");
   EXPECT_EQ(notes[2], "Dashboard: https://k8s.example.com/dashboard/gr00t-train-1");
   EXPECT_EQ(notes[3], "Outputs: s3://my-bucket/gr00t-train-1-output/");
+  EXPECT_EQ(notes[4].rfind("Note: osmo/train.yaml hard-codes workflow.name gr00t-train-1: ", 0), 0u)
+      << notes[4];
   EXPECT_TRUE(s.submit_notes("other-1").empty());
 
   // The key is found again, and a second submit adopts instead of submitting.
@@ -459,7 +462,150 @@ TEST_F(OsmoTest, FindByLabel) {
   auto found = s.find(JobKey{"gr00t", "train", 1});
   ASSERT_TRUE(found);
   EXPECT_EQ(found->value_or(""), "gr00t-train-7");
-  EXPECT_FALSE(*make().find(JobKey{"gr00t", "train", 1}));  // no label, no state file seen
+  // No label, no state file seen: OSMO is asked for the key's workflow name, and has none.
+  answer("workflow list", ok_out(R"({"workflows": []})"));
+  EXPECT_FALSE(*make().find(JobKey{"gr00t", "train", 1}));
+}
+
+// ---- adoption without local state ----------------------------------------------------
+
+// The fixture's YAML with its name made a template variable, as OSMO's own templates
+// write it (`name: {{workflow_name}}` with a default in `default-values:`).
+std::string templated_name_yaml() {
+  std::string yaml = fixture("workflow_spec_template.yaml");
+  const std::string hard = "  name: gr00t-train-1\n";
+  yaml.replace(yaml.find(hard), hard.size(), "  name: \"{{workflow_name}}\"\n");
+  return yaml + "default-values:\n  workflow_name: gr00t-train\n";
+}
+
+// `osmo workflow list --format-type json` as the CLI prints it (json.dumps of the
+// service's ListEntry rows, src/service/core/workflow/objects.py), for one workflow.
+std::string workflow_list(const std::string& name, const std::string& status) {
+  return R"({
+  "workflows": [
+    {
+      "user": "user@example.com",
+      "name": ")" +
+         name + R"(",
+      "workflow_uuid": "abc123def4567890abc123def4567890",
+      "submit_time": "2026-05-05T18:00:00.000000",
+      "start_time": null,
+      "end_time": null,
+      "queued_time": 12.0,
+      "duration": null,
+      "status": ")" +
+         status + R"(",
+      "overview": "https://osmo.example.com/workflows/)" +
+         name + R"(",
+      "logs": "https://osmo.example.com/api/workflow/)" +
+         name + R"(/logs",
+      "error_logs": null,
+      "grafana_url": null,
+      "dashboard_url": null,
+      "pool": "h100-east",
+      "app_owner": null,
+      "app_name": null,
+      "app_version": null,
+      "priority": "NORMAL"
+    }
+  ]
+}
+)";
+}
+
+TEST(OsmoParse, TheTemplateVariableTheWorkflowNameIsMadeOf) {
+  EXPECT_EQ(workflow_name_variable(templated_name_yaml()).value_or("-"), "workflow_name");
+  EXPECT_EQ(workflow_name_variable("workflow:\n  name: {{ run_name }}\n  tasks: []\n").value_or("-"),
+            "run_name");
+  EXPECT_EQ(workflow_name_variable("workflow:\n  name: gr00t-{{run}}\n").value_or("-"), "run");
+  EXPECT_FALSE(workflow_name_variable(fixture("workflow_spec_template.yaml")));  // hard-coded
+  EXPECT_FALSE(workflow_name_variable("workflow:\n  name: '{{a}}-{{b}}'\n"));    // which one?
+  EXPECT_FALSE(workflow_name_variable("workflow: [unclosed\n"));
+}
+
+// The YAML templates its name: cairn sets that variable to the key's OSMO name (over a
+// `set:` value for it), so OSMO can be asked for the key later.
+TEST_F(OsmoTest, ATemplatedWorkflowNameIsSetToTheKeysName) {
+  const std::string path = (m_dir / "osmo/train.yaml").string();
+  write(path, templated_name_yaml());
+  auto req = request();
+  req.key.repo = "a1b2c3d4";
+  const std::string name = osmo_workflow_name(req.key.str());
+  answer("workflow submit", ok_out(R"({"name": ")" + name + R"(-1", "overview": "https://o/w"})"));
+  OsmoConfig c;
+  c.pool = "h100-east";
+  auto s = make(c);
+  req.spec.set = {{"num_gpu", "4"}, {"workflow_name", "mine"}};
+  auto id = s.submit(req);
+  ASSERT_TRUE(id) << id.error().message;
+  EXPECT_EQ(*id, name + "-1");
+  ASSERT_EQ(calls().size(), 1u);
+  EXPECT_EQ(calls()[0], (std::vector<std::string>{"osmo", "workflow", "submit", path, "--pool", "h100-east",
+                                                  "--set", "num_gpu=4", "--set", "workflow_name=" + name,
+                                                  "--format-type", "json"}));
+  for (const auto& note : s.submit_notes(*id)) EXPECT_EQ(note.find("hard-codes"), std::string::npos) << note;
+}
+
+// A YAML that names its workflow itself: submitted as is, and the submit commit says once
+// what that costs and which key to template.
+TEST_F(OsmoTest, AHardCodedWorkflowNameIsSaidInTheSubmitNotes) {
+  write((m_dir / "osmo/train.yaml").string(), fixture("workflow_spec_template.yaml"));
+  answer("workflow submit", ok_out(fixture("submit_response.txt")));
+  OsmoConfig c;
+  c.pool = "h100-east";
+  auto s = make(c);
+  ASSERT_TRUE(s.submit(request()));
+  EXPECT_EQ(std::count(calls()[0].begin(), calls()[0].end(), "--set"), 0);
+  const auto notes = s.submit_notes("gr00t-train-1");
+  const auto it = std::find_if(notes.begin(), notes.end(),
+                               [](const std::string& n) { return n.rfind("Note: osmo/train.yaml", 0) == 0; });
+  ASSERT_NE(it, notes.end());
+  EXPECT_NE(it->find("hard-codes workflow.name gr00t-train-1"), std::string::npos) << *it;
+  EXPECT_NE(it->find("name: \"{{workflow_name}}\""), std::string::npos) << *it;
+  EXPECT_NE(it->find(osmo_workflow_name(request().key.str())), std::string::npos) << *it;
+}
+
+// The crash window on a fresh CI runner: the submit was answered, the tick died before
+// its commit, and the runner (with .cairn/) is gone. The next tick's lookup asks OSMO for
+// the key's workflow name and adopts the workflow instead of submitting a second one.
+TEST_F(OsmoTest, ACrashAfterSubmitIsAdoptedThroughOsmoWithoutTheStateFile) {
+  write((m_dir / "osmo/train.yaml").string(), templated_name_yaml());
+  auto req = request();
+  req.key.repo = "a1b2c3d4";
+  const std::string name = osmo_workflow_name(req.key.str());
+  answer("workflow submit", ok_out(R"({"name": ")" + name + R"(-1", "overview": "https://o/w"})"));
+  OsmoConfig c;
+  c.pool = "h100-east";
+  ASSERT_TRUE(make(c).submit(req));
+  fs::remove_all(m_dir / ".cairn");  // the runner that submitted is gone
+
+  answer("workflow list", ok_out(workflow_list(name + "-1", "PENDING")));
+  answer("workflow list", ok_out(R"({"workflows": []})"));
+  auto next_tick = make(c);
+  auto found = next_tick.find_all({req.key, JobKey{"other", "train", 1, "a1b2c3d4"}});
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_EQ(found->count(req.key.str()), 1u);
+  EXPECT_EQ(found->at(req.key.str()), name + "-1");
+  EXPECT_EQ(found->size(), 1u);
+  ASSERT_EQ(calls().size(), 3u);
+  EXPECT_EQ(calls()[1], (std::vector<std::string>{"osmo", "workflow", "list", "--name", name, "--count", "10",
+                                                  "--order", "desc", "--format-type", "json"}));
+  EXPECT_EQ(calls()[2].at(4), osmo_workflow_name(JobKey{"other", "train", 1, "a1b2c3d4"}.str()));
+}
+
+// `--name` matches every name that contains the string: a workflow whose name does not
+// hold the key's name (another attempt's, a human's) is never adopted.
+TEST_F(OsmoTest, OnlyAWorkflowNamedForTheKeyIsAdopted) {
+  const JobKey key{"gr00t", "train", 1, "a1b2c3d4"};
+  answer("workflow list", ok_out(workflow_list("gr00t-train-1", "RUNNING")));
+  auto found = make().find(key);
+  ASSERT_TRUE(found) << found.error().message;
+  EXPECT_FALSE(*found);
+  // A CLI that cannot be run is a lookup that failed, not "no workflow".
+  answer("workflow list", CommandResult{1, "", "Connection refused"});
+  auto failed = make().find(key);
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().exit, ExitCode::unreachable);
 }
 
 // The label carries the whole key (repository included) while it is a valid label

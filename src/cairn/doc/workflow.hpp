@@ -106,6 +106,9 @@ struct LearningRow {
   std::string run_time;    // start -> end, human
   std::string resources;   // "time=01:00:00 cpus=4 mem=8G gpus=1"
   std::string job;
+  // The pool's record in this campaign, this run included ("1 failure in 3 runs",
+  // engine::pool_failures); empty without a pool, and in rows written before it existed.
+  std::string pool_failures{};
 };
 
 struct ActionItem {

@@ -625,6 +625,7 @@ class Planner {
       row.resources = resources_text(s->resources);
     }
     if (!status.pool.empty()) row.pool = status.pool;  // where the scheduler actually ran it
+    row.pool_failures = pool_failures(m_wf, row.pool);
     // The Started cell has minute resolution: only the scheduler's own submit time
     // gives a queue wait worth comparing across pools.
     if (status.submitted && status.started && *status.started >= *status.submitted) {
@@ -1318,6 +1319,25 @@ int attempts_made(const doc::Workflow& wf, const doc::Stage& stage,
   if (stage.status == Status::running && !stage.job_id.empty())
     return std::max(ended, current_attempt(wf, stage));
   return ended;
+}
+
+std::string pool_failures(const doc::Workflow& wf, std::string_view pool) {
+  if (pool.empty()) return {};
+  int failures = 0;
+  for (const auto& r : wf.failures) {
+    const FailureNote note = parse_failure_note(r.message);
+    if (note.pool != pool) continue;
+    doc::Stage of_row;
+    of_row.name = r.stage;
+    // Still the job key: the scheduler refused the submit, nothing ran in the pool.
+    if (key_attempt(wf, of_row, note.job)) continue;
+    ++failures;
+  }
+  const auto earlier = std::count_if(wf.learnings.begin(), wf.learnings.end(),
+                                     [&](const doc::LearningRow& l) { return l.pool == pool; });
+  const auto runs = failures + earlier + 1;
+  return fmt::format("{} failure{} in {} run{}", failures, failures == 1 ? "" : "s", runs,
+                     runs == 1 ? "" : "s");
 }
 
 std::set<std::string> recorded_jobs(const doc::Workflow& wf, const doc::Stage& stage) {

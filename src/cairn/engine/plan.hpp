@@ -238,6 +238,13 @@ int current_attempt(const doc::Workflow& wf, const doc::Stage& stage);
 // the ended ones next_attempt() counts; 0 for a stage never submitted.
 int attempts_made(const doc::Workflow& wf, const doc::Stage& stage, const std::vector<HistoryEvent>& history);
 
+// How `pool` has done in the campaign, for the Learnings row of a run that completed
+// there: "F failure(s) in R run(s)". The failures are the Failure-log rows whose note
+// names the pool (parse_failure_note), except a submit refused before any job ran (its
+// job is still the job key); the runs are those, the earlier Learnings rows of the pool,
+// and the completing run. "" for an empty pool. Never fails.
+std::string pool_failures(const doc::Workflow& wf, std::string_view pool);
+
 // The jobs the file records as ended attempts of `stage` (never adopted again).
 std::set<std::string> recorded_jobs(const doc::Workflow& wf, const doc::Stage& stage);
 

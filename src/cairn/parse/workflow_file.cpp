@@ -38,6 +38,7 @@ struct LogTable {
   Section section;
   std::vector<int> rows;            // 0-based lines of the data rows, in order
   int last_row = -1;                // last table line (header when no rows); -1 = no table
+  int header = -1;                  // the table's header line (its rule is the next one)
   std::vector<std::size_t> widths;  // header cell widths, for padding new rows
 };
 
@@ -437,9 +438,9 @@ class Builder {
       } else if (name == "learnings" && !m_spans.learnings.section.present()) {
         m_spans.learnings.section = s;
         for (auto& cells : read_log_table(m_spans.learnings, first, last)) {
-          cells.resize(8);
+          cells.resize(9);
           m_wf.learnings.push_back(
-              {cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7]});
+              {cells[0], cells[1], cells[2], cells[3], cells[4], cells[5], cells[6], cells[7], cells[8]});
         }
       } else if (name == "lessons learned" && !m_spans.lessons.present()) {
         m_spans.lessons = s;
@@ -605,6 +606,7 @@ class Builder {
     const md::LineIndex& lines = m_lines;
     const std::string_view text = m_text;
     const int header = table->rows[0];
+    t.header = header;
     for (const auto& c : md::split_row(text, lines.begin(header), lines.content_end(header))) {
       t.widths.push_back(md::display_width(text.substr(c.begin, c.end - c.begin)));
     }
@@ -891,12 +893,24 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_failure_result(std::size_t ro
 }
 
 Expected<WorkflowFile::Planned> WorkflowFile::plan_learning(const doc::LearningRow& row) const {
-  const std::vector<std::string> values = {row.date,       row.stage,    row.backend,   row.pool,
-                                           row.queue_wait, row.run_time, row.resources, row.job};
-  const std::vector<std::string> header = {"Date",       "Stage",    "Backend",   "Pool / partition",
-                                           "Queue wait", "Run time", "Resources", "Job"};
-  if (m_spans->learnings.section.present()) {
-    auto p = plan_log_row(m_spans->learnings, values, header);
+  std::vector<std::string> values = {row.date,      row.stage,      row.backend,
+                                     row.pool,      row.queue_wait, row.run_time,
+                                     row.resources, row.job,        row.pool_failures};
+  const std::vector<std::string> header = {"Date",         "Stage",    "Backend",   "Pool / partition",
+                                           "Queue wait",   "Run time", "Resources", "Job",
+                                           "Pool failures"};
+  const detail::LogTable& table = m_spans->learnings;
+  if (table.section.present()) {
+    // A table from before the Pool failures column: it gets the column when a row has
+    // something to put there, else stays as it is.
+    if (table.last_row >= 0 && table.widths.size() == header.size() - 1) {
+      if (row.pool_failures.empty()) {
+        values.pop_back();
+      } else {
+        return plan_widened_learning(values, header.back());
+      }
+    }
+    auto p = plan_log_row(table, values, header);
     if (p && *p && (*p)->creates != kNothing) (*p)->creates = kLearnings;
     return p;
   }
@@ -908,6 +922,32 @@ Expected<WorkflowFile::Planned> WorkflowFile::plan_learning(const doc::LearningR
   auto p = plan_block(after, block);
   if (p && *p) (*p)->creates = kLearnings;
   return p;
+}
+
+Expected<WorkflowFile::Planned> WorkflowFile::plan_widened_learning(const std::vector<std::string>& values,
+                                                                    const std::string& title) const {
+  const detail::LogTable& table = m_spans->learnings;
+  const md::LineIndex lines(m_text);
+  const std::string_view text = m_text;
+  const int header = table.header;
+  const int rule = header + 1;
+  // `| ... |` gets one more cell (the rule's as its dashes are written: `---|`); a
+  // table written without outer pipes one more `| x`.
+  auto widen = [&](int line, const std::string& cell, bool is_rule) {
+    std::string out(lines.line(text, line));
+    if (out.empty() || out.back() != '|') return out + " | " + cell;
+    return out + (is_rule ? "-" + cell + "-|" : " " + cell + " |");
+  };
+  std::vector<std::size_t> widths = table.widths;
+  widths.push_back(md::display_width(title) + 2);
+  std::string bytes = widen(header, title, false);
+  bytes += text.substr(lines.content_end(header), lines.begin(rule) - lines.content_end(header));
+  bytes += widen(rule, std::string(md::display_width(title), '-'), true);
+  bytes += text.substr(lines.content_end(rule), lines.content_end(table.last_row) - lines.content_end(rule));
+  bytes += std::string(lines.crlf() ? "\r\n" : "\n") + table_line(values, widths);
+  // Marked as creating the table: a second row in the same batch is written after this one.
+  return Planned(
+      Replacement{lines.begin(header), lines.content_end(table.last_row), std::move(bytes), kLearnings});
 }
 
 Expected<WorkflowFile::Planned> WorkflowFile::plan_log_row(const detail::LogTable& table,

@@ -176,6 +176,10 @@ class WorkflowFile {
   Expected<Planned> plan_failure(const doc::FailureRow& row) const;
   Expected<Planned> plan_failure_result(std::size_t row, std::string_view result) const;
   Expected<Planned> plan_learning(const doc::LearningRow& row) const;
+  // The Learnings table from before its Pool failures column, with that column (`title`)
+  // added to its header and rule and the row `values` appended: one replacement.
+  Expected<Planned> plan_widened_learning(const std::vector<std::string>& values,
+                                          const std::string& title) const;
   Expected<Planned> plan_action(std::string_view prefix, std::string_view text, bool checked) const;
   Expected<Planned> plan_lesson(std::string_view text) const;
   // `lines` as a new Markdown block after 0-based line `after`, separated by a blank line

@@ -63,4 +63,12 @@ std::string label_value(std::string_view key) {
   return out + (out.empty() ? "" : "-") + hash_hex(key);
 }
 
+std::string osmo_workflow_name(std::string_view key) {
+  constexpr std::size_t kReadable = 45;  // + '-' + 8 hex digits = 54, room for "-<counter>"
+  std::string out = trimmed(dns_label(key), kReadable);
+  // OSMO names begin with a letter.
+  if (out.empty() || !(out.front() >= 'a' && out.front() <= 'z')) out = trimmed("cairn-" + out, kReadable);
+  return out + "-" + hash_hex(key);
+}
+
 }  // namespace cairn::sched

@@ -22,4 +22,14 @@ std::string dns_label(std::string_view key);
 // the hash (at most 63). Never fails; never empty.
 std::string label_value(std::string_view key);
 
+// The OSMO workflow name cairn gives the job `key` (through the YAML's templated
+// `workflow.name`; OSMO makes the workflow id of it by adding "-<counter>"): the key in
+// lower case [a-z0-9-] (the dns_label characters, which OSMO's name pattern
+// `[a-zA-Z]([a-zA-Z0-9_-]*[a-zA-Z0-9])?` allows, and no '_', a wildcard in the service's
+// name filter), cut to 45 characters, then '-' and the hash of the whole key: at most 54
+// characters, beginning with a letter. Always hashed, so the names of two keys never
+// contain one another (attempt 1's and attempt 10's, "a-b"."c" and "a"."b-c") and
+// `osmo workflow list --name` finds only this key's workflows. Never fails.
+std::string osmo_workflow_name(std::string_view key);
+
 }  // namespace cairn::sched

@@ -515,6 +515,26 @@ engine::SpecInfo inspect_workflow(std::string_view yaml, const std::string& file
   return info;
 }
 
+std::optional<std::string> workflow_name_variable(std::string_view yaml) {
+  static const RE2 kVariable(R"(\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\})");
+  std::string name;
+  try {
+    const YAML::Node node = load_workflow(yaml)["workflow"]["name"];
+    if (!node || !node.IsScalar()) return std::nullopt;
+    name = node.as<std::string>();
+  } catch (const YAML::Exception&) {
+    return std::nullopt;
+  }
+  re2::StringPiece rest(name);
+  std::string variable, another;
+  if (!RE2::FindAndConsume(&rest, kVariable, &variable)) return std::nullopt;
+  // Two variables: cairn could set only one of them, and would not know the name.
+  if (RE2::FindAndConsume(&rest, kVariable, &another) || name.find("{{") != name.rfind("{{")) {
+    return std::nullopt;
+  }
+  return variable;
+}
+
 std::vector<std::string> workflow_outputs(std::string_view yaml) {
   std::vector<std::string> out;
   auto add = [&](std::string v) {
@@ -676,6 +696,35 @@ std::optional<std::string> read_state(const std::string& path) {
 
 }  // namespace
 
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Why a tick on another machine cannot find this workflow, and the YAML key to template
+// so it can.
+std::string hard_coded_name_note(const std::string& file, std::string_view yaml, const engine::JobKey& key) {
+  std::string name;
+  try {
+    if (const YAML::Node n = load_workflow(yaml)["workflow"]["name"]; n && n.IsScalar())
+      name = n.as<std::string>();
+  } catch (const YAML::Exception&) {
+    // named below as "its own name"
+  }
+  return "Note: " + file + " hard-codes workflow.name" + (name.empty() ? "" : " " + name) +
+         ": only .cairn/osmo/ in this checkout ties the workflow to job " + key.str() +
+         ", so a tick elsewhere that finds no record resubmits; make it `name: \"{{workflow_name}}\"` and "
+         "cairn "
+         "names the workflow " +
+         osmo_workflow_name(key.str()) + " and finds it in OSMO";
+}
+
+}  // namespace
+
 Expected<std::optional<std::string>> OsmoScheduler::find_by_label(const engine::JobKey& key) {
   auto r = CAIRN_TRY(
       call({m_config.osmo, "workflow", "list", "--label", m_config.label_key + "=" + label_value(key.str()),
@@ -689,12 +738,31 @@ Expected<std::optional<std::string>> OsmoScheduler::find_by_label(const engine::
   return std::optional<std::string>(name);
 }
 
+Expected<std::optional<std::string>> OsmoScheduler::find_by_name(const engine::JobKey& key) {
+  const std::string name = osmo_workflow_name(key.str());
+  // `--name` lists the workflows whose name contains the string, newest first with
+  // `--order desc`, and only the caller's own (OSMO lists every user's only with
+  // `--all-users`): osmo workflow list in OSMO's CLI reference. The name is hashed, so
+  // it is contained in no other key's name (names.hpp).
+  auto r = CAIRN_TRY(call({m_config.osmo, "workflow", "list", "--name", name, "--count", "10", "--order",
+                           "desc", "--format-type", "json"}));
+  if (r.exit != 0) return fail(classify_tool_error("osmo workflow list", r).message, ExitCode::unreachable);
+  auto j = CAIRN_TRY(parse_json(r.out, "osmo workflow list"));
+  auto ws = j.find("workflows");
+  if (ws == j.end() || !ws->is_array()) return std::optional<std::string>();
+  for (const auto& w : *ws) {
+    // The service's filter is its own; only a name made of the key's is this key's.
+    if (std::string id = str_of(w, "name"); contains(id, name)) return std::optional<std::string>(id);
+  }
+  return std::optional<std::string>();
+}
+
 Expected<std::optional<std::string>> OsmoScheduler::find(const engine::JobKey& key) {
   for (const auto& dir : m_campaign_dirs) {
     if (auto id = read_state(state_file(dir, key))) return std::optional<std::string>(*id);
   }
   if (!m_config.label_key.empty()) return find_by_label(key);
-  return std::optional<std::string>();
+  return find_by_name(key);
 }
 
 Expected<std::pair<std::string, std::string>> OsmoScheduler::pick_pool(const engine::SubmitRequest& request) {
@@ -751,9 +819,19 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   // The file goes to the CLI by path and is never opened for writing here: the user's
   // YAML is what runs. Template values travel as --set, like a person would pass them.
   std::vector<std::string> argv = {m_config.osmo, "workflow", "submit", file, "--pool", pool};
+  const std::string yaml = read_file(file);
+  const auto name_variable = workflow_name_variable(yaml);
   for (const auto& [k, v] : request.spec.set) {
+    if (k == name_variable) continue;  // the name is the key's, below
     argv.push_back("--set");
     argv.push_back(k + "=" + v);
+  }
+  // A templated name becomes the key's OSMO name (OSMO's --set fills `{{ field }}` of the
+  // YAML, and the workflow id is that name plus "-<counter>": Templates and Tokens in
+  // OSMO's user guide), so find_by_name() finds the workflow from OSMO alone.
+  if (name_variable) {
+    argv.push_back("--set");
+    argv.push_back(*name_variable + "=" + osmo_workflow_name(key.str()));
   }
   // The stage's own priority (a `priority=LOW` fix writes it) wins over the backend's.
   if (const std::string& priority =
@@ -788,6 +866,9 @@ Expected<std::string> OsmoScheduler::submit(const engine::SubmitRequest& request
   if (!answer->dashboard.empty()) notes.push_back("Dashboard: " + answer->dashboard);
   if (auto info = inspect(request); info && !info->outputs.empty()) {
     notes.push_back("Outputs: " + join(info->outputs, ", "));
+  }
+  if (!name_variable && m_config.label_key.empty()) {
+    notes.push_back(hard_coded_name_note(request.spec.run, yaml, key));
   }
   m_notes[id] = std::move(notes);
 

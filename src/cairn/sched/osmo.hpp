@@ -138,6 +138,12 @@ std::vector<std::string> workflow_outputs(std::string_view yaml);
 // declares nothing.
 engine::SpecInfo inspect_workflow(std::string_view yaml, const std::string& file);
 
+// The template variable an OSMO workflow YAML's `workflow.name` is made of: "run_name"
+// for `name: "{{ run_name }}"` (or `gr00t-{{run_name}}`, fixed text around one
+// variable). nullopt when the name is hard-coded, made of several variables or absent,
+// or the YAML cannot be read. Never fails.
+std::optional<std::string> workflow_name_variable(std::string_view yaml);
+
 // The Warning lines of `osmo workflow events` text (timestamp, type, reason, message
 // columns), in order, whitespace runs collapsed. Never fails.
 std::vector<std::string> event_warnings(std::string_view events);
@@ -159,18 +165,21 @@ class OsmoScheduler : public engine::Scheduler {
  public:
   OsmoScheduler(std::unique_ptr<CommandRunner> runner, OsmoConfig config);
 
-  // Identity. OSMO assigns workflow ids (the YAML's workflow name plus a counter), and
-  // cairn may not edit the YAML to put the job key in the name. So the job key is kept
+  // Identity. OSMO makes a workflow's id of the YAML's `workflow.name` and a counter
+  // ("gr00t-train-1"), and cairn never edits the YAML. So the job key is found again
   // (1) in `<campaign dir>/.cairn/osmo/<job key>` holding the workflow id, written right
-  // after `osmo workflow submit` answers, and (2) when config.label_key is set, as a
-  // workflow label the service can be asked for. find() has no campaign dir: it answers
-  // from the label, or from state files of campaign dirs this scheduler has submitted
-  // from; submit() always checks the campaign's state file first, so a tick that died
-  // between submit and commit adopts the workflow instead of submitting a second copy.
-  // Fails with ExitCode::unreachable when the label query fails.
+  // after `osmo workflow submit` answers (campaign dirs this object submitted from);
+  // (2) when config.label_key is set, as a workflow label OSMO is asked for; else
+  // (3) by name: a YAML whose `workflow.name` is a template variable gets it set to
+  // osmo_workflow_name(key), and find() asks `osmo workflow list --name` for it, so a
+  // tick on a fresh machine (a CI runner without .cairn/) that died between submit and
+  // commit adopts the workflow. A YAML with a hard-coded name has only (1); its submit
+  // notes say so. Fails with ExitCode::unreachable when OSMO cannot be asked.
   Expected<std::optional<std::string>> find(const engine::JobKey& key) override;
   // Adopts the workflow recorded for the key, else picks the pool and runs `osmo workflow
-  // submit` on the stage's YAML, unchanged. The pool: the stage's `pool:`, else the
+  // submit` on the stage's YAML, unchanged, with `--set` of the stage's `set:` values and
+  // of the variable the YAML's name is made of (workflow_name_variable), which is always
+  // osmo_workflow_name(key), whatever `set:` says. The pool: the stage's `pool:`, else the
   // configured one, else the first attempt's (`request.first_pool`: a resubmit goes back
   // to the same pool) while `osmo pool list` shows it ONLINE, else choose_pool's (saying
   // why the first one was not kept). Returns the workflow id. Fails (ExitCode::findings)
@@ -200,7 +209,9 @@ class OsmoScheduler : public engine::Scheduler {
   // a Workspace can look at (file and command clauses then fail precisely).
   bool outputs_are_files() const override { return false; }
   // For a workflow submitted by this object: "Pool: NAME (why)", "Overview: URL",
-  // "Dashboard: URL" (when the service printed one), "Outputs: ..." (the YAML's).
+  // "Dashboard: URL" (when the service printed one), "Outputs: ..." (the YAML's), and,
+  // without label_key, "Note: FILE hard-codes workflow.name ..." when the YAML names the
+  // workflow itself (only the state file then ties it to its key; what to template).
   std::vector<std::string> submit_notes(const std::string& job_id) const override;
   // The table of the last submit of `key` that failed capacity validation
   // (parse_capacity_error; the pool filled in from the submit when the text names none).
@@ -223,6 +234,8 @@ class OsmoScheduler : public engine::Scheduler {
   // configured one, the first attempt's while it is ONLINE, else choose_pool's.
   Expected<std::pair<std::string, std::string>> pick_pool(const engine::SubmitRequest& request);
   Expected<std::optional<std::string>> find_by_label(const engine::JobKey& key);
+  // The newest of the caller's workflows whose name holds osmo_workflow_name(key).
+  Expected<std::optional<std::string>> find_by_name(const engine::JobKey& key);
 
   std::unique_ptr<CommandRunner> m_runner;
   OsmoConfig m_config;
