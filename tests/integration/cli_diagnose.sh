@@ -9,7 +9,8 @@
 #   2. an agent that also edits WORKFLOW.md and .github/: those are refused and listed;
 #      only the job script is kept.
 #   3. an agent that hangs: killed at `diagnose.timeout`; the branch still holds the clear.
-#   4. through the forge (`when: unclassified`): the escalating tick pushes the clear
+#   4. through the forge (`when: unclassified`; every request checked against GitHub's
+#      OpenAPI description): the escalating tick pushes the clear
 #      branch with the agent's commit, the pull request and the issue say what it did.
 source "$(dirname "$0")/lib.sh"
 [ -x "$CAIRN" ] || { echo "FAIL - $CAIRN is not an executable (build it first)"; exit 1; }
@@ -173,7 +174,8 @@ if ! command -v python3 >/dev/null || ! command -v curl >/dev/null; then
   echo "SKIPPED (loudly): story 4 needs python3 and curl for the fake forge"
 else
   TOKEN="ghp_DiagnoseForgeToken0123456789abcdefAB"
-  python3 "$CAIRN_SOURCE_DIR/tests/servers/fake_forge.py" --token "$TOKEN" --port-file "$T/forge.port" 2>"$T/forge.err" &
+  python3 "$CAIRN_SOURCE_DIR/tests/servers/fake_forge.py" --token "$TOKEN" --port-file "$T/forge.port" \
+    --log "$T/requests.jsonl" 2>"$T/forge.err" &
   forge=$!
   trap 'kill $forge 2>/dev/null || true; [ -n "${CAIRN_KEEP_TMP:-}" ] || rm -rf "$T"' EXIT
   for _ in $(seq 1 100); do [ -s "$T/forge.port" ] && break; sleep 0.05; done
@@ -219,7 +221,9 @@ PY
     else
       ok "4: neither the forge token nor the canary reached the agent"
     fi
+    github_contract "4" "$T/requests.jsonl"
   fi
 fi
 
-finish
+finish || exit 1
+if [ -n "$contract_skip" ]; then echo "SKIP: $contract_skip"; exit 77; fi

@@ -105,6 +105,29 @@ need_fault_injection() {
   exit 77
 }
 
+# github_contract DESC REQUESTS: checks every request a fake forge logged (--log) against
+# GitHub's own OpenAPI description (@octokit/openapi, which ci/deps.sh installs). When its
+# install failed, contract_skip says so (the script then reports itself skipped, saying
+# why); a missing description with no recorded install failure is a failure.
+contract_skip=""
+github_contract() {
+  local desc=$1 requests=$2 npm_prefix=${CAIRN_NPM_PREFIX:-/opt/cairn-npm}
+  local openapi=$npm_prefix/node_modules/@octokit/openapi/generated/api.github.com.json
+  if [ -f "$openapi" ] && command -v node >/dev/null; then
+    if node "$CAIRN_SOURCE_DIR/tests/servers/github_contract.mjs" "$openapi" "$requests" >"$T/contract.out" 2>&1; then
+      ok "$desc: GitHub contract: $(tail -n 1 "$T/contract.out")"
+    else
+      bad "$desc: GitHub contract: requests the OpenAPI description does not allow"
+    fi
+    sed 's/^/    /' "$T/contract.out"
+  elif [ -f "$npm_prefix/install-failed" ]; then
+    contract_skip="GitHub contract not checked: $(tr '\n' ' ' <"$npm_prefix/install-failed")"
+  else
+    bad "$desc: GitHub contract: $openapi is missing (and node: $(command -v node || echo none)); install it with" \
+      "\`source ci/deps.sh && cairn_npm_install \"\$cairn_npm_prefix\" \"\${cairn_npm_packages[@]}\"\` (ci/test does)"
+  fi
+}
+
 # --- reading a campaign's WORKFLOW.md (DIR: a clone, NAME: the campaign) ---
 show() { sed 's/^/    | /' "$@"; }  # quote a file under a failing check
 wf_of() { echo "$1/campaigns/$2/WORKFLOW.md"; }
