@@ -184,7 +184,7 @@ settled() {
 }
 status_calls_ok() {  # status_calls_ok TICK JOBS: the status pass is one squeue, <= 1 sacct
   local q a
-  q=$(calls squeue '--jobs=')
+  q=$(calls squeue '--me --array')  # the user's queue: job states and the pile-up count
   a=$(calls sacct 'JobID,JobName,State,ExitCode,Reason,Elapsed')
   if [ "$q" = 1 ] && [ "$a" -le 1 ]; then
     ok "$1: one squeue and $a sacct for the status of $2 job(s)"

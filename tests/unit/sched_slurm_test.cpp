@@ -1520,12 +1520,16 @@ TEST_F(SlurmReal, NodeDownRequeuesOrFailsTheJob) {
                           std::chrono::seconds(30));
   ASSERT_TRUE(down) << down.error().message;
   EXPECT_EQ(down->exit, 0) << down->err;
-  // Slurm requeues or fails the job once it sees the node down: wait for that, not a guess.
+  // Slurm requeues the job (pending, BeginTime) or fails it once it sees the node down:
+  // wait for either, not a guess; what it became is asserted below.
   Expected<std::map<std::string, JobStatus>> st = fail("not polled");
   eventually(
       [&] {
         st = s.status({*id});
-        return st && (*st)[*id].state != JobState::running;
+        if (!st) return false;
+        const JobStatus& js = (*st)[*id];
+        return js.state == JobState::node_fail ||
+               (js.state == JobState::pending && js.reason.find("BeginTime") != std::string::npos);
       },
       std::chrono::seconds(60));
   // Bring the node back before asserting anything (ReturnToService=2 may have already).
