@@ -309,6 +309,9 @@ Expected<std::vector<int>> expand_array(std::string_view text) {
   }
   if (t.empty()) return fail("empty array");
   std::set<int> out;
+  // Counted range by range before any is expanded, repeats included: the work stays
+  // bounded by the limit however the text is written ("1-100000" a thousand times).
+  long long tasks = 0;
   for (;;) {
     const auto comma = t.find(',');
     const std::string_view part = t.substr(0, comma);
@@ -325,6 +328,11 @@ Expected<std::vector<int>> expand_array(std::string_view text) {
     auto hi = dash == std::string_view::npos ? lo : to_int(range.substr(dash + 1));
     if (!lo || !hi || *lo < 0) return fail(fmt::format("`{}` is not an index or a range like 1-20", part));
     if (*hi < *lo) return fail(fmt::format("`{}`: the range ends before it starts", part));
+    tasks += (static_cast<long long>(*hi) - *lo) / step + 1;
+    if (tasks > kMaxArrayTasks) {
+      return fail(
+          fmt::format("more than {} tasks (counted range by range, repeats included)", kMaxArrayTasks));
+    }
     for (long i = *lo; i <= *hi; i += step) {
       out.insert(static_cast<int>(i));
       if (out.size() > kMaxArrayTasks) return fail(fmt::format("more than {} tasks", kMaxArrayTasks));

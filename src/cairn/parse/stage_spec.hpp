@@ -26,7 +26,8 @@ std::vector<doc::StageSpec> parse_stage_specs(const fm::Value& stages, int line_
 
 // The indices of a Slurm-style array: "1-20", "0-9:3", "1,3,5", "1-4,10" (an optional
 // "%N" concurrency suffix is accepted and ignored here). Ascending, no duplicates; at most
-// 100,000 tasks. Fails with the reason on anything else.
+// 100,000 tasks, counted range by range (an index two ranges share counts twice). Fails
+// with the reason on anything else.
 Expected<std::vector<int>> expand_array(std::string_view text);
 
 }  // namespace cairn::parse
