@@ -77,8 +77,8 @@ mkdir -p ../../.github/workflows && echo "on: push" >../../.github/workflows/evi
 echo "all: true" >>../../cairn.yaml
 echo "Fixed the script; also tidied the workflow file, CI and config." >"$2/DIAGNOSIS.md"
 SH
-# Never returns.
-printf '#!/bin/sh\necho started >"$AGENT_LOG.hang"\nexec sleep 300\n' >"$agents/hang"
+# Never returns; leaves its pid (the sleep's: exec keeps it) for the check that it was killed.
+printf '#!/bin/sh\necho $$ >"$AGENT_LOG.hang"\nexec sleep 300\n' >"$agents/hang"
 chmod +x "$agents"/*
 
 # ====================================================================================
@@ -164,7 +164,10 @@ expect_rc 0 "3: cairn diagnose c3 with a hanging agent" "$CAIRN" diagnose c3
 [ $((SECONDS - t0)) -lt 60 ] && ok "3: it returned after the deadline, not the agent's 300 s" || bad "3: it took $((SECONDS - t0)) s"
 [ -s "$AGENT_LOG.hang" ] && ok "3: (premise: the agent started)" || bad "3: the agent never started"
 expect_grep "3: it says the agent did not finish" "diagnosis by hang: failed: .*nothing it changed is kept" "$T/out"
-pgrep -f "sleep 300" >/dev/null && bad "3: the agent's process is still alive" || ok "3: the agent's process group is gone"
+# Its own pid, not a pattern: other tests running beside this one have sleeping agents too.
+agent_pid=$(cat "$AGENT_LOG.hang" 2>/dev/null)
+[ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null && bad "3: the agent's process $agent_pid is still alive" ||
+  ok "3: the agent's process is gone"
 [ "$(git rev-list --count main..cairn/clear/c3/1)" = 1 ] && ok "3: the branch holds the clear alone" ||
   bad "3: the branch holds $(git rev-list --count main..cairn/clear/c3/1) commits"
 
