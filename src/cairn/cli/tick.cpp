@@ -355,12 +355,13 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   // before anything is read from the checkout, so this tick uses the cairn.yaml,
   // catalogs and .priors.yaml of the commit it works on, not the previous tick's.
   bool dirty_checked = false;
-  auto sync = [&]() -> Expected<void> {
-    if (where.remote.empty()) return {};
+  // Whether the checkout moved to a new tip.
+  auto sync = [&]() -> Expected<bool> {
+    if (where.remote.empty()) return false;
     auto tip = gitstore::fetch_tip(*repo, where);
     if (!tip) return fail(tip.error().message, ExitCode::unreachable);
     auto head = repo->head_oid();
-    if (tip->empty() || (head && *head && **head == *tip)) return {};
+    if (tip->empty() || (head && *head && **head == *tip)) return false;
     if (!dirty_checked) {
       CAIRN_TRY(refuse_dirty(*repo, {}, "tick"));
       dirty_checked = true;
@@ -370,10 +371,9 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
     if (*dropped > 0) {
       std::printf("dropped %d unpushed cairn commit(s) of an earlier tick; recomputing them\n", *dropped);
     }
-    return {};
+    return true;
   };
-  CAIRN_TRY(sync());
-  if (!where.remote.empty()) ctx_value = CAIRN_TRY(load_context(fs::current_path()));
+  if (CAIRN_TRY(sync())) ctx_value = CAIRN_TRY(load_context(fs::current_path()));
   const RepoContext* ctx = &ctx_value;
   std::vector<doc::Diagnostic> diagnostics;
   auto catalog = load_catalog(*ctx, diagnostics);
@@ -431,7 +431,7 @@ Outcome run_tick(const TickCliOptions& o, std::int64_t* next_tick = nullptr) {
   engine::TickReport report;
   std::vector<doc::Diagnostic> read_errors;
   for (int attempt = 1;; ++attempt) {
-    if (attempt > 1) CAIRN_TRY(sync());  // the first attempt's sync came before the setup
+    if (attempt > 1) (void)CAIRN_TRY(sync());  // the first attempt's sync came before the setup
     read_errors.clear();
     auto campaigns = load_campaigns(*ctx, read_errors);
     const auto now = std::chrono::system_clock::now();
